@@ -1,0 +1,135 @@
+//! Time as the store keeps it: UTC instants in Unix milliseconds, calendar
+//! dates as `YYYY-MM-DD`. In JSON an instant is an RFC 3339 string.
+
+use crate::Invalid;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A UTC instant with millisecond precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(Utc::now().timestamp_millis())
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(|d| Self(d.timestamp_millis()))
+            .map_err(|_| {
+                format!("`{s}` is not an RFC 3339 time; write it like 2026-03-01T09:30:00Z")
+            })
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        DateTime::<Utc>::from_timestamp_millis(self.0)
+            .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    }
+
+    /// A time given by a caller for history (created_at, closed_at, event
+    /// times) may lie in the past but not in the future; a minute of clock
+    /// skew is tolerated.
+    pub fn check_not_future(self, field: &str, now: Timestamp) -> Result<Self, Invalid> {
+        if self.0 > now.0 + 60_000 {
+            Err(Invalid::one(
+                field,
+                "lies in the future; a historical time must be now or earlier",
+            ))
+        } else if self.0 < 0 {
+            Err(Invalid::one(field, "lies before 1970; use a later time"))
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into()
+    }
+}
+impl utoipa::ToSchema for Timestamp {}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Self)
+            .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
+    }
+
+    pub fn to_iso(self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso())
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Date {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .into()
+    }
+}
+impl utoipa::ToSchema for Date {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let t = Timestamp::parse("2026-03-01T09:30:00Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-01T09:30:00.000Z");
+        assert!(Timestamp::parse("yesterday").is_err());
+        assert!(Date::parse("2026-02-30").is_err());
+        assert_eq!(Date::parse("2026-02-28").unwrap().to_iso(), "2026-02-28");
+    }
+
+    #[test]
+    fn future_refused() {
+        let now = Timestamp(1_000_000_000);
+        assert!(Timestamp(now.0 + 3_600_000).check_not_future("x", now).is_err());
+        assert!(Timestamp(now.0 - 3_600_000).check_not_future("x", now).is_ok());
+    }
+}
