@@ -1,0 +1,304 @@
+//! Pipelines and their stages.
+
+use crate::row::*;
+use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::model::{
+    DEFAULT_PIPELINE, Milestone, NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StagePatch,
+};
+use dealflow_core::validate::{int_range, percent, required_text};
+use dealflow_core::{Invalid, PipelineId, StageId};
+use sqlx::any::AnyRow;
+
+pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
+    let (name, stages) = DEFAULT_PIPELINE;
+    let p = NewPipeline {
+        name: name.to_string(),
+        stages: stages
+            .iter()
+            .map(|(n, m)| NewStage {
+                name: n.to_string(),
+                position: None,
+                probability: None,
+                rotting_days: None,
+                milestone: *m,
+            })
+            .collect(),
+    };
+    insert_pipeline(tx, &p, dealflow_core::time::Timestamp::now().0).await?;
+    Ok(())
+}
+
+fn stage_from_row(r: &AnyRow) -> R<Stage> {
+    Ok(Stage {
+        id: StageId(i64_(r, "id")?),
+        pipeline_id: PipelineId(i64_(r, "pipeline_id")?),
+        name: text(r, "name")?,
+        position: i64_(r, "position")?,
+        probability: opt_i64(r, "probability")?,
+        rotting_days: opt_i64(r, "rotting_days")?,
+        milestone: opt_enum(r, "milestone", Milestone::parse)?,
+        archived: bool_(r, "archived")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+fn pipeline_from_row(r: &AnyRow, stages: Vec<Stage>) -> R<Pipeline> {
+    Ok(Pipeline {
+        id: PipelineId(i64_(r, "id")?),
+        name: text(r, "name")?,
+        position: i64_(r, "position")?,
+        archived: bool_(r, "archived")?,
+        stages,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+fn check_stage(s: &NewStage) -> Result<(), Invalid> {
+    let mut e = Invalid::new();
+    e.take(required_text("name", &s.name, 100));
+    if let Some(p) = s.probability {
+        e.take(percent("probability", p));
+    }
+    if let Some(d) = s.rotting_days {
+        e.take(int_range("rotting_days", d, 1, 3650));
+    }
+    e.into_result()
+}
+
+/// Stages of one pipeline, in order, read inside a transaction.
+pub(crate) async fn stages_of(tx: &mut Tx, pipeline: PipelineId) -> Result<Vec<Stage>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM stages WHERE pipeline_id = $1 ORDER BY position, id")
+        .bind(pipeline.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(stage_from_row).collect::<R<_>>()?)
+}
+
+/// Whether the pipeline exists, and if so whether it is archived.
+pub(crate) async fn pipeline_archived(tx: &mut Tx, id: PipelineId) -> Result<Option<bool>, StoreError> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT archived FROM pipelines WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(v.map(|a| a != 0))
+}
+
+async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> Result<PipelineId, StoreError> {
+    let mut errs = Invalid::new();
+    errs.take(required_text("name", &p.name, 100));
+    if p.stages.is_empty() {
+        errs.add("stages", "a pipeline needs at least one stage");
+    }
+    for (i, s) in p.stages.iter().enumerate() {
+        if let Err(e) = check_stage(s) {
+            for fe in e.0 {
+                errs.add(format!("stages[{i}].{}", fe.field), fe.message);
+            }
+        }
+    }
+    errs.into_result()?;
+    let position: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM pipelines")
+        .fetch_one(&mut **tx)
+        .await?;
+    let id = PipelineId::new();
+    sqlx::query(
+        "INSERT INTO pipelines (id, name, position, archived, created_at, updated_at, version) VALUES ($1, $2, $3, 0, $4, $4, 1)",
+    )
+    .bind(id.0)
+    .bind(p.name.trim().to_string())
+    .bind(position)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for (i, s) in p.stages.iter().enumerate() {
+        insert_stage(tx, id, s, i as i64, now).await?;
+    }
+    Ok(id)
+}
+
+async fn insert_stage(tx: &mut Tx, pipeline: PipelineId, s: &NewStage, position: i64, now: i64) -> Result<StageId, StoreError> {
+    let id = StageId::new();
+    sqlx::query(
+        "INSERT INTO stages (id, pipeline_id, name, position, probability, rotting_days, milestone, archived, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, 1)",
+    )
+    .bind(id.0)
+    .bind(pipeline.0)
+    .bind(s.name.trim().to_string())
+    .bind(position)
+    .bind(s.probability)
+    .bind(s.rotting_days)
+    .bind(s.milestone.map(|m| m.as_str().to_string()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Rewrites stage positions 0..n in the given order.
+async fn renumber(tx: &mut Tx, order: &[StageId]) -> Result<(), StoreError> {
+    for (i, id) in order.iter().enumerate() {
+        sqlx::query("UPDATE stages SET position = $1 WHERE id = $2 AND position <> $1")
+            .bind(i as i64)
+            .bind(id.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// All pipelines with their stages, in order.
+    pub async fn pipelines(&self) -> Result<Vec<Pipeline>, StoreError> {
+        let prow = sqlx::query("SELECT * FROM pipelines ORDER BY position, id").fetch_all(self.pool()).await?;
+        let srows = sqlx::query("SELECT * FROM stages ORDER BY pipeline_id, position, id").fetch_all(self.pool()).await?;
+        let stages: Vec<Stage> = srows.iter().map(stage_from_row).collect::<R<_>>()?;
+        let mut out = Vec::with_capacity(prow.len());
+        for r in &prow {
+            let id = PipelineId(i64_(r, "id")?);
+            let st = stages.iter().filter(|s| s.pipeline_id == id).cloned().collect();
+            out.push(pipeline_from_row(r, st)?);
+        }
+        Ok(out)
+    }
+
+    pub async fn pipeline(&self, id: PipelineId) -> Result<Pipeline, StoreError> {
+        let r = sqlx::query("SELECT * FROM pipelines WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("pipeline", id))?;
+        let srows = sqlx::query("SELECT * FROM stages WHERE pipeline_id = $1 ORDER BY position, id")
+            .bind(id.0)
+            .fetch_all(self.pool())
+            .await?;
+        let stages = srows.iter().map(stage_from_row).collect::<R<_>>()?;
+        Ok(pipeline_from_row(&r, stages)?)
+    }
+
+    pub async fn stage(&self, id: StageId) -> Result<Stage, StoreError> {
+        let r = sqlx::query("SELECT * FROM stages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("stage", id))?;
+        Ok(stage_from_row(&r)?)
+    }
+
+    pub async fn create_pipeline(&self, actor: &Actor, p: NewPipeline) -> Result<Pipeline, StoreError> {
+        let mut tx = self.write().await?;
+        let id = insert_pipeline(&mut tx, &p, actor.now.0).await?;
+        tx.commit().await?;
+        self.pipeline(id).await
+    }
+
+    pub async fn update_pipeline(&self, actor: &Actor, id: PipelineId, p: PipelinePatch) -> Result<Pipeline, StoreError> {
+        let mut errs = Invalid::new();
+        let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
+        errs.into_result()?;
+        let mut tx = self.write().await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM pipelines WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("pipeline", id))?;
+        if version != p.version {
+            return Err(StoreError::Conflict { current: version });
+        }
+        sqlx::query(
+            "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
+             archived = COALESCE($3, archived), updated_at = $4, version = version + 1 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(p.position)
+        .bind(p.archived.map(b))
+        .bind(actor.now.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.pipeline(id).await
+    }
+
+    /// Adds a stage at `position` (the end when absent), shifting later ones.
+    pub async fn add_stage(&self, actor: &Actor, pipeline: PipelineId, s: NewStage) -> Result<Stage, StoreError> {
+        check_stage(&s)?;
+        let mut tx = self.write().await?;
+        if pipeline_archived(&mut tx, pipeline).await?.is_none() {
+            return Err(StoreError::not_found("pipeline", pipeline));
+        }
+        let mut order: Vec<StageId> = stages_of(&mut tx, pipeline).await?.iter().map(|s| s.id).collect();
+        let at = s.position.map(|p| p.clamp(0, order.len() as i64) as usize).unwrap_or(order.len());
+        let id = insert_stage(&mut tx, pipeline, &s, at as i64, actor.now.0).await?;
+        order.insert(at, id);
+        renumber(&mut tx, &order).await?;
+        tx.commit().await?;
+        self.stage(id).await
+    }
+
+    pub async fn update_stage(&self, actor: &Actor, id: StageId, p: StagePatch) -> Result<Stage, StoreError> {
+        let mut errs = Invalid::new();
+        let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
+        if let Some(Some(pr)) = p.probability {
+            errs.take(percent("probability", pr));
+        }
+        if let Some(Some(d)) = p.rotting_days {
+            errs.take(int_range("rotting_days", d, 1, 3650));
+        }
+        errs.into_result()?;
+        let mut tx = self.write().await?;
+        let cur = sqlx::query("SELECT * FROM stages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("stage", id))?;
+        let cur = stage_from_row(&cur)?;
+        if cur.version != p.version {
+            return Err(StoreError::Conflict { current: cur.version });
+        }
+        sqlx::query(
+            "UPDATE stages SET name = $1, probability = $2, rotting_days = $3, milestone = $4, archived = $5,
+             updated_at = $6, version = version + 1 WHERE id = $7",
+        )
+        .bind(name.unwrap_or(cur.name))
+        .bind(p.probability.unwrap_or(cur.probability))
+        .bind(p.rotting_days.unwrap_or(cur.rotting_days))
+        .bind(p.milestone.unwrap_or(cur.milestone).map(|m| m.as_str().to_string()))
+        .bind(b(p.archived.unwrap_or(cur.archived)))
+        .bind(actor.now.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(pos) = p.position {
+            let mut order: Vec<StageId> = stages_of(&mut tx, cur.pipeline_id).await?.iter().map(|s| s.id).filter(|s| *s != id).collect();
+            order.insert(pos.clamp(0, order.len() as i64) as usize, id);
+            renumber(&mut tx, &order).await?;
+        }
+        tx.commit().await?;
+        self.stage(id).await
+    }
+
+    /// Deletes a stage no deal has ever been in; otherwise asks to archive it.
+    pub async fn delete_stage(&self, id: StageId) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let used: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM stage_events WHERE stage_id = $1 OR from_stage_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if used > 0 {
+            return Err(StoreError::InUse(
+                "deals have been in this stage, so its history needs it; archive it instead".into(),
+            ));
+        }
+        let n = sqlx::query("DELETE FROM stages WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::not_found("stage", id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

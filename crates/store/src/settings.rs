@@ -1,0 +1,114 @@
+//! Workspace settings (one row, id 1).
+
+use crate::row::*;
+use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::currency::Currency;
+use dealflow_core::model::{Settings, SettingsPatch};
+use dealflow_core::validate::required_text;
+use dealflow_core::Invalid;
+use sqlx::any::AnyRow;
+
+pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (id, name, time_zone, base_currency, exchange_rates, working_days, require_lost_reason, updated_at, version)
+         VALUES (1, 'My company', 'UTC', 'USD', '{}', '[1,2,3,4,5]', 1, $1, 1)",
+    )
+    .bind(dealflow_core::time::Timestamp::now().0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn from_row(r: &AnyRow) -> R<Settings> {
+    Ok(Settings {
+        name: text(r, "name")?,
+        time_zone: text(r, "time_zone")?,
+        base_currency: Currency::parse(&text(r, "base_currency")?)
+            .map_err(|e| sqlx::Error::Decode(e.into()))?,
+        exchange_rates: json(r, "exchange_rates")?,
+        working_days: json(r, "working_days")?,
+        require_lost_reason: bool_(r, "require_lost_reason")?,
+        updated_at: ts(r, "updated_at")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+pub(crate) async fn load(tx: &mut Tx) -> Result<Settings, StoreError> {
+    let r = sqlx::query("SELECT * FROM settings WHERE id = 1").fetch_one(&mut **tx).await?;
+    Ok(from_row(&r)?)
+}
+
+impl Store {
+    pub async fn settings(&self) -> Result<Settings, StoreError> {
+        let r = sqlx::query("SELECT * FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
+        Ok(from_row(&r)?)
+    }
+
+    pub async fn update_settings(&self, _actor: &Actor, p: SettingsPatch) -> Result<Settings, StoreError> {
+        let mut tx = self.write().await?;
+        let mut s = load(&mut tx).await?;
+        if s.version != p.version {
+            return Err(StoreError::Conflict { current: s.version });
+        }
+        let mut errs = Invalid::new();
+        if let Some(n) = &p.name
+            && let Some(n) = errs.take(required_text("name", n, 200))
+        {
+            s.name = n;
+        }
+        if let Some(tz) = &p.time_zone {
+            if tz.parse::<chrono_tz_check::Tz>().is_ok() {
+                s.time_zone = tz.clone();
+            } else {
+                errs.add("time_zone", format!("`{tz}` is not an IANA time zone such as Europe/Berlin or Asia/Shanghai"));
+            }
+        }
+        if let Some(c) = p.base_currency {
+            s.base_currency = c;
+        }
+        if let Some(rates) = p.exchange_rates {
+            for (code, rate) in &rates {
+                if let Err(e) = Currency::parse(code) {
+                    errs.add(format!("exchange_rates.{code}"), e);
+                } else if !(rate.is_finite() && *rate > 0.0) {
+                    errs.add(format!("exchange_rates.{code}"), "must be a positive number");
+                }
+            }
+            s.exchange_rates = rates.into_iter().map(|(k, v)| (k.to_ascii_uppercase(), v)).collect();
+        }
+        if let Some(mut days) = p.working_days {
+            days.sort_unstable();
+            days.dedup();
+            if days.iter().any(|d| !(1..=7).contains(d)) {
+                errs.add("working_days", "use ISO weekday numbers 1 (Monday) to 7 (Sunday)");
+            }
+            s.working_days = days;
+        }
+        if let Some(r) = p.require_lost_reason {
+            s.require_lost_reason = r;
+        }
+        errs.into_result()?;
+        sqlx::query(
+            "UPDATE settings SET name = $1, time_zone = $2, base_currency = $3, exchange_rates = $4,
+             working_days = $5, require_lost_reason = $6, updated_at = $7, version = version + 1 WHERE id = 1",
+        )
+        .bind(s.name.clone())
+        .bind(s.time_zone.clone())
+        .bind(s.base_currency.as_str().to_string())
+        .bind(serde_json::to_string(&s.exchange_rates).unwrap_or_else(|_| "{}".into()))
+        .bind(serde_json::to_string(&s.working_days).unwrap_or_else(|_| "[]".into()))
+        .bind(b(s.require_lost_reason))
+        .bind(_actor.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let out = load(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// Time zone names are checked against the IANA database that `chrono-tz`
+/// compiles in.
+mod chrono_tz_check {
+    pub use chrono_tz::Tz;
+}

@@ -1,0 +1,339 @@
+//! Users, browser sessions and API tokens. Secrets are never stored: the
+//! server hashes passwords (argon2id) and tokens (SHA-256) before they get
+//! here, and lookups are by hash.
+
+use crate::row::*;
+use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::model::{ApiToken, Role, User};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{TokenId, UserId};
+use sqlx::any::AnyRow;
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    /// The session's CSRF token when signed in by cookie; `None` for API tokens.
+    pub csrf_token: Option<String>,
+}
+
+/// A session to create.
+pub struct NewSession {
+    pub token_hash: String,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+fn user_from_row(r: &AnyRow) -> R<User> {
+    Ok(User {
+        id: UserId(i64_(r, "id")?),
+        email: text(r, "email")?,
+        name: text(r, "name")?,
+        role: enum_(r, "role", Role::parse)?,
+        active: bool_(r, "active")?,
+        locale: opt_text(r, "locale")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+fn token_from_row(r: &AnyRow) -> R<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId(i64_(r, "id")?),
+        user_id: UserId(i64_(r, "user_id")?),
+        name: text(r, "name")?,
+        created_at: ts(r, "created_at")?,
+        last_used_at: opt_ts(r, "last_used_at")?,
+        revoked_at: opt_ts(r, "revoked_at")?,
+    })
+}
+
+/// Fields of a user change, already validated (password already hashed).
+#[derive(Debug, Default)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+    pub locale: Option<Option<String>>,
+}
+
+/// Checks that a user id exists and is active, inside a transaction.
+pub(crate) async fn check_user(tx: &mut Tx, field: &str, id: UserId) -> Result<(), StoreError> {
+    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match active {
+        None => Err(StoreError::invalid(field, format!("user {id} does not exist"))),
+        Some(0) => Err(StoreError::invalid(field, format!("user {id} is deactivated"))),
+        Some(_) => Ok(()),
+    }
+}
+
+impl Store {
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users").fetch_one(self.pool()).await?)
+    }
+
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        locale: Option<String>,
+    ) -> Result<User, StoreError> {
+        let mut tx = self.write().await?;
+        let id = UserId::new();
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, active, locale, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7, 1)",
+        )
+        .bind(id.0)
+        .bind(email.to_string())
+        .bind(name.to_string())
+        .bind(role.as_str().to_string())
+        .bind(password_hash.to_string())
+        .bind(locale)
+        .bind(actor.now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Duplicate { .. } => StoreError::Duplicate {
+                field: "email".into(),
+                message: format!("a user with e-mail {email} already exists"),
+            },
+            other => other,
+        })?;
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
+        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", id))?;
+        Ok(user_from_row(&r)?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY name, id").fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(user_from_row).collect::<R<_>>()?)
+    }
+
+    /// The user with this e-mail and its password hash, for sign-in.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let r = sqlx::query("SELECT * FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(self.pool())
+            .await?;
+        match r {
+            None => Ok(None),
+            Some(r) => Ok(Some((user_from_row(&r)?, text(&r, "password_hash")?))),
+        }
+    }
+
+    /// Changes a user. Deactivating ends its sessions and revokes its tokens
+    /// in the same transaction, so they stop working at once.
+    pub async fn update_user(&self, actor: &Actor, id: UserId, version: i64, c: UserChange) -> Result<User, StoreError> {
+        let mut tx = self.write().await?;
+        let cur: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", id))?;
+        if cur != version {
+            return Err(StoreError::Conflict { current: cur });
+        }
+        let set_locale = c.locale.is_some();
+        sqlx::query(
+            "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), active = COALESCE($3, active),
+             password_hash = COALESCE($4, password_hash), locale = CASE WHEN $5 = 1 THEN $6 ELSE locale END,
+             updated_at = $7, version = version + 1 WHERE id = $8",
+        )
+        .bind(c.name)
+        .bind(c.role.map(|r| r.as_str().to_string()))
+        .bind(c.active.map(b))
+        .bind(c.password_hash)
+        .bind(b(set_locale))
+        .bind(c.locale.flatten())
+        .bind(actor.now.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if c.active == Some(false) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(actor.now.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    /// Number of active admins, so the last one cannot be demoted or deactivated.
+    pub async fn active_admins(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    pub async fn create_session(&self, user: UserId, s: NewSession, now: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        // Expired sessions are swept whenever a new one starts.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(dealflow_core::ids::next_id())
+        .bind(s.token_hash)
+        .bind(user.0)
+        .bind(s.csrf_token)
+        .bind(now.0)
+        .bind(s.expires_at.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user of an unexpired session.
+    pub async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>, StoreError> {
+        let r = sqlx::query(
+            "SELECT u.*, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash.to_string())
+        .bind(now.0)
+        .fetch_optional(self.pool())
+        .await?;
+        match r {
+            None => Ok(None),
+            Some(r) => Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: Some(text(&r, "csrf_token")?) })),
+        }
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash.to_string()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_token(&self, actor: &Actor, user: UserId, name: &str, token_hash: &str) -> Result<ApiToken, StoreError> {
+        let mut tx = self.write().await?;
+        check_user(&mut tx, "user_id", user).await?;
+        let id = TokenId::new();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.0)
+            .bind(user.0)
+            .bind(name.to_string())
+            .bind(token_hash.to_string())
+            .bind(actor.now.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let r = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.0).fetch_one(self.pool()).await?;
+        Ok(token_from_row(&r)?)
+    }
+
+    /// Tokens of one user, or of everyone when `user` is `None`.
+    pub async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM api_tokens WHERE ($1 IS NULL OR user_id = $1) ORDER BY id DESC")
+            .bind(user.map(|u| u.0))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(token_from_row).collect::<R<_>>()?)
+    }
+
+    pub async fn token(&self, id: TokenId) -> Result<ApiToken, StoreError> {
+        let r = sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("token", id))?;
+        Ok(token_from_row(&r)?)
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<ApiToken, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(actor.now.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::not_found("token", id));
+        }
+        tx.commit().await?;
+        self.token(id).await
+    }
+
+    /// The active user of an unrevoked token; records when it was last used
+    /// (at most once a minute, to keep reads from turning into writes).
+    pub async fn token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>, StoreError> {
+        let r = sqlx::query(
+            "SELECT u.*, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let last = opt_i64(&r, "last_used_at")?;
+        if last.is_none_or(|l| now.0 - l > 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now.0)
+                .bind(i64_(&r, "token_id")?)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: None }))
+    }
+
+    /// Moves every open deal and open activity of `from` to `to`, recording
+    /// each deal's owner change in its field history. Returns (deals, activities).
+    pub async fn reassign(&self, actor: &Actor, from: UserId, to: UserId) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.write().await?;
+        if sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1").bind(from.0).fetch_optional(&mut *tx).await?.is_none() {
+            return Err(StoreError::not_found("user", from));
+        }
+        check_user(&mut tx, "to_user_id", to).await?;
+        let deals: Vec<i64> = sqlx::query_scalar("SELECT id FROM deals WHERE owner_id = $1 AND status = 'open' AND deleted_at IS NULL")
+            .bind(from.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        for d in &deals {
+            crate::deals::record_change(
+                &mut tx,
+                dealflow_core::DealId(*d),
+                "owner_id",
+                serde_json::json!(from.to_string()),
+                serde_json::json!(to.to_string()),
+                actor,
+            )
+            .await?;
+            sqlx::query("UPDATE deals SET owner_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+                .bind(to.0)
+                .bind(actor.now.0)
+                .bind(*d)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let acts = sqlx::query("UPDATE activities SET owner_id = $1, updated_at = $2, version = version + 1 WHERE owner_id = $3 AND done_at IS NULL")
+            .bind(to.0)
+            .bind(actor.now.0)
+            .bind(from.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((deals.len() as u64, acts.rows_affected()))
+    }
+}

@@ -1,0 +1,87 @@
+//! Story-style tests of the deal store on a fresh SQLite database.
+
+use dealflow_core::model::{DealPatch, DealStatus, EventKind, NewDeal};
+use dealflow_store::{Actor, PoolSettings, Store, StoreError};
+
+async fn fresh() -> (Store, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite:{}/t.db", dir.path());
+    let store = Store::open(&url, &PoolSettings::default()).await.expect("open store");
+    (store, dir)
+}
+
+mod tempdir {
+    /// A throwaway folder under the target dir, removed on drop.
+    pub struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Self {
+            let p = std::env::temp_dir().join(format!("dealflow-test-{}", dealflow_core::ids::next_id()));
+            std::fs::create_dir_all(&p).expect("create temp dir");
+            Self(p)
+        }
+        pub fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn deal_moves_are_logged_and_versions_guarded() {
+    let (store, _dir) = fresh().await;
+    let actor = Actor::system();
+    let pipelines = store.pipelines().await.unwrap();
+    assert_eq!(pipelines.len(), 1);
+    let stages = &pipelines[0].stages;
+    assert_eq!(stages.len(), 4);
+
+    let deal = store
+        .create_deal(&actor, NewDeal { title: "Acme".into(), value: 100_00, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(deal.stage_id, stages[0].id);
+    assert_eq!(deal.currency.as_str(), "USD");
+
+    let moved = store
+        .update_deal(&actor, deal.id, DealPatch { version: deal.version, stage_id: Some(stages[2].id), value: Some(200_00), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(moved.stage_id, stages[2].id);
+    assert_eq!(moved.version, deal.version + 1);
+
+    let stale = store
+        .update_deal(&actor, deal.id, DealPatch { version: deal.version, title: Some("x".into()), ..Default::default() })
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict { current }) if current == moved.version));
+
+    let lost = store
+        .update_deal(&actor, deal.id, DealPatch { version: moved.version, status: Some(DealStatus::Lost), ..Default::default() })
+        .await;
+    assert!(matches!(lost, Err(StoreError::Invalid(_))), "losing needs a reason");
+    let lost = store
+        .update_deal(
+            &actor,
+            deal.id,
+            DealPatch { version: moved.version, status: Some(DealStatus::Lost), lost_reason: Some("timing".into()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(lost.lost_reason.as_deref(), Some("Timing"));
+    assert!(lost.closed_at.is_some());
+
+    let events = store.deal_events(deal.id).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::Enter, EventKind::Enter, EventKind::Lost]);
+    let history = store.deal_history(deal.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].field, "value");
+
+    store.delete_deal(&actor, deal.id).await.unwrap();
+    assert!(matches!(store.deal(deal.id).await, Err(StoreError::NotFound { .. })));
+    let restored = store.restore_deal(&actor, deal.id).await.unwrap();
+    assert_eq!(restored.id, deal.id);
+}
