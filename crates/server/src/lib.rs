@@ -1,1 +1,90 @@
-//! placeholder
+//! The dealflow HTTP server: the JSON API under `/api/v1`, its OpenAPI
+//! document at `/api/openapi.json`, authentication, and `/healthz`.
+//!
+//! Routes and their documentation come from the same registrations
+//! (utoipa-axum's `OpenApiRouter`), so no route exists without an entry in
+//! the document, and tests walk the document to reach every route.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use dealflow_store::Store;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// Server configuration that handlers read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark the session cookie `Secure` (set when served behind HTTPS).
+    pub secure_cookies: bool,
+    /// How long a browser session lasts.
+    pub session_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { secure_cookies: false, session_days: 14 }
+    }
+}
+
+/// Shared state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        Self { store, config: Arc::new(config) }
+    }
+}
+
+/// Largest request body accepted: imports use the CLI, so 1 MiB is plenty.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the whole application router.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api::router().split_for_parts();
+    let doc = Arc::new(openapi::finish(doc));
+    Router::new()
+        .merge(api)
+        .merge(openapi::router(doc))
+        .route("/healthz", axum::routing::get(healthz))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Liveness: answers without auth while the process runs.
+async fn healthz(axum::extract::State(st): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match sqlx_ping(&st.store).await {
+        true => (axum::http::StatusCode::OK, "ok").into_response(),
+        false => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn sqlx_ping(store: &Store) -> bool {
+    store.settings().await.is_ok()
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

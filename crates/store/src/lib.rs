@@ -21,7 +21,7 @@ mod users;
 pub use deals::DealFilter;
 pub use error::StoreError;
 pub use sql::{ListPage, Page};
-pub use users::{AuthUser, NewSession};
+pub use users::{AuthUser, NewSession, UserChange};
 
 use dealflow_core::UserId;
 use dealflow_core::time::Timestamp;

@@ -1,0 +1,127 @@
+//! `/api/v1/deals`: deals, their stage moves (through PATCH), soft delete
+//! and restore, and their stage events and field history.
+
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::model::{Deal, DealPatch, DealStatus, FieldChange, NewDeal, StageEvent};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{DealId, OrganizationId, PersonId, PipelineId, StageId, UserId};
+use dealflow_store::DealFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_deals, create_deal))
+        .routes(routes!(get_deal, update_deal, delete_deal))
+        .routes(routes!(restore_deal))
+        .routes(routes!(deal_events))
+        .routes(routes!(deal_history))
+}
+
+/// Filters of the deal list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DealQuery {
+    pub pipeline_id: Option<PipelineId>,
+    pub stage_id: Option<StageId>,
+    pub status: Option<DealStatus>,
+    pub owner_id: Option<UserId>,
+    pub person_id: Option<PersonId>,
+    pub organization_id: Option<OrganizationId>,
+    /// Only deals changed at or after this time.
+    pub updated_since: Option<Timestamp>,
+    /// Text search in the title (case-insensitive).
+    pub q: Option<String>,
+    /// `true` lists deleted deals (the trash) instead.
+    #[serde(default)]
+    pub deleted: bool,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List deals, newest first.
+#[utoipa::path(get, path = "/deals", tag = "deals", params(DealQuery),
+    responses((status = 200, body = Page<Deal>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_deals(State(st): State<AppState>, _u: CurrentUser, Query(q): Query<DealQuery>) -> ApiResult<Json<Page<Deal>>> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
+    let f = DealFilter {
+        pipeline_id: q.pipeline_id,
+        stage_id: q.stage_id,
+        status: q.status,
+        owner_id: q.owner_id,
+        person_id: q.person_id,
+        organization_id: q.organization_id,
+        updated_since: q.updated_since,
+        q: q.q,
+        deleted: q.deleted,
+    };
+    Ok(Json(st.store.list_deals(&f, page).await?.into()))
+}
+
+/// Create a deal. It enters the given stage (or the pipeline's first) at
+/// `created_at`; history may be loaded with past times.
+#[utoipa::path(post, path = "/deals", tag = "deals", request_body = NewDeal,
+    responses((status = 201, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_deal(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
+    let d = st.store.create_deal(&u.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+/// Get a deal.
+#[utoipa::path(get, path = "/deals/{id}", tag = "deals", params(("id" = DealId, Path)),
+    responses((status = 200, body = Deal), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_deal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Deal>> {
+    Ok(Json(st.store.deal(id).await?))
+}
+
+/// Change a deal. `stage_id`, `pipeline_id`, `status` and `lost_reason`
+/// move it (checked by the stage rules); `version` must be current.
+#[utoipa::path(patch, path = "/deals/{id}", tag = "deals", params(("id" = DealId, Path)), request_body = DealPatch,
+    responses((status = 200, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_deal(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<DealId>,
+    Json(p): Json<DealPatch>,
+) -> ApiResult<Json<Deal>> {
+    Ok(Json(st.store.update_deal(&u.actor(), id, p).await?))
+}
+
+/// Move a deal to the trash (restorable).
+#[utoipa::path(delete, path = "/deals/{id}", tag = "deals", params(("id" = DealId, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn delete_deal(State(st): State<AppState>, u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<StatusCode> {
+    st.store.delete_deal(&u.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Restore a deal from the trash.
+#[utoipa::path(post, path = "/deals/{id}/restore", tag = "deals", params(("id" = DealId, Path)),
+    responses((status = 200, body = Deal), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn restore_deal(State(st): State<AppState>, u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Deal>> {
+    Ok(Json(st.store.restore_deal(&u.actor(), id).await?))
+}
+
+/// The deal's stage log, oldest first.
+#[utoipa::path(get, path = "/deals/{id}/events", tag = "deals", params(("id" = DealId, Path)),
+    responses((status = 200, body = Vec<StageEvent>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn deal_events(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Vec<StageEvent>>> {
+    st.store.deal(id).await?;
+    Ok(Json(st.store.deal_events(id).await?))
+}
+
+/// The deal's field history, oldest first.
+#[utoipa::path(get, path = "/deals/{id}/history", tag = "deals", params(("id" = DealId, Path)),
+    responses((status = 200, body = Vec<FieldChange>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn deal_history(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Vec<FieldChange>>> {
+    st.store.deal(id).await?;
+    Ok(Json(st.store.deal_history(id).await?))
+}

@@ -1,0 +1,83 @@
+//! The JSON API under `/api/v1`. Each resource module owns its routes; they
+//! are merged here, so the URL map reads in one screen.
+
+pub mod activities;
+pub mod auth;
+pub mod campaigns;
+pub mod custom_fields;
+pub mod deals;
+pub mod lost_reasons;
+pub mod notes;
+pub mod organizations;
+pub mod outreach;
+pub mod people;
+pub mod pipelines;
+pub mod settings;
+pub mod users;
+
+use crate::AppState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(settings::router())
+        .merge(users::router())
+        .merge(pipelines::router())
+        .merge(lost_reasons::router())
+        .merge(custom_fields::router())
+        .merge(deals::router())
+        .merge(organizations::router())
+        .merge(people::router())
+        .merge(activities::router())
+        .merge(notes::router())
+        .merge(campaigns::router())
+        .merge(outreach::router());
+    OpenApiRouter::new().nest("/api/v1", v1)
+}
+
+/// Paging parameters shared by every list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<dealflow_store::Page, crate::error::ApiError> {
+        let before = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                crate::error::ApiError::BadRequest(format!("`{c}` is not a cursor; pass the next_cursor of a previous page"))
+            })?),
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=dealflow_store::Page::MAX).contains(&limit) {
+            return Err(dealflow_core::Invalid::one("limit", "must be between 1 and 500").into());
+        }
+        Ok(dealflow_store::Page { limit, before })
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> From<dealflow_store::ListPage<T>> for Page<T> {
+    fn from(p: dealflow_store::ListPage<T>) -> Self {
+        Self { items: p.items, next_cursor: p.next_cursor }
+    }
+}
+
+/// Body of a version-checked action without other fields (e.g. restore).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Empty {}

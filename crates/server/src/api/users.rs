@@ -1,0 +1,183 @@
+//! `/api/v1/users` and `/api/v1/tokens`: accounts (admins manage them) and
+//! API tokens (shown once, stored hashed, revocable).
+
+use crate::AppState;
+use crate::auth::{CurrentUser, hash_password, new_secret, sha256_hex};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::model::{ApiToken, MIN_PASSWORD_LEN, NewUser, Role, User, UserPatch};
+use dealflow_core::validate::{email, optional_text, required_text};
+use dealflow_core::{Invalid, TokenId, UserId};
+use dealflow_store::UserChange;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(reassign))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+/// Checks a new password's length.
+pub fn check_password(field: &str, p: &str) -> Result<(), Invalid> {
+    if p.chars().count() < MIN_PASSWORD_LEN {
+        Err(Invalid::one(field, format!("must be at least {MIN_PASSWORD_LEN} characters")))
+    } else if p.len() > 1024 {
+        Err(Invalid::one(field, "is too long: at most 1024 bytes"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates and creates a user; shared by the API and `dealflow user add`.
+pub async fn add_user(st: &dealflow_store::Store, actor: &dealflow_store::Actor, n: NewUser) -> ApiResult<User> {
+    let mut errs = Invalid::new();
+    let mail = errs.take(email("email", &n.email));
+    let name = errs.take(required_text("name", &n.name, 200));
+    errs.take(check_password("password", &n.password));
+    let locale = errs.take(optional_text("locale", n.locale.as_deref(), 20)).flatten();
+    errs.into_result()?;
+    let hash = hash_password(&n.password).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?;
+    Ok(st
+        .create_user(actor, &mail.unwrap_or_default(), &name.unwrap_or_default(), n.role, &hash, locale)
+        .await?)
+}
+
+/// All users.
+#[utoipa::path(get, path = "/users", tag = "users",
+    responses((status = 200, body = Vec<User>), (status = 401, body = Problem)))]
+async fn list_users(State(st): State<AppState>, _u: CurrentUser) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(st.store.users().await?))
+}
+
+/// Invite a user with an initial password (admins).
+#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_user(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+    u.require_admin()?;
+    Ok((StatusCode::CREATED, Json(add_user(&st.store, &u.actor(), n).await?)))
+}
+
+/// Get a user.
+#[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = UserId, Path)),
+    responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_user(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<UserId>) -> ApiResult<Json<User>> {
+    Ok(Json(st.store.user(id).await?))
+}
+
+/// Change a user. Admins change anyone (role, active); a user may change
+/// their own name, password and locale. Deactivating ends the user's
+/// sessions and tokens at once.
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = UserId, Path)), request_body = UserPatch,
+    responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_user(State(st): State<AppState>, u: CurrentUser, Path(id): Path<UserId>, Json(p): Json<UserPatch>) -> ApiResult<Json<User>> {
+    let is_admin = u.user.role == Role::Admin;
+    if !is_admin && (id != u.user.id || p.role.is_some() || p.active.is_some()) {
+        return Err(ApiError::Forbidden("only admins may change other users, roles or activation".into()));
+    }
+    let target = st.store.user(id).await?;
+    let demoting = target.role == Role::Admin
+        && target.active
+        && (p.active == Some(false) || p.role.is_some_and(|r| r != Role::Admin));
+    if demoting && st.store.active_admins().await? <= 1 {
+        return Err(Invalid::one("role", "this is the last active admin; make someone else admin first").into());
+    }
+    let mut errs = Invalid::new();
+    let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 200)));
+    if let Some(pw) = &p.password {
+        errs.take(check_password("password", pw));
+    }
+    errs.into_result()?;
+    let password_hash = match &p.password {
+        Some(pw) => Some(hash_password(pw).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?),
+        None => None,
+    };
+    let change = UserChange { name, role: p.role, active: p.active, password_hash, locale: p.locale };
+    Ok(Json(st.store.update_user(&u.actor(), id, p.version, change).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reassign {
+    /// Who takes over the open deals and open activities.
+    pub to_user_id: UserId,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reassigned {
+    pub deals: u64,
+    pub activities: u64,
+}
+
+/// Move every open deal and open activity of a user to another (admins).
+#[utoipa::path(post, path = "/users/{id}/reassign", tag = "users", params(("id" = UserId, Path)), request_body = Reassign,
+    responses((status = 200, body = Reassigned), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn reassign(State(st): State<AppState>, u: CurrentUser, Path(id): Path<UserId>, Json(r): Json<Reassign>) -> ApiResult<Json<Reassigned>> {
+    u.require_admin()?;
+    let (deals, activities) = st.store.reassign(&u.actor(), id, r.to_user_id).await?;
+    Ok(Json(Reassigned { deals, activities }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for, e.g. "Zapier".
+    pub name: String,
+    /// Whose token (admins only; default: yourself).
+    pub user_id: Option<UserId>,
+}
+
+/// A new token: the secret appears here once and is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: ApiToken,
+    /// Send as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+/// Creates a token and returns it with its secret; shared with the CLI.
+pub async fn issue_token(st: &dealflow_store::Store, actor: &dealflow_store::Actor, user: UserId, name: &str) -> ApiResult<CreatedToken> {
+    let name = required_text("name", name, 100)?;
+    let secret = new_secret("dfl_");
+    let token = st.create_token(actor, user, &name, &sha256_hex(&secret)).await?;
+    Ok(CreatedToken { token, secret })
+}
+
+/// Your tokens (admins see everyone's).
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
+    responses((status = 200, body = Vec<ApiToken>), (status = 401, body = Problem)))]
+async fn list_tokens(State(st): State<AppState>, u: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+    let who = if u.user.role == Role::Admin { None } else { Some(u.user.id) };
+    Ok(Json(st.store.tokens(who).await?))
+}
+
+/// Create an API token.
+#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_token(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let user = n.user_id.unwrap_or(u.user.id);
+    if user != u.user.id {
+        u.require_admin()?;
+    }
+    Ok((StatusCode::CREATED, Json(issue_token(&st.store, &u.actor(), user, &n.name).await?)))
+}
+
+/// Revoke a token; it stops working at once.
+#[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = TokenId, Path)),
+    responses((status = 200, body = ApiToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn revoke_token(State(st): State<AppState>, u: CurrentUser, Path(id): Path<TokenId>) -> ApiResult<Json<ApiToken>> {
+    let t = st.store.token(id).await?;
+    if t.user_id != u.user.id {
+        u.require_admin()?;
+    }
+    Ok(Json(st.store.revoke_token(&u.actor(), id).await?))
+}

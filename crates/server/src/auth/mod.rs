@@ -1,0 +1,100 @@
+//! Authentication: the `CurrentUser` extractor (session cookie or bearer
+//! token), CSRF for cookie-authenticated writes, role checks, and the
+//! secret handling (argon2id passwords, hashed random tokens).
+
+mod secret;
+
+pub use secret::{hash_password, new_secret, sha256_hex, verify_password};
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::{Method, header, request::Parts};
+use dealflow_core::model::{Role, User};
+use dealflow_core::time::Timestamp;
+use dealflow_store::Actor;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "dealflow_session";
+/// Header the page's scripts and forms send the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The signed-in user of a request. Every API handler but login takes one,
+/// so a route cannot forget to require credentials.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    /// Present for cookie sessions: the token writes must echo.
+    pub csrf_token: Option<String>,
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id)
+    }
+
+    /// Refuses unless the user is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("only admins may do this; ask an admin of your workspace".into()))
+        }
+    }
+}
+
+/// Reads one cookie from the request.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let now = Timestamp::now();
+        if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
+            let token = h
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+            return match st.store.token_user(&sha256_hex(token), now).await? {
+                Some(u) => Ok(CurrentUser { user: u.user, csrf_token: None }),
+                None => {
+                    tracing::debug!("bearer token refused");
+                    Err(ApiError::Unauthorized(
+                        "this API token is unknown, revoked, or belongs to a deactivated user; create a new one".into(),
+                    ))
+                }
+            };
+        }
+        let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::Unauthorized(
+                "sign in first: send a session cookie (POST /api/v1/auth/login) or `Authorization: Bearer <token>`".into(),
+            ));
+        };
+        let Some(u) = st.store.session_user(&sha256_hex(session), now).await? else {
+            tracing::debug!("session cookie refused");
+            return Err(ApiError::Unauthorized("your session has expired or was ended; sign in again".into()));
+        };
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent.is_none() || sent != u.csrf_token.as_deref() {
+                return Err(ApiError::Forbidden(format!(
+                    "a change made with a session cookie must carry the session's CSRF token in the `{CSRF_HEADER}` header"
+                )));
+            }
+        }
+        Ok(CurrentUser { user: u.user, csrf_token: u.csrf_token })
+    }
+}

@@ -1,0 +1,130 @@
+//! `spawn_app()` and request helpers shared by the API tests.
+
+use dealflow_core::model::{NewUser, Role};
+use dealflow_server::{AppState, Config};
+use dealflow_store::{Actor, PoolSettings, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// A running server with an admin user and an API token for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub store: Store,
+    _dir: TempDir,
+}
+
+/// A throwaway folder removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The database URL the tests use: a fresh SQLite file per test.
+fn database_url(dir: &std::path::Path) -> String {
+    format!("sqlite:{}/test.db", dir.display())
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = std::env::temp_dir().join(format!("dealflow-api-{}", dealflow_core::ids::next_id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let store = Store::open(&database_url(&dir), &PoolSettings::default()).await.expect("open store");
+    let admin = dealflow_server::api::users::add_user(
+        &store,
+        &Actor::system(),
+        NewUser {
+            email: "admin@example.com".into(),
+            name: "Ada Admin".into(),
+            role: Role::Admin,
+            password: "correct horse battery".into(),
+            locale: None,
+        },
+    )
+    .await
+    .expect("create admin");
+    let token = dealflow_server::api::users::issue_token(&store, &Actor::system(), admin.id, "tests")
+        .await
+        .expect("create token")
+        .secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let state = AppState::new(store.clone(), Config::default());
+    tokio::spawn(async move {
+        let _ = dealflow_server::serve(listener, state, std::future::pending()).await;
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().cookie_store(true).build().expect("client"),
+        token,
+        store,
+        _dir: TempDir(dir),
+    }
+}
+
+impl TestApp {
+    /// Sends a request with the admin token; `body` as JSON when given.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(Some(&self.token), method, path, body).await
+    }
+
+    /// Sends a request with the given bearer token (or none).
+    pub async fn call_as(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("send request");
+        let status = resp.status();
+        let text = resp.text().await.expect("read body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates a deal and returns its JSON, asserting success.
+    pub async fn create_deal(&self, body: Value) -> Value {
+        let (s, d) = self.post("/api/v1/deals", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        d
+    }
+
+    /// The default pipeline's JSON.
+    pub async fn default_pipeline(&self) -> Value {
+        let (s, p) = self.get("/api/v1/pipelines").await;
+        assert_eq!(s, StatusCode::OK);
+        p[0].clone()
+    }
+}
+
+/// Asserts a problem document with `status` that names `field` among its errors.
+pub fn assert_problem(status: StatusCode, body: &Value, want: StatusCode, field: Option<&str>) {
+    assert_eq!(status, want, "body: {body}");
+    assert_eq!(body["status"], want.as_u16(), "problem document expected: {body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail expected: {body}");
+    if let Some(f) = field {
+        let named = body["errors"].as_array().is_some_and(|es| es.iter().any(|e| e["field"] == f));
+        assert!(named, "expected an error for field `{f}`: {body}");
+    }
+}

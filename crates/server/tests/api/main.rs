@@ -1,0 +1,9 @@
+//! API tests: the real server on a loopback port, a fresh SQLite database
+//! per test, and real HTTP. One binary, a module per feature.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod deals;
+mod openapi;

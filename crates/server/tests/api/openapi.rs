@@ -1,0 +1,37 @@
+//! The OpenAPI document: served without auth, and every operation in it
+//! refuses a request without credentials (except sign-in).
+
+use crate::helpers::spawn_app;
+use reqwest::{Method, StatusCode};
+
+#[tokio::test]
+async fn every_operation_requires_credentials() {
+    let app = spawn_app().await;
+    let (s, doc) = app.call_as(None, Method::GET, "/api/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (path, item) in paths {
+        // Any id works: auth is checked before the record is looked up.
+        let url = path.replace("{id}", "1");
+        for (method, op) in item.as_object().expect("path item") {
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let public = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            if public {
+                assert_eq!(path, "/api/v1/auth/login", "only sign-in may be public");
+                continue;
+            }
+            let body = matches!(m, Method::POST | Method::PATCH | Method::PUT).then(|| serde_json::json!({}));
+            let (s, p) = app.call_as(None, m.clone(), &url, body).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} without credentials answered {s}: {p}");
+            assert_eq!(p["status"], 401, "{m} {path}: problem document expected");
+            let (s, _) = app.call_as(Some("dfl_not_a_token"), m.clone(), &url, None).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} with a bad token answered {s}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} operations found");
+    let (s, _) = app.call_as(None, Method::GET, "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK);
+}
