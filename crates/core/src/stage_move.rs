@@ -251,5 +251,43 @@ pub fn plan_create(
     Ok(plan)
 }
 
+/// Rebuilds a deal's position from its stage log (oldest first). The deal
+/// row caches exactly this; tests prove the two agree.
+pub fn replay(events: &[crate::model::StageEvent]) -> Option<Position> {
+    let mut pos: Option<Position> = None;
+    for e in events {
+        match e.kind {
+            EventKind::Enter => {
+                let p = pos.get_or_insert(Position {
+                    pipeline_id: e.pipeline_id,
+                    stage_id: e.stage_id,
+                    status: DealStatus::Open,
+                    lost_reason: None,
+                    closed_at: None,
+                    stage_entered_at: e.at,
+                });
+                p.pipeline_id = e.pipeline_id;
+                p.stage_id = e.stage_id;
+                p.stage_entered_at = e.at;
+            }
+            EventKind::Won | EventKind::Lost => {
+                if let Some(p) = pos.as_mut() {
+                    p.status = if e.kind == EventKind::Won { DealStatus::Won } else { DealStatus::Lost };
+                    p.closed_at = Some(e.at);
+                    p.lost_reason = e.lost_reason.clone();
+                }
+            }
+            EventKind::Reopen => {
+                if let Some(p) = pos.as_mut() {
+                    p.status = DealStatus::Open;
+                    p.closed_at = None;
+                    p.lost_reason = None;
+                }
+            }
+        }
+    }
+    pos
+}
+
 #[cfg(test)]
 mod tests;
