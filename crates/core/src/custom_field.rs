@@ -88,10 +88,7 @@ pub fn check_key(key: &str) -> Result<String, Invalid> {
     if ok {
         Ok(key.to_string())
     } else {
-        Err(Invalid::one(
-            "key",
-            "must be 1–40 characters of a-z, 0-9 and _, starting with a letter",
-        ))
+        Err(Invalid::one("key", "must be 1–40 characters of a-z, 0-9 and _, starting with a letter"))
     }
 }
 
@@ -107,9 +104,7 @@ pub fn check_value(def: &CustomField, v: &Value) -> Result<Value, String> {
                 Ok(Value::String(s.trim().to_string()))
             }
         }
-        (FieldKind::Number, Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => {
-            Ok(v.clone())
-        }
+        (FieldKind::Number, Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => Ok(v.clone()),
         (FieldKind::Money, Value::Object(o)) => {
             let amount = o.get("value").and_then(Value::as_i64).ok_or_else(bad)?;
             let cur = o.get("currency").and_then(Value::as_str).ok_or_else(bad)?;
@@ -217,9 +212,7 @@ pub fn check_options(kind: FieldKind, options: &[String]) -> Result<(), Invalid>
             }
             Ok(())
         }
-        _ if !options.is_empty() => {
-            Err(Invalid::one("options", "only single-select fields have options"))
-        }
+        _ if !options.is_empty() => Err(Invalid::one("options", "only single-select fields have options")),
         _ => Ok(()),
     }
 }
@@ -270,7 +263,9 @@ mod tests {
         let err = apply(
             &defs,
             &Map::new(),
-            &map(json!({"n": "3", "d": "02/01/2026", "m": {"value": -1, "currency": "EUR"}, "s": "c", "b": 1, "zz": 1})),
+            &map(
+                json!({"n": "3", "d": "02/01/2026", "m": {"value": -1, "currency": "EUR"}, "s": "c", "b": 1, "zz": 1}),
+            ),
             true,
         )
         .unwrap_err();

@@ -29,10 +29,7 @@ impl Invalid {
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,11 +55,7 @@ impl Invalid {
 
 impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }

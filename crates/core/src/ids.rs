@@ -112,10 +112,9 @@ fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     }
     match Raw::deserialize(d)? {
         Raw::Num(n) => Ok(n),
-        Raw::Text(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an id (a decimal number)"))),
+        Raw::Text(s) => {
+            s.trim().parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not an id (a decimal number)")))
+        }
     }
 }
 
@@ -126,10 +125,8 @@ static LAST_ID: AtomicU64 = AtomicU64::new(0);
 /// process. When more than 65,536 ids are minted in one millisecond the time
 /// part is borrowed from the next millisecond, which keeps the order.
 pub fn next_id() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     // Seed the low bits once per process so two processes starting in the same
     // millisecond are unlikely to collide.
     if COUNTER.load(Ordering::Relaxed) == 0 {
@@ -142,10 +139,7 @@ pub fn next_id() -> i64 {
         let candidate = (now << 16) | (c & 0xFFFF);
         let floor = last + 1;
         let id = candidate.max(floor);
-        if LAST_ID
-            .compare_exchange(last, id, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+        if LAST_ID.compare_exchange(last, id, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             // The top bit stays clear until the year 6429, so this is positive.
             return id as i64;
         }

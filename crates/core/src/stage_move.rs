@@ -87,7 +87,9 @@ pub fn plan_move(cur: &Position, req: &MoveRequest, ctx: &Context) -> Result<Pla
         match ctx.target_stages.iter().find(|s| s.id == stage_id) {
             None => errs.add(
                 "stage_id",
-                format!("stage {stage_id} is not a stage of pipeline {pipeline_id}; pick one of that pipeline's stages"),
+                format!(
+                    "stage {stage_id} is not a stage of pipeline {pipeline_id}; pick one of that pipeline's stages"
+                ),
             ),
             Some(s) if s.archived => errs.add("stage_id", "this stage is archived; pick an active stage"),
             Some(_) => {}
@@ -108,10 +110,7 @@ pub fn plan_move(cur: &Position, req: &MoveRequest, ctx: &Context) -> Result<Pla
         errs.add("lost_reason", "is required to mark a deal lost; choose one of the workspace's lost reasons");
     }
     if changing_stage && cur.status != DealStatus::Open && req.status != Some(DealStatus::Open) {
-        errs.add(
-            "stage_id",
-            format!("the deal is {}; reopen it (status: open) before moving it", cur.status),
-        );
+        errs.add("stage_id", format!("the deal is {}; reopen it (status: open) before moving it", cur.status));
     }
     if let Some(last) = ctx.last_event_at
         && ctx.at < last
@@ -124,13 +123,8 @@ pub fn plan_move(cur: &Position, req: &MoveRequest, ctx: &Context) -> Result<Pla
     }
     errs.into_result()?;
 
-    let canonical = |r: &str| {
-        ctx.lost_reasons
-            .iter()
-            .find(|l| l.eq_ignore_ascii_case(r))
-            .cloned()
-            .unwrap_or_else(|| r.to_string())
-    };
+    let canonical =
+        |r: &str| ctx.lost_reasons.iter().find(|l| l.eq_ignore_ascii_case(r)).cloned().unwrap_or_else(|| r.to_string());
     let at = ctx.at;
     let mut events = Vec::new();
     let mut pos = cur.clone();

@@ -21,9 +21,7 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, String> {
         DateTime::parse_from_rfc3339(s.trim())
             .map(|d| Self(d.timestamp_millis()))
-            .map_err(|_| {
-                format!("`{s}` is not an RFC 3339 time; write it like 2026-03-01T09:30:00Z")
-            })
+            .map_err(|_| format!("`{s}` is not an RFC 3339 time; write it like 2026-03-01T09:30:00Z"))
     }
 
     pub fn to_rfc3339(self) -> String {
@@ -37,10 +35,7 @@ impl Timestamp {
     /// skew is tolerated.
     pub fn check_not_future(self, field: &str, now: Timestamp) -> Result<Self, Invalid> {
         if self.0 > now.0 + 60_000 {
-            Err(Invalid::one(
-                field,
-                "lies in the future; a historical time must be now or earlier",
-            ))
+            Err(Invalid::one(field, "lies in the future; a historical time must be now or earlier"))
         } else if self.0 < 0 {
             Err(Invalid::one(field, "lies before 1970; use a later time"))
         } else {
@@ -105,10 +100,7 @@ impl<'de> Deserialize<'de> for Date {
 impl utoipa::PartialSchema for Date {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .into()
+        ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))).into()
     }
 }
 impl utoipa::ToSchema for Date {}

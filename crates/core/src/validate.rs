@@ -25,20 +25,12 @@ pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<Option<
 
 /// A percentage 0–100.
 pub fn percent(field: &str, p: i64) -> Result<i64, Invalid> {
-    if (0..=100).contains(&p) {
-        Ok(p)
-    } else {
-        Err(Invalid::one(field, "must be between 0 and 100"))
-    }
+    if (0..=100).contains(&p) { Ok(p) } else { Err(Invalid::one(field, "must be between 0 and 100")) }
 }
 
 /// An integer within `[min, max]`.
 pub fn int_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, Invalid> {
-    if (min..=max).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Invalid::one(field, format!("must be between {min} and {max}")))
-    }
+    if (min..=max).contains(&v) { Ok(v) } else { Err(Invalid::one(field, format!("must be between {min} and {max}"))) }
 }
 
 /// A plausible e-mail address: one `@`, something on both sides, a dot in
@@ -48,13 +40,13 @@ pub fn email(field: &str, s: &str) -> Result<String, Invalid> {
     let ok = t.len() <= 254
         && !t.contains(char::is_whitespace)
         && t.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         });
-    if ok {
-        Ok(t)
-    } else {
-        Err(Invalid::one(field, format!("`{s}` is not an e-mail address")))
-    }
+    if ok { Ok(t) } else { Err(Invalid::one(field, format!("`{s}` is not an e-mail address"))) }
 }
 
 /// Limits for text fields, shared by the API and the importers.

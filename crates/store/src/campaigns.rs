@@ -1,1 +1,153 @@
-//! (being written)
+//! Campaigns and the outreach messages sent in them (in [`outreach`]).
+//! Campaigns have no trash: deleting one removes it for good, so one still
+//! referred to by messages cannot be deleted.
+
+mod outreach;
+
+pub use outreach::OutreachFilter;
+
+use crate::activities::{conflict, load};
+use crate::row::*;
+use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
+use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::model::{Campaign, CampaignPatch, Channel, NewCampaign};
+use dealflow_core::validate::{limits, required_text};
+use dealflow_core::{CampaignId, Invalid};
+use sqlx::any::AnyRow;
+
+/// Filters of `GET /api/v1/campaigns`.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignFilter {
+    pub channel: Option<Channel>,
+    /// Case-insensitive text search in the name.
+    pub q: Option<String>,
+}
+
+fn campaign_from_row(r: &AnyRow) -> R<Campaign> {
+    Ok(Campaign {
+        id: CampaignId(i64_(r, "id")?),
+        name: text(r, "name")?,
+        channel: opt_enum(r, "channel", Channel::parse)?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+/// The channel of an existing campaign; 422 on `campaign_id` when there is
+/// no such campaign.
+async fn campaign_channel(tx: &mut Tx, id: CampaignId) -> Result<Option<Channel>, StoreError> {
+    let row: Option<Option<String>> =
+        sqlx::query_scalar("SELECT channel FROM campaigns WHERE id = $1").bind(id.0).fetch_optional(&mut **tx).await?;
+    match row {
+        None => Err(StoreError::invalid("campaign_id", format!("campaign {id} does not exist"))),
+        // A stored channel that no longer parses is corrupt data, not bad input.
+        Some(c) => c.map(|c| Channel::parse(&c)).transpose().map_err(|e| StoreError::Db(sqlx::Error::Decode(e.into()))),
+    }
+}
+
+impl Store {
+    pub async fn create_campaign(&self, actor: &Actor, n: NewCampaign) -> Result<Campaign, StoreError> {
+        let mut errs = Invalid::new();
+        let name = errs.take(required_text("name", &n.name, limits::NAME));
+        let created_at = match n.created_at {
+            Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
+            None => actor.now,
+        };
+        errs.into_result()?;
+
+        let mut tx = self.write().await?;
+        let id = CampaignId::new();
+        sqlx::query(
+            "INSERT INTO campaigns (id, name, channel, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, 1)",
+        )
+        .bind(id.0)
+        .bind(name.unwrap_or_default())
+        .bind(n.channel.map(|c| c.as_str().to_string()))
+        .bind(created_at.0)
+        .bind(actor.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let c = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn campaign(&self, id: CampaignId) -> Result<Campaign, StoreError> {
+        let r = sqlx::query("SELECT * FROM campaigns WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("campaign", id))?;
+        Ok(campaign_from_row(&r)?)
+    }
+
+    /// Renames a campaign or changes its channel; existing messages keep
+    /// the channel they were sent through.
+    pub async fn update_campaign(
+        &self,
+        actor: &Actor,
+        id: CampaignId,
+        p: CampaignPatch,
+    ) -> Result<Campaign, StoreError> {
+        let mut errs = Invalid::new();
+        let name = p.name.as_deref().and_then(|s| errs.take(required_text("name", s, limits::NAME)));
+        errs.into_result()?;
+
+        let mut tx = self.write().await?;
+        let cur = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        if cur.version != p.version {
+            return Err(StoreError::Conflict { current: cur.version });
+        }
+        let channel = p.channel.unwrap_or(cur.channel);
+        let n = sqlx::query(
+            "UPDATE campaigns SET name = $1, channel = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(name.unwrap_or(cur.name))
+        .bind(channel.map(|c| c.as_str().to_string()))
+        .bind(actor.now.0)
+        .bind(id.0)
+        .bind(p.version)
+        .execute(&mut *tx)
+        .await?;
+        if n.rows_affected() == 0 {
+            return Err(conflict(&mut tx, "campaigns", id.0).await?);
+        }
+        let c = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Deletes a campaign for good; refused while messages (live or in the
+    /// trash) refer to it, since they would lose their campaign.
+    pub async fn delete_campaign(&self, _actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let used: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM outreach_messages WHERE campaign_id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if used > 0 {
+            return Err(StoreError::InUse(format!(
+                "{used} outreach message(s), including any in the trash, belong to this campaign; move or purge them first"
+            )));
+        }
+        sqlx::query("DELETE FROM campaigns WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Campaigns, newest first.
+    pub async fn list_campaigns(&self, f: &CampaignFilter, page: Page) -> Result<ListPage<Campaign>, StoreError> {
+        let mut sql = Sql::new("SELECT * FROM campaigns WHERE 1 = 1");
+        if let Some(v) = f.channel {
+            sql.push(" AND channel = ").bind(v.as_str());
+        }
+        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            sql.push(" AND LOWER(name) LIKE ").bind(like_pattern(q)).push(" ESCAPE '\\'");
+        }
+        page.apply(&mut sql, "id");
+        fetch_page(self.pool(), &sql, page, campaign_from_row).await
+    }
+}

@@ -58,10 +58,11 @@ pub(crate) fn to_text(m: &Map<String, Value>) -> String {
 
 impl Store {
     pub async fn custom_fields(&self, entity: Option<Entity>) -> Result<Vec<CustomField>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM custom_fields WHERE ($1 IS NULL OR entity = $1) ORDER BY entity, position, id")
-            .bind(entity.map(|e| e.as_str().to_string()))
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM custom_fields WHERE ($1 IS NULL OR entity = $1) ORDER BY entity, position, id")
+                .bind(entity.map(|e| e.as_str().to_string()))
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.iter().map(from_row).collect::<R<_>>()?)
     }
 
@@ -79,12 +80,14 @@ impl Store {
         let mut tx = self.write().await?;
         let position = match n.position {
             Some(p) => p,
-            None => sqlx::query_scalar::<_, i64>(
-                "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM custom_fields WHERE entity = $1",
-            )
-            .bind(n.entity.as_str().to_string())
-            .fetch_one(&mut *tx)
-            .await?,
+            None => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM custom_fields WHERE entity = $1",
+                )
+                .bind(n.entity.as_str().to_string())
+                .fetch_one(&mut *tx)
+                .await?
+            }
         };
         let id = CustomFieldId::new();
         sqlx::query(
@@ -113,7 +116,12 @@ impl Store {
         self.custom_field(id).await
     }
 
-    pub async fn update_custom_field(&self, actor: &Actor, id: CustomFieldId, p: CustomFieldPatch) -> Result<CustomField, StoreError> {
+    pub async fn update_custom_field(
+        &self,
+        actor: &Actor,
+        id: CustomFieldId,
+        p: CustomFieldPatch,
+    ) -> Result<CustomField, StoreError> {
         let cur = self.custom_field(id).await?;
         let mut errs = Invalid::new();
         let label = p.label.as_deref().and_then(|l| errs.take(required_text("label", l, 100)));

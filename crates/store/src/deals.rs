@@ -100,7 +100,12 @@ pub(crate) async fn record_change(
     Ok(())
 }
 
-async fn insert_events(tx: &mut Tx, deal: DealId, events: &[PlannedEvent], user: Option<UserId>) -> Result<(), StoreError> {
+async fn insert_events(
+    tx: &mut Tx,
+    deal: DealId,
+    events: &[PlannedEvent],
+    user: Option<UserId>,
+) -> Result<(), StoreError> {
     for e in events {
         sqlx::query(
             "INSERT INTO stage_events (id, deal_id, kind, pipeline_id, stage_id, from_stage_id, lost_reason, at, user_id)
@@ -124,7 +129,8 @@ async fn insert_events(tx: &mut Tx, deal: DealId, events: &[PlannedEvent], user:
 /// Checks that a person/organization exists and is not deleted.
 pub(crate) async fn check_ref(tx: &mut Tx, table: &str, field: &str, what: &str, id: i64) -> Result<(), StoreError> {
     let sql = format!("SELECT deleted_at FROM {table} WHERE id = $1");
-    let row: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
+    let row: Option<Option<i64>> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
     match row {
         None => Err(StoreError::invalid(field, format!("{what} {id} does not exist"))),
         Some(Some(_)) => Err(StoreError::invalid(field, format!("{what} {id} is deleted; restore it first"))),
@@ -190,14 +196,18 @@ impl Store {
         let pipeline_id = match n.pipeline_id {
             Some(p) => match pipeline_archived(&mut tx, p).await? {
                 None => return Err(StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist"))),
-                Some(true) => return Err(StoreError::invalid("pipeline_id", "this pipeline is archived; choose another")),
+                Some(true) => {
+                    return Err(StoreError::invalid("pipeline_id", "this pipeline is archived; choose another"));
+                }
                 Some(false) => p,
             },
             None => PipelineId(
                 sqlx::query_scalar("SELECT id FROM pipelines WHERE archived = 0 ORDER BY position, id LIMIT 1")
                     .fetch_optional(&mut *tx)
                     .await?
-                    .ok_or_else(|| StoreError::invalid("pipeline_id", "the workspace has no active pipeline; create one first"))?,
+                    .ok_or_else(|| {
+                        StoreError::invalid("pipeline_id", "the workspace has no active pipeline; create one first")
+                    })?,
             ),
         };
         let stages = stages_of(&mut tx, pipeline_id).await?;
@@ -349,7 +359,8 @@ impl Store {
             next.custom = custom_fields::apply(&mut tx, Entity::Deal, &cur.custom, p.custom.as_ref(), false).await?;
         }
 
-        let wants_move = p.pipeline_id.is_some() || p.stage_id.is_some() || p.status.is_some() || p.lost_reason.is_some();
+        let wants_move =
+            p.pipeline_id.is_some() || p.stage_id.is_some() || p.status.is_some() || p.lost_reason.is_some();
         let mut events = Vec::new();
         if wants_move {
             let target = p.pipeline_id.unwrap_or(cur.pipeline_id);
@@ -448,7 +459,8 @@ impl Store {
         if n.rows_affected() == 0 {
             // Another writer got in between our read and this update
             // (possible on PostgreSQL); the whole transaction rolls back.
-            let v: i64 = sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
+            let v: i64 =
+                sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
             return Err(StoreError::Conflict { current: v });
         }
         let deal = load_for_update(&mut tx, id).await?;
@@ -467,10 +479,18 @@ impl Store {
     }
 
     /// Sets or clears `deleted_at` on a soft-deletable table.
-    pub(crate) async fn set_deleted(&self, table: &str, what: &'static str, id: i64, at: Option<Timestamp>) -> Result<(), StoreError> {
+    pub(crate) async fn set_deleted(
+        &self,
+        table: &str,
+        what: &'static str,
+        id: i64,
+        at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let cond = if at.is_some() { "deleted_at IS NULL" } else { "deleted_at IS NOT NULL" };
-        let sql = format!("UPDATE {table} SET deleted_at = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND {cond}");
+        let sql = format!(
+            "UPDATE {table} SET deleted_at = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND {cond}"
+        );
         let n = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(at.map(|t| t.0))
             .bind(Timestamp::now().0)

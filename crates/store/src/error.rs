@@ -9,7 +9,9 @@ pub enum StoreError {
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
     /// 409: the caller's version is stale; `current` is the stored one.
-    #[error("the record was changed by someone else (current version {current}); reload it and apply your change again")]
+    #[error(
+        "the record was changed by someone else (current version {current}); reload it and apply your change again"
+    )]
     Conflict { current: i64 },
     /// 409: a unique value is already taken.
     #[error("{field}: {message}")]

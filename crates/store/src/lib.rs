@@ -18,8 +18,11 @@ mod settings;
 mod sql;
 mod users;
 
+pub use activities::{ActivityFilter, NoteFilter};
+pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use deals::DealFilter;
 pub use error::StoreError;
+pub use parties::{OrganizationFilter, PersonFilter};
 pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};
 
@@ -82,18 +85,19 @@ impl Store {
     pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self, StoreError> {
         let (engine, url) = normalize_url(url)?;
         install_default_drivers();
-        let mut opts = AnyPoolOptions::new()
-            .max_connections(pool.max_connections)
-            .acquire_timeout(pool.acquire_timeout);
+        let mut opts =
+            AnyPoolOptions::new().max_connections(pool.max_connections).acquire_timeout(pool.acquire_timeout);
         if engine == Engine::Sqlite {
             // Foreign keys are per connection in SQLite; sqlx turns them on by
             // default, and the busy timeout lets writers queue instead of
             // failing at once.
             opts = opts.after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::raw_sql("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
-                        .execute(conn)
-                        .await?;
+                    sqlx::raw_sql(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                    )
+                    .execute(conn)
+                    .await?;
                     Ok(())
                 })
             });
@@ -101,10 +105,7 @@ impl Store {
         let pool = opts.connect(&url).await.map_err(StoreError::connect)?;
         if engine == Engine::Sqlite {
             // WAL is a property of the file, so setting it once is enough.
-            sqlx::raw_sql("PRAGMA journal_mode = WAL;")
-                .execute(&pool)
-                .await
-                .map_err(StoreError::connect)?;
+            sqlx::raw_sql("PRAGMA journal_mode = WAL;").execute(&pool).await.map_err(StoreError::connect)?;
         }
         let store = Self { pool, engine };
         migrate::run(&store).await?;
@@ -140,9 +141,8 @@ impl Store {
     /// the workspace is new. Idempotent.
     async fn ensure_defaults(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let have: Option<i64> = sqlx::query_scalar("SELECT id FROM settings WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let have: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM settings WHERE id = 1").fetch_optional(&mut *tx).await?;
         if have.is_none() {
             settings::insert_default(&mut tx).await?;
             pipelines::insert_default(&mut tx).await?;
@@ -175,9 +175,8 @@ fn normalize_url(url: &str) -> Result<(Engine, String), StoreError> {
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Config(format!("cannot create the data folder {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Config(format!("cannot create the data folder {}: {e}", dir.display())))?;
     }
     let mut q = if query.is_empty() { String::new() } else { format!("{query}&") };
     if !q.contains("mode=") {
@@ -193,7 +192,7 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(normalize_url("postgres://x/y").unwrap().0, Engine::Postgres);
-        assert_eq!(normalize_url("mysql://x").unwrap_err().to_string().contains("unsupported"), true);
+        assert!(normalize_url("mysql://x").unwrap_err().to_string().contains("unsupported"));
         let (e, u) = normalize_url("sqlite::memory:").unwrap();
         assert_eq!(e, Engine::Sqlite);
         assert_eq!(u, "sqlite://:memory:?mode=rwc");

@@ -43,9 +43,7 @@ pub(crate) async fn labels(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
 
 impl Store {
     pub async fn lost_reasons(&self) -> Result<Vec<LostReason>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM lost_reasons ORDER BY position, id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT * FROM lost_reasons ORDER BY position, id").fetch_all(self.pool()).await?;
         Ok(rows.iter().map(from_row).collect::<R<_>>()?)
     }
 
@@ -63,9 +61,11 @@ impl Store {
         let mut tx = self.write().await?;
         let position = match n.position {
             Some(p) => p,
-            None => sqlx::query_scalar::<_, i64>("SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM lost_reasons")
-                .fetch_one(&mut *tx)
-                .await?,
+            None => {
+                sqlx::query_scalar::<_, i64>("SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM lost_reasons")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
         };
         let id = LostReasonId::new();
         sqlx::query(
@@ -82,7 +82,12 @@ impl Store {
         self.lost_reason(id).await
     }
 
-    pub async fn update_lost_reason(&self, actor: &Actor, id: LostReasonId, p: LostReasonPatch) -> Result<LostReason, StoreError> {
+    pub async fn update_lost_reason(
+        &self,
+        actor: &Actor,
+        id: LostReasonId,
+        p: LostReasonPatch,
+    ) -> Result<LostReason, StoreError> {
         let mut errs = Invalid::new();
         let label = p.label.as_deref().and_then(|l| errs.take(required_text("label", l, 200)));
         errs.into_result()?;

@@ -78,10 +78,8 @@ pub(crate) async fn stages_of(tx: &mut Tx, pipeline: PipelineId) -> Result<Vec<S
 
 /// Whether the pipeline exists, and if so whether it is archived.
 pub(crate) async fn pipeline_archived(tx: &mut Tx, id: PipelineId) -> Result<Option<bool>, StoreError> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT archived FROM pipelines WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT archived FROM pipelines WHERE id = $1").bind(id.0).fetch_optional(&mut **tx).await?;
     Ok(v.map(|a| a != 0))
 }
 
@@ -118,7 +116,13 @@ async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> Result<Pipel
     Ok(id)
 }
 
-async fn insert_stage(tx: &mut Tx, pipeline: PipelineId, s: &NewStage, position: i64, now: i64) -> Result<StageId, StoreError> {
+async fn insert_stage(
+    tx: &mut Tx,
+    pipeline: PipelineId,
+    s: &NewStage,
+    position: i64,
+    now: i64,
+) -> Result<StageId, StoreError> {
     let id = StageId::new();
     sqlx::query(
         "INSERT INTO stages (id, pipeline_id, name, position, probability, rotting_days, milestone, archived, created_at, updated_at, version)
@@ -153,7 +157,8 @@ impl Store {
     /// All pipelines with their stages, in order.
     pub async fn pipelines(&self) -> Result<Vec<Pipeline>, StoreError> {
         let prow = sqlx::query("SELECT * FROM pipelines ORDER BY position, id").fetch_all(self.pool()).await?;
-        let srows = sqlx::query("SELECT * FROM stages ORDER BY pipeline_id, position, id").fetch_all(self.pool()).await?;
+        let srows =
+            sqlx::query("SELECT * FROM stages ORDER BY pipeline_id, position, id").fetch_all(self.pool()).await?;
         let stages: Vec<Stage> = srows.iter().map(stage_from_row).collect::<R<_>>()?;
         let mut out = Vec::with_capacity(prow.len());
         for r in &prow {
@@ -194,7 +199,12 @@ impl Store {
         self.pipeline(id).await
     }
 
-    pub async fn update_pipeline(&self, actor: &Actor, id: PipelineId, p: PipelinePatch) -> Result<Pipeline, StoreError> {
+    pub async fn update_pipeline(
+        &self,
+        actor: &Actor,
+        id: PipelineId,
+        p: PipelinePatch,
+    ) -> Result<Pipeline, StoreError> {
         let mut errs = Invalid::new();
         let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
         errs.into_result()?;
@@ -272,7 +282,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(pos) = p.position {
-            let mut order: Vec<StageId> = stages_of(&mut tx, cur.pipeline_id).await?.iter().map(|s| s.id).filter(|s| *s != id).collect();
+            let mut order: Vec<StageId> =
+                stages_of(&mut tx, cur.pipeline_id).await?.iter().map(|s| s.id).filter(|s| *s != id).collect();
             order.insert(pos.clamp(0, order.len() as i64) as usize, id);
             renumber(&mut tx, &order).await?;
         }

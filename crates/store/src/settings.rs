@@ -2,10 +2,10 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::Invalid;
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Settings, SettingsPatch};
 use dealflow_core::validate::required_text;
-use dealflow_core::Invalid;
 use sqlx::any::AnyRow;
 
 pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
@@ -23,8 +23,7 @@ fn from_row(r: &AnyRow) -> R<Settings> {
     Ok(Settings {
         name: text(r, "name")?,
         time_zone: text(r, "time_zone")?,
-        base_currency: Currency::parse(&text(r, "base_currency")?)
-            .map_err(|e| sqlx::Error::Decode(e.into()))?,
+        base_currency: Currency::parse(&text(r, "base_currency")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         exchange_rates: json(r, "exchange_rates")?,
         working_days: json(r, "working_days")?,
         require_lost_reason: bool_(r, "require_lost_reason")?,
@@ -60,7 +59,10 @@ impl Store {
             if tz.parse::<chrono_tz_check::Tz>().is_ok() {
                 s.time_zone = tz.clone();
             } else {
-                errs.add("time_zone", format!("`{tz}` is not an IANA time zone such as Europe/Berlin or Asia/Shanghai"));
+                errs.add(
+                    "time_zone",
+                    format!("`{tz}` is not an IANA time zone such as Europe/Berlin or Asia/Shanghai"),
+                );
             }
         }
         if let Some(c) = p.base_currency {

@@ -102,8 +102,7 @@ impl Page {
         if let Some(b) = self.before {
             sql.push(&format!(" AND {id_col} < ")).bind(b);
         }
-        sql.push(&format!(" ORDER BY {id_col} DESC LIMIT "))
-            .bind(self.limit.clamp(1, Self::MAX) + 1);
+        sql.push(&format!(" ORDER BY {id_col} DESC LIMIT ")).bind(self.limit.clamp(1, Self::MAX) + 1);
     }
 }
 

@@ -61,10 +61,8 @@ pub struct UserChange {
 
 /// Checks that a user id exists and is active, inside a transaction.
 pub(crate) async fn check_user(tx: &mut Tx, field: &str, id: UserId) -> Result<(), StoreError> {
-    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let active: Option<i64> =
+        sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(id.0).fetch_optional(&mut **tx).await?;
     match active {
         None => Err(StoreError::invalid(field, format!("user {id} does not exist"))),
         Some(0) => Err(StoreError::invalid(field, format!("user {id} is deactivated"))),
@@ -140,7 +138,13 @@ impl Store {
 
     /// Changes a user. Deactivating ends its sessions and revokes its tokens
     /// in the same transaction, so they stop working at once.
-    pub async fn update_user(&self, actor: &Actor, id: UserId, version: i64, c: UserChange) -> Result<User, StoreError> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        version: i64,
+        c: UserChange,
+    ) -> Result<User, StoreError> {
         let mut tx = self.write().await?;
         let cur: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
             .bind(id.0)
@@ -222,12 +226,21 @@ impl Store {
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn create_token(&self, actor: &Actor, user: UserId, name: &str, token_hash: &str) -> Result<ApiToken, StoreError> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken, StoreError> {
         let mut tx = self.write().await?;
         check_user(&mut tx, "user_id", user).await?;
         let id = TokenId::new();
@@ -302,14 +315,20 @@ impl Store {
     /// each deal's owner change in its field history. Returns (deals, activities).
     pub async fn reassign(&self, actor: &Actor, from: UserId, to: UserId) -> Result<(u64, u64), StoreError> {
         let mut tx = self.write().await?;
-        if sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1").bind(from.0).fetch_optional(&mut *tx).await?.is_none() {
+        if sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
+            .bind(from.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
             return Err(StoreError::not_found("user", from));
         }
         check_user(&mut tx, "to_user_id", to).await?;
-        let deals: Vec<i64> = sqlx::query_scalar("SELECT id FROM deals WHERE owner_id = $1 AND status = 'open' AND deleted_at IS NULL")
-            .bind(from.0)
-            .fetch_all(&mut *tx)
-            .await?;
+        let deals: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM deals WHERE owner_id = $1 AND status = 'open' AND deleted_at IS NULL")
+                .bind(from.0)
+                .fetch_all(&mut *tx)
+                .await?;
         for d in &deals {
             crate::deals::record_change(
                 &mut tx,

@@ -39,34 +39,54 @@ async fn deal_moves_are_logged_and_versions_guarded() {
     let stages = &pipelines[0].stages;
     assert_eq!(stages.len(), 4);
 
-    let deal = store
-        .create_deal(&actor, NewDeal { title: "Acme".into(), value: 100_00, ..Default::default() })
-        .await
-        .unwrap();
+    let deal =
+        store.create_deal(&actor, NewDeal { title: "Acme".into(), value: 10_000, ..Default::default() }).await.unwrap();
     assert_eq!(deal.stage_id, stages[0].id);
     assert_eq!(deal.currency.as_str(), "USD");
 
     let moved = store
-        .update_deal(&actor, deal.id, DealPatch { version: deal.version, stage_id: Some(stages[2].id), value: Some(200_00), ..Default::default() })
+        .update_deal(
+            &actor,
+            deal.id,
+            DealPatch {
+                version: deal.version,
+                stage_id: Some(stages[2].id),
+                value: Some(20_000),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(moved.stage_id, stages[2].id);
     assert_eq!(moved.version, deal.version + 1);
 
     let stale = store
-        .update_deal(&actor, deal.id, DealPatch { version: deal.version, title: Some("x".into()), ..Default::default() })
+        .update_deal(
+            &actor,
+            deal.id,
+            DealPatch { version: deal.version, title: Some("x".into()), ..Default::default() },
+        )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict { current }) if current == moved.version));
 
     let lost = store
-        .update_deal(&actor, deal.id, DealPatch { version: moved.version, status: Some(DealStatus::Lost), ..Default::default() })
+        .update_deal(
+            &actor,
+            deal.id,
+            DealPatch { version: moved.version, status: Some(DealStatus::Lost), ..Default::default() },
+        )
         .await;
     assert!(matches!(lost, Err(StoreError::Invalid(_))), "losing needs a reason");
     let lost = store
         .update_deal(
             &actor,
             deal.id,
-            DealPatch { version: moved.version, status: Some(DealStatus::Lost), lost_reason: Some("timing".into()), ..Default::default() },
+            DealPatch {
+                version: moved.version,
+                status: Some(DealStatus::Lost),
+                lost_reason: Some("timing".into()),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

@@ -166,12 +166,5 @@ pub struct FieldChange {
 }
 
 /// Deal fields whose every change is kept, so any past day can be rebuilt.
-pub const TRACKED_FIELDS: &[&str] = &[
-    "value",
-    "currency",
-    "probability",
-    "expected_close_date",
-    "owner_id",
-    "person_id",
-    "organization_id",
-];
+pub const TRACKED_FIELDS: &[&str] =
+    &["value", "currency", "probability", "expected_close_date", "owner_id", "person_id", "organization_id"];

@@ -132,10 +132,5 @@ pub const DEFAULT_PIPELINE: (&str, &[(&str, Option<Milestone>)]) = (
 );
 
 /// Lost reasons a new workspace starts with.
-pub const DEFAULT_LOST_REASONS: &[&str] = &[
-    "No budget",
-    "Chose a competitor",
-    "No decision / went silent",
-    "Not a fit",
-    "Timing",
-];
+pub const DEFAULT_LOST_REASONS: &[&str] =
+    &["No budget", "Chose a competitor", "No decision / went silent", "Not a fit", "Timing"];

@@ -39,12 +39,9 @@ fn ctx<'a>(stages: &'a [Stage], reasons: &'a [String]) -> Context<'a> {
 #[test]
 fn move_to_next_stage_appends_enter() {
     let stages = [stage(10, 1, 0), stage(11, 1, 1)];
-    let plan = plan_move(
-        &open_at(10),
-        &MoveRequest { stage_id: Some(StageId(11)), ..Default::default() },
-        &ctx(&stages, &[]),
-    )
-    .unwrap();
+    let plan =
+        plan_move(&open_at(10), &MoveRequest { stage_id: Some(StageId(11)), ..Default::default() }, &ctx(&stages, &[]))
+            .unwrap();
     assert_eq!(plan.events.len(), 1);
     assert_eq!(plan.events[0].kind, EventKind::Enter);
     assert_eq!(plan.events[0].from_stage_id, Some(StageId(10)));
@@ -55,12 +52,9 @@ fn move_to_next_stage_appends_enter() {
 #[test]
 fn stage_of_other_pipeline_refused() {
     let stages = [stage(10, 1, 0)];
-    let err = plan_move(
-        &open_at(10),
-        &MoveRequest { stage_id: Some(StageId(99)), ..Default::default() },
-        &ctx(&stages, &[]),
-    )
-    .unwrap_err();
+    let err =
+        plan_move(&open_at(10), &MoveRequest { stage_id: Some(StageId(99)), ..Default::default() }, &ctx(&stages, &[]))
+            .unwrap_err();
     assert_eq!(err.0[0].field, "stage_id");
 }
 
@@ -104,11 +98,7 @@ fn won_to_lost_reopens_first() {
     let stages = [stage(10, 1, 0)];
     let mut won = open_at(10);
     won.status = DealStatus::Won;
-    let req = MoveRequest {
-        status: Some(DealStatus::Lost),
-        lost_reason: Some("Timing".into()),
-        ..Default::default()
-    };
+    let req = MoveRequest { status: Some(DealStatus::Lost), lost_reason: Some("Timing".into()), ..Default::default() };
     let plan = plan_move(&won, &req, &ctx(&stages, &[])).unwrap();
     let kinds: Vec<_> = plan.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Reopen, EventKind::Lost]);
@@ -119,12 +109,8 @@ fn history_stays_in_order() {
     let stages = [stage(10, 1, 0), stage(11, 1, 1)];
     let mut c = ctx(&stages, &[]);
     c.last_event_at = Some(Timestamp(5000));
-    let err = plan_move(
-        &open_at(10),
-        &MoveRequest { stage_id: Some(StageId(11)), ..Default::default() },
-        &c,
-    )
-    .unwrap_err();
+    let err =
+        plan_move(&open_at(10), &MoveRequest { stage_id: Some(StageId(11)), ..Default::default() }, &c).unwrap_err();
     assert_eq!(err.0[0].field, "at");
 }
 
@@ -160,5 +146,18 @@ fn create_as_won_has_enter_then_won() {
     .unwrap();
     let kinds: Vec<_> = plan.events.iter().map(|e| (e.kind, e.at)).collect();
     assert_eq!(kinds, [(EventKind::Enter, Timestamp(100)), (EventKind::Won, Timestamp(200))]);
-    assert!(plan_create(PipelineId(1), StageId(10), &stages, DealStatus::Won, None, Timestamp(300), Some(Timestamp(200)), true, &[]).is_err());
+    assert!(
+        plan_create(
+            PipelineId(1),
+            StageId(10),
+            &stages,
+            DealStatus::Won,
+            None,
+            Timestamp(300),
+            Some(Timestamp(200)),
+            true,
+            &[]
+        )
+        .is_err()
+    );
 }

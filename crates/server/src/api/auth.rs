@@ -2,7 +2,7 @@
 //! am I.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, cookie, SESSION_COOKIE, new_secret, sha256_hex, verify_password};
+use crate::auth::{CurrentUser, SESSION_COOKIE, cookie, new_secret, sha256_hex, verify_password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use axum::extract::State;
@@ -65,7 +65,11 @@ pub async fn start_session(st: &AppState, user: &User) -> ApiResult<(HeaderValue
     st.store
         .create_session(
             user.id,
-            NewSession { token_hash: sha256_hex(&token), csrf_token: csrf.clone(), expires_at: Timestamp(now.0 + days * 86_400_000) },
+            NewSession {
+                token_hash: sha256_hex(&token),
+                csrf_token: csrf.clone(),
+                expires_at: Timestamp(now.0 + days * 86_400_000),
+            },
             now,
         )
         .await?;

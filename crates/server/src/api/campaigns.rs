@@ -1,8 +1,95 @@
-//! `/api/v1/campaigns` (being written).
+//! `/api/v1/campaigns`: the campaigns outreach messages belong to.
 
+use super::{Page, PageQuery};
 use crate::AppState;
-use utoipa_axum::router::OpenApiRouter;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::CampaignId;
+use dealflow_core::model::{Campaign, CampaignPatch, Channel, NewCampaign};
+use dealflow_store::CampaignFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(list_campaigns, create_campaign)).routes(routes!(
+        get_campaign,
+        update_campaign,
+        delete_campaign
+    ))
+}
+
+/// Filters of the campaign list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CampaignQuery {
+    pub channel: Option<Channel>,
+    /// Text search in the name (case-insensitive).
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List campaigns, newest first.
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(CampaignQuery),
+    responses((status = 200, body = Page<Campaign>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_campaigns(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<CampaignQuery>,
+) -> ApiResult<Json<Page<Campaign>>> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
+    let f = CampaignFilter { channel: q.channel, q: q.q };
+    Ok(Json(st.store.list_campaigns(&f, page).await?.into()))
+}
+
+/// Create a campaign; its `channel` becomes the default of its messages.
+#[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = NewCampaign,
+    responses((status = 201, body = Campaign), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_campaign(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewCampaign>,
+) -> ApiResult<(StatusCode, Json<Campaign>)> {
+    let c = st.store.create_campaign(&u.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Get a campaign.
+#[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns", params(("id" = CampaignId, Path)),
+    responses((status = 200, body = Campaign), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_campaign(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<CampaignId>,
+) -> ApiResult<Json<Campaign>> {
+    Ok(Json(st.store.campaign(id).await?))
+}
+
+/// Rename a campaign or change its channel. `version` must be current.
+#[utoipa::path(patch, path = "/campaigns/{id}", tag = "campaigns", params(("id" = CampaignId, Path)), request_body = CampaignPatch,
+    responses((status = 200, body = Campaign), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_campaign(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<CampaignId>,
+    Json(p): Json<CampaignPatch>,
+) -> ApiResult<Json<Campaign>> {
+    Ok(Json(st.store.update_campaign(&u.actor(), id, p).await?))
+}
+
+/// Delete a campaign for good; refused (409) while messages belong to it.
+#[utoipa::path(delete, path = "/campaigns/{id}", tag = "campaigns", params(("id" = CampaignId, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_campaign(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<CampaignId>,
+) -> ApiResult<StatusCode> {
+    st.store.delete_campaign(&u.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

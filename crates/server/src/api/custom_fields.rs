@@ -14,9 +14,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_fields, create_field))
-        .routes(routes!(get_field, update_field, delete_field))
+    OpenApiRouter::new().routes(routes!(list_fields, create_field)).routes(routes!(
+        get_field,
+        update_field,
+        delete_field
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -29,7 +31,11 @@ pub struct FieldQuery {
 /// Custom field definitions.
 #[utoipa::path(get, path = "/custom-fields", tag = "custom fields", params(FieldQuery),
     responses((status = 200, body = Vec<CustomField>), (status = 400, body = Problem), (status = 401, body = Problem)))]
-async fn list_fields(State(st): State<AppState>, _u: CurrentUser, Query(q): Query<FieldQuery>) -> ApiResult<Json<Vec<CustomField>>> {
+async fn list_fields(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<FieldQuery>,
+) -> ApiResult<Json<Vec<CustomField>>> {
     Ok(Json(st.store.custom_fields(q.entity).await?))
 }
 
@@ -37,7 +43,11 @@ async fn list_fields(State(st): State<AppState>, _u: CurrentUser, Query(q): Quer
 #[utoipa::path(post, path = "/custom-fields", tag = "custom fields", request_body = NewCustomField,
     responses((status = 201, body = CustomField), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_field(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewCustomField>) -> ApiResult<(StatusCode, Json<CustomField>)> {
+async fn create_field(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewCustomField>,
+) -> ApiResult<(StatusCode, Json<CustomField>)> {
     u.require_admin()?;
     Ok((StatusCode::CREATED, Json(st.store.create_custom_field(&u.actor(), n).await?)))
 }
@@ -45,7 +55,11 @@ async fn create_field(State(st): State<AppState>, u: CurrentUser, Json(n): Json<
 /// Get a custom field definition.
 #[utoipa::path(get, path = "/custom-fields/{id}", tag = "custom fields", params(("id" = CustomFieldId, Path)),
     responses((status = 200, body = CustomField), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn get_field(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<CustomFieldId>) -> ApiResult<Json<CustomField>> {
+async fn get_field(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<CustomFieldId>,
+) -> ApiResult<Json<CustomField>> {
     Ok(Json(st.store.custom_field(id).await?))
 }
 
@@ -66,7 +80,11 @@ async fn update_field(
 /// Delete a custom field definition (admins).
 #[utoipa::path(delete, path = "/custom-fields/{id}", tag = "custom fields", params(("id" = CustomFieldId, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_field(State(st): State<AppState>, u: CurrentUser, Path(id): Path<CustomFieldId>) -> ApiResult<StatusCode> {
+async fn delete_field(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<CustomFieldId>,
+) -> ApiResult<StatusCode> {
     u.require_admin()?;
     st.store.delete_custom_field(id).await?;
     Ok(StatusCode::NO_CONTENT)

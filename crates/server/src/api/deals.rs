@@ -49,7 +49,11 @@ pub struct DealQuery {
 /// List deals, newest first.
 #[utoipa::path(get, path = "/deals", tag = "deals", params(DealQuery),
     responses((status = 200, body = Page<Deal>), (status = 400, body = Problem), (status = 401, body = Problem)))]
-async fn list_deals(State(st): State<AppState>, _u: CurrentUser, Query(q): Query<DealQuery>) -> ApiResult<Json<Page<Deal>>> {
+async fn list_deals(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<DealQuery>,
+) -> ApiResult<Json<Page<Deal>>> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
     let f = DealFilter {
         pipeline_id: q.pipeline_id,
@@ -69,7 +73,11 @@ async fn list_deals(State(st): State<AppState>, _u: CurrentUser, Query(q): Query
 /// `created_at`; history may be loaded with past times.
 #[utoipa::path(post, path = "/deals", tag = "deals", request_body = NewDeal,
     responses((status = 201, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
-async fn create_deal(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
+async fn create_deal(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewDeal>,
+) -> ApiResult<(StatusCode, Json<Deal>)> {
     let d = st.store.create_deal(&u.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
@@ -113,7 +121,11 @@ async fn restore_deal(State(st): State<AppState>, u: CurrentUser, Path(id): Path
 /// The deal's stage log, oldest first.
 #[utoipa::path(get, path = "/deals/{id}/events", tag = "deals", params(("id" = DealId, Path)),
     responses((status = 200, body = Vec<StageEvent>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn deal_events(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Vec<StageEvent>>> {
+async fn deal_events(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<DealId>,
+) -> ApiResult<Json<Vec<StageEvent>>> {
     st.store.deal(id).await?;
     Ok(Json(st.store.deal_events(id).await?))
 }
@@ -121,7 +133,11 @@ async fn deal_events(State(st): State<AppState>, _u: CurrentUser, Path(id): Path
 /// The deal's field history, oldest first.
 #[utoipa::path(get, path = "/deals/{id}/history", tag = "deals", params(("id" = DealId, Path)),
     responses((status = 200, body = Vec<FieldChange>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn deal_history(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Vec<FieldChange>>> {
+async fn deal_history(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<DealId>,
+) -> ApiResult<Json<Vec<FieldChange>>> {
     st.store.deal(id).await?;
     Ok(Json(st.store.deal_history(id).await?))
 }

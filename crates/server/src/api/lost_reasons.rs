@@ -11,9 +11,11 @@ use dealflow_core::model::{LostReason, LostReasonPatch, NewLostReason};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_lost_reasons, create_lost_reason))
-        .routes(routes!(get_lost_reason, update_lost_reason, delete_lost_reason))
+    OpenApiRouter::new().routes(routes!(list_lost_reasons, create_lost_reason)).routes(routes!(
+        get_lost_reason,
+        update_lost_reason,
+        delete_lost_reason
+    ))
 }
 
 /// All lost reasons in order.
@@ -27,7 +29,11 @@ async fn list_lost_reasons(State(st): State<AppState>, _u: CurrentUser) -> ApiRe
 #[utoipa::path(post, path = "/lost-reasons", tag = "lost reasons", request_body = NewLostReason,
     responses((status = 201, body = LostReason), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_lost_reason(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewLostReason>) -> ApiResult<(StatusCode, Json<LostReason>)> {
+async fn create_lost_reason(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewLostReason>,
+) -> ApiResult<(StatusCode, Json<LostReason>)> {
     u.require_admin()?;
     Ok((StatusCode::CREATED, Json(st.store.create_lost_reason(&u.actor(), n).await?)))
 }
@@ -35,7 +41,11 @@ async fn create_lost_reason(State(st): State<AppState>, u: CurrentUser, Json(n):
 /// Get a lost reason.
 #[utoipa::path(get, path = "/lost-reasons/{id}", tag = "lost reasons", params(("id" = LostReasonId, Path)),
     responses((status = 200, body = LostReason), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn get_lost_reason(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<LostReasonId>) -> ApiResult<Json<LostReason>> {
+async fn get_lost_reason(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<LostReasonId>,
+) -> ApiResult<Json<LostReason>> {
     Ok(Json(st.store.lost_reason(id).await?))
 }
 
@@ -56,7 +66,11 @@ async fn update_lost_reason(
 /// Remove a lost reason from the list (admins); deals keep their text.
 #[utoipa::path(delete, path = "/lost-reasons/{id}", tag = "lost reasons", params(("id" = LostReasonId, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_lost_reason(State(st): State<AppState>, u: CurrentUser, Path(id): Path<LostReasonId>) -> ApiResult<StatusCode> {
+async fn delete_lost_reason(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<LostReasonId>,
+) -> ApiResult<StatusCode> {
     u.require_admin()?;
     st.store.delete_lost_reason(id).await?;
     Ok(StatusCode::NO_CONTENT)

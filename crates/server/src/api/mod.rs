@@ -53,7 +53,9 @@ impl PageQuery {
         let before = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                crate::error::ApiError::BadRequest(format!("`{c}` is not a cursor; pass the next_cursor of a previous page"))
+                crate::error::ApiError::BadRequest(format!(
+                    "`{c}` is not a cursor; pass the next_cursor of a previous page"
+                ))
             })?),
         };
         let limit = self.limit.unwrap_or(50);

@@ -1,8 +1,85 @@
-//! `/api/v1/notes` (being written).
+//! `/api/v1/notes`: Markdown notes on a deal, person or organization,
+//! written by the caller.
 
+use super::{Page, PageQuery};
 use crate::AppState;
-use utoipa_axum::router::OpenApiRouter;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::model::{NewNote, Note, NotePatch};
+use dealflow_core::{DealId, NoteId, OrganizationId, PersonId};
+use dealflow_store::NoteFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(list_notes, create_note)).routes(routes!(get_note, update_note, delete_note))
+}
+
+/// Filters of the note list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoteQuery {
+    pub deal_id: Option<DealId>,
+    pub person_id: Option<PersonId>,
+    pub organization_id: Option<OrganizationId>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List notes, newest first.
+#[utoipa::path(get, path = "/notes", tag = "notes", params(NoteQuery),
+    responses((status = 200, body = Page<Note>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_notes(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<NoteQuery>,
+) -> ApiResult<Json<Page<Note>>> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
+    let f = NoteFilter { deal_id: q.deal_id, person_id: q.person_id, organization_id: q.organization_id };
+    Ok(Json(st.store.list_notes(&f, page).await?.into()))
+}
+
+/// Create a note by the caller. It must link to at least one of
+/// `deal_id`, `person_id` and `organization_id`.
+#[utoipa::path(post, path = "/notes", tag = "notes", request_body = NewNote,
+    responses((status = 201, body = Note), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_note(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewNote>,
+) -> ApiResult<(StatusCode, Json<Note>)> {
+    let note = st.store.create_note(&u.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
+/// Get a note.
+#[utoipa::path(get, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)),
+    responses((status = 200, body = Note), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_note(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<NoteId>) -> ApiResult<Json<Note>> {
+    Ok(Json(st.store.note(id).await?))
+}
+
+/// Change a note's body or pin. `version` must be current.
+#[utoipa::path(patch, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)), request_body = NotePatch,
+    responses((status = 200, body = Note), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_note(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<NoteId>,
+    Json(p): Json<NotePatch>,
+) -> ApiResult<Json<Note>> {
+    Ok(Json(st.store.update_note(&u.actor(), id, p).await?))
+}
+
+/// Delete a note for good.
+#[utoipa::path(delete, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn delete_note(State(st): State<AppState>, u: CurrentUser, Path(id): Path<NoteId>) -> ApiResult<StatusCode> {
+    st.store.delete_note(&u.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -29,7 +29,11 @@ async fn list_pipelines(State(st): State<AppState>, _u: CurrentUser) -> ApiResul
 #[utoipa::path(post, path = "/pipelines", tag = "pipelines", request_body = NewPipeline,
     responses((status = 201, body = Pipeline), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_pipeline(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewPipeline>) -> ApiResult<(StatusCode, Json<Pipeline>)> {
+async fn create_pipeline(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewPipeline>,
+) -> ApiResult<(StatusCode, Json<Pipeline>)> {
     u.require_admin()?;
     Ok((StatusCode::CREATED, Json(st.store.create_pipeline(&u.actor(), n).await?)))
 }
@@ -37,7 +41,11 @@ async fn create_pipeline(State(st): State<AppState>, u: CurrentUser, Json(n): Js
 /// Get a pipeline with its stages.
 #[utoipa::path(get, path = "/pipelines/{id}", tag = "pipelines", params(("id" = PipelineId, Path)),
     responses((status = 200, body = Pipeline), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn get_pipeline(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<PipelineId>) -> ApiResult<Json<Pipeline>> {
+async fn get_pipeline(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<PipelineId>,
+) -> ApiResult<Json<Pipeline>> {
     Ok(Json(st.store.pipeline(id).await?))
 }
 
@@ -81,7 +89,12 @@ async fn get_stage(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<S
 #[utoipa::path(patch, path = "/stages/{id}", tag = "pipelines", params(("id" = StageId, Path)), request_body = StagePatch,
     responses((status = 200, body = Stage), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn update_stage(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StageId>, Json(p): Json<StagePatch>) -> ApiResult<Json<Stage>> {
+async fn update_stage(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<StageId>,
+    Json(p): Json<StagePatch>,
+) -> ApiResult<Json<Stage>> {
     u.require_admin()?;
     Ok(Json(st.store.update_stage(&u.actor(), id, p).await?))
 }

@@ -24,7 +24,11 @@ async fn get_settings(State(st): State<AppState>, _u: CurrentUser) -> ApiResult<
 #[utoipa::path(patch, path = "/settings", tag = "settings", request_body = SettingsPatch,
     responses((status = 200, body = Settings), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn update_settings(State(st): State<AppState>, u: CurrentUser, Json(p): Json<SettingsPatch>) -> ApiResult<Json<Settings>> {
+async fn update_settings(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(p): Json<SettingsPatch>,
+) -> ApiResult<Json<Settings>> {
     u.require_admin()?;
     Ok(Json(st.store.update_settings(&u.actor(), p).await?))
 }

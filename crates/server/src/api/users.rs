@@ -43,10 +43,9 @@ pub async fn add_user(st: &dealflow_store::Store, actor: &dealflow_store::Actor,
     errs.take(check_password("password", &n.password));
     let locale = errs.take(optional_text("locale", n.locale.as_deref(), 20)).flatten();
     errs.into_result()?;
-    let hash = hash_password(&n.password).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?;
-    Ok(st
-        .create_user(actor, &mail.unwrap_or_default(), &name.unwrap_or_default(), n.role, &hash, locale)
-        .await?)
+    let hash =
+        hash_password(&n.password).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?;
+    Ok(st.create_user(actor, &mail.unwrap_or_default(), &name.unwrap_or_default(), n.role, &hash, locale).await?)
 }
 
 /// All users.
@@ -60,7 +59,11 @@ async fn list_users(State(st): State<AppState>, _u: CurrentUser) -> ApiResult<Js
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_user(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+async fn create_user(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
     u.require_admin()?;
     Ok((StatusCode::CREATED, Json(add_user(&st.store, &u.actor(), n).await?)))
 }
@@ -78,7 +81,12 @@ async fn get_user(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<Us
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = UserId, Path)), request_body = UserPatch,
     responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn update_user(State(st): State<AppState>, u: CurrentUser, Path(id): Path<UserId>, Json(p): Json<UserPatch>) -> ApiResult<Json<User>> {
+async fn update_user(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<UserId>,
+    Json(p): Json<UserPatch>,
+) -> ApiResult<Json<User>> {
     let is_admin = u.user.role == Role::Admin;
     if !is_admin && (id != u.user.id || p.role.is_some() || p.active.is_some()) {
         return Err(ApiError::Forbidden("only admins may change other users, roles or activation".into()));
@@ -97,7 +105,9 @@ async fn update_user(State(st): State<AppState>, u: CurrentUser, Path(id): Path<
     }
     errs.into_result()?;
     let password_hash = match &p.password {
-        Some(pw) => Some(hash_password(pw).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?),
+        Some(pw) => {
+            Some(hash_password(pw).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?)
+        }
         None => None,
     };
     let change = UserChange { name, role: p.role, active: p.active, password_hash, locale: p.locale };
@@ -121,7 +131,12 @@ pub struct Reassigned {
 #[utoipa::path(post, path = "/users/{id}/reassign", tag = "users", params(("id" = UserId, Path)), request_body = Reassign,
     responses((status = 200, body = Reassigned), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn reassign(State(st): State<AppState>, u: CurrentUser, Path(id): Path<UserId>, Json(r): Json<Reassign>) -> ApiResult<Json<Reassigned>> {
+async fn reassign(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<UserId>,
+    Json(r): Json<Reassign>,
+) -> ApiResult<Json<Reassigned>> {
     u.require_admin()?;
     let (deals, activities) = st.store.reassign(&u.actor(), id, r.to_user_id).await?;
     Ok(Json(Reassigned { deals, activities }))
@@ -145,7 +160,12 @@ pub struct CreatedToken {
 }
 
 /// Creates a token and returns it with its secret; shared with the CLI.
-pub async fn issue_token(st: &dealflow_store::Store, actor: &dealflow_store::Actor, user: UserId, name: &str) -> ApiResult<CreatedToken> {
+pub async fn issue_token(
+    st: &dealflow_store::Store,
+    actor: &dealflow_store::Actor,
+    user: UserId,
+    name: &str,
+) -> ApiResult<CreatedToken> {
     let name = required_text("name", name, 100)?;
     let secret = new_secret("dfl_");
     let token = st.create_token(actor, user, &name, &sha256_hex(&secret)).await?;
@@ -163,7 +183,11 @@ async fn list_tokens(State(st): State<AppState>, u: CurrentUser) -> ApiResult<Js
 /// Create an API token.
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_token(State(st): State<AppState>, u: CurrentUser, Json(n): Json<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+async fn create_token(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(n): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let user = n.user_id.unwrap_or(u.user.id);
     if user != u.user.id {
         u.require_admin()?;
@@ -174,7 +198,11 @@ async fn create_token(State(st): State<AppState>, u: CurrentUser, Json(n): Json<
 /// Revoke a token; it stops working at once.
 #[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = TokenId, Path)),
     responses((status = 200, body = ApiToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn revoke_token(State(st): State<AppState>, u: CurrentUser, Path(id): Path<TokenId>) -> ApiResult<Json<ApiToken>> {
+async fn revoke_token(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<TokenId>,
+) -> ApiResult<Json<ApiToken>> {
     let t = st.store.token(id).await?;
     if t.user_id != u.user.id {
         u.require_admin()?;

@@ -61,12 +61,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let now = Timestamp::now();
         if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
-            let token = h
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+            let token =
+                h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(|| {
+                    ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+                })?;
             return match st.store.token_user(&sha256_hex(token), now).await? {
                 Some(u) => Ok(CurrentUser { user: u.user, csrf_token: None }),
                 None => {
@@ -79,7 +77,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(ApiError::Unauthorized(
-                "sign in first: send a session cookie (POST /api/v1/auth/login) or `Authorization: Bearer <token>`".into(),
+                "sign in first: send a session cookie (POST /api/v1/auth/login) or `Authorization: Bearer <token>`"
+                    .into(),
             ));
         };
         let Some(u) = st.store.session_user(&sha256_hex(session), now).await? else {

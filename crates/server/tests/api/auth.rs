@@ -8,7 +8,12 @@ use serde_json::json;
 async fn cookie_session_needs_csrf_for_changes() {
     let app = spawn_app().await;
     let (s, _) = app
-        .call_as(None, Method::POST, "/api/v1/auth/login", Some(json!({"email": "admin@example.com", "password": "wrong password!"})))
+        .call_as(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "admin@example.com", "password": "wrong password!"})),
+        )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let resp = app
@@ -40,7 +45,8 @@ async fn cookie_session_needs_csrf_for_changes() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     // Logout ends the session.
-    let r = app.client.post(format!("{}/api/v1/auth/logout", app.base)).header("x-csrf-token", &csrf).send().await.unwrap();
+    let r =
+        app.client.post(format!("{}/api/v1/auth/logout", app.base)).header("x-csrf-token", &csrf).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = app.client.get(format!("{}/api/v1/deals", app.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -50,7 +56,10 @@ async fn cookie_session_needs_csrf_for_changes() {
 async fn reps_cannot_administer_and_deactivation_stops_tokens() {
     let app = spawn_app().await;
     let (s, rep) = app
-        .post("/api/v1/users", json!({"email": "rep@example.com", "name": "Rita Rep", "role": "rep", "password": "rep password 1"}))
+        .post(
+            "/api/v1/users",
+            json!({"email": "rep@example.com", "name": "Rita Rep", "role": "rep", "password": "rep password 1"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{rep}");
     let (s, t) = app.post("/api/v1/tokens", json!({"name": "rep token", "user_id": rep["id"]})).await;
@@ -59,20 +68,33 @@ async fn reps_cannot_administer_and_deactivation_stops_tokens() {
 
     let (s, _) = app.call_as(Some(&rep_token), Method::GET, "/api/v1/deals", None).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, p) = app.call_as(Some(&rep_token), Method::PATCH, "/api/v1/settings", Some(json!({"version": 1, "name": "x"}))).await;
+    let (s, p) = app
+        .call_as(Some(&rep_token), Method::PATCH, "/api/v1/settings", Some(json!({"version": 1, "name": "x"})))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
 
     // The rep owns a deal; deactivate and reassign.
-    let (s, deal) = app.call_as(Some(&rep_token), Method::POST, "/api/v1/deals", Some(json!({"title": "Rep deal"}))).await;
+    let (s, deal) =
+        app.call_as(Some(&rep_token), Method::POST, "/api/v1/deals", Some(json!({"title": "Rep deal"}))).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(deal["owner_id"], rep["id"]);
-    let (s, u) = app.patch(&format!("/api/v1/users/{}", rep["id"].as_str().unwrap()), json!({"version": rep["version"], "active": false})).await;
+    let (s, u) = app
+        .patch(
+            &format!("/api/v1/users/{}", rep["id"].as_str().unwrap()),
+            json!({"version": rep["version"], "active": false}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{u}");
     let (s, _) = app.call_as(Some(&rep_token), Method::GET, "/api/v1/deals", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "a deactivated user's token stops at once");
 
     let (_, me) = app.get("/api/v1/auth/me").await;
-    let (s, r) = app.post(&format!("/api/v1/users/{}/reassign", rep["id"].as_str().unwrap()), json!({"to_user_id": me["user"]["id"]})).await;
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/users/{}/reassign", rep["id"].as_str().unwrap()),
+            json!({"to_user_id": me["user"]["id"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["deals"], 1);
     let (_, d) = app.get(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap())).await;
@@ -81,7 +103,12 @@ async fn reps_cannot_administer_and_deactivation_stops_tokens() {
     assert_eq!(hist[0]["field"], "owner_id");
 
     // The last admin cannot be deactivated.
-    let (s, p) = app.patch(&format!("/api/v1/users/{}", me["user"]["id"].as_str().unwrap()), json!({"version": me["user"]["version"], "active": false})).await;
+    let (s, p) = app
+        .patch(
+            &format!("/api/v1/users/{}", me["user"]["id"].as_str().unwrap()),
+            json!({"version": me["user"]["version"], "active": false}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
 }
 

@@ -25,12 +25,13 @@ async fn malformed_and_invalid_deal_bodies() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Missing content type.
-    let r = app.client.post(format!("{}/api/v1/deals", app.base)).bearer_auth(&app.token).body("{}").send().await.unwrap();
+    let r =
+        app.client.post(format!("{}/api/v1/deals", app.base)).bearer_auth(&app.token).body("{}").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     let cases: Vec<(Value, StatusCode, Option<&str>)> = vec![
-        (json!({"value": 5}), StatusCode::BAD_REQUEST, None),                       // missing version
-        (json!({"version": 1, "colour": "red"}), StatusCode::BAD_REQUEST, None),    // unknown field
+        (json!({"value": 5}), StatusCode::BAD_REQUEST, None), // missing version
+        (json!({"version": 1, "colour": "red"}), StatusCode::BAD_REQUEST, None), // unknown field
         (json!({"version": 1, "value": -1}), StatusCode::UNPROCESSABLE_ENTITY, Some("value")),
         (json!({"version": 1, "value": 10_000_000_000_000_000_000u64}), StatusCode::BAD_REQUEST, None),
         (json!({"version": 1, "value": 2_000_000_000_000_000i64}), StatusCode::UNPROCESSABLE_ENTITY, Some("value")),
@@ -70,7 +71,12 @@ async fn stage_of_another_pipeline_is_refused() {
     let app = spawn_app().await;
     let (_, other) = app.post("/api/v1/pipelines", json!({"name": "Other", "stages": [{"name": "A"}]})).await;
     let d = app.create_deal(json!({"title": "Sales deal"})).await;
-    let (s, p) = app.patch(&format!("/api/v1/deals/{}", d["id"].as_str().unwrap()), json!({"version": d["version"], "stage_id": other["stages"][0]["id"]})).await;
+    let (s, p) = app
+        .patch(
+            &format!("/api/v1/deals/{}", d["id"].as_str().unwrap()),
+            json!({"version": d["version"], "stage_id": other["stages"][0]["id"]}),
+        )
+        .await;
     assert_problem(s, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("stage_id"));
     assert!(p["errors"][0]["message"].as_str().unwrap().contains("not a stage of pipeline"), "{p}");
     let (s, p) = app.post("/api/v1/deals", json!({"title": "x", "stage_id": other["stages"][0]["id"]})).await;
@@ -83,10 +89,26 @@ async fn invalid_creates_and_future_history() {
     let cases: Vec<(Value, StatusCode, Option<&str>)> = vec![
         (json!({}), StatusCode::BAD_REQUEST, None),
         (json!({"title": "   "}), StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
-        (json!({"title": "x", "created_at": "2999-01-01T00:00:00Z"}), StatusCode::UNPROCESSABLE_ENTITY, Some("created_at")),
-        (json!({"title": "x", "created_at": "1969-12-31T00:00:00Z"}), StatusCode::UNPROCESSABLE_ENTITY, Some("created_at")),
-        (json!({"title": "x", "status": "won", "created_at": "2025-02-01T00:00:00Z", "closed_at": "2025-01-01T00:00:00Z"}), StatusCode::UNPROCESSABLE_ENTITY, Some("closed_at")),
-        (json!({"title": "x", "closed_at": "2025-01-01T00:00:00Z"}), StatusCode::UNPROCESSABLE_ENTITY, Some("closed_at")),
+        (
+            json!({"title": "x", "created_at": "2999-01-01T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("created_at"),
+        ),
+        (
+            json!({"title": "x", "created_at": "1969-12-31T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("created_at"),
+        ),
+        (
+            json!({"title": "x", "status": "won", "created_at": "2025-02-01T00:00:00Z", "closed_at": "2025-01-01T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("closed_at"),
+        ),
+        (
+            json!({"title": "x", "closed_at": "2025-01-01T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("closed_at"),
+        ),
         (json!({"title": "x", "pipeline_id": "77"}), StatusCode::UNPROCESSABLE_ENTITY, Some("pipeline_id")),
         (json!({"title": "x", "contract_months": 0}), StatusCode::UNPROCESSABLE_ENTITY, Some("contract_months")),
         (json!({"title": "x", "value": "ten"}), StatusCode::BAD_REQUEST, None),
@@ -120,7 +142,8 @@ async fn unknown_ids_routes_and_oversized_bodies() {
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     let (s, p) = app.call_as(Some("garbage"), Method::GET, "/api/v1/deals", None).await;
     assert_problem(s, &p, StatusCode::UNAUTHORIZED, None);
-    let r = app.client.get(format!("{}/api/v1/deals", app.base)).header("authorization", "Basic abc").send().await.unwrap();
+    let r =
+        app.client.get(format!("{}/api/v1/deals", app.base)).header("authorization", "Basic abc").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -129,10 +152,26 @@ async fn settings_and_admin_input_is_checked() {
     let app = spawn_app().await;
     let (_, s0) = app.get("/api/v1/settings").await;
     let cases: Vec<(Value, StatusCode, Option<&str>)> = vec![
-        (json!({"version": s0["version"], "time_zone": "Mars/Olympus"}), StatusCode::UNPROCESSABLE_ENTITY, Some("time_zone")),
-        (json!({"version": s0["version"], "exchange_rates": {"EUR": -1.0}}), StatusCode::UNPROCESSABLE_ENTITY, Some("exchange_rates.EUR")),
-        (json!({"version": s0["version"], "exchange_rates": {"ABC": 1.0}}), StatusCode::UNPROCESSABLE_ENTITY, Some("exchange_rates.ABC")),
-        (json!({"version": s0["version"], "working_days": [0, 8]}), StatusCode::UNPROCESSABLE_ENTITY, Some("working_days")),
+        (
+            json!({"version": s0["version"], "time_zone": "Mars/Olympus"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("time_zone"),
+        ),
+        (
+            json!({"version": s0["version"], "exchange_rates": {"EUR": -1.0}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("exchange_rates.EUR"),
+        ),
+        (
+            json!({"version": s0["version"], "exchange_rates": {"ABC": 1.0}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("exchange_rates.ABC"),
+        ),
+        (
+            json!({"version": s0["version"], "working_days": [0, 8]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("working_days"),
+        ),
         (json!({"version": s0["version"], "base_currency": "EURO"}), StatusCode::BAD_REQUEST, None),
     ];
     for (body, want, field) in cases {
@@ -141,12 +180,21 @@ async fn settings_and_admin_input_is_checked() {
     }
     let (_, s1) = app.get("/api/v1/settings").await;
     assert_eq!(s0, s1);
-    let (s, p) = app.post("/api/v1/users", json!({"email": "not-an-email", "name": "", "role": "rep", "password": "short"})).await;
+    let (s, p) = app
+        .post("/api/v1/users", json!({"email": "not-an-email", "name": "", "role": "rep", "password": "short"}))
+        .await;
     assert_problem(s, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("email"));
     assert_eq!(p["errors"].as_array().unwrap().len(), 3, "one message per field: {p}");
-    let (s, p) = app.post("/api/v1/users", json!({"email": "admin@example.com", "name": "Dup", "role": "rep", "password": "long enough pw"})).await;
+    let (s, p) = app
+        .post(
+            "/api/v1/users",
+            json!({"email": "admin@example.com", "name": "Dup", "role": "rep", "password": "long enough pw"}),
+        )
+        .await;
     assert_problem(s, &p, StatusCode::CONFLICT, Some("email"));
-    let (s, p) = app.post("/api/v1/custom-fields", json!({"entity": "deal", "key": "Bad Key", "label": "x", "kind": "text"})).await;
+    let (s, p) = app
+        .post("/api/v1/custom-fields", json!({"entity": "deal", "key": "Bad Key", "label": "x", "kind": "text"}))
+        .await;
     assert_problem(s, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("key"));
     let (s, p) = app.post("/api/v1/pipelines", json!({"name": "Empty", "stages": []})).await;
     assert_problem(s, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("stages"));

@@ -14,13 +14,17 @@ async fn a_deal_moves_through_the_pipeline() {
     assert_eq!(names, ["Cold prospect", "Conversation started", "Demo booked", "Proposal sent"]);
     assert_eq!(p["stages"][2]["milestone"], "meeting");
 
-    let d = app.create_deal(json!({"title": "Acme rollout", "value": 1_250_000, "currency": "eur", "contract_months": 24})).await;
+    let d = app
+        .create_deal(json!({"title": "Acme rollout", "value": 1_250_000, "currency": "eur", "contract_months": 24}))
+        .await;
     assert_eq!(d["stage_id"], p["stages"][0]["id"]);
     assert_eq!(d["currency"], "EUR");
     assert_eq!(d["status"], "open");
     let id = d["id"].as_str().unwrap().to_string();
 
-    let (s, d2) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": d["version"], "stage_id": p["stages"][1]["id"]})).await;
+    let (s, d2) = app
+        .patch(&format!("/api/v1/deals/{id}"), json!({"version": d["version"], "stage_id": p["stages"][1]["id"]}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{d2}");
     let (s, d3) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": d2["version"], "status": "won"})).await;
     assert_eq!(s, StatusCode::OK, "{d3}");
@@ -36,10 +40,14 @@ async fn a_deal_moves_through_the_pipeline() {
 
     // Move to another pipeline: lands in its first stage.
     let (s, other) = app
-        .post("/api/v1/pipelines", json!({"name": "Partners", "stages": [{"name": "Intro"}, {"name": "Signed", "milestone": "proposal"}]}))
+        .post(
+            "/api/v1/pipelines",
+            json!({"name": "Partners", "stages": [{"name": "Intro"}, {"name": "Signed", "milestone": "proposal"}]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{other}");
-    let (s, d5) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": d4["version"], "pipeline_id": other["id"]})).await;
+    let (s, d5) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": d4["version"], "pipeline_id": other["id"]})).await;
     assert_eq!(s, StatusCode::OK, "{d5}");
     assert_eq!(d5["stage_id"], other["stages"][0]["id"]);
     let (_, events) = app.get(&format!("/api/v1/deals/{id}/events")).await;
@@ -51,7 +59,7 @@ async fn history_can_be_loaded_and_is_recorded() {
     let app = spawn_app().await;
     let p = app.default_pipeline().await;
     let d = app
-        .create_deal(json!({"title": "Old deal", "value": 500_00, "created_at": "2025-01-10T09:00:00Z",
+        .create_deal(json!({"title": "Old deal", "value": 50_000, "created_at": "2025-01-10T09:00:00Z",
             "status": "lost", "lost_reason": "No budget", "closed_at": "2025-03-01T10:00:00Z", "stage_id": p["stages"][1]["id"]}))
         .await;
     assert_eq!(d["created_at"], "2025-01-10T09:00:00.000Z");
@@ -64,14 +72,17 @@ async fn history_can_be_loaded_and_is_recorded() {
     assert_eq!(events[1]["lost_reason"], "No budget");
 
     let (s, d2) = app
-        .patch(&format!("/api/v1/deals/{id}"), json!({"version": d["version"], "value": 700_00, "probability": 40, "expected_close_date": "2026-06-30"}))
+        .patch(
+            &format!("/api/v1/deals/{id}"),
+            json!({"version": d["version"], "value": 70_000, "probability": 40, "expected_close_date": "2026-06-30"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{d2}");
     let (_, hist) = app.get(&format!("/api/v1/deals/{id}/history")).await;
     let fields: Vec<_> = hist.as_array().unwrap().iter().map(|h| h["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["value", "probability", "expected_close_date"]);
-    assert_eq!(hist[0]["old_value"], 500_00);
-    assert_eq!(hist[0]["new_value"], 700_00);
+    assert_eq!(hist[0]["old_value"], 50_000);
+    assert_eq!(hist[0]["new_value"], 70_000);
     assert_eq!(hist[0]["user_id"], app.get("/api/v1/auth/me").await.1["user"]["id"]);
 }
 
@@ -81,7 +92,10 @@ async fn lists_filter_search_and_page() {
     let p = app.default_pipeline().await;
     for i in 0..7 {
         let stage = &p["stages"][i % 2]["id"];
-        app.create_deal(json!({"title": format!("Deal {i} {}", if i % 3 == 0 { "Rocket" } else { "Plain" }), "stage_id": stage})).await;
+        app.create_deal(
+            json!({"title": format!("Deal {i} {}", if i % 3 == 0 { "Rocket" } else { "Plain" }), "stage_id": stage}),
+        )
+        .await;
     }
     let (_, all) = app.get("/api/v1/deals?limit=3").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 3);
@@ -141,11 +155,18 @@ async fn custom_fields_are_validated_and_returned() {
         .post("/api/v1/custom-fields", json!({"entity": "deal", "key": "product", "label": "Product", "kind": "single_select", "options": ["GTX Pro", "MG Special"]}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
-    let (s, _) = app.post("/api/v1/custom-fields", json!({"entity": "deal", "key": "product", "label": "Again", "kind": "text"})).await;
+    let (s, _) = app
+        .post("/api/v1/custom-fields", json!({"entity": "deal", "key": "product", "label": "Again", "kind": "text"}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     let d = app.create_deal(json!({"title": "With product", "custom": {"product": "GTX Pro"}})).await;
     assert_eq!(d["custom"]["product"], "GTX Pro");
-    let (s, _) = app.patch(&format!("/api/v1/deals/{}", d["id"].as_str().unwrap()), json!({"version": d["version"], "custom": {"product": null}})).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/deals/{}", d["id"].as_str().unwrap()),
+            json!({"version": d["version"], "custom": {"product": null}}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -162,7 +183,12 @@ async fn settings_and_lost_reasons() {
     let d = app.create_deal(json!({"title": "Yuan deal"})).await;
     assert_eq!(d["currency"], "CNY", "new deals default to the base currency");
     // Lost without a reason is now allowed.
-    let (s, _) = app.patch(&format!("/api/v1/deals/{}", d["id"].as_str().unwrap()), json!({"version": d["version"], "status": "lost"})).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/deals/{}", d["id"].as_str().unwrap()),
+            json!({"version": d["version"], "status": "lost"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (s, r) = app.post("/api/v1/lost-reasons", json!({"label": "Legal blocked"})).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");

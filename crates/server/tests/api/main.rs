@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod activities;
 mod auth;
 mod bad_input;
 mod deals;
 mod openapi;
+mod parties;

@@ -17,7 +17,9 @@ async fn every_operation_requires_credentials() {
         let url = path.replace("{id}", "1");
         for (method, op) in item.as_object().expect("path item") {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let public = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
             if public {
                 assert_eq!(path, "/api/v1/auth/login", "only sign-in may be public");
                 continue;

@@ -1,0 +1,65 @@
+//! `dealflow serve`: run the server until SIGINT/SIGTERM, then finish the
+//! requests in flight and close the database.
+
+use anyhow::Context;
+use clap::Args;
+use dealflow_server::{AppState, Config};
+use dealflow_store::Store;
+
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "DEALFLOW_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Seed a demo workspace (once) and print its login and an API token.
+    #[arg(long)]
+    pub demo: bool,
+    /// Pretend today is this date (YYYY-MM-DD) when seeding demo data.
+    #[arg(long, requires = "demo")]
+    pub now: Option<String>,
+    /// Mark cookies Secure (set when served behind HTTPS).
+    #[arg(long, env = "DEALFLOW_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl Serve {
+    pub async fn run(self, store: Store) -> anyhow::Result<()> {
+        if self.demo {
+            crate::demo::seed_and_print(&store, self.now.as_deref()).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(&self.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.bind))?;
+        let addr = listener.local_addr().context("cannot read the bound address")?;
+        tracing::info!(%addr, "dealflow is serving");
+        println!("dealflow is running at http://{addr}");
+        let config = Config { secure_cookies: self.secure_cookies, ..Config::default() };
+        dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal())
+            .await
+            .context("the server stopped with an error")?;
+        tracing::info!("shut down cleanly");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,163 @@
+//! `serve --demo`: seeds a believable workspace once, deterministically for
+//! a given day: users, two pipelines, organizations, people, nine months of
+//! deals with stage history (wins, losses, backwards moves, reopens),
+//! activities (done, overdue, due today, later, and deals with none), notes,
+//! campaigns, and outreach with replies — enough for every metric.
+//!
+//! Everything goes through the store's own operations with historical
+//! times, exactly as an importer would, so the demo also exercises them.
+
+mod names;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use dealflow_core::model::*;
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::{PersonId, UserId};
+use dealflow_store::{Actor, Store};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The demo admin's sign-in.
+pub const DEMO_EMAIL: &str = "demo@dealflow.local";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+const DAY: i64 = 86_400_000;
+/// How far back the demo history goes.
+const HISTORY_DAYS: i64 = 270;
+const DEALS: usize = 340;
+
+/// Seeds (unless already seeded) and prints the login and a fresh token.
+pub async fn seed_and_print(store: &Store, now: Option<&str>) -> anyhow::Result<()> {
+    let today = match now {
+        Some(d) => Date::parse(d).map_err(anyhow::Error::msg)?.0,
+        None => Utc::now().date_naive(),
+    };
+    let admin = match store.user_by_email(DEMO_EMAIL).await? {
+        Some((u, _)) => {
+            println!("demo data already present; not seeding again");
+            u.id
+        }
+        None => {
+            let started = std::time::Instant::now();
+            let admin = seed(store, today).await.context("seeding the demo workspace failed")?;
+            println!("seeded the demo workspace in {:.1} s", started.elapsed().as_secs_f64());
+            admin
+        }
+    };
+    let token = dealflow_server::api::users::issue_token(store, &Actor::system(), admin, "demo")
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+    println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    println!("demo API token: {}", token.secret);
+    Ok(())
+}
+
+fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
+    &xs[rng.random_range(0..xs.len())]
+}
+
+fn api_err(e: dealflow_server::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.to_problem().detail)
+}
+
+/// Seeds the workspace as of `today`; returns the demo admin's id.
+pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
+    let seed = today.signed_duration_since(NaiveDate::MIN).num_days() as u64;
+    let mut rng = StdRng::seed_from_u64(seed);
+    // "Now" of the demo: noon of `today`, or the real now if earlier.
+    let noon = today.and_hms_opt(12, 0, 0).map(|d| d.and_utc().timestamp_millis()).unwrap_or(0);
+    let now = Timestamp(noon.min(Timestamp::now().0));
+    let sys = Actor { user_id: None, now: Timestamp::now() };
+
+    let mut users = Vec::new();
+    for (email, name, role) in [
+        (DEMO_EMAIL, "Dora Demo", Role::Admin),
+        ("maya.manager@dealflow.local", "Maya Manager", Role::Manager),
+        ("ravi.rep@dealflow.local", "Ravi Rep", Role::Rep),
+        ("sofia.rep@dealflow.local", "Sofia Rep", Role::Rep),
+        ("tom.rep@dealflow.local", "Tom Rep", Role::Rep),
+    ] {
+        let u = dealflow_server::api::users::add_user(
+            store,
+            &sys,
+            NewUser { email: email.into(), name: name.into(), role, password: DEMO_PASSWORD.into(), locale: None },
+        )
+        .await
+        .map_err(api_err)?;
+        users.push(u.id);
+    }
+    let admin = users[0];
+    let reps = &users[1..];
+
+    let sales = configure_pipelines(store, &sys).await?;
+    let orgs = seed_parties(store, &mut rng, now, reps).await?;
+    seed_outreach(store, &mut rng, now, &orgs.people).await?;
+    seed_deals(store, &mut rng, now, reps, &sales, &orgs).await?;
+    Ok(admin)
+}
+
+/// Stage probabilities and rotting days for the default pipeline, plus a
+/// self-serve pipeline. Returns the pipelines as stored.
+async fn configure_pipelines(store: &Store, sys: &Actor) -> anyhow::Result<Vec<Pipeline>> {
+    let sales = &store.pipelines().await?[0];
+    for (stage, (prob, rot)) in sales.stages.iter().zip([(10, 14), (25, 10), (50, 7), (70, 14)]) {
+        store
+            .update_stage(
+                sys,
+                stage.id,
+                StagePatch {
+                    version: stage.version,
+                    name: None,
+                    position: None,
+                    probability: Some(Some(prob)),
+                    rotting_days: Some(Some(rot)),
+                    milestone: None,
+                    archived: None,
+                },
+            )
+            .await?;
+    }
+    let stage = |name: &str, milestone| NewStage {
+        name: name.into(),
+        position: None,
+        probability: None,
+        rotting_days: Some(21),
+        milestone,
+    };
+    store
+        .create_pipeline(
+            sys,
+            NewPipeline {
+                name: "Self-serve".into(),
+                stages: vec![
+                    stage("Trial started", None),
+                    stage("Activated", Some(Milestone::Conversation)),
+                    stage("Onboarding call", Some(Milestone::Meeting)),
+                    stage("Quote sent", Some(Milestone::Proposal)),
+                ],
+            },
+        )
+        .await?;
+    Ok(store.pipelines().await?)
+}
+
+mod deals;
+mod parties;
+
+use deals::seed_deals;
+use parties::{seed_outreach, seed_parties};
+
+/// People and organizations created by the seeder.
+pub struct Parties {
+    pub orgs: Vec<dealflow_core::model::Organization>,
+    /// (person, their organization index)
+    pub people: Vec<(PersonId, usize)>,
+}
+
+/// A random instant between `days_ago_max` and `days_ago_min` days before `now`.
+fn past(rng: &mut StdRng, now: Timestamp, days_ago_min: i64, days_ago_max: i64) -> Timestamp {
+    let ms = rng.random_range(days_ago_min * DAY..=days_ago_max.max(days_ago_min) * DAY);
+    Timestamp(now.0 - ms)
+}
