@@ -6,23 +6,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("dealflow-cli-{}", dealflow_core::ids::next_id()));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        Self(p)
-    }
-    fn db(&self) -> String {
-        format!("sqlite:{}/data/cli.db", self.0.display())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh database on the engine under test (see `dealflow_store::testing`).
+fn test_db() -> dealflow_store::testing::TestDb {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(dealflow_store::testing::test_database()).expect("create a test database")
 }
 
 fn dealflow(db: &str) -> Command {
@@ -33,12 +20,12 @@ fn dealflow(db: &str) -> Command {
 
 #[test]
 fn user_and_token_commands() {
-    let dir = TempDir::new();
-    let out = dealflow(&dir.db()).arg("migrate").output().expect("run migrate");
+    let db = test_db();
+    let out = dealflow(&db.url).arg("migrate").output().expect("run migrate");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let add = |email: &str, pw: &str| {
-        let mut child = dealflow(&dir.db())
+        let mut child = dealflow(&db.url)
             .args(["user", "add", "--email", email, "--name", "Cli User", "--role", "admin", "--password-stdin"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -59,12 +46,12 @@ fn user_and_token_commands() {
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
 
-    let out = dealflow(&dir.db()).args(["token", "create", "--user", "cli@example.com"]).output().expect("token");
+    let out = dealflow(&db.url).args(["token", "create", "--user", "cli@example.com"]).output().expect("token");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.trim_end().lines().last().expect("a last line");
     assert!(last.starts_with("dfl_") && last.len() == 68, "token alone on the last line: {last}");
-    let out = dealflow(&dir.db()).args(["token", "create", "--user", "nobody@example.com"]).output().expect("token");
+    let out = dealflow(&db.url).args(["token", "create", "--user", "nobody@example.com"]).output().expect("token");
     assert!(!out.status.success());
 }
 
@@ -80,8 +67,8 @@ fn unsupported_database_is_one_clear_line() {
 
 #[tokio::test]
 async fn demo_serves_deals_and_shuts_down_gracefully() {
-    let dir = TempDir::new();
-    let mut child = dealflow(&dir.db())
+    let db = tokio::task::spawn_blocking(test_db).await.expect("test database");
+    let mut child = dealflow(&db.url)
         .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -129,7 +116,7 @@ async fn demo_serves_deals_and_shuts_down_gracefully() {
     assert!(status.success(), "exit status {status}");
 
     // A second start does not seed again.
-    let out = dealflow(&dir.db()).args(["serve", "--demo", "--bind", "256.0.0.1:1"]).output().expect("run");
+    let out = dealflow(&db.url).args(["serve", "--demo", "--bind", "256.0.0.1:1"]).output().expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("already present"), "{stdout}");
     assert!(!out.status.success(), "a bad bind address fails");

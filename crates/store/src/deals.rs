@@ -304,16 +304,24 @@ impl Store {
             Some(s) => errs.take(optional_text("source", s.as_deref(), 100)),
             None => None,
         };
-        let at = match p.at {
-            Some(t) => errs.take(t.check_not_future("at", actor.now)).unwrap_or(t),
-            None => actor.now,
+        let explicit_at = match p.at {
+            Some(t) => errs.take(t.check_not_future("at", actor.now)),
+            None => None,
         };
         errs.into_result()?;
-        // History rows carry the time the change happened.
-        let actor = Actor { user_id: actor.user_id, now: at };
 
         let mut tx = self.write().await?;
         let cur = load_for_update(&mut tx, id).await?;
+        // Without an explicit time the change happens now, read inside the
+        // transaction: a writer that waited for the lock must not stamp its
+        // events before those of the writer it waited for.
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM stage_events WHERE deal_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let at = explicit_at.unwrap_or_else(|| Timestamp(Timestamp::now().0.max(last.unwrap_or(0))));
+        // History rows carry the time the change happened.
+        let actor = Actor { user_id: actor.user_id, now: at };
         if cur.version != p.version {
             return Err(StoreError::Conflict { current: cur.version });
         }
@@ -371,10 +379,6 @@ impl Store {
             let stages = stages_of(&mut tx, target).await?;
             let settings = crate::settings::load(&mut tx).await?;
             let labels = crate::lost_reasons::labels(&mut tx).await?;
-            let last: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM stage_events WHERE deal_id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
             let position = Position {
                 pipeline_id: cur.pipeline_id,
                 stage_id: cur.stage_id,

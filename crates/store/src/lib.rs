@@ -16,6 +16,7 @@ mod pipelines;
 mod row;
 mod settings;
 mod sql;
+pub mod testing;
 mod users;
 
 pub use activities::{ActivityFilter, NoteFilter};

@@ -9,36 +9,16 @@ mod outreach;
 use dealflow_core::model::{ActivityKind, ActivityPatch, NewActivity, NewDeal, Role};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, OrganizationId, PersonId};
-use dealflow_store::{ActivityFilter, Actor, Page, PoolSettings, Store, StoreError};
+use dealflow_store::{ActivityFilter, Actor, Page, Store, StoreError};
 
 const HOUR: i64 = 3_600_000;
 
-async fn fresh() -> (Store, tempdir::Dir) {
-    let dir = tempdir::Dir::new();
-    let url = format!("sqlite:{}/t.db", dir.path());
-    let store = Store::open(&url, &PoolSettings::default()).await.expect("open store");
-    (store, dir)
+async fn fresh() -> (Store, dealflow_store::testing::TestDb) {
+    let db = dealflow_store::testing::test_database().await.expect("create a test database");
+    let store = db.open().await.expect("open store");
+    (store, db)
 }
 
-mod tempdir {
-    /// A throwaway folder under the temp dir, removed on drop.
-    pub struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub fn new() -> Self {
-            let p = std::env::temp_dir().join(format!("dealflow-test-{}", dealflow_core::ids::next_id()));
-            std::fs::create_dir_all(&p).expect("create temp dir");
-            Self(p)
-        }
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// Inserts a person directly, so these tests do not depend on the people
 /// module's rules; `deleted` puts it in the trash.

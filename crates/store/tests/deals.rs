@@ -1,34 +1,14 @@
 //! Story-style tests of the deal store on a fresh SQLite database.
 
 use dealflow_core::model::{DealPatch, DealStatus, EventKind, NewDeal};
-use dealflow_store::{Actor, PoolSettings, Store, StoreError};
+use dealflow_store::{Actor, Store, StoreError};
 
-async fn fresh() -> (Store, tempdir::Dir) {
-    let dir = tempdir::Dir::new();
-    let url = format!("sqlite:{}/t.db", dir.path());
-    let store = Store::open(&url, &PoolSettings::default()).await.expect("open store");
-    (store, dir)
+async fn fresh() -> (Store, dealflow_store::testing::TestDb) {
+    let db = dealflow_store::testing::test_database().await.expect("create a test database");
+    let store = db.open().await.expect("open store");
+    (store, db)
 }
 
-mod tempdir {
-    /// A throwaway folder under the target dir, removed on drop.
-    pub struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub fn new() -> Self {
-            let p = std::env::temp_dir().join(format!("dealflow-test-{}", dealflow_core::ids::next_id()));
-            std::fs::create_dir_all(&p).expect("create temp dir");
-            Self(p)
-        }
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 #[tokio::test]
 async fn deal_moves_are_logged_and_versions_guarded() {

@@ -4,7 +4,7 @@
 
 use dealflow_core::model::{DealPatch, DealStatus, NewDeal};
 use dealflow_core::stage_move::replay;
-use dealflow_store::{Actor, PoolSettings, Store, StoreError};
+use dealflow_store::{Actor, StoreError};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -33,8 +33,8 @@ proptest! {
     fn deal_row_equals_replay(ops in prop::collection::vec(op(), 1..25)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
-            let dir = std::env::temp_dir().join(format!("dealflow-prop-{}", dealflow_core::ids::next_id()));
-            let store = Store::open(&format!("sqlite:{}/p.db", dir.display()), &PoolSettings::default()).await.unwrap();
+            let db = dealflow_store::testing::test_database().await.unwrap();
+            let store = db.open().await.unwrap();
             let actor = Actor::system();
             let stages = store.pipelines().await.unwrap()[0].stages.clone();
             let mut deal = store.create_deal(&actor, NewDeal { title: "P".into(), ..Default::default() }).await.unwrap();
@@ -64,7 +64,6 @@ proptest! {
             assert_eq!(pos.lost_reason, stored.lost_reason);
             assert_eq!(pos.stage_entered_at, stored.stage_entered_at);
             store.close().await;
-            let _ = std::fs::remove_dir_all(&dir);
         });
     }
 }

@@ -2,7 +2,7 @@
 
 use dealflow_core::model::{NewUser, Role};
 use dealflow_server::{AppState, Config};
-use dealflow_store::{Actor, PoolSettings, Store};
+use dealflow_store::{Actor, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -12,27 +12,12 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub token: String,
     pub store: Store,
-    _dir: TempDir,
-}
-
-/// A throwaway folder removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The database URL the tests use: a fresh SQLite file per test.
-fn database_url(dir: &std::path::Path) -> String {
-    format!("sqlite:{}/test.db", dir.display())
+    _db: dealflow_store::testing::TestDb,
 }
 
 pub async fn spawn_app() -> TestApp {
-    let dir = std::env::temp_dir().join(format!("dealflow-api-{}", dealflow_core::ids::next_id()));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    let store = Store::open(&database_url(&dir), &PoolSettings::default()).await.expect("open store");
+    let db = dealflow_store::testing::test_database().await.expect("create a test database");
+    let store = db.open().await.expect("open store");
     let admin = dealflow_server::api::users::add_user(
         &store,
         &Actor::system(),
@@ -61,7 +46,7 @@ pub async fn spawn_app() -> TestApp {
         client: reqwest::Client::builder().cookie_store(true).build().expect("client"),
         token,
         store,
-        _dir: TempDir(dir),
+        _db: db,
     }
 }
 
