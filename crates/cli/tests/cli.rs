@@ -65,6 +65,17 @@ fn unsupported_database_is_one_clear_line() {
     assert!(!err.contains("panicked"));
 }
 
+#[test]
+fn unreachable_postgres_is_one_clear_line() {
+    // Port 1 on loopback: nothing listens there, so the connection is refused.
+    let out = dealflow("postgres://dealflow@127.0.0.1:1/dealflow").arg("migrate").output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("cannot open the database"), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
 #[tokio::test]
 async fn demo_serves_deals_and_shuts_down_gracefully() {
     let db = tokio::task::spawn_blocking(test_db).await.expect("test database");

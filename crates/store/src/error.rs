@@ -45,7 +45,7 @@ impl StoreError {
 
     /// A failure to connect at start-up, worded for a human.
     pub(crate) fn connect(e: sqlx::Error) -> Self {
-        Self::Config(format!("cannot open the database: {e}"))
+        Self::Config(format!("cannot connect: {e}"))
     }
 }
 
@@ -58,7 +58,22 @@ impl From<Invalid> for StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
+            // PostgreSQL reports a server going away as SQLSTATE class 08
+            // (connection exception) or 57P01–57P03 (shutdown, cannot
+            // connect now), and a transaction it aborted to keep
+            // concurrent ones consistent as 40001/40P01: in each case
+            // nothing was written and the request may be retried.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+                }) =>
+            {
                 Self::Unavailable(e.to_string())
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Duplicate {

@@ -103,6 +103,12 @@ impl Store {
                 })
             });
         }
+        if engine == Engine::Postgres {
+            // One direct connection first: the pool would only report that
+            // it timed out, hiding "connection refused" or a bad password.
+            let conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.map_err(StoreError::connect)?;
+            let _ = sqlx::Connection::close(conn).await;
+        }
         let pool = opts.connect(&url).await.map_err(StoreError::connect)?;
         if engine == Engine::Sqlite {
             // WAL is a property of the file, so setting it once is enough.

@@ -12,12 +12,20 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub token: String,
     pub store: Store,
-    _db: dealflow_store::testing::TestDb,
+    pub db: Option<dealflow_store::testing::TestDb>,
 }
 
+/// The app on a fresh database of the engine under test.
 pub async fn spawn_app() -> TestApp {
     let db = dealflow_store::testing::test_database().await.expect("create a test database");
-    let store = db.open().await.expect("open store");
+    let mut app = spawn_app_on(&db.url).await;
+    app.db = Some(db);
+    app
+}
+
+/// The app on the database at `url`.
+pub async fn spawn_app_on(url: &str) -> TestApp {
+    let store = Store::open(url, &dealflow_store::PoolSettings::default()).await.expect("open store");
     let admin = dealflow_server::api::users::add_user(
         &store,
         &Actor::system(),
@@ -46,7 +54,7 @@ pub async fn spawn_app() -> TestApp {
         client: reqwest::Client::builder().cookie_store(true).build().expect("client"),
         token,
         store,
-        _db: db,
+        db: None,
     }
 }
 

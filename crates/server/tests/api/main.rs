@@ -8,4 +8,5 @@ mod auth;
 mod bad_input;
 mod deals;
 mod openapi;
+mod outage;
 mod parties;
