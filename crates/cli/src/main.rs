@@ -1,7 +1,6 @@
 //! The `dealflow` binary: one file per subcommand under `command/`.
 
 mod command;
-mod demo;
 mod telemetry;
 
 use clap::Parser;

@@ -7,6 +7,7 @@ pub mod currency;
 pub mod custom_field;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod patch;

@@ -7,9 +7,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod insights;
 pub mod openapi;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -55,6 +58,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(openapi::router(doc))
+        .merge(web::router())
         .route("/healthz", axum::routing::get(healthz))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

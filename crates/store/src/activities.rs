@@ -35,7 +35,7 @@ pub struct ActivityFilter {
     pub updated_since: Option<Timestamp>,
 }
 
-fn activity_from_row(r: &AnyRow) -> R<Activity> {
+pub(crate) fn activity_from_row(r: &AnyRow) -> R<Activity> {
     Ok(Activity {
         id: ActivityId(i64_(r, "id")?),
         kind: enum_(r, "kind", ActivityKind::parse)?,
@@ -99,51 +99,143 @@ pub(crate) async fn conflict(tx: &mut Tx, table: &str, id: i64) -> Result<StoreE
     Ok(StoreError::Conflict { current: v })
 }
 
+/// The body of [`Store::create_activity`], inside the caller's transaction.
+pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
+    let mut errs = Invalid::new();
+    let subject = errs.take(required_text("subject", &n.subject, limits::NAME));
+    let note = errs.take(optional_text("note", n.note.as_deref(), limits::LONG)).flatten();
+    let created_at = match n.created_at {
+        Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
+        None => actor.now,
+    };
+    // A planned activity has a due time; only a done one has a done time,
+    // and it cannot have been done later than now.
+    if let Some(d) = n.done_at {
+        errs.take(d.check_not_future("done_at", actor.now));
+    }
+    errs.into_result()?;
+    let owner = n.owner_id.or(actor.user_id);
+
+    if let Some(u) = owner {
+        check_user(tx, "owner_id", u).await?;
+    }
+    check_links(tx, n.deal_id, n.person_id, n.organization_id).await?;
+    let id = ActivityId::new();
+    sqlx::query(
+        "INSERT INTO activities (id, kind, subject, due_at, done_at, note, deal_id, person_id, organization_id,
+          owner_id, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
+    )
+    .bind(id.0)
+    .bind(n.kind.unwrap_or(ActivityKind::Task).as_str().to_string())
+    .bind(subject.unwrap_or_default())
+    .bind(n.due_at.map(|t| t.0))
+    .bind(n.done_at.map(|t| t.0))
+    .bind(note)
+    .bind(n.deal_id.map(|x| x.0))
+    .bind(n.person_id.map(|x| x.0))
+    .bind(n.organization_id.map(|x| x.0))
+    .bind(owner.map(|u| u.0))
+    .bind(created_at.0)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await?;
+    let a = load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    Ok(a)
+}
+
+/// The body of [`Store::update_activity`], inside the caller's transaction.
+pub(crate) async fn update_activity_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: ActivityId,
+    p: ActivityPatch,
+) -> Result<Activity, StoreError> {
+    let mut errs = Invalid::new();
+    let subject = p.subject.as_deref().and_then(|s| errs.take(required_text("subject", s, limits::NAME)));
+    let note = match &p.note {
+        Some(n) => errs.take(optional_text("note", n.as_deref(), limits::LONG)),
+        None => None,
+    };
+    if let Some(Some(d)) = p.done_at {
+        errs.take(d.check_not_future("done_at", actor.now));
+    }
+    errs.into_result()?;
+
+    let cur = load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    if cur.version != p.version {
+        return Err(StoreError::Conflict { current: cur.version });
+    }
+    let mut next = cur.clone();
+    if let Some(k) = p.kind {
+        next.kind = k;
+    }
+    if let Some(s) = subject {
+        next.subject = s;
+    }
+    if let Some(n) = note {
+        next.note = n;
+    }
+    if let Some(d) = p.due_at {
+        next.due_at = d;
+    }
+    if let Some(d) = p.done_at {
+        next.done_at = d;
+    }
+    if let Some(d) = p.deal_id {
+        next.deal_id = d;
+    }
+    if let Some(x) = p.person_id {
+        next.person_id = x;
+    }
+    if let Some(o) = p.organization_id {
+        next.organization_id = o;
+    }
+    if let Some(o) = p.owner_id {
+        next.owner_id = o;
+    }
+    if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
+        check_user(tx, "owner_id", u).await?;
+    }
+    check_links(
+        tx,
+        next.deal_id.filter(|x| Some(*x) != cur.deal_id),
+        next.person_id.filter(|x| Some(*x) != cur.person_id),
+        next.organization_id.filter(|x| Some(*x) != cur.organization_id),
+    )
+    .await?;
+    let n = sqlx::query(
+        "UPDATE activities SET kind = $1, subject = $2, due_at = $3, done_at = $4, note = $5, deal_id = $6,
+          person_id = $7, organization_id = $8, owner_id = $9, updated_at = $10, version = version + 1
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(next.kind.as_str().to_string())
+    .bind(next.subject)
+    .bind(next.due_at.map(|t| t.0))
+    .bind(next.done_at.map(|t| t.0))
+    .bind(next.note)
+    .bind(next.deal_id.map(|x| x.0))
+    .bind(next.person_id.map(|x| x.0))
+    .bind(next.organization_id.map(|x| x.0))
+    .bind(next.owner_id.map(|u| u.0))
+    .bind(actor.now.0)
+    .bind(id.0)
+    .bind(p.version)
+    .execute(&mut **tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(conflict(tx, "activities", id.0).await?);
+    }
+    let a = load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    Ok(a)
+}
+
 impl Store {
     pub async fn create_activity(&self, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
-        let mut errs = Invalid::new();
-        let subject = errs.take(required_text("subject", &n.subject, limits::NAME));
-        let note = errs.take(optional_text("note", n.note.as_deref(), limits::LONG)).flatten();
-        let created_at = match n.created_at {
-            Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
-            None => actor.now,
-        };
-        // A planned activity has a due time; only a done one has a done time,
-        // and it cannot have been done later than now.
-        if let Some(d) = n.done_at {
-            errs.take(d.check_not_future("done_at", actor.now));
-        }
-        errs.into_result()?;
-        let owner = n.owner_id.or(actor.user_id);
-
         let mut tx = self.write().await?;
-        if let Some(u) = owner {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        check_links(&mut tx, n.deal_id, n.person_id, n.organization_id).await?;
-        let id = ActivityId::new();
-        sqlx::query(
-            "INSERT INTO activities (id, kind, subject, due_at, done_at, note, deal_id, person_id, organization_id,
-              owner_id, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
-        )
-        .bind(id.0)
-        .bind(n.kind.unwrap_or(ActivityKind::Task).as_str().to_string())
-        .bind(subject.unwrap_or_default())
-        .bind(n.due_at.map(|t| t.0))
-        .bind(n.done_at.map(|t| t.0))
-        .bind(note)
-        .bind(n.deal_id.map(|x| x.0))
-        .bind(n.person_id.map(|x| x.0))
-        .bind(n.organization_id.map(|x| x.0))
-        .bind(owner.map(|u| u.0))
-        .bind(created_at.0)
-        .bind(actor.now.0)
-        .execute(&mut *tx)
-        .await?;
-        let a = load(&mut tx, "activities", "activity", id.0, activity_from_row).await?;
+        let out = create_activity_in(&mut tx, actor, n).await?;
         tx.commit().await?;
-        Ok(a)
+        Ok(out)
     }
 
     pub async fn activity(&self, id: ActivityId) -> Result<Activity, StoreError> {
@@ -163,85 +255,10 @@ impl Store {
         id: ActivityId,
         p: ActivityPatch,
     ) -> Result<Activity, StoreError> {
-        let mut errs = Invalid::new();
-        let subject = p.subject.as_deref().and_then(|s| errs.take(required_text("subject", s, limits::NAME)));
-        let note = match &p.note {
-            Some(n) => errs.take(optional_text("note", n.as_deref(), limits::LONG)),
-            None => None,
-        };
-        if let Some(Some(d)) = p.done_at {
-            errs.take(d.check_not_future("done_at", actor.now));
-        }
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let cur = load(&mut tx, "activities", "activity", id.0, activity_from_row).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
-        let mut next = cur.clone();
-        if let Some(k) = p.kind {
-            next.kind = k;
-        }
-        if let Some(s) = subject {
-            next.subject = s;
-        }
-        if let Some(n) = note {
-            next.note = n;
-        }
-        if let Some(d) = p.due_at {
-            next.due_at = d;
-        }
-        if let Some(d) = p.done_at {
-            next.done_at = d;
-        }
-        if let Some(d) = p.deal_id {
-            next.deal_id = d;
-        }
-        if let Some(x) = p.person_id {
-            next.person_id = x;
-        }
-        if let Some(o) = p.organization_id {
-            next.organization_id = o;
-        }
-        if let Some(o) = p.owner_id {
-            next.owner_id = o;
-        }
-        if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        check_links(
-            &mut tx,
-            next.deal_id.filter(|x| Some(*x) != cur.deal_id),
-            next.person_id.filter(|x| Some(*x) != cur.person_id),
-            next.organization_id.filter(|x| Some(*x) != cur.organization_id),
-        )
-        .await?;
-        let n = sqlx::query(
-            "UPDATE activities SET kind = $1, subject = $2, due_at = $3, done_at = $4, note = $5, deal_id = $6,
-              person_id = $7, organization_id = $8, owner_id = $9, updated_at = $10, version = version + 1
-             WHERE id = $11 AND version = $12",
-        )
-        .bind(next.kind.as_str().to_string())
-        .bind(next.subject)
-        .bind(next.due_at.map(|t| t.0))
-        .bind(next.done_at.map(|t| t.0))
-        .bind(next.note)
-        .bind(next.deal_id.map(|x| x.0))
-        .bind(next.person_id.map(|x| x.0))
-        .bind(next.organization_id.map(|x| x.0))
-        .bind(next.owner_id.map(|u| u.0))
-        .bind(actor.now.0)
-        .bind(id.0)
-        .bind(p.version)
-        .execute(&mut *tx)
-        .await?;
-        if n.rows_affected() == 0 {
-            return Err(conflict(&mut tx, "activities", id.0).await?);
-        }
-        let a = load(&mut tx, "activities", "activity", id.0, activity_from_row).await?;
+        let out = update_activity_in(&mut tx, actor, id, p).await?;
         tx.commit().await?;
-        Ok(a)
+        Ok(out)
     }
 
     /// Removes an activity for good.

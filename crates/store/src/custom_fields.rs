@@ -56,6 +56,50 @@ pub(crate) fn to_text(m: &Map<String, Value>) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
+/// The body of [`Store::create_custom_field`], inside the caller's transaction.
+pub(crate) async fn create_custom_field_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: NewCustomField,
+) -> Result<CustomFieldId, StoreError> {
+    check_definition(&n)?;
+    let position = match n.position {
+        Some(p) => p,
+        None => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM custom_fields WHERE entity = $1",
+            )
+            .bind(n.entity.as_str().to_string())
+            .fetch_one(&mut **tx)
+            .await?
+        }
+    };
+    let id = CustomFieldId::new();
+    sqlx::query(
+        "INSERT INTO custom_fields (id, entity, field_key, label, kind, options, required, position, archived, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, 1)",
+    )
+    .bind(id.0)
+    .bind(n.entity.as_str().to_string())
+    .bind(n.key.clone())
+    .bind(n.label.trim().to_string())
+    .bind(n.kind.as_str().to_string())
+    .bind(serde_json::to_string(&n.options).unwrap_or_else(|_| "[]".into()))
+    .bind(b(n.required))
+    .bind(position)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Duplicate { .. } => StoreError::Duplicate {
+            field: "key".into(),
+            message: format!("a {} field with key `{}` already exists", n.entity, n.key),
+        },
+        other => other,
+    })?;
+    Ok(id)
+}
+
 impl Store {
     pub async fn custom_fields(&self, entity: Option<Entity>) -> Result<Vec<CustomField>, StoreError> {
         let rows =
@@ -76,42 +120,8 @@ impl Store {
     }
 
     pub async fn create_custom_field(&self, actor: &Actor, n: NewCustomField) -> Result<CustomField, StoreError> {
-        check_definition(&n)?;
         let mut tx = self.write().await?;
-        let position = match n.position {
-            Some(p) => p,
-            None => {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM custom_fields WHERE entity = $1",
-                )
-                .bind(n.entity.as_str().to_string())
-                .fetch_one(&mut *tx)
-                .await?
-            }
-        };
-        let id = CustomFieldId::new();
-        sqlx::query(
-            "INSERT INTO custom_fields (id, entity, field_key, label, kind, options, required, position, archived, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, 1)",
-        )
-        .bind(id.0)
-        .bind(n.entity.as_str().to_string())
-        .bind(n.key.clone())
-        .bind(n.label.trim().to_string())
-        .bind(n.kind.as_str().to_string())
-        .bind(serde_json::to_string(&n.options).unwrap_or_else(|_| "[]".into()))
-        .bind(b(n.required))
-        .bind(position)
-        .bind(actor.now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate { .. } => StoreError::Duplicate {
-                field: "key".into(),
-                message: format!("a {} field with key `{}` already exists", n.entity, n.key),
-            },
-            other => other,
-        })?;
+        let id = create_custom_field_in(&mut tx, actor, n).await?;
         tx.commit().await?;
         self.custom_field(id).await
     }

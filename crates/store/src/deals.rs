@@ -35,7 +35,7 @@ pub struct DealFilter {
     pub deleted: bool,
 }
 
-fn from_row(r: &AnyRow) -> R<Deal> {
+pub(crate) fn from_row(r: &AnyRow) -> R<Deal> {
     Ok(Deal {
         id: DealId(i64_(r, "id")?),
         title: text(r, "title")?,
@@ -156,7 +156,7 @@ async fn check_refs(
     Ok(())
 }
 
-async fn load_for_update(tx: &mut Tx, id: DealId) -> Result<Deal, StoreError> {
+pub(crate) async fn load_for_update(tx: &mut Tx, id: DealId) -> Result<Deal, StoreError> {
     let r = sqlx::query("SELECT * FROM deals WHERE id = $1 AND deleted_at IS NULL")
         .bind(id.0)
         .fetch_optional(&mut **tx)
@@ -169,111 +169,299 @@ fn id_json<T: std::fmt::Display>(v: Option<T>) -> Value {
     v.map(|x| json!(x.to_string())).unwrap_or(Value::Null)
 }
 
+/// The body of [`Store::create_deal`], inside the caller's transaction.
+pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Result<Deal, StoreError> {
+    let mut errs = Invalid::new();
+    let title = errs.take(required_text("title", &n.title, 200));
+    errs.take(check_amount("value", n.value));
+    if let Some(m) = n.contract_months {
+        errs.take(int_range("contract_months", m, 1, 1200));
+    }
+    if let Some(p) = n.probability {
+        errs.take(percent("probability", p));
+    }
+    let source = errs.take(optional_text("source", n.source.as_deref(), 100)).flatten();
+    let created_at = match n.created_at {
+        Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
+        None => actor.now,
+    };
+    if let Some(c) = n.closed_at {
+        errs.take(c.check_not_future("closed_at", actor.now));
+    }
+    errs.into_result()?;
+    let title = title.unwrap_or_default();
+
+    let settings = crate::settings::load(tx).await?;
+    let pipeline_id = match n.pipeline_id {
+        Some(p) => match pipeline_archived(tx, p).await? {
+            None => return Err(StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist"))),
+            Some(true) => {
+                return Err(StoreError::invalid("pipeline_id", "this pipeline is archived; choose another"));
+            }
+            Some(false) => p,
+        },
+        None => PipelineId(
+            sqlx::query_scalar("SELECT id FROM pipelines WHERE archived = 0 ORDER BY position, id LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::invalid("pipeline_id", "the workspace has no active pipeline; create one first")
+                })?,
+        ),
+    };
+    let stages = stages_of(tx, pipeline_id).await?;
+    let stage_id = match n.stage_id {
+        Some(s) => s,
+        None => stages
+            .iter()
+            .find(|s| !s.archived)
+            .map(|s| s.id)
+            .ok_or_else(|| StoreError::invalid("pipeline_id", "this pipeline has no active stage"))?,
+    };
+    let owner = n.owner_id.or(actor.user_id);
+    check_refs(tx, owner, n.person_id, n.organization_id).await?;
+    let custom = custom_fields::apply(tx, Entity::Deal, &Default::default(), n.custom.as_ref(), true).await?;
+    let labels = crate::lost_reasons::labels(tx).await?;
+    let status = n.status.unwrap_or(DealStatus::Open);
+    let closed_at = match status {
+        DealStatus::Open => n.closed_at,
+        _ => Some(n.closed_at.unwrap_or(actor.now)),
+    };
+    let plan = plan_create(
+        pipeline_id,
+        stage_id,
+        &stages,
+        status,
+        n.lost_reason.clone(),
+        created_at,
+        closed_at,
+        settings.require_lost_reason,
+        &labels,
+    )?;
+    let currency = n.currency.unwrap_or(settings.base_currency);
+    let id = DealId::new();
+    let pos = &plan.position;
+    sqlx::query(
+        "INSERT INTO deals (id, title, value, currency, contract_months, pipeline_id, stage_id, status, lost_reason,
+          probability, expected_close_date, owner_id, person_id, organization_id, source, custom, created_at, updated_at,
+          closed_at, stage_entered_at, deleted_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, NULL, 1)",
+    )
+    .bind(id.0)
+    .bind(title)
+    .bind(n.value)
+    .bind(currency.as_str().to_string())
+    .bind(n.contract_months)
+    .bind(pos.pipeline_id.0)
+    .bind(pos.stage_id.0)
+    .bind(pos.status.as_str().to_string())
+    .bind(pos.lost_reason.clone())
+    .bind(n.probability)
+    .bind(n.expected_close_date.map(|d| d.to_iso()))
+    .bind(owner.map(|u| u.0))
+    .bind(n.person_id.map(|p| p.0))
+    .bind(n.organization_id.map(|o| o.0))
+    .bind(source)
+    .bind(custom_fields::to_text(&custom))
+    .bind(created_at.0)
+    .bind(actor.now.0)
+    .bind(pos.closed_at.map(|t| t.0))
+    .bind(pos.stage_entered_at.0)
+    .execute(&mut **tx)
+    .await?;
+    insert_events(tx, id, &plan.events, actor.user_id).await?;
+    let deal = load_for_update(tx, id).await?;
+    Ok(deal)
+}
+
+/// The body of [`Store::update_deal`], inside the caller's transaction.
+pub(crate) async fn update_deal_in(tx: &mut Tx, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
+    let mut errs = Invalid::new();
+    let title = p.title.as_deref().and_then(|t| errs.take(required_text("title", t, 200)));
+    if let Some(v) = p.value {
+        errs.take(check_amount("value", v));
+    }
+    if let Some(Some(m)) = p.contract_months {
+        errs.take(int_range("contract_months", m, 1, 1200));
+    }
+    if let Some(Some(pr)) = p.probability {
+        errs.take(percent("probability", pr));
+    }
+    let source = match &p.source {
+        Some(s) => errs.take(optional_text("source", s.as_deref(), 100)),
+        None => None,
+    };
+    let explicit_at = match p.at {
+        Some(t) => errs.take(t.check_not_future("at", actor.now)),
+        None => None,
+    };
+    errs.into_result()?;
+
+    let cur = load_for_update(tx, id).await?;
+    // Without an explicit time the change happens now, read inside the
+    // transaction: a writer that waited for the lock must not stamp its
+    // events before those of the writer it waited for.
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM stage_events WHERE deal_id = $1")
+        .bind(id.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let at = explicit_at.unwrap_or_else(|| Timestamp(Timestamp::now().0.max(last.unwrap_or(0))));
+    // History rows carry the time the change happened.
+    let actor = Actor { user_id: actor.user_id, now: at };
+    if cur.version != p.version {
+        return Err(StoreError::Conflict { current: cur.version });
+    }
+    let mut next = cur.clone();
+    if let Some(t) = title {
+        next.title = t;
+    }
+    if let Some(v) = p.value {
+        next.value = v;
+    }
+    if let Some(c) = &p.currency {
+        next.currency = c.clone();
+    }
+    if let Some(m) = p.contract_months {
+        next.contract_months = m;
+    }
+    if let Some(pr) = p.probability {
+        next.probability = pr;
+    }
+    if let Some(d) = p.expected_close_date {
+        next.expected_close_date = d;
+    }
+    if let Some(o) = p.owner_id {
+        next.owner_id = o;
+    }
+    if let Some(pe) = p.person_id {
+        next.person_id = pe;
+    }
+    if let Some(o) = p.organization_id {
+        next.organization_id = o;
+    }
+    if let Some(s) = source {
+        next.source = s;
+    }
+    check_refs(
+        tx,
+        next.owner_id.filter(|o| Some(*o) != cur.owner_id),
+        next.person_id.filter(|o| Some(*o) != cur.person_id),
+        next.organization_id.filter(|o| Some(*o) != cur.organization_id),
+    )
+    .await?;
+    if p.custom.is_some() {
+        next.custom = custom_fields::apply(tx, Entity::Deal, &cur.custom, p.custom.as_ref(), false).await?;
+    }
+
+    let wants_move = p.pipeline_id.is_some() || p.stage_id.is_some() || p.status.is_some() || p.lost_reason.is_some();
+    let mut events = Vec::new();
+    if wants_move {
+        let target = p.pipeline_id.unwrap_or(cur.pipeline_id);
+        let archived = match pipeline_archived(tx, target).await? {
+            None => return Err(StoreError::invalid("pipeline_id", format!("pipeline {target} does not exist"))),
+            Some(a) => a,
+        };
+        let stages = stages_of(tx, target).await?;
+        let settings = crate::settings::load(tx).await?;
+        let labels = crate::lost_reasons::labels(tx).await?;
+        let position = Position {
+            pipeline_id: cur.pipeline_id,
+            stage_id: cur.stage_id,
+            status: cur.status,
+            lost_reason: cur.lost_reason.clone(),
+            closed_at: cur.closed_at,
+            stage_entered_at: cur.stage_entered_at,
+        };
+        let req = MoveRequest {
+            pipeline_id: p.pipeline_id,
+            stage_id: p.stage_id,
+            status: p.status,
+            lost_reason: p.lost_reason.clone(),
+        };
+        let ctx = Context {
+            target_stages: &stages,
+            target_archived: archived,
+            require_lost_reason: settings.require_lost_reason,
+            lost_reasons: &labels,
+            at,
+            last_event_at: last.map(Timestamp),
+        };
+        let plan = plan_move(&position, &req, &ctx)?;
+        let np = plan.position;
+        next.pipeline_id = np.pipeline_id;
+        next.stage_id = np.stage_id;
+        next.status = np.status;
+        next.lost_reason = np.lost_reason;
+        next.closed_at = np.closed_at;
+        next.stage_entered_at = np.stage_entered_at;
+        events = plan.events;
+    }
+
+    let tracked: [(&str, Value, Value); 7] = [
+        ("value", json!(cur.value), json!(next.value)),
+        ("currency", json!(cur.currency.as_str()), json!(next.currency.as_str())),
+        ("probability", json!(cur.probability), json!(next.probability)),
+        (
+            "expected_close_date",
+            json!(cur.expected_close_date.map(|d| d.to_iso())),
+            json!(next.expected_close_date.map(|d| d.to_iso())),
+        ),
+        ("owner_id", id_json(cur.owner_id), id_json(next.owner_id)),
+        ("person_id", id_json(cur.person_id), id_json(next.person_id)),
+        ("organization_id", id_json(cur.organization_id), id_json(next.organization_id)),
+    ];
+    for (field, old, new) in tracked {
+        if old != new {
+            record_change(tx, id, field, old, new, &actor).await?;
+        }
+    }
+    insert_events(tx, id, &events, actor.user_id).await?;
+    let n = sqlx::query(
+        "UPDATE deals SET title = $1, value = $2, currency = $3, contract_months = $4, pipeline_id = $5, stage_id = $6,
+          status = $7, lost_reason = $8, probability = $9, expected_close_date = $10, owner_id = $11, person_id = $12,
+          organization_id = $13, source = $14, custom = $15, closed_at = $16, stage_entered_at = $17,
+          updated_at = $18, version = version + 1
+         WHERE id = $19 AND version = $20",
+    )
+    .bind(next.title)
+    .bind(next.value)
+    .bind(next.currency.as_str().to_string())
+    .bind(next.contract_months)
+    .bind(next.pipeline_id.0)
+    .bind(next.stage_id.0)
+    .bind(next.status.as_str().to_string())
+    .bind(next.lost_reason)
+    .bind(next.probability)
+    .bind(next.expected_close_date.map(|d| d.to_iso()))
+    .bind(next.owner_id.map(|u| u.0))
+    .bind(next.person_id.map(|x| x.0))
+    .bind(next.organization_id.map(|x| x.0))
+    .bind(next.source)
+    .bind(custom_fields::to_text(&next.custom))
+    .bind(next.closed_at.map(|t| t.0))
+    .bind(next.stage_entered_at.0)
+    .bind(Timestamp::now().0.max(at.0))
+    .bind(id.0)
+    .bind(p.version)
+    .execute(&mut **tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        // Another writer got in between our read and this update
+        // (possible on PostgreSQL); the whole transaction rolls back.
+        let v: i64 =
+            sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut **tx).await?;
+        return Err(StoreError::Conflict { current: v });
+    }
+    let deal = load_for_update(tx, id).await?;
+    Ok(deal)
+}
+
 impl Store {
     pub async fn create_deal(&self, actor: &Actor, n: NewDeal) -> Result<Deal, StoreError> {
-        let mut errs = Invalid::new();
-        let title = errs.take(required_text("title", &n.title, 200));
-        errs.take(check_amount("value", n.value));
-        if let Some(m) = n.contract_months {
-            errs.take(int_range("contract_months", m, 1, 1200));
-        }
-        if let Some(p) = n.probability {
-            errs.take(percent("probability", p));
-        }
-        let source = errs.take(optional_text("source", n.source.as_deref(), 100)).flatten();
-        let created_at = match n.created_at {
-            Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
-            None => actor.now,
-        };
-        if let Some(c) = n.closed_at {
-            errs.take(c.check_not_future("closed_at", actor.now));
-        }
-        errs.into_result()?;
-        let title = title.unwrap_or_default();
-
         let mut tx = self.write().await?;
-        let settings = crate::settings::load(&mut tx).await?;
-        let pipeline_id = match n.pipeline_id {
-            Some(p) => match pipeline_archived(&mut tx, p).await? {
-                None => return Err(StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist"))),
-                Some(true) => {
-                    return Err(StoreError::invalid("pipeline_id", "this pipeline is archived; choose another"));
-                }
-                Some(false) => p,
-            },
-            None => PipelineId(
-                sqlx::query_scalar("SELECT id FROM pipelines WHERE archived = 0 ORDER BY position, id LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::invalid("pipeline_id", "the workspace has no active pipeline; create one first")
-                    })?,
-            ),
-        };
-        let stages = stages_of(&mut tx, pipeline_id).await?;
-        let stage_id = match n.stage_id {
-            Some(s) => s,
-            None => stages
-                .iter()
-                .find(|s| !s.archived)
-                .map(|s| s.id)
-                .ok_or_else(|| StoreError::invalid("pipeline_id", "this pipeline has no active stage"))?,
-        };
-        let owner = n.owner_id.or(actor.user_id);
-        check_refs(&mut tx, owner, n.person_id, n.organization_id).await?;
-        let custom = custom_fields::apply(&mut tx, Entity::Deal, &Default::default(), n.custom.as_ref(), true).await?;
-        let labels = crate::lost_reasons::labels(&mut tx).await?;
-        let status = n.status.unwrap_or(DealStatus::Open);
-        let closed_at = match status {
-            DealStatus::Open => n.closed_at,
-            _ => Some(n.closed_at.unwrap_or(actor.now)),
-        };
-        let plan = plan_create(
-            pipeline_id,
-            stage_id,
-            &stages,
-            status,
-            n.lost_reason.clone(),
-            created_at,
-            closed_at,
-            settings.require_lost_reason,
-            &labels,
-        )?;
-        let currency = n.currency.unwrap_or(settings.base_currency);
-        let id = DealId::new();
-        let pos = &plan.position;
-        sqlx::query(
-            "INSERT INTO deals (id, title, value, currency, contract_months, pipeline_id, stage_id, status, lost_reason,
-              probability, expected_close_date, owner_id, person_id, organization_id, source, custom, created_at, updated_at,
-              closed_at, stage_entered_at, deleted_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, NULL, 1)",
-        )
-        .bind(id.0)
-        .bind(title)
-        .bind(n.value)
-        .bind(currency.as_str().to_string())
-        .bind(n.contract_months)
-        .bind(pos.pipeline_id.0)
-        .bind(pos.stage_id.0)
-        .bind(pos.status.as_str().to_string())
-        .bind(pos.lost_reason.clone())
-        .bind(n.probability)
-        .bind(n.expected_close_date.map(|d| d.to_iso()))
-        .bind(owner.map(|u| u.0))
-        .bind(n.person_id.map(|p| p.0))
-        .bind(n.organization_id.map(|o| o.0))
-        .bind(source)
-        .bind(custom_fields::to_text(&custom))
-        .bind(created_at.0)
-        .bind(actor.now.0)
-        .bind(pos.closed_at.map(|t| t.0))
-        .bind(pos.stage_entered_at.0)
-        .execute(&mut *tx)
-        .await?;
-        insert_events(&mut tx, id, &plan.events, actor.user_id).await?;
-        let deal = load_for_update(&mut tx, id).await?;
+        let out = create_deal_in(&mut tx, actor, n).await?;
         tx.commit().await?;
-        Ok(deal)
+        Ok(out)
     }
 
     /// A live (not deleted) deal.
@@ -289,187 +477,10 @@ impl Store {
     /// Applies a PATCH: plain fields, custom fields, and stage/outcome
     /// changes through [`plan_move`]; tracked fields get history rows.
     pub async fn update_deal(&self, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
-        let mut errs = Invalid::new();
-        let title = p.title.as_deref().and_then(|t| errs.take(required_text("title", t, 200)));
-        if let Some(v) = p.value {
-            errs.take(check_amount("value", v));
-        }
-        if let Some(Some(m)) = p.contract_months {
-            errs.take(int_range("contract_months", m, 1, 1200));
-        }
-        if let Some(Some(pr)) = p.probability {
-            errs.take(percent("probability", pr));
-        }
-        let source = match &p.source {
-            Some(s) => errs.take(optional_text("source", s.as_deref(), 100)),
-            None => None,
-        };
-        let explicit_at = match p.at {
-            Some(t) => errs.take(t.check_not_future("at", actor.now)),
-            None => None,
-        };
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let cur = load_for_update(&mut tx, id).await?;
-        // Without an explicit time the change happens now, read inside the
-        // transaction: a writer that waited for the lock must not stamp its
-        // events before those of the writer it waited for.
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM stage_events WHERE deal_id = $1")
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        let at = explicit_at.unwrap_or_else(|| Timestamp(Timestamp::now().0.max(last.unwrap_or(0))));
-        // History rows carry the time the change happened.
-        let actor = Actor { user_id: actor.user_id, now: at };
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
-        let mut next = cur.clone();
-        if let Some(t) = title {
-            next.title = t;
-        }
-        if let Some(v) = p.value {
-            next.value = v;
-        }
-        if let Some(c) = &p.currency {
-            next.currency = c.clone();
-        }
-        if let Some(m) = p.contract_months {
-            next.contract_months = m;
-        }
-        if let Some(pr) = p.probability {
-            next.probability = pr;
-        }
-        if let Some(d) = p.expected_close_date {
-            next.expected_close_date = d;
-        }
-        if let Some(o) = p.owner_id {
-            next.owner_id = o;
-        }
-        if let Some(pe) = p.person_id {
-            next.person_id = pe;
-        }
-        if let Some(o) = p.organization_id {
-            next.organization_id = o;
-        }
-        if let Some(s) = source {
-            next.source = s;
-        }
-        check_refs(
-            &mut tx,
-            next.owner_id.filter(|o| Some(*o) != cur.owner_id),
-            next.person_id.filter(|o| Some(*o) != cur.person_id),
-            next.organization_id.filter(|o| Some(*o) != cur.organization_id),
-        )
-        .await?;
-        if p.custom.is_some() {
-            next.custom = custom_fields::apply(&mut tx, Entity::Deal, &cur.custom, p.custom.as_ref(), false).await?;
-        }
-
-        let wants_move =
-            p.pipeline_id.is_some() || p.stage_id.is_some() || p.status.is_some() || p.lost_reason.is_some();
-        let mut events = Vec::new();
-        if wants_move {
-            let target = p.pipeline_id.unwrap_or(cur.pipeline_id);
-            let archived = match pipeline_archived(&mut tx, target).await? {
-                None => return Err(StoreError::invalid("pipeline_id", format!("pipeline {target} does not exist"))),
-                Some(a) => a,
-            };
-            let stages = stages_of(&mut tx, target).await?;
-            let settings = crate::settings::load(&mut tx).await?;
-            let labels = crate::lost_reasons::labels(&mut tx).await?;
-            let position = Position {
-                pipeline_id: cur.pipeline_id,
-                stage_id: cur.stage_id,
-                status: cur.status,
-                lost_reason: cur.lost_reason.clone(),
-                closed_at: cur.closed_at,
-                stage_entered_at: cur.stage_entered_at,
-            };
-            let req = MoveRequest {
-                pipeline_id: p.pipeline_id,
-                stage_id: p.stage_id,
-                status: p.status,
-                lost_reason: p.lost_reason.clone(),
-            };
-            let ctx = Context {
-                target_stages: &stages,
-                target_archived: archived,
-                require_lost_reason: settings.require_lost_reason,
-                lost_reasons: &labels,
-                at,
-                last_event_at: last.map(Timestamp),
-            };
-            let plan = plan_move(&position, &req, &ctx)?;
-            let np = plan.position;
-            next.pipeline_id = np.pipeline_id;
-            next.stage_id = np.stage_id;
-            next.status = np.status;
-            next.lost_reason = np.lost_reason;
-            next.closed_at = np.closed_at;
-            next.stage_entered_at = np.stage_entered_at;
-            events = plan.events;
-        }
-
-        let tracked: [(&str, Value, Value); 7] = [
-            ("value", json!(cur.value), json!(next.value)),
-            ("currency", json!(cur.currency.as_str()), json!(next.currency.as_str())),
-            ("probability", json!(cur.probability), json!(next.probability)),
-            (
-                "expected_close_date",
-                json!(cur.expected_close_date.map(|d| d.to_iso())),
-                json!(next.expected_close_date.map(|d| d.to_iso())),
-            ),
-            ("owner_id", id_json(cur.owner_id), id_json(next.owner_id)),
-            ("person_id", id_json(cur.person_id), id_json(next.person_id)),
-            ("organization_id", id_json(cur.organization_id), id_json(next.organization_id)),
-        ];
-        for (field, old, new) in tracked {
-            if old != new {
-                record_change(&mut tx, id, field, old, new, &actor).await?;
-            }
-        }
-        insert_events(&mut tx, id, &events, actor.user_id).await?;
-        let n = sqlx::query(
-            "UPDATE deals SET title = $1, value = $2, currency = $3, contract_months = $4, pipeline_id = $5, stage_id = $6,
-              status = $7, lost_reason = $8, probability = $9, expected_close_date = $10, owner_id = $11, person_id = $12,
-              organization_id = $13, source = $14, custom = $15, closed_at = $16, stage_entered_at = $17,
-              updated_at = $18, version = version + 1
-             WHERE id = $19 AND version = $20",
-        )
-        .bind(next.title)
-        .bind(next.value)
-        .bind(next.currency.as_str().to_string())
-        .bind(next.contract_months)
-        .bind(next.pipeline_id.0)
-        .bind(next.stage_id.0)
-        .bind(next.status.as_str().to_string())
-        .bind(next.lost_reason)
-        .bind(next.probability)
-        .bind(next.expected_close_date.map(|d| d.to_iso()))
-        .bind(next.owner_id.map(|u| u.0))
-        .bind(next.person_id.map(|x| x.0))
-        .bind(next.organization_id.map(|x| x.0))
-        .bind(next.source)
-        .bind(custom_fields::to_text(&next.custom))
-        .bind(next.closed_at.map(|t| t.0))
-        .bind(next.stage_entered_at.0)
-        .bind(Timestamp::now().0.max(at.0))
-        .bind(id.0)
-        .bind(p.version)
-        .execute(&mut *tx)
-        .await?;
-        if n.rows_affected() == 0 {
-            // Another writer got in between our read and this update
-            // (possible on PostgreSQL); the whole transaction rolls back.
-            let v: i64 =
-                sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
-            return Err(StoreError::Conflict { current: v });
-        }
-        let deal = load_for_update(&mut tx, id).await?;
+        let out = update_deal_in(&mut tx, actor, id, p).await?;
         tx.commit().await?;
-        Ok(deal)
+        Ok(out)
     }
 
     /// Moves a deal to the trash; it drops out of lists and metrics until restored.

@@ -5,10 +5,14 @@
 //! domain rules it applies come from `dealflow-core`.
 
 mod activities;
+mod board;
 mod campaigns;
+mod copy;
 mod custom_fields;
 mod deals;
 mod error;
+mod facts;
+mod import;
 mod lost_reasons;
 mod migrate;
 mod parties;
@@ -20,9 +24,13 @@ pub mod testing;
 mod users;
 
 pub use activities::{ActivityFilter, NoteFilter};
+pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
+pub use copy::{CopyReport, TableReport, copy_workspace};
 pub use deals::DealFilter;
 pub use error::StoreError;
+pub use facts::{FieldHistory, local_midnight};
+pub use import::{ImportOptions, ImportReport};
 pub use parties::{OrganizationFilter, PersonFilter};
 pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};

@@ -5,7 +5,8 @@
 use crate::{Store, StoreError};
 
 /// (version, SQL). Never edit a released entry; append a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_import.sql"))];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     sqlx::raw_sql(

@@ -46,7 +46,7 @@ const MAX_CONTACTS: usize = 20;
 const PHONE_MAX: usize = 50;
 const MAX_EMPLOYEES: i64 = 10_000_000;
 
-fn org_from_row(r: &AnyRow) -> R<Organization> {
+pub(crate) fn org_from_row(r: &AnyRow) -> R<Organization> {
     Ok(Organization {
         id: OrganizationId(i64_(r, "id")?),
         name: text(r, "name")?,
@@ -63,7 +63,7 @@ fn org_from_row(r: &AnyRow) -> R<Organization> {
     })
 }
 
-fn person_from_row(r: &AnyRow) -> R<Person> {
+pub(crate) fn person_from_row(r: &AnyRow) -> R<Person> {
     Ok(Person {
         id: PersonId(i64_(r, "id")?),
         name: text(r, "name")?,
@@ -83,7 +83,7 @@ fn person_from_row(r: &AnyRow) -> R<Person> {
 
 /// A web domain as stored: lower case, without scheme, `www.` or trailing
 /// slash, so `https://www.Acme.com/` and `acme.com` find each other.
-fn domain(s: Option<&str>) -> Result<Option<String>, Invalid> {
+pub(crate) fn domain(s: Option<&str>) -> Result<Option<String>, Invalid> {
     let Some(t) = optional_text("domain", s, limits::NAME)? else {
         return Ok(None);
     };
@@ -143,7 +143,7 @@ fn created_at(errs: &mut Invalid, given: Option<Timestamp>, actor: &Actor) -> Ti
 }
 
 /// A live (not deleted) row of `table`, from the pool or inside a transaction.
-async fn live<'e, T>(
+pub(crate) async fn live<'e, T>(
     e: impl sqlx::Executor<'e, Database = Any>,
     table: &str,
     what: &'static str,
@@ -193,46 +193,229 @@ async fn lost_race(tx: &mut Tx, table: &str, id: i64) -> StoreError {
     }
 }
 
+/// The body of [`Store::create_organization`], inside the caller's transaction.
+pub(crate) async fn create_organization_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: NewOrganization,
+) -> Result<Organization, StoreError> {
+    let mut errs = Invalid::new();
+    let name = errs.take(required_text("name", &n.name, limits::NAME));
+    let domain = errs.take(domain(n.domain.as_deref())).flatten();
+    let industry = errs.take(optional_text("industry", n.industry.as_deref(), limits::SHORT)).flatten();
+    let country = errs.take(optional_text("country", n.country.as_deref(), limits::SHORT)).flatten();
+    if let Some(e) = n.employees {
+        errs.take(int_range("employees", e, 0, MAX_EMPLOYEES));
+    }
+    let created_at = created_at(&mut errs, n.created_at, actor);
+    errs.into_result()?;
+
+    let owner = n.owner_id.or(actor.user_id);
+    if let Some(u) = owner {
+        check_user(tx, "owner_id", u).await?;
+    }
+    let custom = custom_fields::apply(tx, Entity::Organization, &Map::new(), n.custom.as_ref(), true).await?;
+    let id = OrganizationId::new();
+    sqlx::query(
+        "INSERT INTO organizations (id, name, domain, industry, employees, country, owner_id, custom, created_at,
+          updated_at, deleted_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 1)",
+    )
+    .bind(id.0)
+    .bind(name.unwrap_or_default())
+    .bind(domain)
+    .bind(industry)
+    .bind(n.employees)
+    .bind(country)
+    .bind(owner.map(|u| u.0))
+    .bind(custom_fields::to_text(&custom))
+    .bind(created_at.0)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await?;
+    let org = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    Ok(org)
+}
+
+/// The body of [`Store::update_organization`], inside the caller's transaction.
+pub(crate) async fn update_organization_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: OrganizationId,
+    p: OrganizationPatch,
+) -> Result<Organization, StoreError> {
+    let mut errs = Invalid::new();
+    let name = p.name.as_deref().and_then(|t| errs.take(required_text("name", t, limits::NAME)));
+    let domain = p.domain.as_ref().and_then(|d| errs.take(domain(d.as_deref())));
+    let industry = p.industry.as_ref().and_then(|s| errs.take(optional_text("industry", s.as_deref(), limits::SHORT)));
+    let country = p.country.as_ref().and_then(|s| errs.take(optional_text("country", s.as_deref(), limits::SHORT)));
+    if let Some(Some(e)) = p.employees {
+        errs.take(int_range("employees", e, 0, MAX_EMPLOYEES));
+    }
+    errs.into_result()?;
+
+    let cur = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    if cur.version != p.version {
+        return Err(StoreError::Conflict { current: cur.version });
+    }
+    // A field absent from the patch keeps its stored value.
+    let mut next = Organization {
+        name: name.unwrap_or_else(|| cur.name.clone()),
+        domain: domain.unwrap_or_else(|| cur.domain.clone()),
+        industry: industry.unwrap_or_else(|| cur.industry.clone()),
+        employees: p.employees.unwrap_or(cur.employees),
+        country: country.unwrap_or_else(|| cur.country.clone()),
+        owner_id: p.owner_id.unwrap_or(cur.owner_id),
+        ..cur.clone()
+    };
+    // An unchanged owner stays valid even if since deactivated.
+    if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
+        check_user(tx, "owner_id", u).await?;
+    }
+    if p.custom.is_some() {
+        next.custom = custom_fields::apply(tx, Entity::Organization, &cur.custom, p.custom.as_ref(), false).await?;
+    }
+    let n = sqlx::query(
+        "UPDATE organizations SET name = $1, domain = $2, industry = $3, employees = $4, country = $5, owner_id = $6,
+          custom = $7, updated_at = $8, version = version + 1
+         WHERE id = $9 AND version = $10",
+    )
+    .bind(next.name)
+    .bind(next.domain)
+    .bind(next.industry)
+    .bind(next.employees)
+    .bind(next.country)
+    .bind(next.owner_id.map(|u| u.0))
+    .bind(custom_fields::to_text(&next.custom))
+    .bind(actor.now.0)
+    .bind(id.0)
+    .bind(p.version)
+    .execute(&mut **tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(lost_race(tx, "organizations", id.0).await);
+    }
+    let org = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    Ok(org)
+}
+
+/// The body of [`Store::create_person`], inside the caller's transaction.
+pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -> Result<Person, StoreError> {
+    let mut errs = Invalid::new();
+    let name = errs.take(required_text("name", &n.name, limits::NAME));
+    let emails = errs.take(emails(&n.emails)).unwrap_or_default();
+    let phones = errs.take(phones(&n.phones)).unwrap_or_default();
+    let job_title = errs.take(optional_text("job_title", n.job_title.as_deref(), limits::SHORT)).flatten();
+    let source = errs.take(optional_text("source", n.source.as_deref(), limits::SHORT)).flatten();
+    let created_at = created_at(&mut errs, n.created_at, actor);
+    errs.into_result()?;
+
+    let owner = n.owner_id.or(actor.user_id);
+    if let Some(u) = owner {
+        check_user(tx, "owner_id", u).await?;
+    }
+    if let Some(o) = n.organization_id {
+        check_ref(tx, "organizations", "organization_id", "organization", o.0).await?;
+    }
+    let custom = custom_fields::apply(tx, Entity::Person, &Map::new(), n.custom.as_ref(), true).await?;
+    let id = PersonId::new();
+    sqlx::query(
+        "INSERT INTO people (id, name, emails, primary_email, phones, job_title, organization_id, owner_id, source,
+          custom, created_at, updated_at, deleted_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1)",
+    )
+    .bind(id.0)
+    .bind(name.unwrap_or_default())
+    .bind(list_text(&emails))
+    .bind(emails.first().cloned())
+    .bind(list_text(&phones))
+    .bind(job_title)
+    .bind(n.organization_id.map(|o| o.0))
+    .bind(owner.map(|u| u.0))
+    .bind(source)
+    .bind(custom_fields::to_text(&custom))
+    .bind(created_at.0)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await?;
+    let person = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    Ok(person)
+}
+
+/// The body of [`Store::update_person`], inside the caller's transaction.
+pub(crate) async fn update_person_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: PersonId,
+    p: PersonPatch,
+) -> Result<Person, StoreError> {
+    let mut errs = Invalid::new();
+    let name = p.name.as_deref().and_then(|t| errs.take(required_text("name", t, limits::NAME)));
+    let emails = p.emails.as_deref().and_then(|l| errs.take(emails(l)));
+    let phones = p.phones.as_deref().and_then(|l| errs.take(phones(l)));
+    let job_title =
+        p.job_title.as_ref().and_then(|s| errs.take(optional_text("job_title", s.as_deref(), limits::SHORT)));
+    let source = p.source.as_ref().and_then(|s| errs.take(optional_text("source", s.as_deref(), limits::SHORT)));
+    errs.into_result()?;
+
+    let cur = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    if cur.version != p.version {
+        return Err(StoreError::Conflict { current: cur.version });
+    }
+    // A field absent from the patch keeps its stored value.
+    let mut next = Person {
+        name: name.unwrap_or_else(|| cur.name.clone()),
+        emails: emails.unwrap_or_else(|| cur.emails.clone()),
+        phones: phones.unwrap_or_else(|| cur.phones.clone()),
+        job_title: job_title.unwrap_or_else(|| cur.job_title.clone()),
+        source: source.unwrap_or_else(|| cur.source.clone()),
+        organization_id: p.organization_id.unwrap_or(cur.organization_id),
+        owner_id: p.owner_id.unwrap_or(cur.owner_id),
+        ..cur.clone()
+    };
+    // Unchanged references stay valid even if their target was since
+    // deleted or deactivated; only new ones are checked.
+    if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
+        check_user(tx, "owner_id", u).await?;
+    }
+    if let Some(o) = next.organization_id.filter(|o| Some(*o) != cur.organization_id) {
+        check_ref(tx, "organizations", "organization_id", "organization", o.0).await?;
+    }
+    if p.custom.is_some() {
+        next.custom = custom_fields::apply(tx, Entity::Person, &cur.custom, p.custom.as_ref(), false).await?;
+    }
+    let n = sqlx::query(
+        "UPDATE people SET name = $1, emails = $2, primary_email = $3, phones = $4, job_title = $5, organization_id = $6,
+          owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(next.name)
+    .bind(list_text(&next.emails))
+    .bind(next.emails.first().cloned())
+    .bind(list_text(&next.phones))
+    .bind(next.job_title)
+    .bind(next.organization_id.map(|o| o.0))
+    .bind(next.owner_id.map(|u| u.0))
+    .bind(next.source)
+    .bind(custom_fields::to_text(&next.custom))
+    .bind(actor.now.0)
+    .bind(id.0)
+    .bind(p.version)
+    .execute(&mut **tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(lost_race(tx, "people", id.0).await);
+    }
+    let person = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    Ok(person)
+}
+
 impl Store {
     pub async fn create_organization(&self, actor: &Actor, n: NewOrganization) -> Result<Organization, StoreError> {
-        let mut errs = Invalid::new();
-        let name = errs.take(required_text("name", &n.name, limits::NAME));
-        let domain = errs.take(domain(n.domain.as_deref())).flatten();
-        let industry = errs.take(optional_text("industry", n.industry.as_deref(), limits::SHORT)).flatten();
-        let country = errs.take(optional_text("country", n.country.as_deref(), limits::SHORT)).flatten();
-        if let Some(e) = n.employees {
-            errs.take(int_range("employees", e, 0, MAX_EMPLOYEES));
-        }
-        let created_at = created_at(&mut errs, n.created_at, actor);
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let owner = n.owner_id.or(actor.user_id);
-        if let Some(u) = owner {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        let custom = custom_fields::apply(&mut tx, Entity::Organization, &Map::new(), n.custom.as_ref(), true).await?;
-        let id = OrganizationId::new();
-        sqlx::query(
-            "INSERT INTO organizations (id, name, domain, industry, employees, country, owner_id, custom, created_at,
-              updated_at, deleted_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 1)",
-        )
-        .bind(id.0)
-        .bind(name.unwrap_or_default())
-        .bind(domain)
-        .bind(industry)
-        .bind(n.employees)
-        .bind(country)
-        .bind(owner.map(|u| u.0))
-        .bind(custom_fields::to_text(&custom))
-        .bind(created_at.0)
-        .bind(actor.now.0)
-        .execute(&mut *tx)
-        .await?;
-        let org = live(&mut *tx, "organizations", "organization", id.0, org_from_row).await?;
+        let out = create_organization_in(&mut tx, actor, n).await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(out)
     }
 
     /// A live (not deleted) organization.
@@ -247,63 +430,10 @@ impl Store {
         id: OrganizationId,
         p: OrganizationPatch,
     ) -> Result<Organization, StoreError> {
-        let mut errs = Invalid::new();
-        let name = p.name.as_deref().and_then(|t| errs.take(required_text("name", t, limits::NAME)));
-        let domain = p.domain.as_ref().and_then(|d| errs.take(domain(d.as_deref())));
-        let industry =
-            p.industry.as_ref().and_then(|s| errs.take(optional_text("industry", s.as_deref(), limits::SHORT)));
-        let country = p.country.as_ref().and_then(|s| errs.take(optional_text("country", s.as_deref(), limits::SHORT)));
-        if let Some(Some(e)) = p.employees {
-            errs.take(int_range("employees", e, 0, MAX_EMPLOYEES));
-        }
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let cur = live(&mut *tx, "organizations", "organization", id.0, org_from_row).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
-        // A field absent from the patch keeps its stored value.
-        let mut next = Organization {
-            name: name.unwrap_or_else(|| cur.name.clone()),
-            domain: domain.unwrap_or_else(|| cur.domain.clone()),
-            industry: industry.unwrap_or_else(|| cur.industry.clone()),
-            employees: p.employees.unwrap_or(cur.employees),
-            country: country.unwrap_or_else(|| cur.country.clone()),
-            owner_id: p.owner_id.unwrap_or(cur.owner_id),
-            ..cur.clone()
-        };
-        // An unchanged owner stays valid even if since deactivated.
-        if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        if p.custom.is_some() {
-            next.custom =
-                custom_fields::apply(&mut tx, Entity::Organization, &cur.custom, p.custom.as_ref(), false).await?;
-        }
-        let n = sqlx::query(
-            "UPDATE organizations SET name = $1, domain = $2, industry = $3, employees = $4, country = $5, owner_id = $6,
-              custom = $7, updated_at = $8, version = version + 1
-             WHERE id = $9 AND version = $10",
-        )
-        .bind(next.name)
-        .bind(next.domain)
-        .bind(next.industry)
-        .bind(next.employees)
-        .bind(next.country)
-        .bind(next.owner_id.map(|u| u.0))
-        .bind(custom_fields::to_text(&next.custom))
-        .bind(actor.now.0)
-        .bind(id.0)
-        .bind(p.version)
-        .execute(&mut *tx)
-        .await?;
-        if n.rows_affected() == 0 {
-            return Err(lost_race(&mut tx, "organizations", id.0).await);
-        }
-        let org = live(&mut *tx, "organizations", "organization", id.0, org_from_row).await?;
+        let out = update_organization_in(&mut tx, actor, id, p).await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(out)
     }
 
     /// Moves an organization to the trash; its people and deals keep the link.
@@ -328,47 +458,10 @@ impl Store {
     }
 
     pub async fn create_person(&self, actor: &Actor, n: NewPerson) -> Result<Person, StoreError> {
-        let mut errs = Invalid::new();
-        let name = errs.take(required_text("name", &n.name, limits::NAME));
-        let emails = errs.take(emails(&n.emails)).unwrap_or_default();
-        let phones = errs.take(phones(&n.phones)).unwrap_or_default();
-        let job_title = errs.take(optional_text("job_title", n.job_title.as_deref(), limits::SHORT)).flatten();
-        let source = errs.take(optional_text("source", n.source.as_deref(), limits::SHORT)).flatten();
-        let created_at = created_at(&mut errs, n.created_at, actor);
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let owner = n.owner_id.or(actor.user_id);
-        if let Some(u) = owner {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        if let Some(o) = n.organization_id {
-            check_ref(&mut tx, "organizations", "organization_id", "organization", o.0).await?;
-        }
-        let custom = custom_fields::apply(&mut tx, Entity::Person, &Map::new(), n.custom.as_ref(), true).await?;
-        let id = PersonId::new();
-        sqlx::query(
-            "INSERT INTO people (id, name, emails, primary_email, phones, job_title, organization_id, owner_id, source,
-              custom, created_at, updated_at, deleted_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1)",
-        )
-        .bind(id.0)
-        .bind(name.unwrap_or_default())
-        .bind(list_text(&emails))
-        .bind(emails.first().cloned())
-        .bind(list_text(&phones))
-        .bind(job_title)
-        .bind(n.organization_id.map(|o| o.0))
-        .bind(owner.map(|u| u.0))
-        .bind(source)
-        .bind(custom_fields::to_text(&custom))
-        .bind(created_at.0)
-        .bind(actor.now.0)
-        .execute(&mut *tx)
-        .await?;
-        let person = live(&mut *tx, "people", "person", id.0, person_from_row).await?;
+        let out = create_person_in(&mut tx, actor, n).await?;
         tx.commit().await?;
-        Ok(person)
+        Ok(out)
     }
 
     /// A live (not deleted) person.
@@ -379,67 +472,10 @@ impl Store {
     /// Applies a PATCH; `version` must be the stored one. `emails` and
     /// `phones` replace the whole list.
     pub async fn update_person(&self, actor: &Actor, id: PersonId, p: PersonPatch) -> Result<Person, StoreError> {
-        let mut errs = Invalid::new();
-        let name = p.name.as_deref().and_then(|t| errs.take(required_text("name", t, limits::NAME)));
-        let emails = p.emails.as_deref().and_then(|l| errs.take(emails(l)));
-        let phones = p.phones.as_deref().and_then(|l| errs.take(phones(l)));
-        let job_title =
-            p.job_title.as_ref().and_then(|s| errs.take(optional_text("job_title", s.as_deref(), limits::SHORT)));
-        let source = p.source.as_ref().and_then(|s| errs.take(optional_text("source", s.as_deref(), limits::SHORT)));
-        errs.into_result()?;
-
         let mut tx = self.write().await?;
-        let cur = live(&mut *tx, "people", "person", id.0, person_from_row).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
-        // A field absent from the patch keeps its stored value.
-        let mut next = Person {
-            name: name.unwrap_or_else(|| cur.name.clone()),
-            emails: emails.unwrap_or_else(|| cur.emails.clone()),
-            phones: phones.unwrap_or_else(|| cur.phones.clone()),
-            job_title: job_title.unwrap_or_else(|| cur.job_title.clone()),
-            source: source.unwrap_or_else(|| cur.source.clone()),
-            organization_id: p.organization_id.unwrap_or(cur.organization_id),
-            owner_id: p.owner_id.unwrap_or(cur.owner_id),
-            ..cur.clone()
-        };
-        // Unchanged references stay valid even if their target was since
-        // deleted or deactivated; only new ones are checked.
-        if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
-            check_user(&mut tx, "owner_id", u).await?;
-        }
-        if let Some(o) = next.organization_id.filter(|o| Some(*o) != cur.organization_id) {
-            check_ref(&mut tx, "organizations", "organization_id", "organization", o.0).await?;
-        }
-        if p.custom.is_some() {
-            next.custom = custom_fields::apply(&mut tx, Entity::Person, &cur.custom, p.custom.as_ref(), false).await?;
-        }
-        let n = sqlx::query(
-            "UPDATE people SET name = $1, emails = $2, primary_email = $3, phones = $4, job_title = $5, organization_id = $6,
-              owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1
-             WHERE id = $11 AND version = $12",
-        )
-        .bind(next.name)
-        .bind(list_text(&next.emails))
-        .bind(next.emails.first().cloned())
-        .bind(list_text(&next.phones))
-        .bind(next.job_title)
-        .bind(next.organization_id.map(|o| o.0))
-        .bind(next.owner_id.map(|u| u.0))
-        .bind(next.source)
-        .bind(custom_fields::to_text(&next.custom))
-        .bind(actor.now.0)
-        .bind(id.0)
-        .bind(p.version)
-        .execute(&mut *tx)
-        .await?;
-        if n.rows_affected() == 0 {
-            return Err(lost_race(&mut tx, "people", id.0).await);
-        }
-        let person = live(&mut *tx, "people", "person", id.0, person_from_row).await?;
+        let out = update_person_in(&mut tx, actor, id, p).await?;
         tx.commit().await?;
-        Ok(person)
+        Ok(out)
     }
 
     /// Moves a person to the trash; their deals keep the link.

@@ -83,7 +83,7 @@ pub(crate) async fn pipeline_archived(tx: &mut Tx, id: PipelineId) -> Result<Opt
     Ok(v.map(|a| a != 0))
 }
 
-async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> Result<PipelineId, StoreError> {
+pub(crate) async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> Result<PipelineId, StoreError> {
     let mut errs = Invalid::new();
     errs.take(required_text("name", &p.name, 100));
     if p.stages.is_empty() {

@@ -43,7 +43,8 @@ pub async fn test_database() -> Result<TestDb, StoreError> {
     match std::env::var("DEALFLOW_TEST_DATABASE") {
         Ok(admin) if admin.starts_with("postgres") => {
             sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.map_err(StoreError::from)?;
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.map_err(StoreError::from)?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
             let _ = sqlx::Connection::close(conn).await;
             Ok(TestDb { url: with_database(&admin, &name), dir: None })
@@ -75,7 +76,10 @@ mod tests {
     #[test]
     fn database_name_is_replaced() {
         assert_eq!(super::with_database("postgres://u@h:1/postgres", "x"), "postgres://u@h:1/x");
-        assert_eq!(super::with_database("postgres://u@h:1/postgres?sslmode=disable", "x"), "postgres://u@h:1/x?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://u@h:1/postgres?sslmode=disable", "x"),
+            "postgres://u@h:1/x?sslmode=disable"
+        );
         assert_eq!(super::with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
     }
 }

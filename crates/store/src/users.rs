@@ -70,6 +70,40 @@ pub(crate) async fn check_user(tx: &mut Tx, field: &str, id: UserId) -> Result<(
     }
 }
 
+/// The body of [`Store::create_user`], inside the caller's transaction.
+pub(crate) async fn create_user_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+    locale: Option<String>,
+) -> Result<UserId, StoreError> {
+    let id = UserId::new();
+    sqlx::query(
+        "INSERT INTO users (id, email, name, role, password_hash, active, locale, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7, 1)",
+    )
+    .bind(id.0)
+    .bind(email.to_string())
+    .bind(name.to_string())
+    .bind(role.as_str().to_string())
+    .bind(password_hash.to_string())
+    .bind(locale)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Duplicate { .. } => StoreError::Duplicate {
+            field: "email".into(),
+            message: format!("a user with e-mail {email} already exists"),
+        },
+        other => other,
+    })?;
+    Ok(id)
+}
+
 impl Store {
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users").fetch_one(self.pool()).await?)
@@ -85,27 +119,7 @@ impl Store {
         locale: Option<String>,
     ) -> Result<User, StoreError> {
         let mut tx = self.write().await?;
-        let id = UserId::new();
-        sqlx::query(
-            "INSERT INTO users (id, email, name, role, password_hash, active, locale, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7, 1)",
-        )
-        .bind(id.0)
-        .bind(email.to_string())
-        .bind(name.to_string())
-        .bind(role.as_str().to_string())
-        .bind(password_hash.to_string())
-        .bind(locale)
-        .bind(actor.now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate { .. } => StoreError::Duplicate {
-                field: "email".into(),
-                message: format!("a user with e-mail {email} already exists"),
-            },
-            other => other,
-        })?;
+        let id = create_user_in(&mut tx, actor, email, name, role, password_hash, locale).await?;
         tx.commit().await?;
         self.user(id).await
     }

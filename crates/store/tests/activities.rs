@@ -19,7 +19,6 @@ async fn fresh() -> (Store, dealflow_store::testing::TestDb) {
     (store, db)
 }
 
-
 /// Inserts a person directly, so these tests do not depend on the people
 /// module's rules; `deleted` puts it in the trash.
 async fn person(store: &Store, deleted: bool) -> PersonId {

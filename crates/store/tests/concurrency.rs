@@ -21,14 +21,18 @@ async fn sixteen_writers_lose_no_update() {
     let stages = store.pipelines().await.expect("pipelines")[0].stages.clone();
     let mut ids = Vec::new();
     for i in 0..DEALS {
-        let d = store.create_deal(&actor, NewDeal { title: format!("Hot deal {i}"), ..Default::default() }).await.expect("create");
+        let d = store
+            .create_deal(&actor, NewDeal { title: format!("Hot deal {i}"), ..Default::default() })
+            .await
+            .expect("create");
         ids.push(d.id);
     }
     let ok = Arc::new(AtomicUsize::new(0));
     let conflicts = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
-        let (store, ids, stages, ok, conflicts) = (store.clone(), ids.clone(), stages.clone(), ok.clone(), conflicts.clone());
+        let (store, ids, stages, ok, conflicts) =
+            (store.clone(), ids.clone(), stages.clone(), ok.clone(), conflicts.clone());
         tasks.push(tokio::spawn(async move {
             for r in 0..ROUNDS {
                 let id = ids[(w + r) % ids.len()];
@@ -69,7 +73,8 @@ async fn sixteen_writers_lose_no_update() {
         for pair in events.windows(2) {
             assert_eq!(pair[1].from_stage_id, Some(pair[0].stage_id), "the log is one unbroken path");
         }
-        let values: Vec<_> = store.deal_history(id).await.expect("history").into_iter().filter(|h| h.field == "value").collect();
+        let values: Vec<_> =
+            store.deal_history(id).await.expect("history").into_iter().filter(|h| h.field == "value").collect();
         let mut current = serde_json::json!(0);
         for h in &values {
             assert_eq!(h.old_value, current, "each change starts where the previous one ended");

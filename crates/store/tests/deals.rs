@@ -9,7 +9,6 @@ async fn fresh() -> (Store, dealflow_store::testing::TestDb) {
     (store, db)
 }
 
-
 #[tokio::test]
 async fn deal_moves_are_logged_and_versions_guarded() {
     let (store, _dir) = fresh().await;

@@ -13,7 +13,6 @@ async fn fresh() -> (Store, dealflow_store::testing::TestDb) {
     (store, db)
 }
 
-
 fn org(name: &str) -> NewOrganization {
     NewOrganization { name: name.into(), ..Default::default() }
 }

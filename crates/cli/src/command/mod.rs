@@ -1,6 +1,12 @@
 //! Command-line interface: global options and the subcommands.
 
+mod bench;
+mod copy;
+mod forecast;
+mod import;
+mod metrics;
 mod migrate;
+mod plan;
 mod serve;
 mod token;
 mod user;
@@ -22,6 +28,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DEALFLOW_DB_MAX_CONNECTIONS", default_value_t = 8)]
     pub db_max_connections: u32,
 
+    /// Seconds a request waits for a free database connection before it
+    /// gets 503.
+    #[arg(long, global = true, env = "DEALFLOW_DB_ACQUIRE_TIMEOUT", default_value_t = 5)]
+    pub db_acquire_timeout: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,27 +49,56 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCmd),
+    /// Benchmarks on generated data (figures, never pass/fail).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+    /// Copy a whole workspace to another database (e.g. SQLite to PostgreSQL), then verify it.
+    Copy(copy::Copy),
+    /// Import deals, people, organizations or activities from a CSV file under a JSON mapping.
+    Import(import::Import),
+    /// Pipeline metrics of a period (outreach, meetings, wins, rates, velocity).
+    Metrics(metrics::Metrics),
+    /// Forecast of the open deals (P10/P50/P90), or a backtest over past dates.
+    Forecast(forecast::Forecast),
+    /// Goal planner: what it takes to win a revenue target in N weeks.
+    Plan(plan::Plan),
 }
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        let store = self.open().await?;
-        let result = match self.command {
+        let pool = PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout),
+        };
+        let command = match self.command {
+            // Copy opens its own two databases; opening (and creating) the
+            // global one would be a surprising side effect.
+            Command::Copy(c) => return c.run(&pool).await,
+            // Benchmarks make their own throwaway database.
+            Command::Bench(b) => return b.run().await,
+            other => other,
+        };
+        let store = open(&self.database, &pool).await?;
+        let result = match command {
             Command::Serve(s) => s.run(store.clone()).await,
             Command::Migrate => migrate::run(&store).await,
             Command::User(u) => u.run(&store).await,
             Command::Token(t) => t.run(&store).await,
+            Command::Import(i) => i.run(&store).await,
+            Command::Metrics(m) => m.run(&store).await,
+            Command::Forecast(f) => f.run(&store).await,
+            Command::Plan(p) => p.run(&store).await,
+            // Handled above, before any database was opened.
+            Command::Copy(_) | Command::Bench(_) => Ok(()),
         };
         store.close().await;
         result
     }
+}
 
-    async fn open(&self) -> anyhow::Result<Store> {
-        let pool = PoolSettings { max_connections: self.db_max_connections, ..Default::default() };
-        Store::open(&self.database, &pool)
-            .await
-            .with_context(|| format!("cannot open the database at {}", redact(&self.database)))
-    }
+/// Opens (and migrates) the store at `url`, naming it without its password on failure.
+async fn open(url: &str, pool: &PoolSettings) -> anyhow::Result<Store> {
+    Store::open(url, pool).await.with_context(|| format!("cannot open the database at {}", redact(url)))
 }
 
 /// Hides the password of a database URL in messages.

@@ -25,7 +25,19 @@ pub struct Serve {
 impl Serve {
     pub async fn run(self, store: Store) -> anyhow::Result<()> {
         if self.demo {
-            crate::demo::seed_and_print(&store, self.now.as_deref()).await?;
+            let today = match self.now.as_deref() {
+                Some(d) => Some(dealflow_core::time::Date::parse(d).map_err(anyhow::Error::msg)?.0),
+                None => None,
+            };
+            let started = std::time::Instant::now();
+            let demo = dealflow_server::demo::ensure(&store, today).await?;
+            if demo.seeded {
+                println!("seeded the demo workspace in {:.1} s", started.elapsed().as_secs_f64());
+            } else {
+                println!("demo data already present; not seeding again");
+            }
+            println!("demo login: {} / {}", demo.email, demo.password);
+            println!("demo API token: {}", demo.token);
         }
         let listener = tokio::net::TcpListener::bind(&self.bind)
             .await

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod custom_fields;
 pub mod deals;
 pub mod lost_reasons;
+pub mod metrics;
 pub mod notes;
 pub mod organizations;
 pub mod outreach;
@@ -34,7 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(activities::router())
         .merge(notes::router())
         .merge(campaigns::router())
-        .merge(outreach::router());
+        .merge(outreach::router())
+        .merge(metrics::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

@@ -7,6 +7,8 @@ mod activities;
 mod auth;
 mod bad_input;
 mod deals;
+mod metrics;
 mod openapi;
 mod outage;
 mod parties;
+mod web;

@@ -12,7 +12,7 @@ mod names;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use dealflow_core::model::*;
-use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::time::Timestamp;
 use dealflow_core::{PersonId, UserId};
 use dealflow_store::{Actor, Store};
 
@@ -28,37 +28,33 @@ const DAY: i64 = 86_400_000;
 const HISTORY_DAYS: i64 = 270;
 const DEALS: usize = 340;
 
-/// Seeds (unless already seeded) and prints the login and a fresh token.
-pub async fn seed_and_print(store: &Store, now: Option<&str>) -> anyhow::Result<()> {
-    let today = match now {
-        Some(d) => Date::parse(d).map_err(anyhow::Error::msg)?.0,
-        None => Utc::now().date_naive(),
+/// What a caller needs to sign in to the demo workspace.
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub password: &'static str,
+    /// A fresh API token for the demo admin.
+    pub token: String,
+    /// Whether this call seeded the data (false: it was already there).
+    pub seeded: bool,
+}
+
+/// Seeds the demo workspace unless it is already there (as of `today`, or
+/// the real today), and issues a fresh API token for its admin.
+pub async fn ensure(store: &Store, today: Option<NaiveDate>) -> anyhow::Result<DemoLogin> {
+    let today = today.unwrap_or_else(|| Utc::now().date_naive());
+    let (admin, seeded) = match store.user_by_email(DEMO_EMAIL).await? {
+        Some((u, _)) => (u.id, false),
+        None => (seed(store, today).await.context("seeding the demo workspace failed")?, true),
     };
-    let admin = match store.user_by_email(DEMO_EMAIL).await? {
-        Some((u, _)) => {
-            println!("demo data already present; not seeding again");
-            u.id
-        }
-        None => {
-            let started = std::time::Instant::now();
-            let admin = seed(store, today).await.context("seeding the demo workspace failed")?;
-            println!("seeded the demo workspace in {:.1} s", started.elapsed().as_secs_f64());
-            admin
-        }
-    };
-    let token = dealflow_server::api::users::issue_token(store, &Actor::system(), admin, "demo")
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
-    println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");
-    println!("demo API token: {}", token.secret);
-    Ok(())
+    let token = crate::api::users::issue_token(store, &Actor::system(), admin, "demo").await.map_err(api_err)?;
+    Ok(DemoLogin { email: DEMO_EMAIL, password: DEMO_PASSWORD, token: token.secret, seeded })
 }
 
 fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
 }
 
-fn api_err(e: dealflow_server::error::ApiError) -> anyhow::Error {
+fn api_err(e: crate::error::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.to_problem().detail)
 }
 
@@ -79,7 +75,7 @@ pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
         ("sofia.rep@dealflow.local", "Sofia Rep", Role::Rep),
         ("tom.rep@dealflow.local", "Tom Rep", Role::Rep),
     ] {
-        let u = dealflow_server::api::users::add_user(
+        let u = crate::api::users::add_user(
             store,
             &sys,
             NewUser { email: email.into(), name: name.into(), role, password: DEMO_PASSWORD.into(), locale: None },

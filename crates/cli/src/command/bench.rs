@@ -1,0 +1,125 @@
+//! `dealflow bench`: whole-system figures on generated data. A benchmark
+//! reports numbers; it never passes or fails on them.
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::http::{Request, header};
+use clap::{Args, Subcommand};
+use dealflow_core::model::{NewDeal, NewUser, Role};
+use dealflow_core::time::Timestamp;
+use dealflow_store::{Actor, NewSession, PoolSettings, Store};
+use std::time::Instant;
+use tower::ServiceExt;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Server time and page weight of the pipeline board.
+    Board(BoardBench),
+}
+
+#[derive(Debug, Args)]
+pub struct BoardBench {
+    /// Open deals in the pipeline.
+    #[arg(long, default_value_t = 10_000)]
+    pub deals: usize,
+    /// Board requests to time.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+}
+
+impl BenchCmd {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self {
+            BenchCmd::Board(b) => b.run().await,
+        }
+    }
+}
+
+impl BoardBench {
+    async fn run(self) -> anyhow::Result<()> {
+        let dir = std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id()));
+        let url = format!("sqlite:{}/bench.db", dir.display());
+        let result = self.measure(&url).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    async fn measure(&self, url: &str) -> anyhow::Result<()> {
+        let store = Store::open(url, &PoolSettings::default()).await.context("open the bench database")?;
+        let actor = Actor::system();
+        let user = dealflow_server::api::users::add_user(
+            &store,
+            &actor,
+            NewUser {
+                email: "bench@example.com".into(),
+                name: "Bench User".into(),
+                role: Role::Admin,
+                password: "bench password".into(),
+                locale: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+        let stages = store.pipelines().await?[0].stages.clone();
+        let started = Instant::now();
+        for i in 0..self.deals {
+            let n = NewDeal {
+                title: format!("Generated deal {i}"),
+                value: 10_000 + (i as i64 * 7919) % 5_000_000,
+                stage_id: Some(stages[i % stages.len()].id),
+                owner_id: Some(user.id),
+                ..Default::default()
+            };
+            store.create_deal(&actor, n).await?;
+        }
+        eprintln!("generated {} open deals in {:.1} s", self.deals, started.elapsed().as_secs_f64());
+
+        let token = "bench-session-token";
+        let now = Timestamp::now();
+        let session = NewSession {
+            token_hash: dealflow_server::auth::sha256_hex(token),
+            csrf_token: "bench".into(),
+            expires_at: Timestamp(now.0 + 3_600_000),
+        };
+        store.create_session(user.id, session, now).await?;
+        let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
+        let mut times = Vec::with_capacity(self.requests);
+        let mut html_bytes = 0;
+        // One warm-up request: the first one pays for lazy initialisation.
+        for i in 0..=self.requests {
+            let req = Request::get("/board")
+                .header(header::COOKIE, format!("{}={token}", dealflow_server::auth::SESSION_COOKIE))
+                .body(Body::empty())
+                .context("build request")?;
+            let t = Instant::now();
+            let resp = app.clone().oneshot(req).await.context("board request")?;
+            anyhow::ensure!(resp.status().is_success(), "the board answered {}", resp.status());
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.context("read body")?;
+            let took = t.elapsed().as_secs_f64() * 1000.0;
+            if i > 0 {
+                times.push(took);
+            }
+            html_bytes = body.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        let css = dealflow_server::web::assets::CSS.len();
+        let js = dealflow_server::web::assets::JS.len();
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        println!(
+            "board of {} open deals, {} requests, in-process (no network), {cores} cores",
+            self.deals,
+            times.len()
+        );
+        println!("server time  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms", pct(0.5), pct(0.95), pct(1.0));
+        println!(
+            "page weight  html {:.1} KB + css {:.1} KB + js {:.1} KB = {:.1} KB before compression",
+            html_bytes as f64 / 1024.0,
+            css as f64 / 1024.0,
+            js as f64 / 1024.0,
+            (html_bytes + css + js) as f64 / 1024.0
+        );
+        store.close().await;
+        Ok(())
+    }
+}

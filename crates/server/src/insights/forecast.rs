@@ -1,0 +1,201 @@
+//! The forecast at a moment (default now) and the backtest series: the
+//! forecast "as of" each step of a range of earlier dates beside what was
+//! really won. Field values at that moment come from the field history, so
+//! a forecast as of last March does not see April's edits.
+
+use super::{DEFAULT_DAYS, PeriodInfo, day_bound, resolve_period};
+use crate::error::ApiError;
+use chrono::{Months, NaiveDate};
+use dealflow_core::metrics::{Forecast, ForecastOptions, Period, Slice, backtest, forecast_with_fields};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{Invalid, PipelineId, UserId};
+use dealflow_store::{FieldHistory, Store};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Simulation runs and seed: fixed, so the same question gets the same range.
+const RUNS: u64 = 20_000;
+const SEED: u64 = 20_260_101;
+
+/// Parameters of `/forecast`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastQuery {
+    /// The moment of the forecast (`YYYY-MM-DD`: midnight in the workspace
+    /// time zone); default now. Not in the future.
+    pub as_of: Option<String>,
+    /// First day of the period of the P10/P50/P90 range; default `as_of`.
+    pub from: Option<String>,
+    /// Day after that period; default 90 days after `from`.
+    pub to: Option<String>,
+    pub pipeline_id: Option<PipelineId>,
+    pub owner_id: Option<UserId>,
+}
+
+/// `GET /forecast`: the engine's forecast (weighted pipeline, per month,
+/// each open deal's probability and its source, unforecastable deals, the
+/// P10/P50/P90 range) with the range's period and the currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ForecastReport {
+    pub period: PeriodInfo,
+    pub currency: String,
+    #[serde(flatten)]
+    pub forecast: Forecast,
+}
+
+fn options(slice: Slice, period: Period) -> ForecastOptions {
+    ForecastOptions { slice, period: Some(period), runs: RUNS, seed: SEED }
+}
+
+/// The forecast for `q`.
+pub async fn forecast(store: &Store, q: &ForecastQuery, now: Timestamp) -> Result<ForecastReport, ApiError> {
+    let settings = store.settings().await?;
+    let as_of = match q.as_of.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => day_bound("as_of", s, &settings)?,
+        None => now.0,
+    };
+    if as_of > now.0 {
+        return Err(Invalid::one("as_of", "lies in the future; omit it for a forecast as of now").into());
+    }
+    // The range's period starts at `as_of` unless `from` says otherwise.
+    let period = match (q.from.as_deref(), q.to.as_deref()) {
+        (None, to) => {
+            let to = to.map(|s| day_bound("to", s, &settings)).transpose()?;
+            let to = to.unwrap_or(as_of + DEFAULT_DAYS * dealflow_core::metrics::DAY_MS);
+            if as_of >= to {
+                return Err(Invalid::one("to", "must lie after as_of").into());
+            }
+            Period::new(as_of, to)
+        }
+        (Some(from), to) => {
+            let from_ms = day_bound("from", from, &settings)?;
+            resolve_period(Some(from), to, from_ms + DEFAULT_DAYS * dealflow_core::metrics::DAY_MS, 0, &settings)?
+        }
+    };
+    let slice = Slice {
+        pipeline: q.pipeline_id.map(|p| p.to_string()),
+        owner: q.owner_id.map(|o| o.to_string()),
+        ..Slice::default()
+    };
+    let facts = store.metric_facts().await?;
+    super::check_slice(store, &facts, q.pipeline_id, q.owner_id).await?;
+    let history = store.deal_field_history_all().await?;
+    let fields = |d: &_, t| history.fields_at(d, t);
+    Ok(ForecastReport {
+        period: PeriodInfo::new(period, &settings),
+        currency: settings.base_currency.as_str().to_string(),
+        forecast: forecast_with_fields(&facts, as_of, &fields, &options(slice, period)),
+    })
+}
+
+/// The distance between two backtest steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Days(u32),
+    Months(u32),
+}
+
+impl Step {
+    /// `1month`, `3months`, `2weeks`, `7days` (also `1m`, `2w`, `7d`).
+    pub fn parse(s: &str) -> Result<Step, String> {
+        let s = s.trim().to_ascii_lowercase();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (n, unit) = s.split_at(split);
+        let n: u32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("`{s}`: start with a count above 0"))?;
+        match unit.trim() {
+            "d" | "day" | "days" => Ok(Step::Days(n)),
+            "w" | "week" | "weeks" => Ok(Step::Days(n * 7)),
+            "m" | "month" | "months" => Ok(Step::Months(n)),
+            other => Err(format!("`{other}` is not a unit; use days, weeks or months (e.g. 1month)")),
+        }
+    }
+
+    fn after(self, d: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Step::Days(n) => d.checked_add_days(chrono::Days::new(u64::from(n))),
+            Step::Months(n) => d.checked_add_months(Months::new(n)),
+        }
+    }
+}
+
+/// One step of a backtest: the forecast as of `as_of` for `[as_of, to)`
+/// beside what the deals it covered really won in that period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BacktestRow {
+    pub as_of: Timestamp,
+    pub to: Timestamp,
+    pub forecast_p10: Option<f64>,
+    pub forecast_p50: Option<f64>,
+    pub forecast_p90: Option<f64>,
+    /// Σ value × p over all open deals at `as_of`.
+    pub weighted_pipeline: f64,
+    /// The same sum over the deals expected to close in the period.
+    pub weighted_in_period: f64,
+    pub actual_won_deals: u64,
+    pub actual_won_value: i64,
+}
+
+/// The backtest from `from` to `to` (exclusive) in steps of `step`; every
+/// `as_of` must lie in the past (`now`).
+pub async fn backtest_series(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    step: Step,
+    slice: Slice,
+    now: Timestamp,
+) -> Result<Vec<BacktestRow>, ApiError> {
+    if from >= to {
+        return Err(Invalid::one("from", "must be a day before `to`").into());
+    }
+    let settings = store.settings().await?;
+    let facts = store.metric_facts().await?;
+    let history: FieldHistory = store.deal_field_history_all().await?;
+    let fields = |d: &_, t| history.fields_at(d, t);
+    let mut rows = Vec::new();
+    let mut day = from;
+    while day < to {
+        let next = step.after(day).ok_or_else(|| Invalid::one("step", "runs past the calendar"))?;
+        let as_of = dealflow_store::local_midnight(&settings.time_zone, day)?;
+        if as_of > now.0 {
+            break;
+        }
+        let period = Period::new(as_of, dealflow_store::local_midnight(&settings.time_zone, next)?);
+        let b = backtest(&facts, as_of, period, &fields, &options(slice.clone(), period));
+        let f = &b.forecast;
+        let weighted_in_period = f
+            .deal_probability
+            .values()
+            .filter(|d| d.expected_close_at.is_some_and(|c| period.contains(c)))
+            .filter_map(|d| d.value.map(|v| v as f64 * d.p / 100.0))
+            .sum();
+        rows.push(BacktestRow {
+            as_of: Timestamp(as_of),
+            to: Timestamp(period.to),
+            forecast_p10: f.range.as_ref().map(|r| r.forecast_p10),
+            forecast_p50: f.range.as_ref().map(|r| r.forecast_p50),
+            forecast_p90: f.range.as_ref().map(|r| r.forecast_p90),
+            weighted_pipeline: f.weighted_pipeline,
+            weighted_in_period,
+            actual_won_deals: b.actual_won_deals,
+            actual_won_value: b.actual_won_value,
+        });
+        day = next;
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Step;
+
+    #[test]
+    fn steps_parse() {
+        assert_eq!(Step::parse("1month"), Ok(Step::Months(1)));
+        assert_eq!(Step::parse("2weeks"), Ok(Step::Days(14)));
+        assert_eq!(Step::parse("7d"), Ok(Step::Days(7)));
+        assert!(Step::parse("0month").is_err());
+        assert!(Step::parse("month").is_err());
+        assert!(Step::parse("3years").is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! The pipeline board: a column per stage with count, total and weighted
+//! value, and cards that load progressively as a column scrolls.
+
+use super::{PageUser, html, page_error};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use chrono::TimeZone;
+use dealflow_core::currency::Currency;
+use dealflow_core::model::{Pipeline, Settings, Stage, User};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{DealId, PipelineId, StageId, UserId};
+use dealflow_store::{BoardFilter, Card};
+use serde::Deserialize;
+
+/// Cards per column per request: enough to fill a tall screen; the rest
+/// arrives as the column scrolls.
+const PAGE: i64 = 40;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Deserialize)]
+pub struct BoardQuery {
+    pipeline: Option<String>,
+    owner: Option<String>,
+    q: Option<String>,
+}
+
+/// One card as the template shows it.
+pub struct CardView {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub who: String,
+    pub value: String,
+    pub value_minor: i64,
+    pub initials: String,
+    pub owner: String,
+    /// `overdue`, `today`, `later` or `none`.
+    pub next: &'static str,
+    pub rotting: bool,
+}
+
+pub struct ColumnView {
+    pub stage: Stage,
+    pub count: i64,
+    pub total: String,
+    pub weighted: String,
+    pub unconverted: i64,
+    pub cards: Vec<CardView>,
+    /// Query for the next page of this column; empty when all are shown.
+    pub more: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/board.html")]
+struct BoardPage<'a> {
+    t: super::T,
+    user: &'a User,
+    csrf: &'a str,
+    asset_v: &'static str,
+    pipelines: Vec<Pipeline>,
+    pipeline: Pipeline,
+    users: Vec<User>,
+    owner: String,
+    q: String,
+    columns: Vec<ColumnView>,
+    lost_reasons: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "components/cards.html")]
+struct CardsFragment<'a> {
+    t: super::T,
+    cards: &'a [CardView],
+    more: &'a str,
+}
+
+fn parse_id(s: Option<&str>) -> Option<i64> {
+    s.and_then(|v| v.trim().parse().ok())
+}
+
+/// Converts a total in `currency` to the base currency (minor units), or
+/// `None` when the workspace has no rate for it.
+fn to_base(settings: &Settings, amount: f64, currency: &str) -> Option<f64> {
+    if currency == settings.base_currency.as_str() {
+        return Some(amount);
+    }
+    let rate = settings.exchange_rates.get(currency)?;
+    let from = Currency::parse(currency).ok()?.minor_digits() as i32;
+    let to = settings.base_currency.minor_digits() as i32;
+    Some(amount / 10f64.powi(from) * rate * 10f64.powi(to))
+}
+
+/// Start of today in the workspace's time zone, as Unix ms.
+fn start_of_today(settings: &Settings, now: Timestamp) -> i64 {
+    let tz: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let local = tz.timestamp_millis_opt(now.0).single().map(|d| d.date_naive());
+    local
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|m| tz.from_local_datetime(&m).earliest())
+        .map(|d| d.timestamp_millis())
+        .unwrap_or(now.0 - now.0.rem_euclid(DAY_MS))
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+}
+
+fn card_view(t: super::T, c: &Card, stage: &Stage, today: i64, now: i64) -> CardView {
+    let next = match c.next_due_at {
+        None => "none",
+        Some(d) if d.0 < today => "overdue",
+        Some(d) if d.0 < today + DAY_MS => "today",
+        Some(_) => "later",
+    };
+    let last = c.last_contact_at.map(|l| l.0.max(c.stage_entered_at.0)).unwrap_or(c.stage_entered_at.0);
+    let rotting = stage.rotting_days.is_some_and(|d| now - last > d * DAY_MS);
+    let digits = Currency::parse(&c.currency).map(|cur| cur.minor_digits()).unwrap_or(2);
+    let owner = c.owner.clone().unwrap_or_default();
+    CardView {
+        id: c.id.to_string(),
+        version: c.version,
+        title: c.title.clone(),
+        who: c.organization.clone().or_else(|| c.person.clone()).unwrap_or_default(),
+        value: t.money(c.value, &c.currency, digits),
+        value_minor: c.value,
+        initials: initials(&owner),
+        owner,
+        next,
+        rotting,
+    }
+}
+
+fn more_query(stage: StageId, f: &BoardFilter, cards: &[Card]) -> String {
+    if (cards.len() as i64) < PAGE {
+        return String::new();
+    }
+    let last = cards.last().map(|c| c.id.to_string()).unwrap_or_default();
+    let mut q = format!("stage={stage}&before={last}");
+    if let Some(o) = f.owner_id {
+        q.push_str(&format!("&owner={o}"));
+    }
+    if let Some(s) = &f.q {
+        q.push_str(&format!("&q={}", super::urlencode(s)));
+    }
+    q
+}
+
+pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<BoardQuery>) -> Response {
+    match render(&st, &u, q).await {
+        Ok(r) => r,
+        Err(e) => page_error(e),
+    }
+}
+
+async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, crate::error::ApiError> {
+    let pipelines: Vec<Pipeline> = st.store.pipelines().await?.into_iter().filter(|p| !p.archived).collect();
+    let wanted = parse_id(q.pipeline.as_deref()).map(PipelineId);
+    let Some(pipeline) = pipelines.iter().find(|p| Some(p.id) == wanted).or(pipelines.first()).cloned() else {
+        return Err(crate::error::ApiError::NotFound("there is no active pipeline; create one in settings".into()));
+    };
+    let settings = st.store.settings().await?;
+    let filter = BoardFilter {
+        owner_id: parse_id(q.owner.as_deref()).map(UserId),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    let totals = st.store.board_totals(pipeline.id, &filter).await?;
+    let now = Timestamp::now();
+    let today = start_of_today(&settings, now);
+    let base_digits = settings.base_currency.minor_digits();
+    let base = settings.base_currency.as_str().to_string();
+    let mut columns = Vec::new();
+    for stage in pipeline.stages.iter().filter(|s| !s.archived) {
+        let (mut count, mut total, mut weighted, mut unconverted) = (0, 0.0, 0.0, 0);
+        for tot in totals.iter().filter(|t| t.stage_id == stage.id) {
+            count += tot.count;
+            match (
+                to_base(&settings, tot.value as f64, &tot.currency),
+                to_base(&settings, tot.weighted_x100 as f64 / 100.0, &tot.currency),
+            ) {
+                (Some(v), Some(w)) => {
+                    total += v;
+                    weighted += w;
+                }
+                _ => unconverted += tot.count,
+            }
+        }
+        let cards = st.store.board_cards(stage.id, &filter, None, PAGE).await?;
+        columns.push(ColumnView {
+            stage: stage.clone(),
+            count,
+            total: u.t.money(total.round() as i64, &base, base_digits),
+            weighted: u.t.money(weighted.round() as i64, &base, base_digits),
+            unconverted,
+            more: more_query(stage.id, &filter, &cards),
+            cards: cards.iter().map(|c| card_view(u.t, c, stage, today, now.0)).collect(),
+        });
+    }
+    let users = st.store.users().await?.into_iter().filter(|x| x.active).collect();
+    let lost_reasons = st.store.lost_reasons().await?.into_iter().filter(|r| !r.archived).map(|r| r.label).collect();
+    Ok(html(&BoardPage {
+        t: u.t,
+        user: &u.user,
+        csrf: &u.csrf,
+        asset_v: super::assets::version(),
+        pipelines,
+        pipeline,
+        users,
+        owner: filter.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+        q: filter.q.clone().unwrap_or_default(),
+        columns,
+        lost_reasons,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CardsQuery {
+    stage: String,
+    before: Option<String>,
+    owner: Option<String>,
+    q: Option<String>,
+}
+
+/// The next page of one column, as an HTML fragment the script appends.
+pub async fn cards(State(st): State<AppState>, u: PageUser, Query(q): Query<CardsQuery>) -> Response {
+    let result = async {
+        let stage_id = StageId(
+            parse_id(Some(&q.stage)).ok_or_else(|| crate::error::ApiError::BadRequest("stage must be an id".into()))?,
+        );
+        let stage = st.store.stage(stage_id).await?;
+        let settings = st.store.settings().await?;
+        let filter = BoardFilter {
+            owner_id: parse_id(q.owner.as_deref()).map(UserId),
+            q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        };
+        let before = parse_id(q.before.as_deref()).map(DealId);
+        let cards = st.store.board_cards(stage_id, &filter, before, PAGE).await?;
+        let now = Timestamp::now();
+        let today = start_of_today(&settings, now);
+        let views: Vec<CardView> = cards.iter().map(|c| card_view(u.t, c, &stage, today, now.0)).collect();
+        let more = more_query(stage_id, &filter, &cards);
+        Ok::<_, crate::error::ApiError>(html(&CardsFragment { t: u.t, cards: &views, more: &more }))
+    }
+    .await;
+    result.unwrap_or_else(page_error)
+}

@@ -1,0 +1,261 @@
+//! The metrics engine's inputs, loaded from the store: [`Store::metric_facts`]
+//! turns pipelines, live deals with their stage-event log, live outreach and
+//! the workspace's exchange rates into `dealflow_core::metrics::Facts`, and
+//! [`Store::deal_field_history_all`] gives backtests each deal's field values
+//! as they stood at an earlier moment.
+//!
+//! Everything is read in a handful of whole-table queries (never one per
+//! deal): a workspace holds tens of thousands of deals and the metrics pages
+//! must answer quickly. Ids become strings because the engine keys by text.
+
+use crate::row::*;
+use crate::{Store, StoreError};
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use dealflow_core::currency::Currency;
+use dealflow_core::metrics::{
+    DealEvent, DealFact, DealFields, ExchangeRates, Facts, Ms, OutreachFact, PipelineInfo, StageInfo,
+};
+use dealflow_core::model::{DealStatus, EventKind, Sentiment};
+use dealflow_core::time::Date;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Midnight at the start of `date` in the IANA time zone `time_zone`, as
+/// Unix milliseconds: what a date means as a period bound (METRICS.md).
+///
+/// Where a DST change skips midnight, the day starts at the first instant
+/// that exists; where midnight happens twice, at the earlier one.
+pub fn local_midnight(time_zone: &str, date: NaiveDate) -> Result<Ms, StoreError> {
+    let tz: Tz = time_zone
+        .parse()
+        .map_err(|_| StoreError::Config(format!("the workspace time zone `{time_zone}` is not an IANA name")))?;
+    Ok(midnight_in(tz, date))
+}
+
+fn midnight_in(tz: Tz, date: NaiveDate) -> Ms {
+    let start = date.and_time(chrono::NaiveTime::MIN);
+    // A skipped midnight: step forward a minute at a time (gaps are at most
+    // a few hours) until the local time exists.
+    (0..=24 * 60)
+        .find_map(|m| tz.from_local_datetime(&(start + chrono::Duration::minutes(m))).earliest())
+        .map_or_else(|| start.and_utc().timestamp_millis(), |t| t.timestamp_millis())
+}
+
+/// Rates per *minor* unit (what the engine wants) from the settings' rates
+/// per *major* unit, folding in the difference in minor digits (JPY has 0,
+/// USD 2). Codes that do not parse are skipped: their deals stay unconverted.
+fn minor_rates(base: &Currency, rates: &std::collections::BTreeMap<String, f64>) -> ExchangeRates {
+    let base_digits = i32::from(base.minor_digits());
+    let mut out = ExchangeRates::base_only(base.as_str());
+    for (code, rate) in rates {
+        if let Ok(c) = Currency::parse(code) {
+            let shift = base_digits - i32::from(c.minor_digits());
+            out.rates.insert(c.as_str().to_string(), rate * 10f64.powi(shift));
+        }
+    }
+    out
+}
+
+fn id_text(v: Option<i64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// One recorded change of a tracked field: its value before the change.
+#[derive(Debug, Clone)]
+struct Change {
+    field: String,
+    at: Ms,
+    old: Value,
+}
+
+/// Every deal's field history, for "value at T" questions: a field's value
+/// at T is the old value of its first change after T, else the current one.
+#[derive(Debug, Clone)]
+pub struct FieldHistory {
+    /// Per deal id, changes oldest first.
+    changes: HashMap<String, Vec<Change>>,
+    time_zone: Tz,
+}
+
+impl FieldHistory {
+    /// The deal's fields as they stood at `t` (changes dated at `t` count as
+    /// made). `source` and `contract_months` have no history: current values.
+    pub fn fields_at(&self, d: &DealFact, t: Ms) -> DealFields {
+        let mut f = dealflow_core::metrics::current_fields(d, t);
+        let Some(changes) = self.changes.get(&d.id) else {
+            return f;
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for c in changes.iter().filter(|c| c.at > t) {
+            if seen.contains(&c.field.as_str()) {
+                continue;
+            }
+            seen.push(&c.field);
+            match c.field.as_str() {
+                "value" => f.value = c.old.as_i64().unwrap_or(f.value),
+                "currency" => f.currency = c.old.as_str().map_or(f.currency, str::to_string),
+                "probability" => f.probability = c.old.as_f64(),
+                "expected_close_date" => {
+                    f.expected_close_at =
+                        c.old.as_str().and_then(|s| Date::parse(s).ok()).map(|d| midnight_in(self.time_zone, d.0))
+                }
+                "owner_id" => f.owner = c.old.as_str().unwrap_or_default().to_string(),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+impl Store {
+    /// Everything the metrics engine reads, without soft-deleted deals,
+    /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
+    pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
+        let settings = self.settings().await?;
+        let tz: Tz = settings.time_zone.parse().unwrap_or(Tz::UTC);
+
+        // Archived stages stay: old events still point at them.
+        let pipelines = self
+            .pipelines()
+            .await?
+            .into_iter()
+            .map(|p| PipelineInfo {
+                id: p.id.to_string(),
+                stages: p
+                    .stages
+                    .iter()
+                    .map(|s| StageInfo {
+                        id: s.id.to_string(),
+                        order: s.position,
+                        milestone: s.milestone,
+                        probability: s.probability.map(|x| x as f64),
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT e.deal_id, e.kind, e.stage_id, e.at FROM stage_events e JOIN deals d ON d.id = e.deal_id
+             WHERE d.deleted_at IS NULL ORDER BY e.deal_id, e.at, e.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            let at = i64_(r, "at")?;
+            let e = match enum_(r, "kind", EventKind::parse)? {
+                EventKind::Enter => DealEvent::enter(&i64_(r, "stage_id")?.to_string(), at),
+                EventKind::Won => DealEvent::won(at),
+                EventKind::Lost => DealEvent::lost(at),
+                EventKind::Reopen => DealEvent::reopen(at),
+            };
+            events.entry(i64_(r, "deal_id")?).or_default().push(e);
+        }
+
+        let rows = sqlx::query(
+            "SELECT id, pipeline_id, value, currency, contract_months, probability, expected_close_date, owner_id,
+              source, created_at, status, closed_at FROM deals WHERE deleted_at IS NULL ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut deals = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = i64_(r, "id")?;
+            deals.push(DealFact {
+                id: id.to_string(),
+                pipeline: i64_(r, "pipeline_id")?.to_string(),
+                value: i64_(r, "value")?,
+                currency: text(r, "currency")?,
+                contract_months: opt_i64(r, "contract_months")?,
+                probability: opt_i64(r, "probability")?.map(|p| p as f64),
+                expected_close_at: opt_date(r, "expected_close_date")?.map(|d| midnight_in(tz, d.0)),
+                owner: id_text(opt_i64(r, "owner_id")?),
+                source: opt_text(r, "source")?.unwrap_or_default(),
+                created_at: i64_(r, "created_at")?,
+                status: enum_(r, "status", DealStatus::parse)?,
+                closed_at: opt_i64(r, "closed_at")?,
+                events: events.remove(&id).unwrap_or_default(),
+            });
+        }
+
+        let rows = sqlx::query(
+            "SELECT o.person_id, o.campaign_id, o.channel, o.sent_at, o.replied_at, o.sentiment
+             FROM outreach_messages o JOIN people p ON p.id = o.person_id
+             WHERE o.deleted_at IS NULL AND p.deleted_at IS NULL ORDER BY o.sent_at, o.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let outreach = rows
+            .iter()
+            .map(|r| {
+                Ok(OutreachFact {
+                    person: i64_(r, "person_id")?.to_string(),
+                    campaign: id_text(opt_i64(r, "campaign_id")?),
+                    channel: text(r, "channel")?,
+                    sent_at: i64_(r, "sent_at")?,
+                    replied_at: opt_i64(r, "replied_at")?,
+                    sentiment: opt_enum(r, "sentiment", Sentiment::parse)?,
+                })
+            })
+            .collect::<R<Vec<_>>>()?;
+
+        let rates = minor_rates(&settings.base_currency, &settings.exchange_rates);
+        Ok(Facts { pipelines, deals, outreach, rates })
+    }
+
+    /// The field history of every live deal, for [`FieldHistory::fields_at`].
+    pub async fn deal_field_history_all(&self) -> Result<FieldHistory, StoreError> {
+        let settings = self.settings().await?;
+        let rows = sqlx::query(
+            "SELECT h.deal_id, h.field, h.old_value, h.at FROM field_history h JOIN deals d ON d.id = h.deal_id
+             WHERE d.deleted_at IS NULL
+               AND h.field IN ('value', 'currency', 'probability', 'expected_close_date', 'owner_id')
+             ORDER BY h.deal_id, h.at, h.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut changes: HashMap<String, Vec<Change>> = HashMap::new();
+        for r in &rows {
+            let old = json::<Value>(r, "old_value")?;
+            changes.entry(i64_(r, "deal_id")?.to_string()).or_default().push(Change {
+                field: text(r, "field")?,
+                at: i64_(r, "at")?,
+                old,
+            });
+        }
+        Ok(FieldHistory { changes, time_zone: settings.time_zone.parse().unwrap_or(Tz::UTC) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn midnight_follows_the_time_zone() {
+        assert_eq!(local_midnight("UTC", day("2026-01-01")).unwrap(), 1_767_225_600_000);
+        // Berlin is UTC+1 in winter: its midnight is 23:00 UTC the day before.
+        assert_eq!(local_midnight("Europe/Berlin", day("2026-01-01")).unwrap(), 1_767_225_600_000 - 3_600_000);
+        // Santiago skips midnight when DST starts (2025-09-07): the day starts at 01:00.
+        let skipped = local_midnight("America/Santiago", day("2025-09-07")).unwrap();
+        let utc_midnight = day("2025-09-07").and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+        assert_eq!(skipped, utc_midnight + 4 * 3_600_000);
+        assert!(local_midnight("Mars/Olympus", day("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn rates_fold_minor_digits() {
+        let base = Currency::parse("USD").unwrap();
+        let rates = [("JPY".to_string(), 0.0065), ("EUR".to_string(), 1.08)].into_iter().collect();
+        let r = minor_rates(&base, &rates);
+        // 1,000 yen (no minor unit) = 6.50 USD = 650 cents.
+        assert_eq!(r.to_base(1000, "JPY"), Some(650));
+        assert_eq!(r.to_base(100, "EUR"), Some(108));
+        assert_eq!(r.to_base(100, "GBP"), None);
+    }
+}
