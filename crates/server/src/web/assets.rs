@@ -8,18 +8,21 @@ use axum::response::{IntoResponse, Response};
 pub const CSS: &str = include_str!("../../static/app.css");
 pub const JS: &str = include_str!("../../static/app.js");
 
+/// Every file under `/static/`: the shared stylesheet and script, plus one
+/// script or stylesheet per area of the app that only its pages load.
+const FILES: &[(&str, &str)] = &[("app.css", CSS), ("app.js", JS)];
+
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).
 pub fn version() -> &'static str {
     static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    V.get_or_init(|| crate::auth::sha256_hex(&format!("{CSS}{JS}"))[..10].to_string())
+    V.get_or_init(|| crate::auth::sha256_hex(&FILES.iter().map(|(_, body)| *body).collect::<String>())[..10].to_string())
 }
 
 pub async fn serve(Path(file): Path<String>) -> Response {
-    let (body, mime) = match file.as_str() {
-        "app.css" => (CSS, "text/css; charset=utf-8"),
-        "app.js" => (JS, "text/javascript; charset=utf-8"),
-        _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
+    let Some((_, body)) = FILES.iter().find(|(name, _)| *name == file) else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
+    let mime = if file.ends_with(".css") { "text/css; charset=utf-8" } else { "text/javascript; charset=utf-8" };
     ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body)
         .into_response()
 }

@@ -56,6 +56,8 @@ pub struct ColumnView {
 #[template(path = "pages/board.html")]
 struct BoardPage<'a> {
     t: super::T,
+    /// Which navigation entry is current.
+    nav: &'static str,
     user: &'a User,
     csrf: &'a str,
     asset_v: &'static str,
@@ -201,6 +203,7 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
     let lost_reasons = st.store.lost_reasons().await?.into_iter().filter(|r| !r.archived).map(|r| r.label).collect();
     Ok(html(&BoardPage {
         t: u.t,
+        nav: "board",
         user: &u.user,
         csrf: &u.csrf,
         asset_v: super::assets::version(),

@@ -1,5 +1,5 @@
 //! Message catalogs and locale formatting. Every UI string comes from a
-//! catalog (`i18n/<lang>.json`, embedded); English and Simplified Chinese
+//! catalog (`i18n/<lang>/<area>.json`, embedded); English and Simplified Chinese
 //! ship. The language is the user's setting, else the browser's
 //! Accept-Language, else English.
 
@@ -13,15 +13,17 @@ pub enum Lang {
     ZhCn,
 }
 
-const EN: &str = include_str!("../../i18n/en.json");
-const ZH_CN: &str = include_str!("../../i18n/zh-CN.json");
+/// Catalog files per language, one per area of the app so that areas can
+/// grow independently; a key must be unique across a language's files.
+const EN: &[&str] = &[include_str!("../../i18n/en/board.json")];
+const ZH_CN: &[&str] = &[include_str!("../../i18n/zh-CN/board.json")];
 
 type Catalog = HashMap<String, String>;
 
-fn parse(src: &str) -> Catalog {
-    // The catalogs are embedded and checked by a unit test, so a parse error
-    // cannot reach production; fall back to an empty catalog regardless.
-    serde_json::from_str(src).unwrap_or_default()
+fn parse(files: &[&str]) -> Catalog {
+    // The catalogs are embedded and checked by unit tests, so a parse error
+    // cannot reach production; a broken file would only lose its keys.
+    files.iter().flat_map(|src| serde_json::from_str::<Catalog>(src).unwrap_or_default()).collect()
 }
 
 fn catalog(lang: Lang) -> &'static Catalog {
@@ -129,8 +131,13 @@ mod tests {
 
     #[test]
     fn catalogs_have_the_same_keys() {
-        let en: Catalog = serde_json::from_str(EN).expect("en.json parses");
-        let zh: Catalog = serde_json::from_str(ZH_CN).expect("zh-CN.json parses");
+        for src in EN.iter().chain(ZH_CN) {
+            serde_json::from_str::<Catalog>(src).expect("every catalog file is a JSON object of strings");
+        }
+        let total: usize = EN.iter().map(|s| serde_json::from_str::<Catalog>(s).map(|c| c.len()).unwrap_or(0)).sum();
+        let en = parse(EN);
+        let zh = parse(ZH_CN);
+        assert_eq!(en.len(), total, "a key appears in two English files");
         let mut missing: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
         missing.extend(zh.keys().filter(|k| !en.contains_key(*k)));
         assert!(missing.is_empty(), "keys missing from a catalog: {missing:?}");
@@ -139,7 +146,7 @@ mod tests {
 
     #[test]
     fn every_key_used_in_templates_and_code_exists() {
-        let en: Catalog = serde_json::from_str(EN).expect("en.json parses");
+        let en = parse(EN);
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
         let mut used = Vec::new();
         for dir in ["templates/layouts", "templates/pages", "templates/components", "src/web", "static"] {
