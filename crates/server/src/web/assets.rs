@@ -15,7 +15,9 @@ const FILES: &[(&str, &str)] = &[("app.css", CSS), ("app.js", JS)];
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).
 pub fn version() -> &'static str {
     static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    V.get_or_init(|| crate::auth::sha256_hex(&FILES.iter().map(|(_, body)| *body).collect::<String>())[..10].to_string())
+    V.get_or_init(|| {
+        crate::auth::sha256_hex(&FILES.iter().map(|(_, body)| *body).collect::<String>())[..10].to_string()
+    })
 }
 
 pub async fn serve(Path(file): Path<String>) -> Response {
@@ -23,6 +25,6 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
     let mime = if file.ends_with(".css") { "text/css; charset=utf-8" } else { "text/javascript; charset=utf-8" };
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body)
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], *body)
         .into_response()
 }
