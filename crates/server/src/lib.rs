@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod insights;
 pub mod openapi;

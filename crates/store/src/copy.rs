@@ -36,6 +36,7 @@ const TABLES: &[&str] = &[
     "campaigns",
     "outreach_messages",
     "import_keys",
+    "goals",
 ];
 
 /// Tables whose rows mean someone has used the workspace, with how the

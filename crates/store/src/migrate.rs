@@ -5,8 +5,11 @@
 use crate::{Store, StoreError};
 
 /// (version, SQL). Never edit a released entry; append a new one.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_import.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_import.sql")),
+    (3, include_str!("../migrations/0003_goals.sql")),
+];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     sqlx::raw_sql(

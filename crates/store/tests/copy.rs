@@ -124,6 +124,15 @@ async fn populate(store: &Store) {
     .execute(store.pool())
     .await
     .unwrap();
+    let goal = dealflow_store::NewGoal {
+        metric: "won_value".into(),
+        target: 5_000_000,
+        from: "2026-10-01".into(),
+        to: "2027-01-01".into(),
+        owner_id: Some(admin.id),
+        pipeline_id: None,
+    };
+    store.create_goal(&actor, goal).await.unwrap();
 }
 
 /// The tables of the store's schema, from the engine's own catalog.

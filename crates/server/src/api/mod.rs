@@ -6,6 +6,8 @@ pub mod auth;
 pub mod campaigns;
 pub mod custom_fields;
 pub mod deals;
+pub mod exports;
+pub mod goals;
 pub mod lost_reasons;
 pub mod metrics;
 pub mod notes;
@@ -36,7 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notes::router())
         .merge(campaigns::router())
         .merge(outreach::router())
-        .merge(metrics::router());
+        .merge(metrics::router())
+        .merge(exports::router())
+        .merge(goals::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

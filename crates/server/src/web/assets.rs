@@ -10,7 +10,18 @@ pub const JS: &str = include_str!("../../static/app.js");
 
 /// Every file under `/static/`: the shared stylesheet and script, plus one
 /// script or stylesheet per area of the app that only its pages load.
-const FILES: &[(&str, &str)] = &[("app.css", CSS), ("app.js", JS)];
+const FILES: &[(&str, &str)] = &[
+    ("app.css", CSS),
+    ("app.js", JS),
+    ("deal.css", include_str!("../../static/deal.css")),
+    ("deal.js", include_str!("../../static/deal.js")),
+    ("lists.css", include_str!("../../static/lists.css")),
+    ("lists.js", include_str!("../../static/lists.js")),
+    ("admin.css", include_str!("../../static/admin.css")),
+    ("admin.js", include_str!("../../static/admin.js")),
+    ("quickadd.js", include_str!("../../static/quickadd.js")),
+    ("quickadd.css", include_str!("../../static/quickadd.css")),
+];
 
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).
 pub fn version() -> &'static str {

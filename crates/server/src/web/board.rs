@@ -1,12 +1,12 @@
 //! The pipeline board: a column per stage with count, total and weighted
 //! value, and cards that load progressively as a column scrolls.
 
+use super::clock::start_of_today;
 use super::{PageUser, html, page_error};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::TimeZone;
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Pipeline, Settings, Stage, User};
 use dealflow_core::time::Timestamp;
@@ -92,17 +92,6 @@ fn to_base(settings: &Settings, amount: f64, currency: &str) -> Option<f64> {
     let from = Currency::parse(currency).ok()?.minor_digits() as i32;
     let to = settings.base_currency.minor_digits() as i32;
     Some(amount / 10f64.powi(from) * rate * 10f64.powi(to))
-}
-
-/// Start of today in the workspace's time zone, as Unix ms.
-fn start_of_today(settings: &Settings, now: Timestamp) -> i64 {
-    let tz: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let local = tz.timestamp_millis_opt(now.0).single().map(|d| d.date_naive());
-    local
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|m| tz.from_local_datetime(&m).earliest())
-        .map(|d| d.timestamp_millis())
-        .unwrap_or(now.0 - now.0.rem_euclid(DAY_MS))
 }
 
 fn initials(name: &str) -> String {

@@ -15,8 +15,18 @@ pub enum Lang {
 
 /// Catalog files per language, one per area of the app so that areas can
 /// grow independently; a key must be unique across a language's files.
-const EN: &[&str] = &[include_str!("../../i18n/en/board.json")];
-const ZH_CN: &[&str] = &[include_str!("../../i18n/zh-CN/board.json")];
+const EN: &[&str] = &[
+    include_str!("../../i18n/en/board.json"),
+    include_str!("../../i18n/en/deal.json"),
+    include_str!("../../i18n/en/lists.json"),
+    include_str!("../../i18n/en/admin.json"),
+];
+const ZH_CN: &[&str] = &[
+    include_str!("../../i18n/zh-CN/board.json"),
+    include_str!("../../i18n/zh-CN/deal.json"),
+    include_str!("../../i18n/zh-CN/lists.json"),
+    include_str!("../../i18n/zh-CN/admin.json"),
+];
 
 type Catalog = HashMap<String, String>;
 

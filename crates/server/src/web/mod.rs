@@ -4,10 +4,17 @@
 //! through the JSON API (`/api/v1`) with the session's CSRF token, so the
 //! rules live in one place.
 
+mod activities;
 pub mod assets;
 mod board;
+pub mod clock;
+mod deal;
 pub mod i18n;
+mod lists;
 mod login;
+mod party_pages;
+mod search;
+mod settings;
 
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, sha256_hex};
@@ -28,7 +35,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/board", get(board::page))
         .route("/board/cards", get(board::cards))
+        .merge(deal::router())
+        .merge(lists::router())
         .route("/static/{file}", get(assets::serve))
+        .merge(activities::router())
+        .merge(settings::router())
+        .merge(search::router())
 }
 
 /// The signed-in user of a page request; anonymous visitors are sent to

@@ -4,9 +4,14 @@
 mod helpers;
 
 mod activities;
+mod admin_pages;
 mod auth;
 mod bad_input;
+mod deal_page;
 mod deals;
+mod exports;
+mod goals;
+mod lists;
 mod metrics;
 mod openapi;
 mod outage;

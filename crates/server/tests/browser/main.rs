@@ -1,6 +1,9 @@
 //! Browser tests of the web app in real headless Chromium.
 
+mod deal_page;
 mod harness;
+mod lists;
+mod settings;
 
 use harness::{Screen, enabled, start};
 use serde_json::json;

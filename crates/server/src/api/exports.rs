@@ -1,0 +1,198 @@
+//! Downloads: `/api/v1/{deals,people,organizations}/export` (every record
+//! matching the list's filters) and `/api/v1/metrics/export`,
+//! `/metrics/stages/export` (the figures of `/metrics` and `/metrics/stages`),
+//! as CSV (default) or XLSX. The tables are built in [`crate::export`]; a
+//! GET with the session cookie works too, so a page can link to them.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, Problem};
+use crate::export::{self, ExportFormat};
+use crate::extract::Query;
+use crate::insights::{self, MetricsQuery};
+use axum::extract::State;
+use axum::response::Response;
+use dealflow_core::model::{Channel, DealStatus};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{CampaignId, OrganizationId, PersonId, PipelineId, StageId, UserId};
+use dealflow_store::{DealFilter, OrganizationFilter, PersonFilter};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_deals))
+        .routes(routes!(export_people))
+        .routes(routes!(export_organizations))
+        .routes(routes!(export_metrics))
+        .routes(routes!(export_stage_metrics))
+}
+
+/// Filters of the deal export: those of the deal list, without paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DealExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<ExportFormat>,
+    pub pipeline_id: Option<PipelineId>,
+    pub stage_id: Option<StageId>,
+    pub status: Option<DealStatus>,
+    pub owner_id: Option<UserId>,
+    pub person_id: Option<PersonId>,
+    pub organization_id: Option<OrganizationId>,
+    /// Only deals changed at or after this time.
+    pub updated_since: Option<Timestamp>,
+    /// Text search in the title (case-insensitive).
+    pub q: Option<String>,
+    /// `true` exports deleted deals (the trash) instead.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Filters of the people export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<ExportFormat>,
+    pub owner_id: Option<UserId>,
+    pub organization_id: Option<OrganizationId>,
+    pub updated_since: Option<Timestamp>,
+    /// Text search in the name and primary e-mail (case-insensitive).
+    pub q: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Filters of the organization export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<ExportFormat>,
+    pub owner_id: Option<UserId>,
+    pub updated_since: Option<Timestamp>,
+    /// Text search in the name and domain (case-insensitive).
+    pub q: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Parameters of the metric exports: those of `/metrics` plus `format`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<ExportFormat>,
+    /// First day of the period (`YYYY-MM-DD`); default 90 days before `to`.
+    pub from: Option<String>,
+    /// Day after the period (exclusive); default now.
+    pub to: Option<String>,
+    pub pipeline_id: Option<PipelineId>,
+    pub owner_id: Option<UserId>,
+    pub source: Option<String>,
+    pub campaign_id: Option<CampaignId>,
+    pub channel: Option<Channel>,
+}
+
+impl MetricsExportQuery {
+    fn metrics_query(&self) -> MetricsQuery {
+        MetricsQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            pipeline_id: self.pipeline_id,
+            owner_id: self.owner_id,
+            source: self.source.clone(),
+            campaign_id: self.campaign_id,
+            channel: self.channel,
+        }
+    }
+}
+
+/// Download every deal matching the list filters as CSV or XLSX: money in
+/// major units beside its currency, times in the workspace time zone,
+/// custom fields as extra columns.
+#[utoipa::path(get, path = "/deals/export", tag = "exports", params(DealExportQuery),
+    responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn export_deals(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<DealExportQuery>,
+) -> ApiResult<Response> {
+    let f = DealFilter {
+        pipeline_id: q.pipeline_id,
+        stage_id: q.stage_id,
+        status: q.status,
+        owner_id: q.owner_id,
+        person_id: q.person_id,
+        organization_id: q.organization_id,
+        updated_since: q.updated_since,
+        q: q.q,
+        deleted: q.deleted,
+    };
+    export::deals(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+}
+
+/// Download every person matching the list filters as CSV or XLSX.
+#[utoipa::path(get, path = "/people/export", tag = "exports", params(PersonExportQuery),
+    responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn export_people(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<PersonExportQuery>,
+) -> ApiResult<Response> {
+    let f = PersonFilter {
+        owner_id: q.owner_id,
+        organization_id: q.organization_id,
+        updated_since: q.updated_since,
+        q: q.q,
+        deleted: q.deleted,
+    };
+    export::people(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+}
+
+/// Download every organization matching the list filters as CSV or XLSX.
+#[utoipa::path(get, path = "/organizations/export", tag = "exports", params(OrganizationExportQuery),
+    responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn export_organizations(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<OrganizationExportQuery>,
+) -> ApiResult<Response> {
+    let f = OrganizationFilter { owner_id: q.owner_id, updated_since: q.updated_since, q: q.q, deleted: q.deleted };
+    export::organizations(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+}
+
+/// Download the activity metrics of a period: one row per metric (key,
+/// label, value, unit, from, to), the same figures as `GET /metrics`.
+#[utoipa::path(get, path = "/metrics/export", tag = "exports", params(MetricsExportQuery),
+    responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn export_metrics(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<MetricsExportQuery>,
+) -> ApiResult<Response> {
+    let report = insights::metrics(&st.store, &q.metrics_query(), Timestamp::now()).await?;
+    let settings = st.store.settings().await?;
+    export::metrics(&report, &settings, q.format.unwrap_or_default())?.into_response()
+}
+
+/// Download the stage metrics of a period: one row per stage, the same
+/// figures as `GET /metrics/stages`.
+#[utoipa::path(get, path = "/metrics/stages/export", tag = "exports", params(MetricsExportQuery),
+    responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn export_stage_metrics(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<MetricsExportQuery>,
+) -> ApiResult<Response> {
+    let report = insights::stages(&st.store, &q.metrics_query(), Timestamp::now()).await?;
+    let settings = st.store.settings().await?;
+    export::stages(&report, &settings, q.format.unwrap_or_default())?.into_response()
+}

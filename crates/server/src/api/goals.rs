@@ -1,0 +1,248 @@
+//! `/api/v1/goals`: targets for a metric of METRICS.md over a period, for
+//! the team or one owner, optionally one pipeline. Each goal comes back
+//! with its `progress`: the metric's value over the goal's period and slice,
+//! computed exactly as `GET /api/v1/metrics?from&to&pipeline_id&owner_id`
+//! computes it, and the percent of the target reached.
+
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use crate::insights::{DEFAULT_DAYS, MetricsQuery, PeriodInfo, resolve_period};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::metrics::{Facts, activity_metrics};
+use dealflow_core::model::Settings;
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::{PipelineId, UserId};
+use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store, goal_metric};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_goals, create_goal)).routes(routes!(get_goal, update_goal, delete_goal))
+}
+
+/// A goal with its progress.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GoalOut {
+    #[schema(value_type = String)]
+    pub id: String,
+    /// JSON key of a METRICS.md metric: `won_value`, `deals_won`,
+    /// `meetings_booked`, `proposals_sent`, `outreach_sent`, `replies` or
+    /// `prospects_contacted`.
+    pub metric: String,
+    pub metric_label: String,
+    /// Minor units of the base currency for `won_value`, a count otherwise.
+    pub target: i64,
+    /// First day of the period (midnight in the workspace time zone).
+    pub from: Date,
+    /// Day after the period (exclusive), as `to` of `/metrics`.
+    pub to: Date,
+    /// The deal owner the goal is for; `null` means the whole team.
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+    pub progress: Progress,
+}
+
+/// How far a goal has come.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    /// The metric's value over the goal's period and slice (minor units of
+    /// the base currency for money).
+    pub value: i64,
+    /// `value / target × 100`, unrounded; `null` when the target is 0.
+    pub percent: Option<f64>,
+    /// The base currency, for money metrics; `null` for counts.
+    pub currency: Option<String>,
+    /// The period the value covers.
+    pub period: PeriodInfo,
+    /// True when the metric is an outreach figure under an owner or
+    /// pipeline slice: outreach carries neither, so it is workspace-wide.
+    pub workspace_wide: bool,
+}
+
+/// Computes a goal's progress from loaded facts, the way `/metrics` does.
+fn progress(goal: &Goal, facts: &Facts, settings: &Settings) -> Result<Progress, ApiError> {
+    let from = goal.from.to_iso();
+    let to = goal.to.to_iso();
+    let period = resolve_period(Some(&from), Some(&to), Timestamp::now().0, DEFAULT_DAYS, settings)?;
+    let q = MetricsQuery { pipeline_id: goal.pipeline_id, owner_id: goal.owner_id, ..Default::default() };
+    let m = activity_metrics(facts, &q.slice(), period);
+    let is_money = goal_metric(&goal.metric).is_some_and(|x| x.2);
+    let outreach = matches!(goal.metric.as_str(), "outreach_sent" | "replies" | "prospects_contacted");
+    let value = serde_json::to_value(&m).ok().and_then(|v| v.get(&goal.metric).and_then(|x| x.as_i64())).unwrap_or(0);
+    Ok(Progress {
+        value,
+        percent: (goal.target != 0).then(|| value as f64 / goal.target as f64 * 100.0),
+        currency: is_money.then(|| settings.base_currency.as_str().to_string()),
+        period: PeriodInfo {
+            from: Timestamp(period.from),
+            to: Timestamp(period.to),
+            time_zone: settings.time_zone.clone(),
+        },
+        workspace_wide: outreach && m.outreach_workspace_wide,
+    })
+}
+
+fn out(goal: Goal, facts: &Facts, settings: &Settings) -> Result<GoalOut, ApiError> {
+    let progress = progress(&goal, facts, settings)?;
+    Ok(GoalOut {
+        id: goal.id.to_string(),
+        metric_label: goal_metric(&goal.metric).map_or_else(|| goal.metric.clone(), |m| m.1.to_string()),
+        metric: goal.metric,
+        target: goal.target,
+        from: goal.from,
+        to: goal.to,
+        owner_id: goal.owner_id,
+        pipeline_id: goal.pipeline_id,
+        created_at: goal.created_at,
+        updated_at: goal.updated_at,
+        version: goal.version,
+        progress,
+    })
+}
+
+async fn with_progress(store: &Store, goals: Vec<Goal>) -> Result<Vec<GoalOut>, ApiError> {
+    if goals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = store.settings().await?;
+    let facts = store.metric_facts().await?;
+    goals.into_iter().map(|g| out(g, &facts, &settings)).collect()
+}
+
+async fn one(store: &Store, goal: Goal) -> Result<GoalOut, ApiError> {
+    Ok(with_progress(store, vec![goal]).await?.remove(0))
+}
+
+fn goal_id(id: &str) -> Result<i64, ApiError> {
+    id.trim().parse().map_err(|_| ApiError::NotFound(format!("no goal `{id}`: ids are numbers")))
+}
+
+/// Filters of the goal list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GoalQuery {
+    pub metric: Option<String>,
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Body of `POST /api/v1/goals`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGoalBody {
+    pub metric: String,
+    /// Minor units of the base currency for money metrics, a count
+    /// otherwise; zero or more.
+    pub target: i64,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Day after the period (exclusive), `YYYY-MM-DD`; after `from`.
+    pub to: String,
+    /// Omit (or `null`) for a team goal.
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+}
+
+/// Body of `PATCH /api/v1/goals/{id}`: absent fields stay, `null` clears
+/// `owner_id` / `pipeline_id`; `version` must be current.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalPatchBody {
+    pub version: i64,
+    pub metric: Option<String>,
+    pub target: Option<i64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    #[serde(default, deserialize_with = "dealflow_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "dealflow_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub pipeline_id: Option<Option<PipelineId>>,
+}
+
+/// List goals, newest first, each with its progress.
+#[utoipa::path(get, path = "/goals", tag = "goals", params(GoalQuery),
+    responses((status = 200, body = Page<GoalOut>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+async fn list_goals(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<GoalQuery>,
+) -> ApiResult<Json<Page<GoalOut>>> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
+    let f = GoalFilter { metric: q.metric, owner_id: q.owner_id, pipeline_id: q.pipeline_id };
+    let list = st.store.list_goals(&f, page).await?;
+    Ok(Json(Page { items: with_progress(&st.store, list.items).await?, next_cursor: list.next_cursor }))
+}
+
+/// Create a goal. Unknown `metric`, a negative `target` or `from` not
+/// before `to` are 422 naming the field.
+#[utoipa::path(post, path = "/goals", tag = "goals", request_body = NewGoalBody,
+    responses((status = 201, body = GoalOut), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+async fn create_goal(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Json(b): Json<NewGoalBody>,
+) -> ApiResult<(StatusCode, Json<GoalOut>)> {
+    let n = NewGoal {
+        metric: b.metric,
+        target: b.target,
+        from: b.from,
+        to: b.to,
+        owner_id: b.owner_id,
+        pipeline_id: b.pipeline_id,
+    };
+    let g = st.store.create_goal(&u.actor(), n).await?;
+    Ok((StatusCode::CREATED, Json(one(&st.store, g).await?)))
+}
+
+/// Get a goal with its progress.
+#[utoipa::path(get, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)),
+    responses((status = 200, body = GoalOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_goal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<GoalOut>> {
+    let g = st.store.goal(goal_id(&id)?).await?;
+    Ok(Json(one(&st.store, g).await?))
+}
+
+/// Change a goal; `version` must be current (409 if not).
+#[utoipa::path(patch, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)), request_body = GoalPatchBody,
+    responses((status = 200, body = GoalOut), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_goal(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    Json(b): Json<GoalPatchBody>,
+) -> ApiResult<Json<GoalOut>> {
+    let p = GoalPatch {
+        version: b.version,
+        metric: b.metric,
+        target: b.target,
+        from: b.from,
+        to: b.to,
+        owner_id: b.owner_id,
+        pipeline_id: b.pipeline_id,
+    };
+    let g = st.store.update_goal(&u.actor(), goal_id(&id)?, p).await?;
+    Ok(Json(one(&st.store, g).await?))
+}
+
+/// Delete a goal.
+#[utoipa::path(delete, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn delete_goal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    st.store.delete_goal(goal_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,202 @@
+//! The deal page over HTTP: fields, custom fields, the timeline, escaping,
+//! 404 for deleted or unknown deals, sign-in redirect.
+
+use crate::helpers::{TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+async fn sign_in(app: &TestApp, c: &reqwest::Client) {
+    let r = c
+        .post(format!("{}/login", app.base))
+        .form(&[("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "/board")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn page(app: &TestApp, c: &reqwest::Client, path: &str) -> (StatusCode, String) {
+    let r = c.get(format!("{}{path}", app.base)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn created(app: &TestApp, path: &str, body: Value) -> Value {
+    let (s, v) = app.post(path, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn deal_page_shows_fields_custom_fields_and_timeline_escaped() {
+    let app = spawn_app().await;
+    for (key, label, kind, extra) in [
+        ("region", "Region", "single_select", json!({"options": ["EMEA", "APAC"]})),
+        ("seats", "Seats", "number", json!({})),
+        ("renewal", "Renewal date", "date", json!({})),
+        ("strategic", "Strategic", "boolean", json!({})),
+        ("setup_fee", "Setup fee", "money", json!({})),
+        ("champion", "Champion <b>", "text", json!({})),
+    ] {
+        let mut body = json!({"entity": "deal", "key": key, "label": label, "kind": kind});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        created(&app, "/api/v1/custom-fields", body).await;
+    }
+    let org = created(&app, "/api/v1/organizations", json!({"name": "Acme & Sons"})).await;
+    let person = created(&app, "/api/v1/people", json!({"name": "Pat Buyer", "organization_id": org["id"]})).await;
+    let deal = app
+        .create_deal(json!({
+            "title": "Big <script>alert(1)</script> deal",
+            "value": 1_250_050,
+            "currency": "EUR",
+            "person_id": person["id"],
+            "organization_id": org["id"],
+            "source": "referral",
+            "contract_months": 24,
+            "expected_close_date": "2030-06-30",
+            "custom": {"region": "APAC", "seats": 42, "renewal": "2031-01-15", "strategic": true,
+                       "setup_fee": {"value": 99_900, "currency": "EUR"}, "champion": "Jo <i>"}
+        }))
+        .await;
+    let id = deal["id"].as_str().unwrap().to_string();
+    let p = app.default_pipeline().await;
+    let second = p["stages"][1]["id"].as_str().unwrap();
+    let (s, moved) = app
+        .patch(
+            &format!("/api/v1/deals/{id}"),
+            json!({"version": deal["version"], "stage_id": second, "value": 2_000_000}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{moved}");
+    created(
+        &app,
+        "/api/v1/notes",
+        json!({"deal_id": id, "body": "Hello **world** <script>alert(2)</script> [x](javascript:alert(3))"}),
+    )
+    .await;
+    created(
+        &app,
+        "/api/v1/activities",
+        json!({"deal_id": id, "subject": "Send <proposal>", "kind": "email", "due_at": "2030-01-01T10:00:00Z"}),
+    )
+    .await;
+    created(
+        &app,
+        "/api/v1/activities",
+        json!({"deal_id": id, "subject": "Intro call", "kind": "call", "done_at": "2024-01-01T10:00:00Z"}),
+    )
+    .await;
+    created(&app, "/api/v1/outreach", json!({"person_id": person["id"], "channel": "email", "sent_at": "2024-01-02T10:00:00Z", "replied_at": "2024-01-03T10:00:00Z", "sentiment": "positive"})).await;
+
+    let c = browser();
+    // No session: to sign-in and back.
+    let r = c.get(format!("{}/deals/{id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], format!("/login?next=/deals/{id}"));
+    sign_in(&app, &c).await;
+    let (s, html) = page(&app, &c, &format!("/deals/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Header, links and escaping of the title.
+    assert!(!html.contains("<script>alert"), "no raw script anywhere");
+    assert!(html.contains("Big &#60;script&#62;") || html.contains("Big &lt;script&gt;"), "title escaped");
+    assert!(html.contains("€20,000"), "value in the header");
+    assert!(html.contains(&format!(r#"href="/organizations/{}""#, org["id"].as_str().unwrap())));
+    assert!(html.contains(&format!(r#"href="/people/{}""#, person["id"].as_str().unwrap())));
+    assert!(html.contains("Acme &#38; Sons") || html.contains("Acme &amp; Sons"));
+    assert!(html.contains(r#"data-action="won""#) && html.contains(r#"data-action="lost""#));
+    assert!(html.contains("/static/deal.js?v=") && html.contains("/static/deal.css?v="));
+
+    // Stage path: the first stage done, the second current.
+    assert_eq!(html.matches(r#"<li class="done">"#).count(), 1);
+    assert_eq!(html.matches(r#"aria-current="step""#).count(), 1);
+
+    // Fields in place, value in major units.
+    assert!(html.contains(r#"name="value" value="20000""#), "value in major units");
+    assert!(html.contains(r#"<option value="EUR" data-digits="2" selected>"#));
+    assert!(html.contains(r#"name="expected_close_date" value="2030-06-30""#));
+    assert!(html.contains(r#"name="contract_months" min="1" max="1200" step="1" value="24""#));
+    assert!(html.contains(r#"name="source" value="referral""#));
+
+    // Custom fields by kind.
+    assert!(html.contains(r#"<option value="APAC" selected>"#), "single select");
+    assert!(html.contains(r#"name="custom_seats" value="42""#), "number");
+    assert!(html.contains(r#"name="custom_renewal" value="2031-01-15""#), "date");
+    assert!(html.contains(r#"data-kind="boolean" checked"#), "boolean");
+    assert!(html.contains(r#"name="custom_setup_fee" value="999""#), "money in major units");
+    assert!(html.contains("Champion &#60;b&#62;") || html.contains("Champion &lt;b&gt;"), "label escaped");
+    assert!(html.contains("Jo &#60;i&#62;") || html.contains("Jo &lt;i&gt;"), "value escaped");
+
+    // Activities and notes.
+    assert!(html.contains("Send &#60;proposal&#62;") || html.contains("Send &lt;proposal&gt;"));
+    assert!(html.contains("Hello <strong>world</strong>"), "Markdown rendered");
+    assert!(html.contains("&lt;script&gt;alert(2)"), "raw HTML in a note shows as text");
+    assert!(!html.contains("javascript:alert(3)\""), "unsafe link neutralised");
+    assert!(html.contains(r##"<a href="#">x</a>"##));
+
+    // One timeline, newest first.
+    let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("timeline").to_string();
+    for needle in [
+        "Entered stage Cold prospect",
+        "Moved from Cold prospect to Conversation started",
+        "Value changed from €12,501 to €20,000",
+        "Planned E-mail: Send",
+        "Done: Call: Intro call",
+        "E-mail message sent to Pat Buyer",
+        "Pat Buyer replied (positive)",
+        "<strong>world</strong>",
+    ] {
+        assert!(tl.contains(needle), "timeline lacks {needle}: {tl}");
+    }
+    let times: Vec<&str> = tl.split(r#"<time datetime=""#).skip(1).filter_map(|s| s.split('"').next()).collect();
+    assert!(times.len() >= 8, "{times:?}");
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+
+    // Lost with a reason appears in the timeline.
+    let (_, cur) = app.get(&format!("/api/v1/deals/{id}")).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/deals/{id}"),
+            json!({"version": cur["version"], "status": "lost", "lost_reason": "Timing"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, html) = page(&app, &c, &format!("/deals/{id}")).await;
+    assert!(html.contains("Lost (in Conversation started): Timing"));
+    assert!(html.contains(r#"data-action="reopen""#));
+
+    // Chinese.
+    let zh = c
+        .get(format!("{}/deals/{id}", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains("时间线") && zh.contains("重新打开"));
+}
+
+#[tokio::test]
+async fn deleted_or_unknown_deal_is_404() {
+    let app = spawn_app().await;
+    let deal = app.create_deal(json!({"title": "Gone soon"})).await;
+    let id = deal["id"].as_str().unwrap().to_string();
+    let c = browser();
+    sign_in(&app, &c).await;
+    let (s, _) = page(&app, &c, &format!("/deals/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.delete(&format!("/api/v1/deals/{id}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, body) = page(&app, &c, &format!("/deals/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("does not exist"), "{body}");
+    let (s, _) = page(&app, &c, "/deals/12345").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(&app, &c, "/deals/not-a-number").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,252 @@
+//! Goals: a target for one metric of METRICS.md over a period of calendar
+//! days, for the team or one owner, optionally one pipeline. Create, read,
+//! update with a version check, delete, and a filtered list. The progress
+//! toward a goal is computed by the server's insights layer on read.
+
+use crate::pipelines::pipeline_archived;
+use crate::row::*;
+use crate::sql::{ListPage, Page, Sql, fetch_page};
+use crate::users::check_user;
+use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::currency::MAX_AMOUNT;
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::{Invalid, PipelineId, UserId};
+use sqlx::any::AnyRow;
+
+/// The metrics a goal may target: (JSON key of METRICS.md, label, whether
+/// it is money in minor units of the base currency). Only totals that grow
+/// over a period make sense as targets; rates and averages do not.
+pub const GOAL_METRICS: &[(&str, &str, bool)] = &[
+    ("won_value", "Won value", true),
+    ("deals_won", "Deals won", false),
+    ("meetings_booked", "Meetings booked", false),
+    ("proposals_sent", "Proposals sent", false),
+    ("outreach_sent", "Outreach sent", false),
+    ("replies", "Replies", false),
+    ("prospects_contacted", "Prospects contacted", false),
+];
+
+/// `(key, label, is_money)` of a goal metric, if `key` is one.
+pub fn goal_metric(key: &str) -> Option<(&'static str, &'static str, bool)> {
+    GOAL_METRICS.iter().copied().find(|(k, _, _)| *k == key)
+}
+
+/// A stored goal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    pub id: i64,
+    pub metric: String,
+    /// Minor units of the base currency for money metrics, a count otherwise.
+    pub target: i64,
+    /// First day of the period (midnight in the workspace time zone).
+    pub from: Date,
+    /// Day after the period (exclusive), like `to` of `/metrics`.
+    pub to: Date,
+    /// `None`: the whole team.
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// A new goal; dates as `YYYY-MM-DD` text so a bad one is a 422 naming it.
+#[derive(Debug, Clone, Default)]
+pub struct NewGoal {
+    pub metric: String,
+    pub target: i64,
+    pub from: String,
+    pub to: String,
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+}
+
+/// A change to a goal: `None` leaves a field alone; `Some(None)` clears an
+/// optional one. `version` must be the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct GoalPatch {
+    pub version: i64,
+    pub metric: Option<String>,
+    pub target: Option<i64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub owner_id: Option<Option<UserId>>,
+    pub pipeline_id: Option<Option<PipelineId>>,
+}
+
+/// Filters of the goal list.
+#[derive(Debug, Clone, Default)]
+pub struct GoalFilter {
+    pub metric: Option<String>,
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+}
+
+fn from_row(r: &AnyRow) -> R<Goal> {
+    let date = |c: &str| -> R<Date> {
+        opt_date(r, c)?.ok_or_else(|| sqlx::Error::ColumnDecode { index: c.into(), source: "missing date".into() })
+    };
+    Ok(Goal {
+        id: i64_(r, "id")?,
+        metric: text(r, "metric")?,
+        target: i64_(r, "target")?,
+        from: date("period_from")?,
+        to: date("period_to")?,
+        owner_id: opt_i64(r, "owner_id")?.map(UserId),
+        pipeline_id: opt_i64(r, "pipeline_id")?.map(PipelineId),
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        version: i64_(r, "version")?,
+    })
+}
+
+/// Checks the plain fields; returns the parsed dates.
+fn check_fields(metric: &str, target: i64, from: &str, to: &str) -> Result<(Date, Date), Invalid> {
+    let mut errs = Invalid::new();
+    if goal_metric(metric).is_none() {
+        let known: Vec<&str> = GOAL_METRICS.iter().map(|m| m.0).collect();
+        errs.add("metric", format!("`{metric}` is not a goal metric; use one of {}", known.join(", ")));
+    }
+    if target < 0 {
+        errs.add("target", "must be zero or more (minor units of the base currency for money, a count otherwise)");
+    } else if target > MAX_AMOUNT {
+        errs.add("target", format!("is too large: at most {MAX_AMOUNT}"));
+    }
+    let from = errs.take(Date::parse(from).map_err(|m| Invalid::one("from", m)));
+    let to = errs.take(Date::parse(to).map_err(|m| Invalid::one("to", m)));
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        errs.add("from", "must be a day before `to` (the period is [from, to), `to` excluded)");
+    }
+    errs.into_result()?;
+    Ok((from.unwrap_or_else(|| unreachable!()), to.unwrap_or_else(|| unreachable!())))
+}
+
+async fn check_refs(tx: &mut Tx, owner: Option<UserId>, pipeline: Option<PipelineId>) -> Result<(), StoreError> {
+    if let Some(u) = owner {
+        check_user(tx, "owner_id", u).await?;
+    }
+    if let Some(p) = pipeline
+        && pipeline_archived(tx, p).await?.is_none()
+    {
+        return Err(StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist")));
+    }
+    Ok(())
+}
+
+async fn load(tx: &mut Tx, id: i64) -> Result<Goal, StoreError> {
+    let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("goal", id))?;
+    Ok(from_row(&r)?)
+}
+
+impl Store {
+    pub async fn create_goal(&self, actor: &Actor, n: NewGoal) -> Result<Goal, StoreError> {
+        let (from, to) = check_fields(n.metric.trim(), n.target, &n.from, &n.to)?;
+        let mut tx = self.write().await?;
+        check_refs(&mut tx, n.owner_id, n.pipeline_id).await?;
+        let id = dealflow_core::ids::next_id();
+        sqlx::query(
+            "INSERT INTO goals (id, metric, target, period_from, period_to, owner_id, pipeline_id, created_at,
+              updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)",
+        )
+        .bind(id)
+        .bind(n.metric.trim().to_string())
+        .bind(n.target)
+        .bind(from.to_iso())
+        .bind(to.to_iso())
+        .bind(n.owner_id.map(|u| u.0))
+        .bind(n.pipeline_id.map(|p| p.0))
+        .bind(actor.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let goal = load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(goal)
+    }
+
+    pub async fn goal(&self, id: i64) -> Result<Goal, StoreError> {
+        let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("goal", id))?;
+        Ok(from_row(&r)?)
+    }
+
+    /// Applies a change if `p.version` is the stored version (409 if not).
+    pub async fn update_goal(&self, actor: &Actor, id: i64, p: GoalPatch) -> Result<Goal, StoreError> {
+        let mut tx = self.write().await?;
+        let cur = load(&mut tx, id).await?;
+        if cur.version != p.version {
+            return Err(StoreError::Conflict { current: cur.version });
+        }
+        let metric = p.metric.as_deref().map(str::trim).unwrap_or(&cur.metric).to_string();
+        let target = p.target.unwrap_or(cur.target);
+        let from = p.from.clone().unwrap_or_else(|| cur.from.to_iso());
+        let to = p.to.clone().unwrap_or_else(|| cur.to.to_iso());
+        let (from, to) = check_fields(&metric, target, &from, &to)?;
+        let owner = p.owner_id.unwrap_or(cur.owner_id);
+        let pipeline = p.pipeline_id.unwrap_or(cur.pipeline_id);
+        check_refs(
+            &mut tx,
+            owner.filter(|o| Some(*o) != cur.owner_id),
+            pipeline.filter(|x| Some(*x) != cur.pipeline_id),
+        )
+        .await?;
+        let n = sqlx::query(
+            "UPDATE goals SET metric = $1, target = $2, period_from = $3, period_to = $4, owner_id = $5,
+              pipeline_id = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(metric)
+        .bind(target)
+        .bind(from.to_iso())
+        .bind(to.to_iso())
+        .bind(owner.map(|u| u.0))
+        .bind(pipeline.map(|x| x.0))
+        .bind(actor.now.0)
+        .bind(id)
+        .bind(p.version)
+        .execute(&mut *tx)
+        .await?;
+        if n.rows_affected() == 0 {
+            let v: i64 =
+                sqlx::query_scalar("SELECT version FROM goals WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+            return Err(StoreError::Conflict { current: v });
+        }
+        let goal = load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(goal)
+    }
+
+    /// Deletes a goal for good (goals carry no history worth a trash).
+    pub async fn delete_goal(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM goals WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::not_found("goal", id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Goals, newest first.
+    pub async fn list_goals(&self, f: &GoalFilter, page: Page) -> Result<ListPage<Goal>, StoreError> {
+        let mut sql = Sql::new("SELECT * FROM goals WHERE 1 = 1");
+        if let Some(m) = f.metric.as_deref().filter(|m| !m.trim().is_empty()) {
+            sql.push(" AND metric = ").bind(m.trim());
+        }
+        if let Some(o) = f.owner_id {
+            sql.push(" AND owner_id = ").bind(o.0);
+        }
+        if let Some(p) = f.pipeline_id {
+            sql.push(" AND pipeline_id = ").bind(p.0);
+        }
+        page.apply(&mut sql, "id");
+        fetch_page(self.pool(), &sql, page, from_row).await
+    }
+}
