@@ -3,7 +3,11 @@
 // session's CSRF token; the server validates and may refuse.
 "use strict";
 
-const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+// Every page with the navigation carries the session's CSRF token (in a
+// meta tag, and in the sign-out form that every page has).
+const csrf = () =>
+  document.querySelector('meta[name="csrf-token"]')?.content ||
+  document.querySelector('form.logout input[name="csrf"]')?.value || "";
 
 function toast(message) {
   const el = document.getElementById("toast");
@@ -186,7 +190,21 @@ function boardInit(board) {
   board.querySelectorAll(".more").forEach((m) => observer.observe(m));
 }
 
+// The language menu stores the choice on the user's account, so it
+// follows them to every device, then shows the page again in it.
+async function switchLanguage(select) {
+  try {
+    const me = await api("GET", `/api/v1/users/${select.dataset.user}`);
+    await api("PATCH", `/api/v1/users/${select.dataset.user}`, { version: me.version, locale: select.value });
+    location.reload();
+  } catch (err) {
+    toast(err.message);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const lang = document.getElementById("lang-switch");
+  if (lang) lang.addEventListener("change", () => switchLanguage(lang));
   document.querySelectorAll("select[data-autosubmit]").forEach((s) =>
     s.addEventListener("change", () => s.form.submit()));
   const board = document.querySelector(".board");

@@ -116,9 +116,8 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
     for a in items {
         let deal = match a.deal_id {
             Some(id) => {
-                if !deals.contains_key(&id.0) {
-                    let title = st.store.deal(id).await.ok().filter(|d| d.deleted_at.is_none()).map(|d| d.title);
-                    deals.insert(id.0, title);
+                if let std::collections::hash_map::Entry::Vacant(e) = deals.entry(id.0) {
+                    e.insert(st.store.deal(id).await.ok().filter(|d| d.deleted_at.is_none()).map(|d| d.title));
                 }
                 deals[&id.0].clone().map(|title| (id.to_string(), title))
             }
@@ -126,9 +125,8 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
         };
         let person = match a.person_id {
             Some(id) => {
-                if !people.contains_key(&id.0) {
-                    let name = st.store.person(id).await.ok().filter(|p| p.deleted_at.is_none()).map(|p| p.name);
-                    people.insert(id.0, name);
+                if let std::collections::hash_map::Entry::Vacant(e) = people.entry(id.0) {
+                    e.insert(st.store.person(id).await.ok().filter(|p| p.deleted_at.is_none()).map(|p| p.name));
                 }
                 people[&id.0].clone().map(|name| (id.to_string(), name))
             }

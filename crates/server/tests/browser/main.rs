@@ -135,3 +135,22 @@ async fn chinese_and_phone_width() {
     s.screenshot("board-phone-zh").await;
     s.close().await;
 }
+
+#[tokio::test]
+async fn the_language_menu_switches_to_chinese() {
+    if !enabled() {
+        return;
+    }
+    let s = start(false, Screen::Desktop, "en").await;
+    s.login().await;
+    let text = s.js("return document.querySelector('nav').textContent").await;
+    assert!(text.as_str().unwrap_or("").contains("Board"), "{text}");
+    s.js("const sel = document.getElementById('lang-switch'); sel.value = 'zh-CN'; sel.dispatchEvent(new Event('change')); return true").await;
+    s.until("return document.documentElement.lang === 'zh-CN'").await;
+    let text = s.js("return document.querySelector('nav').textContent").await;
+    assert!(text.as_str().unwrap_or("").contains("看板"), "{text}");
+    // The choice is stored on the account, so it holds on the next page too.
+    s.goto("/deals").await;
+    s.until("return document.documentElement.lang === 'zh-CN'").await;
+    s.close().await;
+}
