@@ -12,6 +12,7 @@ mod custom_fields;
 mod deals;
 mod error;
 mod facts;
+pub mod generate;
 mod goals;
 mod import;
 mod lists;

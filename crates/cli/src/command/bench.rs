@@ -15,6 +15,11 @@ use tower::ServiceExt;
 pub enum BenchCmd {
     /// Server time and page weight of the pipeline board.
     Board(BoardBench),
+    /// Time, memory and a DuckDB comparison of the METRICS.md metrics on a generated workspace.
+    Metrics(super::bench_metrics::MetricsBench),
+    /// One cold metrics measurement (used by `bench metrics`).
+    #[command(hide = true)]
+    MetricsOnce(super::bench_metrics::MetricsOnce),
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +36,8 @@ impl BenchCmd {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             BenchCmd::Board(b) => b.run().await,
+            BenchCmd::Metrics(m) => m.run().await,
+            BenchCmd::MetricsOnce(m) => m.run().await,
         }
     }
 }
@@ -85,6 +92,7 @@ impl BoardBench {
         let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
         let mut times = Vec::with_capacity(self.requests);
         let mut html_bytes = 0;
+        let mut last_body = axum::body::Bytes::new();
         // One warm-up request: the first one pays for lazy initialisation.
         for i in 0..=self.requests {
             let req = Request::get("/board")
@@ -100,11 +108,26 @@ impl BoardBench {
                 times.push(took);
             }
             html_bytes = body.len();
+            last_body = body;
         }
         times.sort_by(f64::total_cmp);
         let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-        let css = dealflow_server::web::assets::CSS.len();
-        let js = dealflow_server::web::assets::JS.len();
+        // Every static file the page references (and quickadd.css, which
+        // quickadd.js adds to every page when it loads).
+        let html = String::from_utf8_lossy(&last_body).into_owned();
+        let mut assets: Vec<&str> = html.split("/static/").skip(1).filter_map(|s| s.split(['?', '"']).next()).collect();
+        assets.push("quickadd.css");
+        assets.sort_unstable();
+        assets.dedup();
+        let size = |ext: &str| -> usize {
+            assets
+                .iter()
+                .filter(|a| a.ends_with(ext))
+                .filter_map(|a| dealflow_server::web::assets::file(a))
+                .map(str::len)
+                .sum()
+        };
+        let (css, js) = (size(".css"), size(".js"));
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         println!(
             "board of {} open deals, {} requests, in-process (no network), {cores} cores",
@@ -113,11 +136,12 @@ impl BoardBench {
         );
         println!("server time  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms", pct(0.5), pct(0.95), pct(1.0));
         println!(
-            "page weight  html {:.1} KB + css {:.1} KB + js {:.1} KB = {:.1} KB before compression",
+            "page weight  html {:.1} KB + css {:.1} KB + js {:.1} KB = {:.1} KB before compression ({})",
             html_bytes as f64 / 1024.0,
             css as f64 / 1024.0,
             js as f64 / 1024.0,
-            (html_bytes + css + js) as f64 / 1024.0
+            (html_bytes + css + js) as f64 / 1024.0,
+            assets.join(", ")
         );
         store.close().await;
         Ok(())

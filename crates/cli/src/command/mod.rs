@@ -1,6 +1,7 @@
 //! Command-line interface: global options and the subcommands.
 
 mod bench;
+mod bench_metrics;
 mod copy;
 mod forecast;
 mod import;

@@ -121,6 +121,11 @@ async fn one(store: &Store, goal: Goal) -> Result<GoalOut, ApiError> {
     Ok(with_progress(store, vec![goal]).await?.remove(0))
 }
 
+/// Goals with their progress, exactly as the API shows them (for the web pages).
+pub async fn goals_with_progress(store: &Store, goals: Vec<Goal>) -> Result<Vec<GoalOut>, ApiError> {
+    with_progress(store, goals).await
+}
+
 fn goal_id(id: &str) -> Result<i64, ApiError> {
     id.trim().parse().map_err(|_| ApiError::NotFound(format!("no goal `{id}`: ids are numbers")))
 }

@@ -21,9 +21,15 @@ const FILES: &[(&str, &str)] = &[
     ("admin.js", include_str!("../../static/admin.js")),
     ("quickadd.js", include_str!("../../static/quickadd.js")),
     ("quickadd.css", include_str!("../../static/quickadd.css")),
+    ("insights.css", include_str!("../../static/insights.css")),
 ];
 
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).
+/// The body of a static file, by name (`app.css`).
+pub fn file(name: &str) -> Option<&'static str> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, body)| *body)
+}
+
 pub fn version() -> &'static str {
     static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     V.get_or_init(|| {

@@ -20,12 +20,14 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/deal.json"),
     include_str!("../../i18n/en/lists.json"),
     include_str!("../../i18n/en/admin.json"),
+    include_str!("../../i18n/en/insights.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
     include_str!("../../i18n/zh-CN/deal.json"),
     include_str!("../../i18n/zh-CN/lists.json"),
     include_str!("../../i18n/zh-CN/admin.json"),
+    include_str!("../../i18n/zh-CN/insights.json"),
 ];
 
 type Catalog = HashMap<String, String>;

@@ -7,9 +7,11 @@
 mod activities;
 pub mod assets;
 mod board;
+mod charts;
 pub mod clock;
 mod deal;
 pub mod i18n;
+mod insights;
 mod lists;
 mod login;
 mod party_pages;
@@ -41,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(activities::router())
         .merge(settings::router())
         .merge(search::router())
+        .merge(insights::router())
 }
 
 /// The signed-in user of a page request; anonymous visitors are sent to

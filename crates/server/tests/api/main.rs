@@ -11,6 +11,7 @@ mod deal_page;
 mod deals;
 mod exports;
 mod goals;
+mod insights_page;
 mod lists;
 mod metrics;
 mod openapi;

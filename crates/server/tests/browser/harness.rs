@@ -32,6 +32,8 @@ pub struct Session {
     pub client: Client,
     pub store: Store,
     driver: Child,
+    /// The browser profile folder, removed when the session closes.
+    profile: std::path::PathBuf,
     _db: dealflow_store::testing::TestDb,
 }
 
@@ -121,7 +123,7 @@ pub async fn start(demo: bool, screen: Screen, lang: &str) -> Session {
         }
     }
     let client = client.expect("connect to chromedriver");
-    Session { base, client, store, driver, _db: db }
+    Session { base, client, store, driver, profile, _db: db }
 }
 
 impl Session {
@@ -197,9 +199,19 @@ impl Session {
         self.client.perform_actions(mouse).await.expect("drag");
     }
 
-    pub async fn close(mut self) {
+    /// Ends the WebDriver session (the browser quits); `Drop` does the rest.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Session {
+    /// Also runs when a test fails: stop chromedriver, any browser of this
+    /// session's profile that is still running, and remove the profile.
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = Command::new("pkill").arg("-f").arg(format!("user-data-dir={}", self.profile.display())).status();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

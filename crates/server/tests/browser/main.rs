@@ -2,6 +2,7 @@
 
 mod deal_page;
 mod harness;
+mod insights;
 mod lists;
 mod settings;
 

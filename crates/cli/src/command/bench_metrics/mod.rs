@@ -1,0 +1,420 @@
+//! `dealflow bench metrics`: the time to compute every METRICS.md activity
+//! and stage metric of one period over a generated workspace (by default a
+//! million deals), cold in a fresh process and warm in this one, the peak
+//! memory of both, and the same metrics computed by DuckDB over the same
+//! facts (`bench/duckdb/`), with the ratio. Figures only, never pass/fail.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use dealflow_core::metrics::{DAY_MS, Facts, Period, Slice, activity_metrics, stage_metrics};
+use dealflow_store::generate::{GenOptions, GenReport, generate};
+use dealflow_store::{PoolSettings, Store};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct MetricsBench {
+    /// Deals to generate (about 4 stage events and 1.9 outreach messages each).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub deals: usize,
+    /// Keep the generated databases in this folder and reuse them next time.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Warm runs, each over a different period.
+    #[arg(long, default_value_t = 10)]
+    pub warm_runs: usize,
+    /// Cold runs (fresh processes); the first one is the figure reported.
+    #[arg(long, default_value_t = 3)]
+    pub cold_runs: usize,
+    /// Skip the DuckDB comparison.
+    #[arg(long)]
+    pub no_duckdb: bool,
+    /// The DuckDB script (default: bench/duckdb/run.sh of the source tree).
+    #[arg(long)]
+    pub duckdb_script: Option<PathBuf>,
+}
+
+/// Hidden: one cold measurement in a fresh process, printed as JSON.
+#[derive(Debug, Args)]
+pub struct MetricsOnce {
+    /// The SQLite file of the workspace.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Period start, Unix ms.
+    #[arg(long)]
+    pub from: i64,
+    /// Period end (exclusive), Unix ms.
+    #[arg(long)]
+    pub to: i64,
+}
+
+/// Peak resident memory of this process (VmHWM), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn url(file: &Path) -> String {
+    format!("sqlite:{}", file.display())
+}
+
+/// One question as the API answers it (`crates/server/src/insights`): the
+/// workspace settings, the facts from the store, then the pure engine, for
+/// the activity and the stage metrics of `period`. The facts are read once
+/// for both (each API endpoint reads them once).
+async fn compute(store: &Store, period: Period, slice: &Slice) -> anyhow::Result<(f64, f64, Value)> {
+    let t = Instant::now();
+    let _settings = store.settings().await?;
+    let facts = store.metric_facts().await?;
+    let load = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let figures = engine(&facts, period, slice);
+    let compute = t.elapsed().as_secs_f64() * 1000.0;
+    Ok((load, compute, figures))
+}
+
+fn engine(facts: &Facts, period: Period, slice: &Slice) -> Value {
+    let a = activity_metrics(facts, slice, period);
+    let s = stage_metrics(facts, slice, period);
+    json!({ "activity": a, "stages": s.stages })
+}
+
+impl MetricsOnce {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let store = Store::open(&url(&self.file), &PoolSettings::default()).await.context("open the workspace")?;
+        let open_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let (load_ms, compute_ms, figures) =
+            compute(&store, Period::new(self.from, self.to), &Slice::default()).await?;
+        let total_ms = start.elapsed().as_secs_f64() * 1000.0;
+        store.close().await;
+        let out = json!({
+            "total_ms": total_ms,
+            "open_ms": open_ms,
+            "load_ms": load_ms,
+            "compute_ms": compute_ms,
+            "peak_rss_kib": peak_rss_kib(),
+            "figures": figures,
+        });
+        println!("{out}");
+        Ok(())
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let n = s.len();
+    if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 }
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NAN, f64::max)
+}
+
+/// `[to - 90 days, to)`.
+fn quarter_before(to: i64) -> Period {
+    Period::new(to - 90 * DAY_MS, to)
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        .map_or_else(|| "?".to_string(), |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0));
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {mem} RAM, {} {}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+fn day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d").to_string())
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "?".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
+}
+
+impl MetricsBench {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let (dir, throwaway) = match &self.keep {
+            Some(d) => (d.clone(), false),
+            None => (std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id())), true),
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        let result = self.measure(&dir).await;
+        if throwaway {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    async fn measure(&self, dir: &Path) -> anyhow::Result<()> {
+        let opts = GenOptions { seed: self.seed, ..GenOptions::new(self.deals) };
+        let file = dir.join(format!("metrics-{}-{}.db", self.deals, self.seed));
+        let marker = file.with_extension("done");
+        let report: GenReport = if file.exists() && marker.exists() {
+            eprintln!("reusing {}", file.display());
+            serde_json::from_str::<Value>(&std::fs::read_to_string(&marker)?)
+                .ok()
+                .map(|v| GenReport {
+                    users: v["users"].as_u64().unwrap_or(0),
+                    people: v["people"].as_u64().unwrap_or(0),
+                    deals: v["deals"].as_u64().unwrap_or(0),
+                    events: v["events"].as_u64().unwrap_or(0),
+                    messages: v["messages"].as_u64().unwrap_or(0),
+                })
+                .unwrap_or_default()
+        } else {
+            for ext in ["db", "db-wal", "db-shm", "duckdb"] {
+                let _ = std::fs::remove_file(file.with_extension(ext));
+            }
+            let t = Instant::now();
+            let store =
+                Store::open(&url(&file), &PoolSettings::default()).await.context("create the bench database")?;
+            let r = generate(&store, &opts).await.context("generate the workspace")?;
+            store.close().await;
+            eprintln!(
+                "generated {} deals, {} stage events, {} people, {} outreach messages in {:.1} s",
+                r.deals,
+                r.events,
+                r.people,
+                r.messages,
+                t.elapsed().as_secs_f64()
+            );
+            let m = json!({"users": r.users, "people": r.people, "deals": r.deals, "events": r.events, "messages": r.messages});
+            std::fs::write(&marker, m.to_string())?;
+            r
+        };
+        let db_bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+
+        // The cold period: the last quarter of the history; warm runs: the
+        // quarters ending one, two, … weeks earlier.
+        let cold = quarter_before(opts.now);
+        let warm: Vec<Period> =
+            (1..=self.warm_runs as i64).map(|k| quarter_before(opts.now - k * 7 * DAY_MS)).collect();
+
+        // Cold: fresh processes of this same binary.
+        let exe = std::env::current_exe().context("find the dealflow binary")?;
+        let mut colds: Vec<Value> = Vec::new();
+        for _ in 0..self.cold_runs.max(1) {
+            let out = Command::new(&exe)
+                .args(["bench", "metrics-once", "--file"])
+                .arg(&file)
+                .args(["--from", &cold.from.to_string(), "--to", &cold.to.to_string()])
+                .output()
+                .context("run the cold measurement")?;
+            if !out.status.success() {
+                bail!("the cold measurement failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            let line = String::from_utf8_lossy(&out.stdout);
+            let v: Value = serde_json::from_str(line.trim().lines().last().unwrap_or(""))
+                .context("read the cold measurement's JSON")?;
+            colds.push(v);
+        }
+        let cold_ms: Vec<f64> = colds.iter().map(|v| v["total_ms"].as_f64().unwrap_or(f64::NAN)).collect();
+        let c0 = &colds[0];
+
+        // Warm: this process, one load first, then each run a new period.
+        let store = Store::open(&url(&file), &PoolSettings::default()).await?;
+        let first = compute(&store, cold, &Slice::default()).await?;
+        let differ = compare(&first.2, &c0["figures"]);
+        anyhow::ensure!(differ.is_empty(), "the warm process computed other figures than the cold one: {differ:?}");
+        let mut totals = Vec::new();
+        let mut loads = Vec::new();
+        let mut computes = Vec::new();
+        for p in &warm {
+            let t = Instant::now();
+            let (l, c, _) = compute(&store, *p, &Slice::default()).await?;
+            totals.push(t.elapsed().as_secs_f64() * 1000.0);
+            loads.push(l);
+            computes.push(c);
+        }
+        // The engine alone, on facts already in memory (what a cache of the
+        // facts, not of answers, would give).
+        let facts = store.metric_facts().await?;
+        let mut engine_only = Vec::new();
+        for p in &warm {
+            let t = Instant::now();
+            let _ = engine(&facts, *p, &Slice::default());
+            engine_only.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        drop(facts);
+        store.close().await;
+        let warm_peak = peak_rss_kib();
+
+        // DuckDB over the same facts.
+        let duck = if self.no_duckdb { None } else { Some(self.duckdb(&file, cold, &warm)) };
+
+        // The summary.
+        println!();
+        println!("dealflow bench metrics: machine {}", machine());
+        println!(
+            "workspace: {} deals, {} stage events, {} people, {} outreach messages, {} users; SQLite file {:.0} MiB",
+            report.deals,
+            report.events,
+            report.people,
+            report.messages,
+            report.users,
+            db_bytes as f64 / 1024.0 / 1024.0
+        );
+        println!(
+            "question: every activity and stage metric of [{} .. {}) (cold) / 10 other 90-day periods (warm), no slice",
+            day(cold.from),
+            day(cold.to)
+        );
+        println!();
+        println!("{:<44} {:>12} {:>12} {:>10}", "figure", "dealflow", "DuckDB", "ratio");
+        let row = |name: &str, df: f64, dk: Option<f64>, unit: &str| {
+            let (d, r) = match dk {
+                Some(x) if x.is_finite() => (format!("{x:.0} {unit}"), format!("{:.2}", df / x)),
+                _ => ("—".to_string(), "—".to_string()),
+            };
+            println!("{name:<44} {:>12} {d:>12} {r:>10}", format!("{df:.0} {unit}"));
+        };
+        let dk = duck.as_ref().and_then(|d| d.as_ref().ok());
+        let dk_f = |k: &str| dk.and_then(|d| d[k].as_f64());
+        let dk_warm: Option<Vec<f64>> =
+            dk.and_then(|d| d["warm_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()));
+        row("cold, fresh process (first run)", cold_ms[0], dk_f("cold_ms"), "ms");
+        if cold_ms.len() > 1 {
+            println!(
+                "{:<44} {:>12}",
+                "  all cold runs",
+                cold_ms.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" / ")
+            );
+        }
+        println!(
+            "{:<44} {:>12}",
+            "  of which open / load facts / engine",
+            format!(
+                "{:.0} / {:.0} / {:.0} ms",
+                c0["open_ms"].as_f64().unwrap_or(0.0),
+                c0["load_ms"].as_f64().unwrap_or(0.0),
+                c0["compute_ms"].as_f64().unwrap_or(0.0)
+            )
+        );
+        row("warm median (load facts + engine)", median(&totals), dk_warm.as_deref().map(median), "ms");
+        row("warm max", max(&totals), dk_warm.as_deref().map(max), "ms");
+        println!(
+            "{:<44} {:>12}",
+            "  warm median load facts / engine",
+            format!("{:.0} / {:.0} ms", median(&loads), median(&computes))
+        );
+        println!(
+            "{:<44} {:>12}",
+            "  engine alone, facts in memory (median)",
+            format!("{:.0} ms", median(&engine_only))
+        );
+        println!(
+            "{:<44} {:>12} {:>12}",
+            "peak memory, cold process (VmHWM)",
+            mib(c0["peak_rss_kib"].as_u64()),
+            dk.and_then(|d| d["peak_rss_kb"].as_u64()).map_or("—".into(), |k| mib(Some(k)))
+        );
+        println!("{:<44} {:>12}", "peak memory, warm process (VmHWM)", mib(warm_peak));
+        match &duck {
+            None => println!("DuckDB: skipped (--no-duckdb)"),
+            Some(Err(e)) => println!("DuckDB: not measured: {e:#}"),
+            Some(Ok(d)) => {
+                println!(
+                    "DuckDB {} ({} threads): SQL reproduces the METRICS.md test vectors: {}{}",
+                    d["duckdb_version"].as_str().unwrap_or("?"),
+                    d["threads"],
+                    d["vectors_ok"].as_str().unwrap_or("?"),
+                    d["load_s"].as_f64().map_or(String::new(), |s| format!("; facts loaded into DuckDB in {s:.1} s")),
+                );
+                let diffs = compare(&c0["figures"], d);
+                if diffs.is_empty() {
+                    println!("same figures as dealflow for the cold period: yes (every activity and stage figure)");
+                } else {
+                    println!("same figures as dealflow for the cold period: NO, {} differ:", diffs.len());
+                    for x in diffs.iter().take(20) {
+                        println!("  {x}");
+                    }
+                }
+            }
+        }
+        println!("ratio = dealflow / DuckDB (below 1.0: dealflow is faster). A benchmark: figures, not pass/fail.");
+        Ok(())
+    }
+
+    fn duckdb(&self, file: &Path, cold: Period, warm: &[Period]) -> anyhow::Result<Value> {
+        let script = self
+            .duckdb_script
+            .clone()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb/run.sh"));
+        anyhow::ensure!(script.exists(), "no DuckDB script at {}", script.display());
+        if Command::new("python3").arg("--version").output().is_err() {
+            bail!("python3 is not installed, so DuckDB cannot run");
+        }
+        let p = |x: &Period| format!("{}:{}", x.from, x.to);
+        eprintln!("running DuckDB ({})", script.display());
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("--sqlite")
+            .arg(file)
+            .arg("--duckdb")
+            .arg(file.with_extension("duckdb"))
+            .args(["--cold", &p(&cold), "--warm", &warm.iter().map(p).collect::<Vec<_>>().join(",")])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("run the DuckDB script")?;
+        if out.status.code() == Some(3) {
+            bail!("python3 is not installed");
+        }
+        if !out.status.success() {
+            bail!("the DuckDB script failed ({})", out.status);
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(text.trim().lines().last().unwrap_or("")).context("read DuckDB's JSON")
+    }
+}
+
+/// Differences between dealflow's and DuckDB's figures (1e-6 relative).
+fn compare(ours: &Value, duck: &Value) -> Vec<String> {
+    let same = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(y.abs()) || (x == 0.0 && y.abs() < 1e-9),
+        _ => a.is_null() && b.is_null(),
+    };
+    let mut out = Vec::new();
+    if let Some(a) = ours["activity"].as_object() {
+        for (k, v) in a {
+            if v.is_boolean() {
+                continue;
+            }
+            let d = &duck["activity"][k];
+            if !same(v, d) {
+                out.push(format!("activity.{k}: dealflow {v}, DuckDB {d}"));
+            }
+        }
+    }
+    if let Some(s) = ours["stages"].as_object() {
+        for (id, f) in s {
+            for k in ["stage_conversion", "stage_reach", "time_in_stage_days_median", "time_in_stage_days_p90"] {
+                let d = &duck["stages"][id][k];
+                if !same(&f[k], d) {
+                    out.push(format!("stages.{id}.{k}: dealflow {}, DuckDB {d}", f[k]));
+                }
+            }
+        }
+    }
+    out
+}
