@@ -276,9 +276,10 @@ impl MetricsBench {
             db_bytes as f64 / 1024.0 / 1024.0
         );
         println!(
-            "question: every activity and stage metric of [{} .. {}) (cold) / 10 other 90-day periods (warm), no slice",
+            "question: every activity and stage metric of [{} .. {}) (cold) / {} other 90-day periods (warm), no slice",
             day(cold.from),
-            day(cold.to)
+            day(cold.to),
+            warm.len()
         );
         println!();
         println!("{:<44} {:>12} {:>12} {:>10}", "figure", "dealflow", "DuckDB", "ratio");
