@@ -45,7 +45,7 @@ fn midnight_in(tz: Tz, date: NaiveDate) -> Ms {
 /// Rates per *minor* unit (what the engine wants) from the settings' rates
 /// per *major* unit, folding in the difference in minor digits (JPY has 0,
 /// USD 2). Codes that do not parse are skipped: their deals stay unconverted.
-fn minor_rates(base: &Currency, rates: &std::collections::BTreeMap<String, f64>) -> ExchangeRates {
+pub fn minor_rates(base: &Currency, rates: &std::collections::BTreeMap<String, f64>) -> ExchangeRates {
     let base_digits = i32::from(base.minor_digits());
     let mut out = ExchangeRates::base_only(base.as_str());
     for (code, rate) in rates {

@@ -32,7 +32,7 @@ pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use copy::{CopyReport, TableReport, copy_workspace};
 pub use deals::DealFilter;
 pub use error::StoreError;
-pub use facts::{FieldHistory, local_midnight};
+pub use facts::{FieldHistory, local_midnight, minor_rates};
 pub use goals::{GOAL_METRICS, Goal, GoalFilter, GoalPatch, NewGoal, goal_metric};
 pub use import::{ImportOptions, ImportReport};
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};

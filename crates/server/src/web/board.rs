@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use dealflow_core::currency::Currency;
-use dealflow_core::model::{Pipeline, Settings, Stage, User};
+use dealflow_core::model::{Pipeline, Stage, User};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, PipelineId, StageId, UserId};
 use dealflow_store::{BoardFilter, Card};
@@ -82,18 +82,6 @@ fn parse_id(s: Option<&str>) -> Option<i64> {
     s.and_then(|v| v.trim().parse().ok())
 }
 
-/// Converts a total in `currency` to the base currency (minor units), or
-/// `None` when the workspace has no rate for it.
-fn to_base(settings: &Settings, amount: f64, currency: &str) -> Option<f64> {
-    if currency == settings.base_currency.as_str() {
-        return Some(amount);
-    }
-    let rate = settings.exchange_rates.get(currency)?;
-    let from = Currency::parse(currency).ok()?.minor_digits() as i32;
-    let to = settings.base_currency.minor_digits() as i32;
-    Some(amount / 10f64.powi(from) * rate * 10f64.powi(to))
-}
-
 fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
 }
@@ -161,15 +149,14 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
     let today = start_of_today(&settings, now);
     let base_digits = settings.base_currency.minor_digits();
     let base = settings.base_currency.as_str().to_string();
+    // The same conversion the metrics use, so board totals and insights agree.
+    let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
     let mut columns = Vec::new();
     for stage in pipeline.stages.iter().filter(|s| !s.archived) {
-        let (mut count, mut total, mut weighted, mut unconverted) = (0, 0.0, 0.0, 0);
+        let (mut count, mut total, mut weighted, mut unconverted) = (0, 0i64, 0i64, 0);
         for tot in totals.iter().filter(|t| t.stage_id == stage.id) {
             count += tot.count;
-            match (
-                to_base(&settings, tot.value as f64, &tot.currency),
-                to_base(&settings, tot.weighted_x100 as f64 / 100.0, &tot.currency),
-            ) {
+            match (rates.to_base(tot.value, &tot.currency), rates.to_base(tot.weighted_x100, &tot.currency)) {
                 (Some(v), Some(w)) => {
                     total += v;
                     weighted += w;
@@ -181,8 +168,8 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
         columns.push(ColumnView {
             stage: stage.clone(),
             count,
-            total: u.t.money(total.round() as i64, &base, base_digits),
-            weighted: u.t.money(weighted.round() as i64, &base, base_digits),
+            total: u.t.money(total, &base, base_digits),
+            weighted: u.t.money((weighted as f64 / 100.0).round() as i64, &base, base_digits),
             unconverted,
             more: more_query(stage.id, &filter, &cards),
             cards: cards.iter().map(|c| card_view(u.t, c, stage, today, now.0)).collect(),
