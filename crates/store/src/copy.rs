@@ -39,6 +39,11 @@ const TABLES: &[&str] = &[
     "goals",
 ];
 
+/// Projection tables: derived from the tables above, so they are not
+/// copied but rebuilt in the target inside the copy's transaction.
+pub const DERIVED_TABLES: &[&str] =
+    &["metric_projection", "metric_deals", "metric_stays", "metric_open_spans", "metric_outreach"];
+
 /// Tables whose rows mean someone has used the workspace, with how the
 /// refusal names one row and several. A fresh workspace only holds the
 /// defaults (settings, pipeline, stages, lost reasons), which a copy may
@@ -135,6 +140,7 @@ pub async fn copy_workspace(from: &Store, to: &Store, overwrite: bool) -> Result
         let (rows, checksum) = stream_table(&mut src, table, Some((&mut dst, rows_per_insert))).await?;
         copied.push((*table, rows, checksum));
     }
+    crate::projections::rebuild(&mut dst).await?;
     dst.commit().await?;
     // Nothing was written through the snapshot; ending it lets SQLite
     // checkpoint past it.
@@ -170,7 +176,7 @@ async fn schema_version_of(store: &Store) -> Result<i64, StoreError> {
 /// Refuses a source holding a table missing from [`TABLES`]: copying
 /// without it would silently drop data.
 async fn check_known_tables(engine: Engine, conn: &mut AnyConnection) -> Result<(), StoreError> {
-    let known: HashSet<&str> = TABLES.iter().copied().chain(["schema_migrations"]).collect();
+    let known: HashSet<&str> = TABLES.iter().chain(DERIVED_TABLES).copied().chain(["schema_migrations"]).collect();
     let unknown: Vec<String> =
         list_tables(engine, conn).await?.into_iter().filter(|t| !known.contains(t.as_str())).collect();
     if unknown.is_empty() {

@@ -4,6 +4,7 @@
 //! both are written in the same transaction.
 
 use crate::custom_fields;
+use crate::projections;
 use crate::pipelines::{pipeline_archived, stages_of};
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
@@ -270,6 +271,7 @@ pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Re
     .execute(&mut **tx)
     .await?;
     insert_events(tx, id, &plan.events, actor.user_id).await?;
+    projections::refresh_deals(tx, &[id.0]).await?;
     let deal = load_for_update(tx, id).await?;
     Ok(deal)
 }
@@ -452,6 +454,7 @@ pub(crate) async fn update_deal_in(tx: &mut Tx, actor: &Actor, id: DealId, p: De
             sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut **tx).await?;
         return Err(StoreError::Conflict { current: v });
     }
+    projections::refresh_deals(tx, &[id.0]).await?;
     let deal = load_for_update(tx, id).await?;
     Ok(deal)
 }
@@ -514,6 +517,19 @@ impl Store {
             .await?;
         if n.rows_affected() == 0 {
             return Err(StoreError::not_found(what, id));
+        }
+        // Deleted rows leave every metric; restored ones come back.
+        match table {
+            "deals" => projections::refresh_deals(&mut tx, &[id]).await?,
+            "people" => projections::refresh_person(&mut tx, id).await?,
+            "outreach_messages" => {
+                let person: i64 = sqlx::query_scalar("SELECT person_id FROM outreach_messages WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                projections::refresh_person(&mut tx, person).await?;
+            }
+            _ => {}
         }
         tx.commit().await?;
         Ok(())

@@ -9,8 +9,10 @@
 //! and messages (ids, times, values). Only the default pipeline's stage ids
 //! come from the store, which creates them when the database is opened.
 
+use crate::projections::{DealKey, Rows};
 use crate::{Store, StoreError};
-use dealflow_core::metrics::SplitMix64;
+use dealflow_core::metrics::{DealEvent, DealFact, SplitMix64, StageInfo, project_deal};
+use dealflow_core::model::DealStatus;
 use dealflow_core::model::DEFAULT_LOST_REASONS;
 use std::fmt::Write as _;
 
@@ -164,6 +166,14 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
     stages.sort_by_key(|id| pipeline.stages.iter().find(|s| s.id.0 == *id).map(|s| s.position));
     let pid = pipeline.id.0;
     let n_stages = stages.len();
+    // The metric projections are written alongside, from the same replay
+    // the store uses for every other write.
+    let stage_infos: Vec<StageInfo> = pipeline
+        .stages
+        .iter()
+        .map(|s| StageInfo { id: s.id.0.to_string(), order: s.position, milestone: s.milestone, probability: None })
+        .collect();
+    let mut projected = Rows::default();
     let mut rng = Rng(SplitMix64::new(o.seed));
     let mut report = GenReport::default();
     let created = o.now - o.days * DAY;
@@ -355,6 +365,31 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
             };
             let source = SOURCES[rng.below(SOURCES.len() as u64) as usize];
             let reason = lost_reason.map_or_else(|| "NULL".to_string(), |r| format!("'{}'", DEFAULT_LOST_REASONS[r]));
+            let fact = DealFact {
+                id: deal.to_string(),
+                pipeline: pid.to_string(),
+                value,
+                currency: "USD".into(),
+                contract_months: months.parse().ok(),
+                probability: None,
+                expected_close_at: None,
+                owner: owner.to_string(),
+                source: source.to_string(),
+                created_at,
+                status: DealStatus::parse(status).map_err(StoreError::Config)?,
+                closed_at,
+                events: evs
+                    .iter()
+                    .map(|e| match e.kind {
+                        "enter" => DealEvent::enter(&e.stage.to_string(), e.at),
+                        "won" => DealEvent::won(e.at),
+                        "lost" => DealEvent::lost(e.at),
+                        _ => DealEvent::reopen(e.at),
+                    })
+                    .collect(),
+            };
+            let key = DealKey { id: deal, pipeline: pid, owner: Some(owner), source };
+            projected.push(&key, &fact, &project_deal(&fact, &stage_infos));
             let mut row = String::with_capacity(200);
             let _ = write!(
                 row,
@@ -363,6 +398,11 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
             );
             deals.push_row(row);
             report.deals += 1;
+        }
+        if projected.len() >= ROWS_PER_INSERT * 4 {
+            for sql in projected.take_sql() {
+                w.exec(sql).await?;
+            }
         }
         // Parents before children (foreign keys are checked at once).
         if people.full() || deals.full() || events.full() || messages.full() {
@@ -377,6 +417,11 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
     w.flush(&mut deals).await?;
     w.flush(&mut events).await?;
     w.flush(&mut messages).await?;
+    for sql in projected.take_sql() {
+        w.exec(sql).await?;
+    }
+    crate::projections::rebuild_outreach(&mut w.conn).await?;
+    crate::projections::mark_built(&mut w.conn).await?;
     w.exec("COMMIT".into()).await?;
     if store.engine() == crate::Engine::Sqlite {
         w.exec("PRAGMA synchronous = NORMAL".into()).await?;

@@ -17,9 +17,11 @@ mod goals;
 mod import;
 mod lists;
 mod lost_reasons;
+mod metric_queries;
 mod migrate;
 mod parties;
 mod pipelines;
+mod projections;
 mod row;
 mod settings;
 mod sql;
@@ -29,7 +31,7 @@ mod users;
 pub use activities::{ActivityFilter, NoteFilter};
 pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
-pub use copy::{CopyReport, TableReport, copy_workspace};
+pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
 pub use deals::DealFilter;
 pub use error::StoreError;
 pub use facts::{FieldHistory, local_midnight, minor_rates};
@@ -130,6 +132,7 @@ impl Store {
         let store = Self { pool, engine };
         migrate::run(&store).await?;
         store.ensure_defaults().await?;
+        store.ensure_projections().await?;
         Ok(store)
     }
 

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_import.sql")),
     (3, include_str!("../migrations/0003_goals.sql")),
+    (4, include_str!("../migrations/0004_metric_projections.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -244,6 +244,8 @@ impl Store {
         let id = insert_stage(&mut tx, pipeline, &s, at as i64, actor.now.0).await?;
         order.insert(at, id);
         renumber(&mut tx, &order).await?;
+        // A stage in the middle changes which stages the deals reached.
+        crate::projections::refresh_pipeline(&mut tx, pipeline.0).await?;
         tx.commit().await?;
         self.stage(id).await
     }
@@ -287,6 +289,10 @@ impl Store {
             order.insert(pos.clamp(0, order.len() as i64) as usize, id);
             renumber(&mut tx, &order).await?;
         }
+        // Order and milestones decide reach counts and reach times.
+        if p.position.is_some() || p.milestone.is_some_and(|m| m != cur.milestone) {
+            crate::projections::refresh_pipeline(&mut tx, cur.pipeline_id.0).await?;
+        }
         tx.commit().await?;
         self.stage(id).await
     }
@@ -305,10 +311,16 @@ impl Store {
                 "deals have been in this stage, so its history needs it; archive it instead".into(),
             ));
         }
+        let pipeline: Option<i64> = sqlx::query_scalar("SELECT pipeline_id FROM stages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         let n = sqlx::query("DELETE FROM stages WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        if n.rows_affected() == 0 {
+        let Some(pipeline) = pipeline.filter(|_| n.rows_affected() > 0) else {
             return Err(StoreError::not_found("stage", id));
-        }
+        };
+        // Deals that skipped over the stage no longer count it as reached.
+        crate::projections::refresh_pipeline(&mut tx, pipeline).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -366,6 +366,7 @@ impl Store {
             .bind(from.0)
             .execute(&mut *tx)
             .await?;
+        crate::projections::refresh_deals(&mut tx, &deals).await?;
         tx.commit().await?;
         Ok((deals.len() as u64, acts.rows_affected()))
     }

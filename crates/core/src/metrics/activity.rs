@@ -1,12 +1,11 @@
 //! Activity metrics: what happened during a period (METRICS.md "Activity
 //! metrics"), under optional slices.
 
-use super::facts::{DealFact, Facts, Period, Slice};
-use super::history::{StageIndex, Timeline, open_before};
-use super::{days, mean, pct};
-use crate::model::{DealStatus, Milestone, Sentiment};
+use super::facts::{ExchangeRates, Facts, Period, Slice};
+use super::inputs::{ActivityInputs, ClosedKey, ClosedSums, activity_inputs};
+use super::{days, pct};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 
 /// The activity figures of one period, with METRICS.md's JSON key names.
 /// Rates are percentages; `None` (JSON `null`) when the denominator is 0.
@@ -49,95 +48,51 @@ pub struct ActivityMetrics {
     pub deals_workspace_wide: bool,
 }
 
-/// The deals a slice keeps (all of them under an outreach-only slice).
-pub(crate) fn sliced_deals<'a>(facts: &'a Facts, slice: &'a Slice) -> impl Iterator<Item = &'a DealFact> {
-    facts.deals.iter().filter(move |d| slice.keeps_deal(d))
-}
-
-/// The outreach figures' counts for a period.
-pub(crate) struct OutreachCounts {
-    pub sent: u64,
-    pub replies: u64,
-    pub positive: u64,
-    pub prospects: u64,
-}
-
-pub(crate) fn outreach_counts(facts: &Facts, slice: &Slice, p: Period) -> OutreachCounts {
-    let mut c = OutreachCounts { sent: 0, replies: 0, positive: 0, prospects: 0 };
-    let mut people = HashSet::new();
-    for o in facts.outreach.iter().filter(|o| slice.keeps_outreach(o) && p.contains(o.sent_at)) {
-        c.sent += 1;
-        people.insert(o.person.as_str());
-        // A reply counts whenever it came, even after the period.
-        if o.replied_at.is_some() {
-            c.replies += 1;
-            if o.sentiment == Some(Sentiment::Positive) {
-                c.positive += 1;
-            }
-        }
-    }
-    c.prospects = people.len() as u64;
-    c
-}
-
-/// Deals that first reached a stage with milestone `m` during `p`.
-pub(crate) fn first_reached_in(tls: &[Timeline<'_>], m: Milestone, p: Period) -> u64 {
-    tls.iter().filter(|t| t.milestone_reach(m).is_some_and(|at| p.contains(at))).count() as u64
-}
-
-/// Deals closed (current outcome and `closed_at`) during `p` with `status`.
-pub(crate) fn closed_in<'a>(
-    deals: impl Iterator<Item = &'a DealFact>,
-    p: Period,
-    status: DealStatus,
-) -> impl Iterator<Item = &'a DealFact> {
-    deals.filter(move |d| d.status == status && d.closed_at.is_some_and(|c| p.contains(c)))
-}
-
 /// The activity metrics of `facts` for period `p` under `slice`.
 pub fn activity_metrics(facts: &Facts, slice: &Slice, p: Period) -> ActivityMetrics {
-    let index = StageIndex::new(facts);
-    let deals: Vec<&DealFact> = sliced_deals(facts, slice).collect();
-    let tls: Vec<Timeline<'_>> = deals.iter().map(|d| Timeline::build(d, &index)).collect();
-    let oc = outreach_counts(facts, slice, p);
+    activity_from(&activity_inputs(facts, slice, p), &facts.rates, slice)
+}
 
-    let meetings_booked = first_reached_in(&tls, Milestone::Meeting, p);
-    let proposals_sent = first_reached_in(&tls, Milestone::Proposal, p);
-
-    let won: Vec<&DealFact> = closed_in(deals.iter().copied(), p, DealStatus::Won).collect();
-    let deals_won = won.len() as u64;
-    let deals_lost = closed_in(deals.iter().copied(), p, DealStatus::Lost).count() as u64;
-
-    // Money figures read only deals with a rate into the base currency.
-    let mut won_value: i64 = 0;
-    let mut values = Vec::new();
-    let mut acvs = Vec::new();
-    let mut unconverted = 0;
-    for d in &won {
-        match facts.rates.to_base(d.value, &d.currency) {
-            Some(v) => {
-                won_value += v;
-                values.push(v as f64);
-                let years = d.contract_months.map_or(1.0, |m| m.max(12) as f64 / 12.0);
-                acvs.push(v as f64 / years);
+/// Won deals converted to the base currency: `(deals converted, Σ value in
+/// base minor units, Σ value per contract year, deals left unconverted)`.
+/// Each currency's total is converted once and rounded to a whole minor
+/// unit, so the sum does not depend on how the deals were grouped.
+pub(crate) fn won_money(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &ExchangeRates) -> (u64, i64, f64, u64) {
+    let mut per_currency: BTreeMap<&str, (u64, i64, f64)> = BTreeMap::new();
+    for ((_, currency, months), g) in closed.iter().filter(|(k, _)| k.0) {
+        let years = months.map_or(1.0, |m| m.max(12) as f64 / 12.0);
+        let e = per_currency.entry(currency).or_default();
+        e.0 += g.deals;
+        e.1 += g.value;
+        e.2 += g.value as f64 / years;
+    }
+    let (mut n, mut value, mut acv, mut unconverted) = (0, 0, 0.0, 0);
+    for (currency, (deals, sum, per_year)) in per_currency {
+        match rates.rate(currency) {
+            Some(rate) => {
+                n += deals;
+                value += (sum as f64 * rate).round() as i64;
+                acv += per_year * rate;
             }
-            None => unconverted += 1,
+            None => unconverted += deals,
         }
     }
-    let cycles: Vec<f64> = won.iter().filter_map(|d| d.closed_at.map(|c| days(c - d.created_at))).collect();
+    (n, value, acv, unconverted)
+}
 
-    // Open at any moment of P, judged on current values (METRICS.md).
-    let pipeline_deals = deals
-        .iter()
-        .filter(|d| d.created_at < p.to && (d.status == DealStatus::Open || d.closed_at.is_some_and(|c| c >= p.from)))
-        .count() as u64;
-    let open_deals = deals.iter().filter(|d| open_before(d, p.to)).count() as u64;
+/// The activity figures from their inputs (METRICS.md "Activity metrics").
+pub fn activity_from(i: &ActivityInputs, rates: &ExchangeRates, slice: &Slice) -> ActivityMetrics {
+    let oc = i.outreach;
+    let sum = |won: bool| i.closed.iter().filter(|(k, _)| k.0 == won).fold(0, |n, (_, g)| n + g.deals);
+    let (deals_won, deals_lost) = (sum(true), sum(false));
+    let (converted, won_value, acv_sum, unconverted) = won_money(&i.closed, rates);
+    let cycle_ms: i64 = i.closed.iter().filter(|(k, _)| k.0).map(|(_, g)| g.cycle_ms).sum();
 
     let win_rate = pct(deals_won, deals_won + deals_lost);
-    let avg_deal_value = mean(&values);
-    let sales_cycle_days = mean(&cycles);
+    let avg_deal_value = (converted > 0).then(|| won_value_exact(&i.closed, rates) / converted as f64);
+    let sales_cycle_days = (deals_won > 0).then(|| days(cycle_ms) / deals_won as f64);
     let sales_velocity = match (avg_deal_value, win_rate, sales_cycle_days) {
-        (Some(avg), Some(wr), Some(cycle)) if cycle != 0.0 => Some(open_deals as f64 * avg * (wr / 100.0) / cycle),
+        (Some(avg), Some(wr), Some(cycle)) if cycle != 0.0 => Some(i.open_deals as f64 * avg * (wr / 100.0) / cycle),
         _ => None,
     };
 
@@ -147,25 +102,30 @@ pub fn activity_metrics(facts: &Facts, slice: &Slice, p: Period) -> ActivityMetr
         response_rate: pct(oc.replies, oc.sent),
         positive_reply_rate: pct(oc.positive, oc.replies),
         prospects_contacted: oc.prospects,
-        meetings_booked,
-        meeting_booking_rate: pct(meetings_booked, oc.prospects),
-        proposals_sent,
+        meetings_booked: i.meetings_booked,
+        meeting_booking_rate: pct(i.meetings_booked, oc.prospects),
+        proposals_sent: i.proposals_sent,
         deals_won,
         deals_lost,
         won_value,
         win_rate,
-        pipeline_deals,
-        close_rate: pct(deals_won, pipeline_deals),
+        pipeline_deals: i.pipeline_deals,
+        close_rate: pct(deals_won, i.pipeline_deals),
         close_rate_vs_contacted: pct(deals_won, oc.prospects),
-        close_rate_vs_meetings: pct(deals_won, meetings_booked),
-        close_rate_vs_proposals: pct(deals_won, proposals_sent),
+        close_rate_vs_meetings: pct(deals_won, i.meetings_booked),
+        close_rate_vs_proposals: pct(deals_won, i.proposals_sent),
         avg_deal_value,
-        acv: mean(&acvs),
+        acv: (converted > 0).then(|| acv_sum / converted as f64),
         sales_cycle_days,
-        open_deals,
+        open_deals: i.open_deals,
         sales_velocity,
         unconverted,
         outreach_workspace_wide: slice.outreach_ignores_slice(),
         deals_workspace_wide: slice.deals_ignore_slice(),
     }
+}
+
+/// Σ won value in base minor units, unrounded (averages are unrounded).
+fn won_value_exact(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &ExchangeRates) -> f64 {
+    closed.iter().filter(|(k, _)| k.0).filter_map(|(k, g)| rates.rate(&k.1).map(|r| g.value as f64 * r)).sum()
 }

@@ -168,11 +168,17 @@ impl ExchangeRates {
         if currency == self.base {
             return Some(value);
         }
-        let rate = *self.rates.get(currency)?;
-        if !rate.is_finite() || rate < 0.0 {
-            return None;
+        Some((value as f64 * self.rate(currency)?).round() as i64)
+    }
+
+    /// Base minor units per minor unit of `currency` (1 for the base
+    /// itself); `None` when there is no usable rate.
+    pub fn rate(&self, currency: &str) -> Option<f64> {
+        if currency == self.base {
+            return Some(1.0);
         }
-        Some((value as f64 * rate).round() as i64)
+        let rate = *self.rates.get(currency)?;
+        (rate.is_finite() && rate >= 0.0).then_some(rate)
     }
 }
 

@@ -49,7 +49,11 @@ pub(crate) struct Timeline<'a> {
 
 impl<'a> Timeline<'a> {
     pub(crate) fn build(deal: &'a DealFact, index: &'a StageIndex<'a>) -> Self {
-        let stages = index.stages(&deal.pipeline);
+        Self::with_stages(deal, index.stages(&deal.pipeline))
+    }
+
+    /// Replays `deal` against `stages`, its pipeline's stages in order.
+    pub(crate) fn with_stages(deal: &'a DealFact, stages: &'a [&'a StageInfo]) -> Self {
         let mut reach: Vec<Option<Ms>> = vec![None; stages.len()];
         let mut last_entry: Vec<Option<Ms>> = vec![None; stages.len()];
         let mut stays = Vec::new();

@@ -22,6 +22,7 @@
 pub mod activity;
 pub mod facts;
 pub mod forecast;
+pub mod inputs;
 mod history;
 pub mod montecarlo;
 pub mod planner;
@@ -30,7 +31,11 @@ pub mod stages;
 #[cfg(test)]
 mod tests;
 
-pub use activity::{ActivityMetrics, activity_metrics};
+pub use activity::{ActivityMetrics, activity_from, activity_metrics};
+pub use inputs::{
+    ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, StageInputs, activity_inputs, project_deal,
+    stage_inputs,
+};
 pub use facts::*;
 pub use forecast::{
     Backtest, DealFields, DealForecast, Forecast, ForecastOptions, ProbabilitySource, backtest, current_fields,
@@ -40,7 +45,7 @@ pub use montecarlo::{
     OutcomeRange, RangeMethod, SplitMix64, exact_distribution, exact_percentiles, simulate_percentiles, won_value_range,
 };
 pub use planner::{GoalPlan, Pace, PerWeek, PlannerInput, plan_goal};
-pub use stages::{StageFigures, StageMetrics, stage_metrics};
+pub use stages::{StageFigures, StageMetrics, stage_metrics, stages_from};
 
 /// `num / den × 100`, or `None` when the denominator is 0 (METRICS.md: a
 /// rate with a zero denominator is null, never 0 or NaN).

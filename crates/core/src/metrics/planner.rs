@@ -5,7 +5,7 @@
 //! Every `ceil` is taken of an exact ratio of integer counts (in i128), never
 //! of a rounded float: `ceil(5 / 0.05)` is computed as `ceil(5 × 100 / 5)`.
 
-use super::activity::{closed_in, first_reached_in, outreach_counts, sliced_deals};
+use super::inputs::{closed_in, first_reached_in, outreach_counts, sliced_deals};
 use super::facts::{DAY_MS, Facts, Ms, Period, Slice};
 use super::history::{StageIndex, Timeline};
 use super::stages::milestone_conversion;

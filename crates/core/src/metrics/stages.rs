@@ -1,9 +1,9 @@
 //! Stage metrics (METRICS.md "Stage metrics"): per-stage close rate, cohort
 //! reach, and time spent in the stage.
 
-use super::activity::sliced_deals;
-use super::facts::{DealFact, Facts, Period, Slice};
+use super::facts::{DealFact, Facts, PipelineInfo, Period, Slice};
 use super::history::{StageIndex, Timeline};
+use super::inputs::{StageInputs, sliced_deals, stage_inputs};
 use super::{days, pct, percentile_inc};
 use crate::model::{DealStatus, Milestone};
 use serde::Serialize;
@@ -55,48 +55,47 @@ pub(crate) fn conversion_counts<'t>(
 /// The stage metrics of `facts` for period `p` under `slice` (pipeline,
 /// owner and source filter deals; outreach slices do not apply here).
 pub fn stage_metrics(facts: &Facts, slice: &Slice, p: Period) -> StageMetrics {
-    let index = StageIndex::new(facts);
-    let deals: Vec<&DealFact> = sliced_deals(facts, slice).collect();
-    let tls: Vec<Timeline<'_>> = deals.iter().map(|d| Timeline::build(d, &index)).collect();
+    stages_from(&stage_inputs(facts, slice, p), &facts.pipelines, slice)
+}
+
+/// The stage figures from their inputs, for every stage of the sliced pipelines.
+pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -> StageMetrics {
     let mut stages = BTreeMap::new();
-    for pipeline in &facts.pipelines {
+    for pipeline in pipelines {
         if slice.pipeline.as_ref().is_some_and(|id| *id != pipeline.id) {
             continue;
         }
-        let mine: Vec<&Timeline<'_>> = tls.iter().filter(|t| t.deal.pipeline == pipeline.id).collect();
-        for (i, stage) in pipeline.ordered_stages().into_iter().enumerate() {
-            stages.insert(stage.id.clone(), figures_of(&mine, i, p));
+        // Deals with a reach count above `i` reached the stage at position `i`.
+        let at_least = |pos: usize, won: Option<bool>| -> u64 {
+            i.closed
+                .range((pipeline.id.clone(), pos as i64 + 1, false)..)
+                .take_while(|((pl, _, _), _)| *pl == pipeline.id)
+                .filter(|((_, _, w), _)| won.is_none_or(|x| x == *w))
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        let cohort = |pos: i64| -> u64 {
+            i.created
+                .range((pipeline.id.clone(), pos)..)
+                .take_while(|((pl, _), _)| *pl == pipeline.id)
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        for (pos, stage) in pipeline.ordered_stages().into_iter().enumerate() {
+            let (closed_reached, won_reached) = (at_least(pos, None), at_least(pos, Some(true)));
+            let stays: Vec<f64> = i.stays.get(&stage.id).map_or_else(Vec::new, |v| v.iter().map(|ms| days(*ms)).collect());
+            let figures = StageFigures {
+                stage_conversion: pct(won_reached, closed_reached),
+                stage_reach: pct(cohort(pos as i64 + 1), cohort(0)),
+                time_in_stage_days_median: percentile_inc(&stays, 0.5),
+                time_in_stage_days_p90: percentile_inc(&stays, 0.9),
+                closed_reached,
+                won_reached,
+            };
+            stages.insert(stage.id.clone(), figures);
         }
     }
     StageMetrics { stages }
-}
-
-/// The figures of the stage at position `i` over one pipeline's timelines.
-/// Every timeline here belongs to that pipeline, so its `reach` has one
-/// entry per stage and `reach[i]` is in bounds.
-fn figures_of(tls: &[&Timeline<'_>], i: usize, p: Period) -> StageFigures {
-    let (closed_reached, won_reached) = conversion_counts(tls.iter().copied(), p, |t| t.reach[i].is_some());
-
-    // Cohort funnel: reaching is judged over the whole known history.
-    let cohort: Vec<&&Timeline<'_>> = tls.iter().filter(|t| p.contains(t.deal.created_at)).collect();
-    let reached = cohort.iter().filter(|t| t.reach[i].is_some()).count() as u64;
-
-    // Stays in this stage that ended in P (a reopen started a new stay).
-    let stays: Vec<f64> = tls
-        .iter()
-        .flat_map(|t| t.stays.iter())
-        .filter(|s| s.stage == i)
-        .filter_map(|s| s.end.filter(|e| p.contains(*e)).map(|e| days(e - s.start)))
-        .collect();
-
-    StageFigures {
-        stage_conversion: pct(won_reached, closed_reached),
-        stage_reach: pct(reached, cohort.len() as u64),
-        time_in_stage_days_median: percentile_inc(&stays, 0.5),
-        time_in_stage_days_p90: percentile_inc(&stays, 0.9),
-        closed_reached,
-        won_reached,
-    }
 }
 
 /// Closed-in-P counts for a milestone across all sliced pipelines:

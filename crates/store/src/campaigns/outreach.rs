@@ -107,6 +107,7 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
+        crate::projections::refresh_person(&mut tx, n.person_id.0).await?;
         let m = live_message(&mut tx, id).await?;
         tx.commit().await?;
         Ok(m)
@@ -176,6 +177,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(conflict(&mut tx, "outreach_messages", id.0).await?);
         }
+        crate::projections::refresh_person(&mut tx, cur.person_id.0).await?;
         let m = live_message(&mut tx, id).await?;
         tx.commit().await?;
         Ok(m)

@@ -1,0 +1,359 @@
+//! Metric projections: narrow tables, indexed by time, that the metric
+//! queries (`metric_queries.rs`) read instead of replaying every deal.
+//!
+//! - `metric_deals`: one row per live deal — current slice fields, outcome,
+//!   close time, its reach count and first meeting/proposal reach times.
+//! - `metric_stays`: every ended stay of a live deal in a stage.
+//! - `metric_open_spans`: the spans during which a deal was open.
+//! - `metric_outreach`: live messages to live people, each with the send
+//!   time of the same person's previous message (distinct people become a
+//!   range count).
+//!
+//! Rows are computed by `dealflow_core::metrics::project_deal`, the same
+//! replay the engine uses, and rewritten in the transaction of every write
+//! that changes their inputs (deal writes, deletes and restores, owner
+//! reassignment, stage edits, outreach and person changes). A property
+//! test (`tests/metric_projections.rs`) proves the answers equal a fresh
+//! replay. A workspace created before the projections existed (or after a
+//! change of their shape) is rebuilt once at start-up: see [`VERSION`].
+
+use crate::row::*;
+use crate::{Store, StoreError};
+use dealflow_core::metrics::{DealEvent, DealFact, DealProjection, Ms, StageInfo, project_deal};
+use dealflow_core::model::{DealStatus, EventKind};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// The shape of the projection rows; a stored lower number means rebuild.
+pub(crate) const VERSION: i64 = 1;
+
+/// Spans longer than this many hours all share the last length class.
+const MAX_BUCKET: i64 = 20;
+const HOUR: i64 = 3_600_000;
+
+/// The length class of a span `[start, end]`: 0 below an hour, else
+/// `b` with `2^(b−1) ≤ hours < 2^b`, capped at [`MAX_BUCKET`]. A query for
+/// spans that contain a moment `t` then only scans, per class, the starts
+/// in `(t − 2^b hours, t)`: about as many rows as it counts.
+pub(crate) fn bucket(len: i64) -> i64 {
+    if len < HOUR { 0 } else { (64 - i64::from((len / HOUR).leading_zeros())).min(MAX_BUCKET) }
+}
+
+/// The longest span of class `b` (exclusive), `None` for the last class.
+pub(crate) fn bucket_span(b: i64) -> Option<i64> {
+    (b < MAX_BUCKET).then(|| HOUR << b)
+}
+
+/// All length classes, for the queries that visit each one.
+pub(crate) fn buckets() -> std::ops::RangeInclusive<i64> {
+    0..=MAX_BUCKET
+}
+
+/// A SQL text literal (quotes doubled), for values the rows write in bulk.
+pub(crate) fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map_or_else(|| "NULL".to_string(), |x| x.to_string())
+}
+
+/// The slice columns every projection row of a deal repeats.
+pub(crate) struct DealKey<'a> {
+    pub id: i64,
+    pub pipeline: i64,
+    pub owner: Option<i64>,
+    pub source: &'a str,
+}
+
+/// Buffers projection rows as multi-row INSERT statements.
+#[derive(Default)]
+pub(crate) struct Rows {
+    pub deals: Vec<String>,
+    pub stays: Vec<String>,
+    pub spans: Vec<String>,
+}
+
+impl Rows {
+    /// Adds the rows of one live deal.
+    pub(crate) fn push(&mut self, k: &DealKey<'_>, d: &DealFact, p: &DealProjection) {
+        let won = i64::from(d.status == DealStatus::Won);
+        let closed = d.closed_at.filter(|_| d.status != DealStatus::Open);
+        let life = closed.map_or(-1, |c| bucket(c - d.created_at));
+        let (owner, source) = (opt(k.owner), quote(k.source));
+        let mut row = String::with_capacity(160);
+        let _ = write!(
+            row,
+            "({}, {}, {owner}, {source}, {}, {}, {}, {won}, {}, {}, {life}, {}, {}, {})",
+            k.id,
+            k.pipeline,
+            quote(&d.currency),
+            d.value,
+            opt(d.contract_months),
+            d.created_at,
+            opt(closed),
+            p.reach_count,
+            opt(p.milestone_at[1]),
+            opt(p.milestone_at[2]),
+        );
+        self.deals.push(row);
+        for (stage, start, end) in &p.stays {
+            self.stays.push(format!(
+                "({}, {stage}, {}, {owner}, {source}, {end}, {})",
+                k.id,
+                k.pipeline,
+                end - start
+            ));
+        }
+        for (opened, closes) in &p.open_spans {
+            let b = closes.map_or(-1, |c| bucket(c - opened));
+            self.spans.push(format!("({}, {}, {owner}, {source}, {opened}, {}, {b})", k.id, k.pipeline, opt(*closes)));
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.deals.len() + self.stays.len() + self.spans.len()
+    }
+
+    /// The INSERT statements for the buffered rows (and empties the buffer).
+    pub(crate) fn take_sql(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        let tables = [
+            (
+                &mut self.deals,
+                "INSERT INTO metric_deals (deal_id, pipeline_id, owner_id, source, currency, value, contract_months, won,
+                  created_at, closed_at, life_bucket, reach_count, meeting_at, proposal_at) VALUES ",
+            ),
+            (
+                &mut self.stays,
+                "INSERT INTO metric_stays (deal_id, stage_id, pipeline_id, owner_id, source, ended_at, duration) VALUES ",
+            ),
+            (
+                &mut self.spans,
+                "INSERT INTO metric_open_spans (deal_id, pipeline_id, owner_id, source, opened_at, closes_at, bucket) VALUES ",
+            ),
+        ];
+        for (rows, head) in tables {
+            for chunk in rows.chunks(500) {
+                out.push(format!("{head}{}", chunk.join(",")));
+            }
+            rows.clear();
+        }
+        out
+    }
+}
+
+async fn exec(conn: &mut AnyConnection, sql: String) -> Result<(), StoreError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Rewrites the projection rows of these deals from their rows and stage
+/// events (deleted deals lose theirs). Runs inside the caller's write.
+pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(2_000) {
+        let list = id_list(chunk);
+        for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
+            exec(conn, format!("DELETE FROM {table} WHERE deal_id IN ({list})")).await?;
+        }
+        let mut rows = Rows::default();
+        project_live(conn, &list, &mut rows).await?;
+        for sql in rows.take_sql() {
+            exec(conn, sql).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Projects the live deals among `list` (comma-separated ids) into `rows`.
+async fn project_live(conn: &mut AnyConnection, list: &str, rows: &mut Rows) -> Result<(), StoreError> {
+    let q = format!("SELECT deal_id, kind, stage_id, at FROM stage_events WHERE deal_id IN ({list}) ORDER BY deal_id, at, id");
+    let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(q)).fetch_all(&mut *conn).await? {
+        let at: Ms = i64_(&r, "at")?;
+        let e = match enum_(&r, "kind", EventKind::parse)? {
+            EventKind::Enter => DealEvent::enter(&i64_(&r, "stage_id")?.to_string(), at),
+            EventKind::Won => DealEvent::won(at),
+            EventKind::Lost => DealEvent::lost(at),
+            EventKind::Reopen => DealEvent::reopen(at),
+        };
+        events.entry(i64_(&r, "deal_id")?).or_default().push(e);
+    }
+    let q = format!(
+        "SELECT id, pipeline_id, value, currency, contract_months, owner_id, source, created_at, status, closed_at
+         FROM deals WHERE id IN ({list}) AND deleted_at IS NULL"
+    );
+    let deal_rows = sqlx::query(sqlx::AssertSqlSafe(q)).fetch_all(&mut *conn).await?;
+    let mut stages: HashMap<i64, Vec<StageInfo>> = HashMap::new();
+    for r in &deal_rows {
+        let id = i64_(r, "id")?;
+        let pipeline = i64_(r, "pipeline_id")?;
+        if !stages.contains_key(&pipeline) {
+            stages.insert(pipeline, stages_of(conn, pipeline).await?);
+        }
+        let owner = opt_i64(r, "owner_id")?;
+        let source = opt_text(r, "source")?.unwrap_or_default();
+        let deal = DealFact {
+            id: id.to_string(),
+            pipeline: pipeline.to_string(),
+            value: i64_(r, "value")?,
+            currency: text(r, "currency")?,
+            contract_months: opt_i64(r, "contract_months")?,
+            probability: None,
+            expected_close_at: None,
+            owner: owner.map(|o| o.to_string()).unwrap_or_default(),
+            source: source.clone(),
+            created_at: i64_(r, "created_at")?,
+            status: enum_(r, "status", DealStatus::parse)?,
+            closed_at: opt_i64(r, "closed_at")?,
+            events: events.remove(&id).unwrap_or_default(),
+        };
+        // Inserted just above when missing, so the lookup cannot fail.
+        let p = project_deal(&deal, stages.get(&pipeline).map(Vec::as_slice).unwrap_or(&[]));
+        rows.push(&DealKey { id, pipeline, owner, source: &source }, &deal, &p);
+    }
+    Ok(())
+}
+
+/// A pipeline's stages (archived ones too: old events point at them) in
+/// the order the engine sorts them.
+async fn stages_of(conn: &mut AnyConnection, pipeline: i64) -> Result<Vec<StageInfo>, StoreError> {
+    let rows = sqlx::query("SELECT id, position, milestone FROM stages WHERE pipeline_id = $1 ORDER BY position, id")
+        .bind(pipeline)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StageInfo {
+                id: i64_(r, "id")?.to_string(),
+                order: i64_(r, "position")?,
+                milestone: opt_enum(r, "milestone", dealflow_core::model::Milestone::parse)?,
+                probability: None,
+            })
+        })
+        .collect()
+}
+
+/// Rewrites the projections of every deal in a pipeline: its stage order
+/// or milestones changed, so reach counts and reach times may have.
+pub(crate) async fn refresh_pipeline(conn: &mut AnyConnection, pipeline: i64) -> Result<(), StoreError> {
+    // Take the deals' row locks first, so a concurrent deal write waits
+    // instead of interleaving its own refresh (PostgreSQL).
+    sqlx::query("UPDATE deals SET version = version WHERE pipeline_id = $1").bind(pipeline).execute(&mut *conn).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM deals WHERE pipeline_id = $1 ORDER BY id")
+        .bind(pipeline)
+        .fetch_all(&mut *conn)
+        .await?;
+    refresh_deals(conn, &ids).await
+}
+
+/// The SELECT that projects outreach rows: live messages to live people,
+/// each with the send time of the same person's previous live message.
+fn outreach_select(filter: &str) -> String {
+    format!(
+        "INSERT INTO metric_outreach (message_id, person_id, campaign_id, channel, sent_at, prev_sent_at, replied, positive)
+         SELECT o.id, o.person_id, o.campaign_id, o.channel, o.sent_at,
+           LAG(o.sent_at) OVER (PARTITION BY o.person_id ORDER BY o.sent_at, o.id),
+           CASE WHEN o.replied_at IS NULL THEN 0 ELSE 1 END,
+           CASE WHEN o.replied_at IS NOT NULL AND o.sentiment = 'positive' THEN 1 ELSE 0 END
+         FROM outreach_messages o JOIN people p ON p.id = o.person_id
+         WHERE o.deleted_at IS NULL AND p.deleted_at IS NULL {filter}"
+    )
+}
+
+/// Rewrites the outreach projection of one person (a message of theirs, or
+/// the person, was written, deleted or restored).
+pub(crate) async fn refresh_person(conn: &mut AnyConnection, person: i64) -> Result<(), StoreError> {
+    // The person's row lock serializes concurrent refreshes (PostgreSQL).
+    sqlx::query("UPDATE people SET version = version WHERE id = $1").bind(person).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM metric_outreach WHERE person_id = $1").bind(person).execute(&mut *conn).await?;
+    exec(conn, outreach_select(&format!("AND o.person_id = {person}"))).await
+}
+
+/// Rebuilds every projection from the source tables, in one transaction.
+pub(crate) async fn rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    for table in ["metric_deals", "metric_stays", "metric_open_spans", "metric_outreach"] {
+        exec(conn, format!("DELETE FROM {table}")).await?;
+    }
+    let mut last = i64::MIN;
+    loop {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM deals WHERE id > $1 ORDER BY id LIMIT 2000")
+            .bind(last)
+            .fetch_all(&mut *conn)
+            .await?;
+        let Some(&end) = ids.last() else { break };
+        refresh_deals(conn, &ids).await?;
+        last = end;
+    }
+    rebuild_outreach(conn).await?;
+    mark_built(conn).await
+}
+
+/// Rebuilds the outreach projection alone (the generator writes deal rows itself).
+pub(crate) async fn rebuild_outreach(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    exec(conn, "DELETE FROM metric_outreach".to_string()).await?;
+    exec(conn, outreach_select("")).await
+}
+
+/// Records that the projections have the current shape.
+pub(crate) async fn mark_built(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    exec(conn, "DELETE FROM metric_projection".to_string()).await?;
+    exec(conn, format!("INSERT INTO metric_projection (version) VALUES ({VERSION})")).await
+}
+
+impl Store {
+    /// Rebuilds the metric projections when they are missing or of an older
+    /// shape (a workspace from before they existed). Called at start-up.
+    pub(crate) async fn ensure_projections(&self) -> Result<(), StoreError> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM metric_projection").fetch_optional(self.pool()).await?;
+        if v == Some(VERSION) {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        rebuild(&mut tx).await?;
+        tx.commit().await?;
+        tracing::info!("rebuilt the metric projections");
+        Ok(())
+    }
+
+    /// Rebuilds the metric projections from scratch (`dealflow` never needs
+    /// this in normal use; tests and repairs do).
+    pub async fn rebuild_projections(&self) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        rebuild(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_bound_their_spans() {
+        for len in [-5, 0, HOUR - 1, HOUR, 2 * HOUR - 1, 2 * HOUR, 1000 * HOUR, 400 * 24 * 365 * HOUR] {
+            let b = bucket(len);
+            assert!((0..=MAX_BUCKET).contains(&b), "{len}");
+            if let Some(span) = bucket_span(b) {
+                assert!(len < span, "{len} in bucket {b}");
+            }
+            if b > 0 {
+                assert!(len >= HOUR << (b - 1), "{len} in bucket {b}");
+            }
+        }
+        assert_eq!(bucket(HOUR), 1);
+        assert_eq!(bucket(3 * HOUR), 2);
+    }
+
+    #[test]
+    fn quotes_are_doubled() {
+        assert_eq!(quote("O'Brien"), "'O''Brien'");
+    }
+}
