@@ -4,8 +4,8 @@
 //! both are written in the same transaction.
 
 use crate::custom_fields;
-use crate::projections;
 use crate::pipelines::{pipeline_archived, stages_of};
+use crate::projections;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
 use crate::users::check_user;

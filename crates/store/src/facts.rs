@@ -109,14 +109,10 @@ impl FieldHistory {
 }
 
 impl Store {
-    /// Everything the metrics engine reads, without soft-deleted deals,
-    /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
-    pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
-        let settings = self.settings().await?;
-        let tz: Tz = settings.time_zone.parse().unwrap_or(Tz::UTC);
-
-        // Archived stages stay: old events still point at them.
-        let pipelines = self
+    /// Every pipeline with its stages as the engine sees them. Archived
+    /// stages stay: old events still point at them.
+    pub async fn metric_pipelines(&self) -> Result<Vec<PipelineInfo>, StoreError> {
+        Ok(self
             .pipelines()
             .await?
             .into_iter()
@@ -133,7 +129,15 @@ impl Store {
                     })
                     .collect(),
             })
-            .collect();
+            .collect())
+    }
+
+    /// Everything the metrics engine reads, without soft-deleted deals,
+    /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
+    pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
+        let settings = self.settings().await?;
+        let tz: Tz = settings.time_zone.parse().unwrap_or(Tz::UTC);
+        let pipelines = self.metric_pipelines().await?;
 
         let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
         let rows = sqlx::query(

@@ -12,8 +12,8 @@
 use crate::projections::{DealKey, Rows};
 use crate::{Store, StoreError};
 use dealflow_core::metrics::{DealEvent, DealFact, SplitMix64, StageInfo, project_deal};
-use dealflow_core::model::DealStatus;
 use dealflow_core::model::DEFAULT_LOST_REASONS;
+use dealflow_core::model::DealStatus;
 use std::fmt::Write as _;
 
 /// Milliseconds in a day.

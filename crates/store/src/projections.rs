@@ -99,12 +99,7 @@ impl Rows {
         );
         self.deals.push(row);
         for (stage, start, end) in &p.stays {
-            self.stays.push(format!(
-                "({}, {stage}, {}, {owner}, {source}, {end}, {})",
-                k.id,
-                k.pipeline,
-                end - start
-            ));
+            self.stays.push(format!("({}, {stage}, {}, {owner}, {source}, {end}, {})", k.id, k.pipeline, end - start));
         }
         for (opened, closes) in &p.open_spans {
             let b = closes.map_or(-1, |c| bucket(c - opened));
@@ -172,7 +167,9 @@ pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Resu
 
 /// Projects the live deals among `list` (comma-separated ids) into `rows`.
 async fn project_live(conn: &mut AnyConnection, list: &str, rows: &mut Rows) -> Result<(), StoreError> {
-    let q = format!("SELECT deal_id, kind, stage_id, at FROM stage_events WHERE deal_id IN ({list}) ORDER BY deal_id, at, id");
+    let q = format!(
+        "SELECT deal_id, kind, stage_id, at FROM stage_events WHERE deal_id IN ({list}) ORDER BY deal_id, at, id"
+    );
     let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
     for r in sqlx::query(sqlx::AssertSqlSafe(q)).fetch_all(&mut *conn).await? {
         let at: Ms = i64_(&r, "at")?;

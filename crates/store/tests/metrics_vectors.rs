@@ -1,8 +1,10 @@
 //! Every world of `/work/shared/data/metrics-cases/` loaded through the
 //! product's storage path (pipelines, stages, users, people, campaigns,
 //! deals with their historical stage moves, outreach), read back with
-//! `Store::metric_facts`, and computed by the engine: every expected figure
-//! must agree (floats within 1e-6 relative, `null` only where expected).
+//! `Store::metric_facts`, and computed by the engine — and the activity and
+//! stage figures a second time from the store's projections, as the API
+//! computes them: every expected figure must agree (floats within 1e-6
+//! relative, `null` only where expected).
 //! Runs on the engine `DEALFLOW_TEST_DATABASE` selects.
 
 use dealflow_core::currency::Currency;
@@ -237,6 +239,16 @@ async fn check_world(name: &str, world: &Value, errs: &mut Vec<String>) -> usize
         let st = rekey(&serde_json::to_value(stage_metrics(&facts, &Slice::default(), p).stages).unwrap(), &ids.stages);
         compare(&format!("{at}.stages"), &per["stages"], &st, errs);
         figures += per["stages"].as_object().unwrap().len() * 4;
+
+        // The same figures from the projections, as the API answers them.
+        let inputs = store.activity_inputs(&Slice::default(), p).await.unwrap();
+        let m = serde_json::to_value(activity_from(&inputs, &facts.rates, &Slice::default())).unwrap();
+        compare(&format!("{at}.metrics (projections)"), &per["metrics"], &m, errs);
+        let inputs = store.stage_inputs(&Slice::default(), p).await.unwrap();
+        let st = stages_from(&inputs, &facts.pipelines, &Slice::default()).stages;
+        let st = rekey(&serde_json::to_value(st).unwrap(), &ids.stages);
+        compare(&format!("{at}.stages (projections)"), &per["stages"], &st, errs);
+        figures += per["metrics"].as_object().unwrap().len() + per["stages"].as_object().unwrap().len() * 4;
 
         let planner = PlannerInput {
             target_minor: input["target_minor"].as_i64().unwrap(),

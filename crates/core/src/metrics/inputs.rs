@@ -80,8 +80,7 @@ pub fn project_deal(deal: &DealFact, stages: &[StageInfo]) -> DealProjection {
     ordered.sort_by_key(|s| s.order);
     let t = Timeline::with_stages(deal, &ordered);
     let milestone_at = [Milestone::Conversation, Milestone::Meeting, Milestone::Proposal].map(|m| t.milestone_reach(m));
-    let stays =
-        t.stays.iter().filter_map(|s| s.end.map(|end| (ordered[s.stage].id.clone(), s.start, end))).collect();
+    let stays = t.stays.iter().filter_map(|s| s.end.map(|end| (ordered[s.stage].id.clone(), s.start, end))).collect();
     DealProjection { reach_count: reach_count(&t), milestone_at, stays, open_spans: open_spans(deal) }
 }
 

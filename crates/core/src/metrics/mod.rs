@@ -22,8 +22,8 @@
 pub mod activity;
 pub mod facts;
 pub mod forecast;
-pub mod inputs;
 mod history;
+pub mod inputs;
 pub mod montecarlo;
 pub mod planner;
 pub mod stages;
@@ -32,14 +32,14 @@ pub mod stages;
 mod tests;
 
 pub use activity::{ActivityMetrics, activity_from, activity_metrics};
-pub use inputs::{
-    ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, StageInputs, activity_inputs, project_deal,
-    stage_inputs,
-};
 pub use facts::*;
 pub use forecast::{
     Backtest, DealFields, DealForecast, Forecast, ForecastOptions, ProbabilitySource, backtest, current_fields,
     facts_as_of, forecast, forecast_with_fields,
+};
+pub use inputs::{
+    ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, StageInputs, activity_inputs, project_deal,
+    stage_inputs,
 };
 pub use montecarlo::{
     OutcomeRange, RangeMethod, SplitMix64, exact_distribution, exact_percentiles, simulate_percentiles, won_value_range,

@@ -5,9 +5,10 @@
 //! Every `ceil` is taken of an exact ratio of integer counts (in i128), never
 //! of a rounded float: `ceil(5 / 0.05)` is computed as `ceil(5 × 100 / 5)`.
 
-use super::inputs::{closed_in, first_reached_in, outreach_counts, sliced_deals};
+use super::activity::won_money;
 use super::facts::{DAY_MS, Facts, Ms, Period, Slice};
 use super::history::{StageIndex, Timeline};
+use super::inputs::{ClosedKey, ClosedSums, closed_in, first_reached_in, outreach_counts, sliced_deals};
 use super::stages::milestone_conversion;
 use crate::model::{DealStatus, Milestone};
 use serde::Serialize;
@@ -85,15 +86,15 @@ pub fn plan_goal(facts: &Facts, input: &PlannerInput) -> GoalPlan {
     let (p, slice) = (input.lookback, &input.slice);
     let mut missing = Vec::new();
 
-    // wins = ceil(target / avg_deal_value) = ceil(target × n / Σ value).
-    let mut won_n = 0u64;
-    let mut won_value = 0i64;
+    // wins = ceil(target / avg_deal_value) = ceil(target × n / Σ value),
+    // with the won value converted as `won_value` is.
+    let mut closed: BTreeMap<ClosedKey, ClosedSums> = BTreeMap::new();
     for d in closed_in(sliced_deals(facts, slice), p, DealStatus::Won) {
-        if let Some(v) = facts.rates.to_base(d.value, &d.currency) {
-            won_n += 1;
-            won_value += v;
-        }
+        let g = closed.entry((true, d.currency.clone(), d.contract_months)).or_default();
+        g.deals += 1;
+        g.value += d.value;
     }
+    let (won_n, won_value, _, _) = won_money(&closed, &facts.rates);
     let wins = if won_n == 0 {
         missing.push("avg_deal_value: no wins in the lookback period".to_string());
         None

@@ -1,7 +1,7 @@
 //! Stage metrics (METRICS.md "Stage metrics"): per-stage close rate, cohort
 //! reach, and time spent in the stage.
 
-use super::facts::{DealFact, Facts, PipelineInfo, Period, Slice};
+use super::facts::{DealFact, Facts, Period, PipelineInfo, Slice};
 use super::history::{StageIndex, Timeline};
 use super::inputs::{StageInputs, sliced_deals, stage_inputs};
 use super::{days, pct, percentile_inc};
@@ -83,7 +83,8 @@ pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -
         };
         for (pos, stage) in pipeline.ordered_stages().into_iter().enumerate() {
             let (closed_reached, won_reached) = (at_least(pos, None), at_least(pos, Some(true)));
-            let stays: Vec<f64> = i.stays.get(&stage.id).map_or_else(Vec::new, |v| v.iter().map(|ms| days(*ms)).collect());
+            let stays: Vec<f64> =
+                i.stays.get(&stage.id).map_or_else(Vec::new, |v| v.iter().map(|ms| days(*ms)).collect());
             let figures = StageFigures {
                 stage_conversion: pct(won_reached, closed_reached),
                 stage_reach: pct(cohort(pos as i64 + 1), cohort(0)),

@@ -12,7 +12,6 @@ use crate::extract::{Json, Path, Query};
 use crate::insights::{DEFAULT_DAYS, MetricsQuery, PeriodInfo, resolve_period};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::metrics::{Facts, activity_metrics};
 use dealflow_core::model::Settings;
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{PipelineId, UserId};
@@ -67,13 +66,13 @@ pub struct Progress {
     pub workspace_wide: bool,
 }
 
-/// Computes a goal's progress from loaded facts, the way `/metrics` does.
-fn progress(goal: &Goal, facts: &Facts, settings: &Settings) -> Result<Progress, ApiError> {
+/// Computes a goal's progress the way `/metrics` does.
+async fn progress(store: &Store, goal: &Goal, settings: &Settings) -> Result<Progress, ApiError> {
     let from = goal.from.to_iso();
     let to = goal.to.to_iso();
     let period = resolve_period(Some(&from), Some(&to), Timestamp::now().0, DEFAULT_DAYS, settings)?;
     let q = MetricsQuery { pipeline_id: goal.pipeline_id, owner_id: goal.owner_id, ..Default::default() };
-    let m = activity_metrics(facts, &q.slice(), period);
+    let m = crate::insights::activity(store, &q.slice(), period, settings).await?;
     let is_money = goal_metric(&goal.metric).is_some_and(|x| x.2);
     let outreach = matches!(goal.metric.as_str(), "outreach_sent" | "replies" | "prospects_contacted");
     let value = serde_json::to_value(&m).ok().and_then(|v| v.get(&goal.metric).and_then(|x| x.as_i64())).unwrap_or(0);
@@ -90,8 +89,8 @@ fn progress(goal: &Goal, facts: &Facts, settings: &Settings) -> Result<Progress,
     })
 }
 
-fn out(goal: Goal, facts: &Facts, settings: &Settings) -> Result<GoalOut, ApiError> {
-    let progress = progress(&goal, facts, settings)?;
+async fn out(store: &Store, goal: Goal, settings: &Settings) -> Result<GoalOut, ApiError> {
+    let progress = progress(store, &goal, settings).await?;
     Ok(GoalOut {
         id: goal.id.to_string(),
         metric_label: goal_metric(&goal.metric).map_or_else(|| goal.metric.clone(), |m| m.1.to_string()),
@@ -113,8 +112,11 @@ async fn with_progress(store: &Store, goals: Vec<Goal>) -> Result<Vec<GoalOut>, 
         return Ok(Vec::new());
     }
     let settings = store.settings().await?;
-    let facts = store.metric_facts().await?;
-    goals.into_iter().map(|g| out(g, &facts, &settings)).collect()
+    let mut out_goals = Vec::with_capacity(goals.len());
+    for g in goals {
+        out_goals.push(out(store, g, &settings).await?);
+    }
+    Ok(out_goals)
 }
 
 async fn one(store: &Store, goal: Goal) -> Result<GoalOut, ApiError> {

@@ -78,7 +78,7 @@ pub async fn forecast(store: &Store, q: &ForecastQuery, now: Timestamp) -> Resul
         ..Slice::default()
     };
     let facts = store.metric_facts().await?;
-    super::check_slice(store, &facts, q.pipeline_id, q.owner_id).await?;
+    super::check_slice(store, q.pipeline_id, q.owner_id).await?;
     let history = store.deal_field_history_all().await?;
     let fields = |d: &_, t| history.fields_at(d, t);
     Ok(ForecastReport {

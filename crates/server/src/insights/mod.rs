@@ -3,10 +3,14 @@
 //! and the CLI (`dealflow metrics`, `forecast`, `plan`), so both give the
 //! same figures for the same question.
 //!
-//! Each function reads the store's facts (`Store::metric_facts`), resolves
-//! the period in the workspace's time zone, runs the pure engine of
+//! Each function resolves the period in the workspace's time zone, reads
+//! what it needs from the store, runs the formulas of
 //! `dealflow_core::metrics`, and wraps the result with its period and
-//! currency. Parameter problems come back as 422 naming the parameter.
+//! currency. Activity and stage metrics (and goal progress) read the
+//! inputs the store answers in SQL from its projections
+//! (`Store::activity_inputs`, `Store::stage_inputs`); the forecast and the
+//! planner replay the facts (`Store::metric_facts`). Parameter problems
+//! come back as 422 naming the parameter.
 
 mod forecast;
 
@@ -15,8 +19,8 @@ pub use forecast::{BacktestRow, ForecastQuery, ForecastReport, Step, backtest_se
 use crate::error::ApiError;
 use chrono::NaiveDate;
 use dealflow_core::metrics::{
-    ActivityMetrics, DAY_MS, Facts, GoalPlan, Ms, Period, PlannerInput, Slice, StageFigures, activity_metrics,
-    plan_goal, stage_metrics,
+    ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, Slice, StageFigures, StageMetrics, activity_from,
+    plan_goal, stages_from,
 };
 use dealflow_core::model::{Channel, Milestone, Settings};
 use dealflow_core::time::Timestamp;
@@ -160,16 +164,16 @@ pub fn resolve_period(
 
 /// 422 when a slice names a pipeline or owner that does not exist: an
 /// empty answer would read as "no activity" instead of "wrong id".
-pub async fn check_slice(
-    store: &Store,
-    facts: &Facts,
-    pipeline: Option<PipelineId>,
-    owner: Option<UserId>,
-) -> Result<(), ApiError> {
-    if let Some(p) = pipeline
-        && !facts.pipelines.iter().any(|x| x.id == p.to_string())
-    {
-        return Err(Invalid::one("pipeline_id", format!("pipeline {p} does not exist")).into());
+pub async fn check_slice(store: &Store, pipeline: Option<PipelineId>, owner: Option<UserId>) -> Result<(), ApiError> {
+    if let Some(p) = pipeline {
+        match store.pipeline(p).await {
+            Err(StoreError::NotFound { .. }) => {
+                return Err(Invalid::one("pipeline_id", format!("pipeline {p} does not exist")).into());
+            }
+            other => {
+                other?;
+            }
+        }
     }
     if let Some(o) = owner {
         match store.user(o).await {
@@ -188,22 +192,38 @@ pub async fn check_slice(
 pub async fn metrics(store: &Store, q: &MetricsQuery, now: Timestamp) -> Result<MetricsReport, ApiError> {
     let settings = store.settings().await?;
     let period = resolve_period(q.from.as_deref(), q.to.as_deref(), now.0, DEFAULT_DAYS, &settings)?;
-    let facts = store.metric_facts().await?;
-    check_slice(store, &facts, q.pipeline_id, q.owner_id).await?;
+    check_slice(store, q.pipeline_id, q.owner_id).await?;
     Ok(MetricsReport {
         period: PeriodInfo::new(period, &settings),
         currency: settings.base_currency.as_str().to_string(),
-        metrics: activity_metrics(&facts, &q.slice(), period),
+        metrics: activity(store, &q.slice(), period, &settings).await?,
     })
+}
+
+/// The activity metrics of `period` under `slice`, from the store's projections.
+pub async fn activity(
+    store: &Store,
+    slice: &Slice,
+    period: Period,
+    settings: &Settings,
+) -> Result<ActivityMetrics, ApiError> {
+    let inputs = store.activity_inputs(slice, period).await?;
+    let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
+    Ok(activity_from(&inputs, &rates, slice))
+}
+
+/// The stage metrics of `period` under `slice`, from the store's projections.
+pub async fn stage_figures(store: &Store, slice: &Slice, period: Period) -> Result<StageMetrics, ApiError> {
+    let (inputs, pipelines) = tokio::try_join!(store.stage_inputs(slice, period), store.metric_pipelines())?;
+    Ok(stages_from(&inputs, &pipelines, slice))
 }
 
 /// The stage metrics for `q`, each stage named.
 pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Result<StagesReport, ApiError> {
     let settings = store.settings().await?;
     let period = resolve_period(q.from.as_deref(), q.to.as_deref(), now.0, DEFAULT_DAYS, &settings)?;
-    let facts = store.metric_facts().await?;
-    check_slice(store, &facts, q.pipeline_id, q.owner_id).await?;
-    let mut figures = stage_metrics(&facts, &q.slice(), period).stages;
+    check_slice(store, q.pipeline_id, q.owner_id).await?;
+    let mut figures = stage_figures(store, &q.slice(), period).await?.stages;
     let mut rows = Vec::new();
     for p in store.pipelines().await? {
         for s in &p.stages {

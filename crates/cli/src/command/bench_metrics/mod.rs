@@ -1,12 +1,16 @@
 //! `dealflow bench metrics`: the time to compute every METRICS.md activity
 //! and stage metric of one period over a generated workspace (by default a
-//! million deals), cold in a fresh process and warm in this one, the peak
-//! memory of both, and the same metrics computed by DuckDB over the same
-//! facts (`bench/duckdb/`), with the ratio. Figures only, never pass/fail.
+//! million deals), cold in a fresh process and then warm in that same
+//! process (another period on each run), its peak memory, and the same
+//! metrics computed by DuckDB over the same facts (`bench/duckdb/`), with
+//! the ratio. The question goes through exactly what `GET /api/v1/metrics`
+//! and `/metrics/stages` run (`dealflow_server::insights`), without HTTP.
+//! Figures only, never pass/fail.
 
 use anyhow::{Context, bail};
 use clap::Args;
-use dealflow_core::metrics::{DAY_MS, Facts, Period, Slice, activity_metrics, stage_metrics};
+use dealflow_core::metrics::{DAY_MS, Period, Slice, activity_metrics, stage_metrics};
+use dealflow_server::insights;
 use dealflow_store::generate::{GenOptions, GenReport, generate};
 use dealflow_store::{PoolSettings, Store};
 use serde_json::{Value, json};
@@ -34,12 +38,16 @@ pub struct MetricsBench {
     /// Skip the DuckDB comparison.
     #[arg(long)]
     pub no_duckdb: bool,
+    /// Skip the in-memory replay run kept for comparison (slow, several GiB).
+    #[arg(long)]
+    pub no_replay: bool,
     /// The DuckDB script (default: bench/duckdb/run.sh of the source tree).
     #[arg(long)]
     pub duckdb_script: Option<PathBuf>,
 }
 
-/// Hidden: one cold measurement in a fresh process, printed as JSON.
+/// Hidden: one fresh process: the cold question, then the warm ones,
+/// printed as JSON.
 #[derive(Debug, Args)]
 pub struct MetricsOnce {
     /// The SQLite file of the workspace.
@@ -51,6 +59,9 @@ pub struct MetricsOnce {
     /// Period end (exclusive), Unix ms.
     #[arg(long)]
     pub to: i64,
+    /// Warm periods after the cold one, `from:to,from:to,…` (Unix ms).
+    #[arg(long, default_value = "")]
+    pub warm: String,
 }
 
 /// Peak resident memory of this process (VmHWM), in KiB.
@@ -64,41 +75,51 @@ fn url(file: &Path) -> String {
     format!("sqlite:{}", file.display())
 }
 
-/// One question as the API answers it (`crates/server/src/insights`): the
-/// workspace settings, the facts from the store, then the pure engine, for
-/// the activity and the stage metrics of `period`. The facts are read once
-/// for both (each API endpoint reads them once).
-async fn compute(store: &Store, period: Period, slice: &Slice) -> anyhow::Result<(f64, f64, Value)> {
-    let t = Instant::now();
-    let _settings = store.settings().await?;
-    let facts = store.metric_facts().await?;
-    let load = t.elapsed().as_secs_f64() * 1000.0;
-    let t = Instant::now();
-    let figures = engine(&facts, period, slice);
-    let compute = t.elapsed().as_secs_f64() * 1000.0;
-    Ok((load, compute, figures))
+/// One question as the API answers it: the workspace settings, then the
+/// activity and the stage metrics of `period` from the store's projections
+/// (both endpoints' code paths), as `{activity, stages}`.
+async fn compute(store: &Store, period: Period, slice: &Slice) -> anyhow::Result<Value> {
+    let settings = store.settings().await?;
+    let (activity, stages) = tokio::try_join!(
+        insights::activity(store, slice, period, &settings),
+        insights::stage_figures(store, slice, period)
+    )
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(json!({ "activity": activity, "stages": stages.stages }))
 }
 
-fn engine(facts: &Facts, period: Period, slice: &Slice) -> Value {
-    let a = activity_metrics(facts, slice, period);
-    let s = stage_metrics(facts, slice, period);
-    json!({ "activity": a, "stages": s.stages })
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn parse_periods(s: &str) -> anyhow::Result<Vec<Period>> {
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            let (a, b) = x.split_once(':').context("a warm period is `from:to`")?;
+            Ok(Period::new(a.parse()?, b.parse()?))
+        })
+        .collect()
 }
 
 impl MetricsOnce {
     pub async fn run(self) -> anyhow::Result<()> {
         let start = Instant::now();
         let store = Store::open(&url(&self.file), &PoolSettings::default()).await.context("open the workspace")?;
-        let open_ms = start.elapsed().as_secs_f64() * 1000.0;
-        let (load_ms, compute_ms, figures) =
-            compute(&store, Period::new(self.from, self.to), &Slice::default()).await?;
-        let total_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let open_ms = ms_since(start);
+        let figures = compute(&store, Period::new(self.from, self.to), &Slice::default()).await?;
+        let total_ms = ms_since(start);
+        let mut warm_ms = Vec::new();
+        for p in parse_periods(&self.warm)? {
+            let t = Instant::now();
+            compute(&store, p, &Slice::default()).await?;
+            warm_ms.push(ms_since(t));
+        }
         store.close().await;
         let out = json!({
             "total_ms": total_ms,
             "open_ms": open_ms,
-            "load_ms": load_ms,
-            "compute_ms": compute_ms,
+            "warm_ms": warm_ms,
             "peak_rss_kib": peak_rss_kib(),
             "figures": figures,
         });
@@ -211,14 +232,18 @@ impl MetricsBench {
         let warm: Vec<Period> =
             (1..=self.warm_runs as i64).map(|k| quarter_before(opts.now - k * 7 * DAY_MS)).collect();
 
-        // Cold: fresh processes of this same binary.
+        // Cold: fresh processes of this same binary; the first one goes on
+        // with the warm periods.
         let exe = std::env::current_exe().context("find the dealflow binary")?;
+        let p = |x: &Period| format!("{}:{}", x.from, x.to);
+        let warm_arg = warm.iter().map(p).collect::<Vec<_>>().join(",");
         let mut colds: Vec<Value> = Vec::new();
-        for _ in 0..self.cold_runs.max(1) {
+        for run in 0..self.cold_runs.max(1) {
             let out = Command::new(&exe)
                 .args(["bench", "metrics-once", "--file"])
                 .arg(&file)
                 .args(["--from", &cold.from.to_string(), "--to", &cold.to.to_string()])
+                .args(["--warm", if run == 0 { warm_arg.as_str() } else { "" }])
                 .output()
                 .context("run the cold measurement")?;
             if !out.status.success() {
@@ -231,34 +256,27 @@ impl MetricsBench {
         }
         let cold_ms: Vec<f64> = colds.iter().map(|v| v["total_ms"].as_f64().unwrap_or(f64::NAN)).collect();
         let c0 = &colds[0];
+        let totals: Vec<f64> =
+            c0["warm_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
 
-        // Warm: this process, one load first, then each run a new period.
-        let store = Store::open(&url(&file), &PoolSettings::default()).await?;
-        let first = compute(&store, cold, &Slice::default()).await?;
-        let differ = compare(&first.2, &c0["figures"]);
-        anyhow::ensure!(differ.is_empty(), "the warm process computed other figures than the cold one: {differ:?}");
-        let mut totals = Vec::new();
-        let mut loads = Vec::new();
-        let mut computes = Vec::new();
-        for p in &warm {
+        // The replay the projections replace, for the record: every fact
+        // loaded into memory, then the pure engine (skipped by --no-replay).
+        let replay = if self.no_replay {
+            None
+        } else {
+            let store = Store::open(&url(&file), &PoolSettings::default()).await?;
             let t = Instant::now();
-            let (l, c, _) = compute(&store, *p, &Slice::default()).await?;
-            totals.push(t.elapsed().as_secs_f64() * 1000.0);
-            loads.push(l);
-            computes.push(c);
-        }
-        // The engine alone, on facts already in memory (what a cache of the
-        // facts, not of answers, would give).
-        let facts = store.metric_facts().await?;
-        let mut engine_only = Vec::new();
-        for p in &warm {
+            let facts = store.metric_facts().await?;
+            let load = ms_since(t);
             let t = Instant::now();
-            let _ = engine(&facts, *p, &Slice::default());
-            engine_only.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        drop(facts);
-        store.close().await;
-        let warm_peak = peak_rss_kib();
+            let a = activity_metrics(&facts, &Slice::default(), cold);
+            let s = stage_metrics(&facts, &Slice::default(), cold);
+            let engine = ms_since(t);
+            let same = compare(&json!({ "activity": a, "stages": s.stages }), &c0["figures"]);
+            drop(facts);
+            store.close().await;
+            Some((load, engine, same))
+        };
 
         // DuckDB over the same facts.
         let duck = if self.no_duckdb { None } else { Some(self.duckdb(&file, cold, &warm)) };
@@ -304,33 +322,29 @@ impl MetricsBench {
         }
         println!(
             "{:<44} {:>12}",
-            "  of which open / load facts / engine",
-            format!(
-                "{:.0} / {:.0} / {:.0} ms",
-                c0["open_ms"].as_f64().unwrap_or(0.0),
-                c0["load_ms"].as_f64().unwrap_or(0.0),
-                c0["compute_ms"].as_f64().unwrap_or(0.0)
-            )
+            "  of which opening the store",
+            format!("{:.0} ms", c0["open_ms"].as_f64().unwrap_or(0.0))
         );
-        row("warm median (load facts + engine)", median(&totals), dk_warm.as_deref().map(median), "ms");
+        row("warm median (same process, other periods)", median(&totals), dk_warm.as_deref().map(median), "ms");
         row("warm max", max(&totals), dk_warm.as_deref().map(max), "ms");
-        println!(
-            "{:<44} {:>12}",
-            "  warm median load facts / engine",
-            format!("{:.0} / {:.0} ms", median(&loads), median(&computes))
-        );
-        println!(
-            "{:<44} {:>12}",
-            "  engine alone, facts in memory (median)",
-            format!("{:.0} ms", median(&engine_only))
-        );
+        if let Some((load, engine, same)) = &replay {
+            println!(
+                "{:<44} {:>12}",
+                "replay instead (load all facts / engine)",
+                format!("{:.0} / {:.0} ms", load, engine)
+            );
+            println!(
+                "{:<44} {:>12}",
+                "  replay gives the same figures",
+                if same.is_empty() { "yes".to_string() } else { format!("NO: {same:?}") }
+            );
+        }
         println!(
             "{:<44} {:>12} {:>12}",
-            "peak memory, cold process (VmHWM)",
+            "peak memory, cold + warm process (VmHWM)",
             mib(c0["peak_rss_kib"].as_u64()),
             dk.and_then(|d| d["peak_rss_kb"].as_u64()).map_or("—".into(), |k| mib(Some(k)))
         );
-        println!("{:<44} {:>12}", "peak memory, warm process (VmHWM)", mib(warm_peak));
         match &duck {
             None => println!("DuckDB: skipped (--no-duckdb)"),
             Some(Err(e)) => println!("DuckDB: not measured: {e:#}"),

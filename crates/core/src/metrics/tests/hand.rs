@@ -144,6 +144,21 @@ fn currency_without_rate_is_unconverted_not_summed() {
 }
 
 #[test]
+fn each_currency_total_is_converted_and_rounded_once() {
+    let cents = |id: &str, d: i64| {
+        let mut x = deal(id, 1, vec![enter("s1", 0), DealEvent::won(day(d))]);
+        x.currency = "EUR".into();
+        x
+    };
+    let mut f = world(vec![cents("a", 1), cents("b", 2), cents("c", 3)]);
+    f.rates.rates.insert("EUR".into(), 1.5);
+    let m = metrics(&f, 0, 10);
+    // 3 cents × 1.5 = 4.5 → 5 (rounding each deal first would give 2 + 2 + 2).
+    assert_eq!((m.deals_won, m.won_value), (3, 5));
+    assert!(approx(m.avg_deal_value, 1.5), "averages stay unrounded: {:?}", m.avg_deal_value);
+}
+
+#[test]
 fn slices_filter_what_carries_the_dimension() {
     let mut mine = deal("mine", 100, vec![enter("s1", 0), DealEvent::won(day(5))]);
     mine.owner = "u2".into();
