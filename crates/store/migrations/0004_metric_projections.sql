@@ -10,7 +10,8 @@ CREATE TABLE metric_projection (
 );
 
 -- One row per live deal. `closed_at` only when won or lost; `life_bucket`
--- is the length class of [created_at, closed_at] (-1 while open);
+-- is the length class of [created_at, closed_at] (-1 while open, -2 when
+-- closed before it was created, as back-dated imports can be);
 -- `reach_count` how many leading stages of its pipeline it reached.
 CREATE TABLE metric_deals (
     deal_id BIGINT PRIMARY KEY,
@@ -43,9 +44,11 @@ CREATE TABLE metric_stays (
     owner_id BIGINT,
     source TEXT NOT NULL,
     ended_at BIGINT NOT NULL,
-    duration BIGINT NOT NULL
+    duration BIGINT NOT NULL,
+    dur_bucket BIGINT NOT NULL
 );
 CREATE INDEX metric_stays_ended ON metric_stays(ended_at, stage_id, duration, pipeline_id, owner_id, source);
+CREATE INDEX metric_stays_bucket ON metric_stays(stage_id, dur_bucket, ended_at, duration);
 CREATE INDEX metric_stays_deal ON metric_stays(deal_id);
 
 -- Open spans of live deals: open at t when opened_at < t <= closes_at
@@ -77,3 +80,23 @@ CREATE TABLE metric_outreach (
 CREATE INDEX metric_outreach_sent ON metric_outreach(sent_at, prev_sent_at, replied, positive, campaign_id, channel,
     person_id);
 CREATE INDEX metric_outreach_person ON metric_outreach(person_id);
+CREATE INDEX metric_outreach_prev ON metric_outreach(prev_sent_at, sent_at);
+
+-- Daily sums of the rows above (UTC days: `day` = floor(ms / 86400000)),
+-- rewritten with them: `kind` says what is counted and what k1, k2, k3
+-- mean (see src/projections.rs). A question over whole days reads these
+-- instead of the rows; its partial days at either end read the rows.
+CREATE TABLE metric_rollup (
+    kind BIGINT NOT NULL,
+    day BIGINT NOT NULL,
+    pipeline_id BIGINT NOT NULL,
+    k1 BIGINT NOT NULL,
+    k2 BIGINT NOT NULL,
+    k3 TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    s1 BIGINT NOT NULL,
+    s2 BIGINT NOT NULL,
+    PRIMARY KEY (kind, day, pipeline_id, k1, k2, k3)
+);
+-- Sums that fell back to zero are deleted after each change; this finds them.
+CREATE INDEX metric_rollup_zero ON metric_rollup(n) WHERE n = 0;

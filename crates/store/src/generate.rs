@@ -420,8 +420,7 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
     for sql in projected.take_sql() {
         w.exec(sql).await?;
     }
-    crate::projections::rebuild_outreach(&mut w.conn).await?;
-    crate::projections::mark_built(&mut w.conn).await?;
+    crate::projections::finish_rebuild(&mut w.conn).await?;
     w.exec("COMMIT".into()).await?;
     if store.engine() == crate::Engine::Sqlite {
         w.exec("PRAGMA synchronous = NORMAL".into()).await?;

@@ -18,6 +18,7 @@ mod import;
 mod lists;
 mod lost_reasons;
 mod metric_queries;
+mod metric_rollups;
 mod migrate;
 mod parties;
 mod pipelines;

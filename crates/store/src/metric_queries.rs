@@ -1,19 +1,29 @@
 //! The metric inputs of a period answered in SQL from the projections
-//! (`projections.rs`): every query is a range scan of one time-ordered
-//! index, so its cost follows the rows of the period, not the workspace.
+//! (`projections.rs`). Two ways, always the same answer:
+//!
+//! - whole UTC days of an unsliced (or pipeline-sliced) question come from
+//!   the daily rollups (`metric_rollups.rs`), with only the partial days at
+//!   either end read row by row;
+//! - any other question (owner, source, campaign or channel slices, periods
+//!   shorter than a day) scans the period's rows through one time-ordered
+//!   index per query.
+//!
 //! The results equal `dealflow_core::metrics::{activity_inputs,
 //! stage_inputs}` over the replayed facts (proved by
 //! `tests/metric_projections.rs`); the engine's formulas turn them into
 //! figures.
 
-use crate::projections::{bucket_span, buckets, quote};
+use crate::projections::{DAY, bucket_span, buckets, quote};
 use crate::{Engine, Store, StoreError};
-use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs};
+use dealflow_core::metrics::{
+    ActivityInputs, ClosedKey, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks,
+};
 use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
 
 /// `AND …` conditions for the deal dimensions of a slice. Ids that do not
 /// parse match nothing (as a slice on an unknown id does in the engine).
-fn deal_filter(s: &Slice) -> String {
+pub(crate) fn deal_filter(s: &Slice) -> String {
     let mut f = String::new();
     if let Some(p) = &s.pipeline {
         f += &id_eq("pipeline_id", p);
@@ -40,7 +50,7 @@ fn outreach_filter(s: &Slice) -> String {
 }
 
 /// An optional id column equal to `v` (the engine's text form: "" = none).
-fn id_eq(column: &str, v: &str) -> String {
+pub(crate) fn id_eq(column: &str, v: &str) -> String {
     if v.is_empty() {
         return format!(" AND {column} IS NULL");
     }
@@ -52,49 +62,85 @@ fn id_eq(column: &str, v: &str) -> String {
 
 /// A count or sum as a non-null BIGINT on both engines (PostgreSQL sums
 /// BIGINT into NUMERIC, which `Any` cannot decode).
-fn sum(expr: &str) -> String {
+pub(crate) fn sum(expr: &str) -> String {
     format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)")
 }
 
-fn u(r: &AnyRow, i: usize) -> Result<u64, StoreError> {
+pub(crate) fn u(r: &AnyRow, i: usize) -> Result<u64, StoreError> {
     Ok(sqlx::Row::try_get::<i64, _>(r, i)?.max(0) as u64)
 }
 
-fn i(r: &AnyRow, i: usize) -> Result<i64, StoreError> {
+pub(crate) fn i(r: &AnyRow, i: usize) -> Result<i64, StoreError> {
     Ok(sqlx::Row::try_get::<i64, _>(r, i)?)
 }
 
+/// Stays per stage id, as duration lists (ms, in no order).
+pub(crate) type StayLists = BTreeMap<String, Vec<i64>>;
+
+/// A period's whole UTC days `[d0, d1)` (day numbers) and the partial
+/// days before and after them, when it covers at least one whole day.
+pub(crate) struct DaySplit {
+    pub days: (i64, i64),
+    pub edges: Vec<Period>,
+}
+
+impl DaySplit {
+    pub(crate) fn of(p: Period) -> Option<Self> {
+        let d0 = p.from.div_euclid(DAY) + i64::from(p.from.rem_euclid(DAY) != 0);
+        let d1 = p.to.div_euclid(DAY);
+        (d0 < d1).then(|| DaySplit {
+            days: (d0, d1),
+            edges: [Period::new(p.from, d0 * DAY), Period::new(d1 * DAY, p.to)]
+                .into_iter()
+                .filter(|e| e.from < e.to)
+                .collect(),
+        })
+    }
+}
+
+/// Whether the rollups can answer `slice`: they keep the pipeline of deal
+/// facts, but no owner, source, campaign or channel.
+fn rollups_answer(s: &Slice) -> bool {
+    s.owner.is_none() && s.source.is_none() && s.campaign.is_none() && s.channel.is_none()
+}
+
 impl Store {
-    async fn count(&self, sql: String) -> Result<u64, StoreError> {
+    pub(crate) async fn count(&self, sql: String) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?;
         Ok(n.max(0) as u64)
     }
 
-    async fn rows(&self, sql: String) -> Result<Vec<AnyRow>, StoreError> {
+    pub(crate) async fn rows(&self, sql: String) -> Result<Vec<AnyRow>, StoreError> {
         Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?)
     }
 
     /// The activity inputs of `p` under `slice` (METRICS.md "Activity metrics").
     pub async fn activity_inputs(&self, slice: &Slice, p: Period) -> Result<ActivityInputs, StoreError> {
-        let (from, to) = (p.from, p.to);
-        // Outreach carries no deal dimension, nor deals an outreach one.
+        if rollups_answer(slice)
+            && let Some(split) = DaySplit::of(p)
+        {
+            return self.activity_from_rollups(slice, p, &split).await;
+        }
         let df = deal_filter(slice);
-        let (outreach, meetings_booked, proposals_sent, closed, pipeline_deals, open_deals) = tokio::try_join!(
-            self.outreach_counts(slice, p),
+        let (outreach, meetings_booked, proposals_sent, closed, created, straddlers, open_deals) = tokio::try_join!(
+            self.outreach_rows(slice, p),
+            self.reached_rows("meeting_at", &df, p),
+            self.reached_rows("proposal_at", &df, p),
+            self.closed_rows(&df, p),
             self.count(format!(
-                "SELECT COUNT(*) FROM metric_deals WHERE meeting_at >= {from} AND meeting_at < {to}{df}"
+                "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}
+                 AND (closed_at IS NULL OR closed_at >= {}){df}",
+                p.from, p.to, p.from
             )),
-            self.count(format!(
-                "SELECT COUNT(*) FROM metric_deals WHERE proposal_at >= {from} AND proposal_at < {to}{df}"
-            )),
-            self.closed_sums(&df, p),
-            self.pipeline_deals(&df, p),
-            self.open_deals(&df, to),
+            self.straddlers(&df, p.from),
+            self.open_deals(&df, p.to),
         )?;
+        let pipeline_deals = created + straddlers;
         Ok(ActivityInputs { outreach, meetings_booked, proposals_sent, closed, pipeline_deals, open_deals })
     }
 
-    async fn outreach_counts(&self, slice: &Slice, p: Period) -> Result<OutreachCounts, StoreError> {
+    /// Outreach counts of the messages sent in `p`, row by row.
+    pub(crate) async fn outreach_rows(&self, slice: &Slice, p: Period) -> Result<OutreachCounts, StoreError> {
         let of = outreach_filter(slice);
         // Unsliced, a person is new to the period at the first of their
         // messages in it: the one whose previous message came before
@@ -116,11 +162,17 @@ impl Store {
         Ok(OutreachCounts { sent: u(&r, 0)?, replies: u(&r, 1)?, positive: u(&r, 2)?, prospects: u(&r, 3)? })
     }
 
-    async fn closed_sums(
-        &self,
-        df: &str,
-        p: Period,
-    ) -> Result<std::collections::BTreeMap<dealflow_core::metrics::ClosedKey, ClosedSums>, StoreError> {
+    /// Deals whose first reach of a milestone (`column`) lies in `p`.
+    pub(crate) async fn reached_rows(&self, column: &str, df: &str, p: Period) -> Result<u64, StoreError> {
+        self.count(format!(
+            "SELECT COUNT(*) FROM metric_deals WHERE {column} >= {} AND {column} < {}{df}",
+            p.from, p.to
+        ))
+        .await
+    }
+
+    /// Deals closed in `p`, by outcome, currency and contract length.
+    pub(crate) async fn closed_rows(&self, df: &str, p: Period) -> Result<BTreeMap<ClosedKey, ClosedSums>, StoreError> {
         let sql = format!(
             "SELECT won, currency, contract_months, COUNT(*), {}, {} FROM metric_deals
              WHERE closed_at >= {} AND closed_at < {}{df} GROUP BY won, currency, contract_months",
@@ -129,7 +181,7 @@ impl Store {
             p.from,
             p.to
         );
-        let mut out = std::collections::BTreeMap::new();
+        let mut out = BTreeMap::new();
         for r in self.rows(sql).await? {
             let key = (i(&r, 0)? == 1, sqlx::Row::try_get::<String, _>(&r, 1)?, sqlx::Row::try_get(&r, 2)?);
             out.insert(key, ClosedSums { deals: u(&r, 3)?, value: i(&r, 4)?, cycle_ms: i(&r, 5)? });
@@ -137,23 +189,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Deals open at any moment of `p` by current values: those created in
-    /// P (and not closed before `from`), plus those whose life
-    /// `[created_at, closed_at]` spans `from`.
-    async fn pipeline_deals(&self, df: &str, p: Period) -> Result<u64, StoreError> {
-        let (from, to) = (p.from, p.to);
-        let mut parts = vec![
-            format!(
-                "SELECT COUNT(*) AS n FROM metric_deals WHERE created_at >= {from} AND created_at < {to}
-                 AND (closed_at IS NULL OR closed_at >= {from}){df}"
-            ),
-            format!("SELECT COUNT(*) AS n FROM metric_deals WHERE life_bucket = -1 AND created_at < {from}{df}"),
-        ];
+    /// Deals created before `t` whose life `[created_at, closed_at]` (by
+    /// current values; still open: unbounded) reaches `t`.
+    pub(crate) async fn straddlers(&self, df: &str, t: i64) -> Result<u64, StoreError> {
+        let mut parts =
+            vec![format!("SELECT COUNT(*) AS n FROM metric_deals WHERE life_bucket = -1 AND created_at < {t}{df}")];
         for b in buckets() {
-            let low = bucket_span(b).map_or_else(String::new, |s| format!(" AND created_at > {}", from - s));
+            let low = bucket_span(b).map_or_else(String::new, |s| format!(" AND created_at > {}", t - s));
             parts.push(format!(
-                "SELECT COUNT(*) AS n FROM metric_deals WHERE life_bucket = {b}{low} AND created_at < {from}
-                 AND closed_at >= {from}{df}"
+                "SELECT COUNT(*) AS n FROM metric_deals WHERE life_bucket = {b}{low} AND created_at < {t}
+                 AND closed_at >= {t}{df}"
             ));
         }
         self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL "))).await
@@ -161,7 +206,7 @@ impl Store {
 
     /// Deals open at the instant `t`, replayed from the events before it:
     /// the open spans with `opened_at < t <= closes_at`.
-    async fn open_deals(&self, df: &str, t: i64) -> Result<u64, StoreError> {
+    pub(crate) async fn open_deals(&self, df: &str, t: i64) -> Result<u64, StoreError> {
         let mut parts =
             vec![format!("SELECT COUNT(*) AS n FROM metric_open_spans WHERE bucket = -1 AND opened_at < {t}{df}")];
         for b in buckets() {
@@ -176,43 +221,90 @@ impl Store {
 
     /// The stage inputs of `p` under `slice` (METRICS.md "Stage metrics").
     pub async fn stage_inputs(&self, slice: &Slice, p: Period) -> Result<StageInputs, StoreError> {
-        let (from, to) = (p.from, p.to);
+        if rollups_answer(slice)
+            && let Some(split) = DaySplit::of(p)
+        {
+            return self.stages_from_rollups(slice, &split).await;
+        }
         let df = deal_filter(slice);
-        let closed = format!(
+        let (closed, created, stays) =
+            tokio::try_join!(self.reach_closed_rows(&df, p), self.reach_created_rows(&df, p), self.stay_rows(&df, p))?;
+        let stays = stays
+            .into_iter()
+            .map(|(stage, mut v)| {
+                v.sort_unstable();
+                (stage, StayRanks::from_sorted(&v))
+            })
+            .collect();
+        Ok(StageInputs { closed, created, stays })
+    }
+
+    /// Deals closed in `p` by pipeline, reach count and outcome.
+    pub(crate) async fn reach_closed_rows(
+        &self,
+        df: &str,
+        p: Period,
+    ) -> Result<BTreeMap<(String, i64, bool), u64>, StoreError> {
+        let sql = format!(
             "SELECT pipeline_id, reach_count, won, COUNT(*) FROM metric_deals
-             WHERE closed_at >= {from} AND closed_at < {to}{df} GROUP BY pipeline_id, reach_count, won"
+             WHERE closed_at >= {} AND closed_at < {}{df} GROUP BY pipeline_id, reach_count, won",
+            p.from, p.to
         );
-        let created = format!(
-            "SELECT pipeline_id, reach_count, COUNT(*) FROM metric_deals
-             WHERE created_at >= {from} AND created_at < {to}{df} GROUP BY pipeline_id, reach_count"
-        );
-        // One text per stage carries all its durations: far fewer rows
-        // through the driver than one per stay.
-        let list = match self.engine() {
-            Engine::Sqlite => "group_concat(duration, ',')",
-            Engine::Postgres => "string_agg(CAST(duration AS TEXT), ',')",
-        };
-        let stays = format!(
-            "SELECT stage_id, {list} FROM metric_stays WHERE ended_at >= {from} AND ended_at < {to}{df} GROUP BY stage_id"
-        );
-        let (closed, created, stays) = tokio::try_join!(self.rows(closed), self.rows(created), self.rows(stays))?;
-        let mut out = StageInputs::default();
-        for r in &closed {
-            out.closed.insert((i(r, 0)?.to_string(), i(r, 1)?, i(r, 2)? == 1), u(r, 3)?);
-        }
-        for r in &created {
-            out.created.insert((i(r, 0)?.to_string(), i(r, 1)?), u(r, 2)?);
-        }
-        for r in &stays {
-            let text: String = sqlx::Row::try_get(r, 1)?;
-            let mut v = text
-                .split(',')
-                .map(|x| x.parse::<i64>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Config(format!("a stay duration did not read back: {e}")))?;
-            v.sort_unstable();
-            out.stays.insert(i(r, 0)?.to_string(), v);
+        let mut out = BTreeMap::new();
+        for r in &self.rows(sql).await? {
+            out.insert((i(r, 0)?.to_string(), i(r, 1)?, i(r, 2)? == 1), u(r, 3)?);
         }
         Ok(out)
     }
+
+    /// Deals created in `p` by pipeline and reach count.
+    pub(crate) async fn reach_created_rows(
+        &self,
+        df: &str,
+        p: Period,
+    ) -> Result<BTreeMap<(String, i64), u64>, StoreError> {
+        let sql = format!(
+            "SELECT pipeline_id, reach_count, COUNT(*) FROM metric_deals
+             WHERE created_at >= {} AND created_at < {}{df} GROUP BY pipeline_id, reach_count",
+            p.from, p.to
+        );
+        let mut out = BTreeMap::new();
+        for r in &self.rows(sql).await? {
+            out.insert((i(r, 0)?.to_string(), i(r, 1)?), u(r, 2)?);
+        }
+        Ok(out)
+    }
+
+    /// Durations of the stays that ended in `p`, per stage.
+    pub(crate) async fn stay_rows(&self, df: &str, p: Period) -> Result<StayLists, StoreError> {
+        let sql = format!(
+            "SELECT stage_id, {} FROM metric_stays WHERE ended_at >= {} AND ended_at < {}{df} GROUP BY stage_id",
+            self.list_agg("duration"),
+            p.from,
+            p.to
+        );
+        let mut out = BTreeMap::new();
+        for r in &self.rows(sql).await? {
+            out.insert(i(r, 0)?.to_string(), parse_list(&sqlx::Row::try_get::<String, _>(r, 1)?)?);
+        }
+        Ok(out)
+    }
+
+    /// An aggregate joining a BIGINT column's values into one text: one
+    /// row through the driver instead of one per value.
+    pub(crate) fn list_agg(&self, column: &str) -> String {
+        match self.engine() {
+            Engine::Sqlite => format!("group_concat({column}, ',')"),
+            Engine::Postgres => format!("string_agg(CAST({column} AS TEXT), ',')"),
+        }
+    }
+}
+
+/// The values of a [`Store::list_agg`] text.
+pub(crate) fn parse_list(text: &str) -> Result<Vec<i64>, StoreError> {
+    text.split(',')
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Config(format!("a stay duration did not read back: {e}")))
 }

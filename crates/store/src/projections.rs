@@ -8,6 +8,9 @@
 //! - `metric_outreach`: live messages to live people, each with the send
 //!   time of the same person's previous message (distinct people become a
 //!   range count).
+//! - `metric_rollup`: daily sums of the rows above, kept in step with them
+//!   (subtracted before a deal's or person's rows are rewritten, added
+//!   after), so whole days of a period cost one row per day and key.
 //!
 //! Rows are computed by `dealflow_core::metrics::project_deal`, the same
 //! replay the engine uses, and rewritten in the transaction of every write
@@ -26,7 +29,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 /// The shape of the projection rows; a stored lower number means rebuild.
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 /// Spans longer than this many hours all share the last length class.
 const MAX_BUCKET: i64 = 20;
@@ -48,6 +51,20 @@ pub(crate) fn bucket_span(b: i64) -> Option<i64> {
 /// All length classes, for the queries that visit each one.
 pub(crate) fn buckets() -> std::ops::RangeInclusive<i64> {
     0..=MAX_BUCKET
+}
+
+/// The class of a stay's duration: 0 below a minute, then four classes
+/// per doubling of the minutes. Classes grow with the duration, so
+/// counting stays per class locates the class that holds a given rank.
+pub(crate) fn dur_bucket(ms: i64) -> i64 {
+    let minutes = ms / 60_000;
+    if minutes < 1 {
+        return 0;
+    }
+    let e = 63 - i64::from(minutes.leading_zeros());
+    // The two bits after the leading one (shifted in from the right below 4).
+    let frac = if e >= 2 { (minutes >> (e - 2)) & 3 } else { (minutes << (2 - e)) & 3 };
+    1 + 4 * e + frac
 }
 
 /// A SQL text literal (quotes doubled), for values the rows write in bulk.
@@ -80,7 +97,7 @@ impl Rows {
     pub(crate) fn push(&mut self, k: &DealKey<'_>, d: &DealFact, p: &DealProjection) {
         let won = i64::from(d.status == DealStatus::Won);
         let closed = d.closed_at.filter(|_| d.status != DealStatus::Open);
-        let life = closed.map_or(-1, |c| bucket(c - d.created_at));
+        let life = closed.map_or(-1, |c| if c < d.created_at { -2 } else { bucket(c - d.created_at) });
         let (owner, source) = (opt(k.owner), quote(k.source));
         let mut row = String::with_capacity(160);
         let _ = write!(
@@ -99,7 +116,9 @@ impl Rows {
         );
         self.deals.push(row);
         for (stage, start, end) in &p.stays {
-            self.stays.push(format!("({}, {stage}, {}, {owner}, {source}, {end}, {})", k.id, k.pipeline, end - start));
+            let (id, pipeline, len) = (k.id, k.pipeline, end - start);
+            self.stays
+                .push(format!("({id}, {stage}, {pipeline}, {owner}, {source}, {end}, {len}, {})", dur_bucket(len)));
         }
         for (opened, closes) in &p.open_spans {
             let b = closes.map_or(-1, |c| bucket(c - opened));
@@ -122,7 +141,8 @@ impl Rows {
             ),
             (
                 &mut self.stays,
-                "INSERT INTO metric_stays (deal_id, stage_id, pipeline_id, owner_id, source, ended_at, duration) VALUES ",
+                "INSERT INTO metric_stays (deal_id, stage_id, pipeline_id, owner_id, source, ended_at, duration, dur_bucket)
+                 VALUES ",
             ),
             (
                 &mut self.spans,
@@ -153,14 +173,165 @@ fn id_list(ids: &[i64]) -> String {
 pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(2_000) {
         let list = id_list(chunk);
-        for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
-            exec(conn, format!("DELETE FROM {table} WHERE deal_id IN ({list})")).await?;
-        }
-        let mut rows = Rows::default();
-        project_live(conn, &list, &mut rows).await?;
-        for sql in rows.take_sql() {
-            exec(conn, sql).await?;
-        }
+        let filter = format!("deal_id IN ({list})");
+        roll_deals(conn, &filter, -1).await?;
+        write_deal_rows(conn, &list).await?;
+        roll_deals(conn, &filter, 1).await?;
+    }
+    drop_zero_sums(conn).await
+}
+
+/// Deletes the rollup rows a change brought back to zero, so the rollups
+/// hold exactly what a rebuild would (through their partial index).
+async fn drop_zero_sums(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    exec(conn, "DELETE FROM metric_rollup WHERE n = 0".to_string()).await
+}
+
+/// Deletes and rewrites the rows (not the rollups) of the deals in `list`.
+async fn write_deal_rows(conn: &mut AnyConnection, list: &str) -> Result<(), StoreError> {
+    for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
+        exec(conn, format!("DELETE FROM {table} WHERE deal_id IN ({list})")).await?;
+    }
+    let mut rows = Rows::default();
+    project_live(conn, list, &mut rows).await?;
+    for sql in rows.take_sql() {
+        exec(conn, sql).await?;
+    }
+    Ok(())
+}
+
+/// What each rollup `kind` counts, and what its keys mean.
+pub(crate) mod kind {
+    /// Deals closed that day: k1 won (0/1), k2 contract months (0: none),
+    /// k3 currency; n deals, s1 Σ value, s2 Σ (closed_at − created_at).
+    pub const CLOSED: i64 = 1;
+    /// Deals closed that day: k1 reach count, k2 won; n deals.
+    pub const CLOSED_REACH: i64 = 2;
+    /// Deals created that day: k1 reach count; n deals.
+    pub const CREATED: i64 = 3;
+    /// Deals that first reached a meeting stage that day; n deals.
+    pub const MEETING: i64 = 4;
+    /// Deals that first reached a proposal stage that day; n deals.
+    pub const PROPOSAL: i64 = 5;
+    /// Stays that ended that day: k1 stage, k2 duration class; n stays.
+    pub const STAY: i64 = 6;
+    /// Messages sent that day: k1 campaign (0: none), k3 channel; n
+    /// messages, s1 with a reply, s2 with a positive reply.
+    pub const SENT: i64 = 7;
+    /// Messages by the day of the same person's previous message: k1 the
+    /// day the message itself was sent; n messages.
+    pub const PAIR: i64 = 8;
+}
+
+/// Milliseconds in a UTC day, the rollups' unit.
+pub(crate) const DAY: i64 = 86_400_000;
+
+/// The UTC day of a time column, rounding down also before 1970.
+pub(crate) fn day_of(col: &str) -> String {
+    format!("(({col}) - ((({col}) % {DAY}) + {DAY}) % {DAY}) / {DAY}")
+}
+
+/// One rollup kind's source: (kind, table, the SELECT list of day,
+/// pipeline_id, k1, k2, k3, the rows it counts, its two sums).
+type RollPart = (i64, &'static str, String, &'static str, &'static str);
+
+/// `INSERT … SELECT` statements adding `sign` × the rollup contributions
+/// of the rows matching `filter`.
+fn roll_sql(parts: &[RollPart], filter: &str, sign: i64) -> Vec<String> {
+    parts
+        .iter()
+        .map(|(kind, table, keys, cond, sums)| {
+            format!(
+                "INSERT INTO metric_rollup (kind, day, pipeline_id, k1, k2, k3, n, s1, s2)
+                 SELECT {kind}, {keys}, {sign} * COUNT(*), {sign} * {s1}, {sign} * {s2}
+                 FROM {table} WHERE {cond} AND {filter}
+                 GROUP BY 1, 2, 3, 4, 5, 6
+                 ON CONFLICT (kind, day, pipeline_id, k1, k2, k3)
+                 DO UPDATE SET n = metric_rollup.n + excluded.n, s1 = metric_rollup.s1 + excluded.s1,
+                   s2 = metric_rollup.s2 + excluded.s2",
+                s1 = sum_of(sums.split('|').next().unwrap_or("0")),
+                s2 = sum_of(sums.split('|').nth(1).unwrap_or("0")),
+            )
+        })
+        .collect()
+}
+
+fn sum_of(expr: &str) -> String {
+    format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)")
+}
+
+/// Adds `sign` × the rollups of the deal rows (and their stays) matching `filter`.
+async fn roll_deals(conn: &mut AnyConnection, filter: &str, sign: i64) -> Result<(), StoreError> {
+    let parts: [RollPart; 6] = [
+        (
+            kind::CLOSED,
+            "metric_deals",
+            format!("{}, pipeline_id, won, COALESCE(contract_months, 0), currency", day_of("closed_at")),
+            "closed_at IS NOT NULL",
+            "value|closed_at - created_at",
+        ),
+        (
+            kind::CLOSED_REACH,
+            "metric_deals",
+            format!("{}, pipeline_id, reach_count, won, ''", day_of("closed_at")),
+            "closed_at IS NOT NULL",
+            "0|0",
+        ),
+        (
+            kind::CREATED,
+            "metric_deals",
+            format!("{}, pipeline_id, reach_count, 0, ''", day_of("created_at")),
+            "1 = 1",
+            "0|0",
+        ),
+        (
+            kind::MEETING,
+            "metric_deals",
+            format!("{}, pipeline_id, 0, 0, ''", day_of("meeting_at")),
+            "meeting_at IS NOT NULL",
+            "0|0",
+        ),
+        (
+            kind::PROPOSAL,
+            "metric_deals",
+            format!("{}, pipeline_id, 0, 0, ''", day_of("proposal_at")),
+            "proposal_at IS NOT NULL",
+            "0|0",
+        ),
+        (
+            kind::STAY,
+            "metric_stays",
+            format!("{}, pipeline_id, stage_id, dur_bucket, ''", day_of("ended_at")),
+            "1 = 1",
+            "0|0",
+        ),
+    ];
+    for sql in roll_sql(&parts, filter, sign) {
+        exec(conn, sql).await?;
+    }
+    Ok(())
+}
+
+/// Adds `sign` × the rollups of the outreach rows matching `filter`.
+async fn roll_outreach(conn: &mut AnyConnection, filter: &str, sign: i64) -> Result<(), StoreError> {
+    let parts: [RollPart; 2] = [
+        (
+            kind::SENT,
+            "metric_outreach",
+            format!("{}, 0, COALESCE(campaign_id, 0), 0, channel", day_of("sent_at")),
+            "1 = 1",
+            "replied|positive",
+        ),
+        (
+            kind::PAIR,
+            "metric_outreach",
+            format!("{}, 0, {}, 0, ''", day_of("prev_sent_at"), day_of("sent_at")),
+            "prev_sent_at IS NOT NULL",
+            "0|0",
+        ),
+    ];
+    for sql in roll_sql(&parts, filter, sign) {
+        exec(conn, sql).await?;
     }
     Ok(())
 }
@@ -268,13 +439,17 @@ fn outreach_select(filter: &str) -> String {
 pub(crate) async fn refresh_person(conn: &mut AnyConnection, person: i64) -> Result<(), StoreError> {
     // The person's row lock serializes concurrent refreshes (PostgreSQL).
     sqlx::query("UPDATE people SET version = version WHERE id = $1").bind(person).execute(&mut *conn).await?;
+    let filter = format!("person_id = {person}");
+    roll_outreach(conn, &filter, -1).await?;
     sqlx::query("DELETE FROM metric_outreach WHERE person_id = $1").bind(person).execute(&mut *conn).await?;
-    exec(conn, outreach_select(&format!("AND o.person_id = {person}"))).await
+    exec(conn, outreach_select(&format!("AND o.person_id = {person}"))).await?;
+    roll_outreach(conn, &filter, 1).await?;
+    drop_zero_sums(conn).await
 }
 
 /// Rebuilds every projection from the source tables, in one transaction.
 pub(crate) async fn rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    for table in ["metric_deals", "metric_stays", "metric_open_spans", "metric_outreach"] {
+    for table in ["metric_deals", "metric_stays", "metric_open_spans", "metric_outreach", "metric_rollup"] {
         exec(conn, format!("DELETE FROM {table}")).await?;
     }
     let mut last = i64::MIN;
@@ -284,17 +459,22 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> 
             .fetch_all(&mut *conn)
             .await?;
         let Some(&end) = ids.last() else { break };
-        refresh_deals(conn, &ids).await?;
+        write_deal_rows(conn, &id_list(&ids)).await?;
         last = end;
     }
-    rebuild_outreach(conn).await?;
-    mark_built(conn).await
+    finish_rebuild(conn).await
 }
 
-/// Rebuilds the outreach projection alone (the generator writes deal rows itself).
-pub(crate) async fn rebuild_outreach(conn: &mut AnyConnection) -> Result<(), StoreError> {
+/// After every deal's rows are written: the outreach rows, then every
+/// rollup from the rows, then the version mark. The generator calls this
+/// after writing the deal rows itself.
+pub(crate) async fn finish_rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> {
     exec(conn, "DELETE FROM metric_outreach".to_string()).await?;
-    exec(conn, outreach_select("")).await
+    exec(conn, outreach_select("")).await?;
+    exec(conn, "DELETE FROM metric_rollup".to_string()).await?;
+    roll_deals(conn, "1 = 1", 1).await?;
+    roll_outreach(conn, "1 = 1", 1).await?;
+    mark_built(conn).await
 }
 
 /// Records that the projections have the current shape.
@@ -347,6 +527,18 @@ mod tests {
         }
         assert_eq!(bucket(HOUR), 1);
         assert_eq!(bucket(3 * HOUR), 2);
+    }
+
+    #[test]
+    fn duration_classes_grow_with_the_duration() {
+        let mut last = -1;
+        for minutes in (0..5_000).chain([1 << 20, (1 << 20) + 1, 1 << 40]) {
+            let b = dur_bucket(minutes * 60_000);
+            assert!(b >= last, "{minutes} min: class {b} after {last}");
+            last = b;
+        }
+        assert_eq!(dur_bucket(-5), 0);
+        assert_ne!(dur_bucket(4 * 60_000), dur_bucket(5 * 60_000), "four classes per doubling");
     }
 
     #[test]

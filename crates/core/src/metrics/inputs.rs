@@ -56,8 +56,63 @@ pub struct StageInputs {
     pub closed: BTreeMap<(String, i64, bool), u64>,
     /// `(pipeline, reach count)` → deals created in the period.
     pub created: BTreeMap<(String, i64), u64>,
-    /// Stage id → durations (ms, ascending) of the stays that ended in the period.
-    pub stays: BTreeMap<String, Vec<i64>>,
+    /// Stage id → the stays that ended in the period, as the order
+    /// statistics the time-in-stage percentiles read.
+    pub stays: BTreeMap<String, StayRanks>,
+}
+
+/// The percentiles time in stage reports (median and 90th).
+pub const STAY_QUANTILES: [f64; 2] = [0.5, 0.9];
+
+/// How many stays ended in a period and, for the ranks the percentiles
+/// interpolate between, their durations: all a percentile needs, so the
+/// store can answer without reading every stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StayRanks {
+    pub count: u64,
+    /// 0-based rank in ascending order → duration, ms.
+    pub at: BTreeMap<u64, i64>,
+}
+
+impl StayRanks {
+    /// The ranks PERCENTILE.INC reads for `count` values: for each quantile
+    /// q, `floor(q × (count − 1))` and the next one (capped at the last).
+    pub fn ranks(count: u64) -> Vec<u64> {
+        if count == 0 {
+            return Vec::new();
+        }
+        let mut r: Vec<u64> = STAY_QUANTILES
+            .iter()
+            .flat_map(|q| {
+                let lo = (q * (count - 1) as f64).floor() as u64;
+                [lo, (lo + 1).min(count - 1)]
+            })
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
+
+    /// From every duration, ascending.
+    pub fn from_sorted(v: &[i64]) -> Self {
+        let count = v.len() as u64;
+        // Each rank is below `count`, so the index is in bounds.
+        let at = Self::ranks(count).into_iter().map(|r| (r, v[r as usize])).collect();
+        StayRanks { count, at }
+    }
+
+    /// PERCENTILE.INC of the durations in fractional days, exactly as
+    /// `percentile_inc` computes it over the whole list.
+    pub fn percentile_days(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * (self.count - 1) as f64;
+        let lo = rank.floor() as u64;
+        let hi = (lo + 1).min(self.count - 1);
+        let (a, b) = (super::days(*self.at.get(&lo)?), super::days(*self.at.get(&hi)?));
+        Some(a + (rank - lo as f64) * (b - a))
+    }
 }
 
 /// One deal's replayed history in the shape the store keeps as projections.
@@ -187,6 +242,7 @@ pub fn activity_inputs(facts: &Facts, slice: &Slice, p: Period) -> ActivityInput
 pub fn stage_inputs(facts: &Facts, slice: &Slice, p: Period) -> StageInputs {
     let index = StageIndex::new(facts);
     let mut out = StageInputs::default();
+    let mut stays: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for d in sliced_deals(facts, slice) {
         let t = Timeline::build(d, &index);
         let reach = reach_count(&t);
@@ -198,12 +254,13 @@ pub fn stage_inputs(facts: &Facts, slice: &Slice, p: Period) -> StageInputs {
         }
         for s in &t.stays {
             if let Some(end) = s.end.filter(|e| p.contains(*e)) {
-                out.stays.entry(t.stages[s.stage].id.clone()).or_default().push(end - s.start);
+                stays.entry(t.stages[s.stage].id.clone()).or_default().push(end - s.start);
             }
         }
     }
-    for v in out.stays.values_mut() {
+    for (stage, mut v) in stays {
         v.sort_unstable();
+        out.stays.insert(stage, StayRanks::from_sorted(&v));
     }
     out
 }

@@ -38,8 +38,8 @@ pub use forecast::{
     facts_as_of, forecast, forecast_with_fields,
 };
 pub use inputs::{
-    ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, StageInputs, activity_inputs, project_deal,
-    stage_inputs,
+    ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, STAY_QUANTILES, StageInputs, StayRanks,
+    activity_inputs, project_deal, stage_inputs,
 };
 pub use montecarlo::{
     OutcomeRange, RangeMethod, SplitMix64, exact_distribution, exact_percentiles, simulate_percentiles, won_value_range,

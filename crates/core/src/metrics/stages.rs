@@ -3,8 +3,8 @@
 
 use super::facts::{DealFact, Facts, Period, PipelineInfo, Slice};
 use super::history::{StageIndex, Timeline};
-use super::inputs::{StageInputs, sliced_deals, stage_inputs};
-use super::{days, pct, percentile_inc};
+use super::inputs::{STAY_QUANTILES, StageInputs, sliced_deals, stage_inputs};
+use super::pct;
 use crate::model::{DealStatus, Milestone};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -83,13 +83,13 @@ pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -
         };
         for (pos, stage) in pipeline.ordered_stages().into_iter().enumerate() {
             let (closed_reached, won_reached) = (at_least(pos, None), at_least(pos, Some(true)));
-            let stays: Vec<f64> =
-                i.stays.get(&stage.id).map_or_else(Vec::new, |v| v.iter().map(|ms| days(*ms)).collect());
+            let stays = i.stays.get(&stage.id);
+            let pct_days = |q: f64| stays.and_then(|s| s.percentile_days(q));
             let figures = StageFigures {
                 stage_conversion: pct(won_reached, closed_reached),
                 stage_reach: pct(cohort(pos as i64 + 1), cohort(0)),
-                time_in_stage_days_median: percentile_inc(&stays, 0.5),
-                time_in_stage_days_p90: percentile_inc(&stays, 0.9),
+                time_in_stage_days_median: pct_days(STAY_QUANTILES[0]),
+                time_in_stage_days_p90: pct_days(STAY_QUANTILES[1]),
                 closed_reached,
                 won_reached,
             };

@@ -154,3 +154,17 @@ proptest! {
         prop_assert_eq!(facts_as_of(&f, t, &current_fields), facts_as_of(&g, t, &current_fields));
     }
 }
+
+proptest! {
+    /// The few ranks the store reads give exactly the percentile of the
+    /// whole list.
+    #[test]
+    fn stay_ranks_give_the_percentile_of_the_whole_list(mut v in prop::collection::vec(-1_000i64..10_000_000_000, 0..60)) {
+        v.sort_unstable();
+        let ranks = StayRanks::from_sorted(&v);
+        let days: Vec<f64> = v.iter().map(|ms| *ms as f64 / DAY_MS as f64).collect();
+        for q in STAY_QUANTILES {
+            prop_assert_eq!(ranks.percentile_days(q), percentile_inc(&days, q));
+        }
+    }
+}
