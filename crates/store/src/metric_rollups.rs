@@ -260,7 +260,7 @@ impl Store {
                 before += n;
             }
             let Some(c) = class else { continue };
-            if !loaded.contains_key(&c) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = loaded.entry(c) {
                 let mut v = edge_by_class.get(&c).cloned().unwrap_or_default();
                 if whole.get(&c).is_some_and(|n| *n > 0) {
                     let (d0, d1) = split.days;
@@ -276,7 +276,7 @@ impl Store {
                     v.extend(parse_list(text.as_deref().unwrap_or(""))?);
                 }
                 v.sort_unstable();
-                loaded.insert(c, v);
+                slot.insert(v);
             }
             // `rank - before` < the class's count, which is the list's length.
             if let Some(d) = loaded.get(&c).and_then(|v| v.get((rank - before) as usize)) {

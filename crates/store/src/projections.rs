@@ -361,8 +361,8 @@ async fn project_live(conn: &mut AnyConnection, list: &str, rows: &mut Rows) -> 
     for r in &deal_rows {
         let id = i64_(r, "id")?;
         let pipeline = i64_(r, "pipeline_id")?;
-        if !stages.contains_key(&pipeline) {
-            stages.insert(pipeline, stages_of(conn, pipeline).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = stages.entry(pipeline) {
+            e.insert(stages_of(conn, pipeline).await?);
         }
         let owner = opt_i64(r, "owner_id")?;
         let source = opt_text(r, "source")?.unwrap_or_default();

@@ -180,7 +180,7 @@ impl World {
     }
 
     async fn apply(&mut self, op: Op) {
-        let a = self.actor.clone();
+        let a = self.actor;
         match op {
             Op::Create(stage, days, value, eur, owner, source, months) => {
                 let created = self.time(days);
