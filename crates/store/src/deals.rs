@@ -271,12 +271,13 @@ pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Re
     .execute(&mut **tx)
     .await?;
     insert_events(tx, id, &plan.events, actor.user_id).await?;
-    projections::refresh_deals(tx, &[id.0]).await?;
     let deal = load_for_update(tx, id).await?;
     Ok(deal)
 }
 
 /// The body of [`Store::update_deal`], inside the caller's transaction.
+/// The caller refreshes the deal's metric projections before committing
+/// (`projections::refresh_deals`), so a file import does it once per deal.
 pub(crate) async fn update_deal_in(tx: &mut Tx, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
     let mut errs = Invalid::new();
     let title = p.title.as_deref().and_then(|t| errs.take(required_text("title", t, 200)));
@@ -454,7 +455,6 @@ pub(crate) async fn update_deal_in(tx: &mut Tx, actor: &Actor, id: DealId, p: De
             sqlx::query_scalar("SELECT version FROM deals WHERE id = $1").bind(id.0).fetch_one(&mut **tx).await?;
         return Err(StoreError::Conflict { current: v });
     }
-    projections::refresh_deals(tx, &[id.0]).await?;
     let deal = load_for_update(tx, id).await?;
     Ok(deal)
 }
@@ -463,6 +463,7 @@ impl Store {
     pub async fn create_deal(&self, actor: &Actor, n: NewDeal) -> Result<Deal, StoreError> {
         let mut tx = self.write().await?;
         let out = create_deal_in(&mut tx, actor, n).await?;
+        projections::refresh_deals(&mut tx, &[out.id.0]).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -482,6 +483,7 @@ impl Store {
     pub async fn update_deal(&self, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
         let mut tx = self.write().await?;
         let out = update_deal_in(&mut tx, actor, id, p).await?;
+        projections::refresh_deals(&mut tx, &[id.0]).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -25,6 +25,7 @@ pub(crate) async fn apply(
     ctx: &Context,
     refs: &mut Refs<'_>,
     row: &RowValues,
+    touched: &mut Vec<i64>,
 ) -> Result<Outcome, RowFail> {
     let pipeline_name = row.text("pipeline");
     let pipeline = ctx.pipeline(pipeline_name.as_deref()).ok_or_else(|| {
@@ -52,10 +53,12 @@ pub(crate) async fn apply(
                 )),
                 other => RowFail::Store(other),
             })?;
+            touched.push(id);
             update(tx, actor, pipeline, row, &links, deal).await?
         }
         None => {
             let deal = create(tx, actor, pipeline, row, &links).await?;
+            touched.push(deal.id.0);
             if let Some(e) = ext {
                 keys::put(tx, Target::Deals, &refs_source(refs), e, deal.id.0, actor.now).await?;
             }

@@ -119,6 +119,9 @@ impl Store {
                 .map_err(|e| StoreError::Config(e.join("\n")))?;
         let mut refs = Refs::new(mapping);
         let total = table.rows.len();
+        // Deals written by the file; their metric projections are refreshed
+        // once each at the end instead of after every history step.
+        let mut touched: Vec<i64> = Vec::new();
         for (i, rec) in table.rows.iter().enumerate() {
             progress(i, total);
             let row = match converter.convert(rec) {
@@ -130,7 +133,7 @@ impl Store {
             };
             exec(&mut tx, "SAVEPOINT import_row").await?;
             let applied = match mapping.entity {
-                Target::Deals => deals::apply(&mut tx, actor, &ctx, &mut refs, &row).await,
+                Target::Deals => deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched).await,
                 Target::Organizations => parties::apply_organization(&mut tx, actor, &mut refs, &row).await,
                 Target::People => parties::apply_person(&mut tx, actor, &mut refs, &row).await,
                 Target::Activities => activities::apply(&mut tx, actor, &mut refs, &row).await,
@@ -156,6 +159,9 @@ impl Store {
                 }
             }
         }
+        touched.sort_unstable();
+        touched.dedup();
+        crate::projections::refresh_deals(&mut tx, &touched).await?;
         progress(total, total);
         report.rejected.sort_by_key(|e| e.row);
         if opts.dry_run || (opts.strict && !report.rejected.is_empty()) {
