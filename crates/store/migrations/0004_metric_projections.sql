@@ -1,4 +1,4 @@
--- dealflow schema, version 4: metric projections (see src/projections.rs).
+-- dealflow schema, version 4: metric projections (see src/projections/).
 -- Derived rows, rewritten in the transaction of every write that changes
 -- their inputs, so the metric queries scan a period's rows through an index
 -- instead of replaying every deal. They carry no foreign keys: a deal's rows
@@ -84,7 +84,7 @@ CREATE INDEX metric_outreach_prev ON metric_outreach(prev_sent_at, sent_at);
 
 -- Daily sums of the rows above (UTC days: `day` = floor(ms / 86400000)),
 -- rewritten with them: `kind` says what is counted and what k1, k2, k3
--- mean (see src/projections.rs). A question over whole days reads these
+-- mean (see src/projections/). A question over whole days reads these
 -- instead of the rows; its partial days at either end read the rows.
 CREATE TABLE metric_rollup (
     kind BIGINT NOT NULL,

@@ -1,5 +1,5 @@
 //! The metric inputs of a period answered in SQL from the projections
-//! (`projections.rs`). Two ways, always the same answer:
+//! (`projections/`). Two ways, always the same answer:
 //!
 //! - whole UTC days of an unsliced (or pipeline-sliced) question come from
 //!   the daily rollups (`metric_rollups.rs`), with only the partial days at

@@ -1,5 +1,5 @@
 //! Metric inputs from the daily rollups (`metric_rollup`, kept by
-//! `projections.rs`): the whole UTC days of a period cost one row per day
+//! `projections/rollups.rs`): the whole UTC days of a period cost one row per day
 //! and key, and only the partial days at either end are read row by row
 //! (`metric_queries.rs`). Only for questions without an owner, source,
 //! campaign or channel slice: the rollups keep no such key.
