@@ -12,7 +12,8 @@ CREATE TABLE metric_projection (
 -- One row per live deal. `closed_at` only when won or lost; `life_bucket`
 -- is the length class of [created_at, closed_at] (-1 while open, -2 when
 -- closed before it was created, as back-dated imports can be);
--- `reach_count` how many leading stages of its pipeline it reached.
+-- `reach_count` how many leading stages of its pipeline it reached; the
+-- `*_at` columns when it first reached the first stage with that milestone.
 CREATE TABLE metric_deals (
     deal_id BIGINT PRIMARY KEY,
     pipeline_id BIGINT NOT NULL,
@@ -26,12 +27,14 @@ CREATE TABLE metric_deals (
     closed_at BIGINT,
     life_bucket BIGINT NOT NULL,
     reach_count BIGINT NOT NULL,
+    conversation_at BIGINT,
     meeting_at BIGINT,
     proposal_at BIGINT
 );
 CREATE INDEX metric_deals_created ON metric_deals(created_at, pipeline_id, reach_count, closed_at, owner_id, source);
 CREATE INDEX metric_deals_closed ON metric_deals(closed_at, won, pipeline_id, reach_count, currency, contract_months,
     value, created_at, owner_id, source);
+CREATE INDEX metric_deals_conversation ON metric_deals(conversation_at, pipeline_id, owner_id, source);
 CREATE INDEX metric_deals_meeting ON metric_deals(meeting_at, pipeline_id, owner_id, source);
 CREATE INDEX metric_deals_proposal ON metric_deals(proposal_at, pipeline_id, owner_id, source);
 CREATE INDEX metric_deals_life ON metric_deals(life_bucket, created_at, closed_at, pipeline_id, owner_id, source);

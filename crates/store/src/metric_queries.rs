@@ -110,6 +110,11 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
+    /// The one row of an aggregate without GROUP BY.
+    pub(crate) async fn one_row(&self, sql: String) -> Result<AnyRow, StoreError> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?)
+    }
+
     pub(crate) async fn rows(&self, sql: String) -> Result<Vec<AnyRow>, StoreError> {
         Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?)
     }
@@ -122,21 +127,31 @@ impl Store {
             return self.activity_from_rollups(slice, p, &split).await;
         }
         let df = deal_filter(slice);
-        let (outreach, meetings_booked, proposals_sent, closed, created, straddlers, open_deals) = tokio::try_join!(
-            self.outreach_rows(slice, p),
-            self.reached_rows("meeting_at", &df, p),
-            self.reached_rows("proposal_at", &df, p),
-            self.closed_rows(&df, p),
-            self.count(format!(
-                "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}
+        let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created, straddlers, open_deals) =
+            tokio::try_join!(
+                self.outreach_rows(slice, p),
+                self.reached_rows("conversation_at", &df, p),
+                self.reached_rows("meeting_at", &df, p),
+                self.reached_rows("proposal_at", &df, p),
+                self.closed_rows(&df, p),
+                self.count(format!(
+                    "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}
                  AND (closed_at IS NULL OR closed_at >= {}){df}",
-                p.from, p.to, p.from
-            )),
-            self.straddlers(&df, p.from),
-            self.open_deals(&df, p.to),
-        )?;
+                    p.from, p.to, p.from
+                )),
+                self.straddlers(&df, p.from),
+                self.open_deals(&df, p.to),
+            )?;
         let pipeline_deals = created + straddlers;
-        Ok(ActivityInputs { outreach, meetings_booked, proposals_sent, closed, pipeline_deals, open_deals })
+        Ok(ActivityInputs {
+            outreach,
+            conversations_started,
+            meetings_booked,
+            proposals_sent,
+            closed,
+            pipeline_deals,
+            open_deals,
+        })
     }
 
     /// Outreach counts of the messages sent in `p`, row by row.
@@ -158,7 +173,7 @@ impl Store {
             p.from,
             p.to
         );
-        let r = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?;
+        let r = self.one_row(sql).await?;
         Ok(OutreachCounts { sent: u(&r, 0)?, replies: u(&r, 1)?, positive: u(&r, 2)?, prospects: u(&r, 3)? })
     }
 

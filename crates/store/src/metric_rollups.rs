@@ -47,10 +47,23 @@ impl Store {
         let sent_sql =
             self.rollup_sql(&format!("{}, {}, {}", sum("n"), sum("s1"), sum("s2")), kind::SENT, split, "", "");
         let pairs_sql = self.rollup_sql(&sum("n"), kind::PAIR, split, &format!(" AND k1 < {d1}"), "");
-        let (closed_rows, sent, pairs, meetings, proposals, created, weird, straddlers, open_deals, edges) = tokio::try_join!(
+        let (
+            closed_rows,
+            sent,
+            pairs,
+            conversations,
+            meetings,
+            proposals,
+            created,
+            weird,
+            straddlers,
+            open_deals,
+            edges,
+        ) = tokio::try_join!(
             self.rows(closed_sql),
-            self.rows(sent_sql),
+            self.one_row(sent_sql),
             self.count(pairs_sql),
+            self.rollup_count(kind::CONVERSATION, split, &pf),
             self.rollup_count(kind::MEETING, split, &pf),
             self.rollup_count(kind::PROPOSAL, split, &pf),
             self.rollup_count(kind::CREATED, split, &pf),
@@ -75,10 +88,11 @@ impl Store {
                 closed.insert(key, g);
             }
         }
-        let row = sent.first().ok_or_else(|| StoreError::Config("an aggregate returned no row".into()))?;
-        let mut outreach = OutreachCounts { sent: u(row, 0)?, replies: u(row, 1)?, positive: u(row, 2)?, prospects: 0 };
+        let mut outreach =
+            OutreachCounts { sent: u(&sent, 0)?, replies: u(&sent, 1)?, positive: u(&sent, 2)?, prospects: 0 };
         let mut out = ActivityInputs {
             outreach,
+            conversations_started: conversations,
             meetings_booked: meetings,
             proposals_sent: proposals,
             closed,
@@ -90,6 +104,7 @@ impl Store {
             outreach.sent += e.outreach.sent;
             outreach.replies += e.outreach.replies;
             outreach.positive += e.outreach.positive;
+            out.conversations_started += e.conversations_started;
             out.meetings_booked += e.meetings_booked;
             out.proposals_sent += e.proposals_sent;
             created_all += e.created;
@@ -120,8 +135,9 @@ impl Store {
         let mut out = Edges::default();
         for e in &split.edges {
             let e = *e;
-            let (outreach, meetings_booked, proposals_sent, closed, created) = tokio::try_join!(
+            let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created) = tokio::try_join!(
                 self.outreach_rows(slice, e),
+                self.reached_rows("conversation_at", df, e),
                 self.reached_rows("meeting_at", df, e),
                 self.reached_rows("proposal_at", df, e),
                 self.closed_rows(df, e),
@@ -130,7 +146,14 @@ impl Store {
                     e.from, e.to
                 )),
             )?;
-            out.parts.push(EdgePart { outreach, meetings_booked, proposals_sent, closed, created });
+            out.parts.push(EdgePart {
+                outreach,
+                conversations_started,
+                meetings_booked,
+                proposals_sent,
+                closed,
+                created,
+            });
             // Previous message in this partial day, message before `to`.
             out.pairs += self
                 .count(format!(
@@ -297,6 +320,7 @@ struct Edges {
 
 struct EdgePart {
     outreach: OutreachCounts,
+    conversations_started: u64,
     meetings_booked: u64,
     proposals_sent: u64,
     closed: BTreeMap<dealflow_core::metrics::ClosedKey, ClosedSums>,

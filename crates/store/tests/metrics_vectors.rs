@@ -258,6 +258,20 @@ async fn check_world(name: &str, world: &Value, errs: &mut Vec<String>) -> usize
             slice: Slice::default(),
         };
         let plan = plan_goal(&facts, &planner);
+        // The same plan from the projections' inputs, as the API makes it.
+        let none = Slice::default();
+        let lookback = store.activity_inputs(&none, p).await.unwrap();
+        let stages = store.stage_inputs(&none, p).await.unwrap();
+        let pace = store.activity_inputs(&none, pace_period(p.to)).await.unwrap();
+        let inputs = PlannerInputs {
+            lookback: &lookback,
+            stages: &stages,
+            pace: &pace,
+            pipelines: &facts.pipelines,
+            rates: &facts.rates,
+        };
+        let plan_sql = plan_from(&inputs, &planner);
+        assert_eq!(plan_sql, plan, "{at}: the planner from the projections differs from the replay");
         if per["planner"].is_null() {
             if plan.wins.is_some() || plan.prospects_contacted_needed.is_some() || plan.outreach_needed.is_some() {
                 errs.push(format!("{at}.planner: expected null, got {plan:?}"));

@@ -39,6 +39,9 @@ pub type ClosedKey = (bool, String, Option<i64>);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityInputs {
     pub outreach: OutreachCounts,
+    /// Deals that first reached a `conversation` stage in the period (the
+    /// planner's pace reads it; no activity metric does).
+    pub conversations_started: u64,
     pub meetings_booked: u64,
     pub proposals_sent: u64,
     pub closed: BTreeMap<ClosedKey, ClosedSums>,
@@ -198,15 +201,6 @@ pub(crate) fn first_reached_in(tls: &[Timeline<'_>], m: Milestone, p: Period) ->
     tls.iter().filter(|t| t.milestone_reach(m).is_some_and(|at| p.contains(at))).count() as u64
 }
 
-/// Deals closed (current outcome and `closed_at`) during `p` with `status`.
-pub(crate) fn closed_in<'a>(
-    deals: impl Iterator<Item = &'a DealFact>,
-    p: Period,
-    status: DealStatus,
-) -> impl Iterator<Item = &'a DealFact> {
-    deals.filter(move |d| d.status == status && d.closed_at.is_some_and(|c| p.contains(c)))
-}
-
 /// The activity inputs of `facts` for `p` under `slice`, by replay.
 pub fn activity_inputs(facts: &Facts, slice: &Slice, p: Period) -> ActivityInputs {
     let index = StageIndex::new(facts);
@@ -224,6 +218,7 @@ pub fn activity_inputs(facts: &Facts, slice: &Slice, p: Period) -> ActivityInput
     }
     ActivityInputs {
         outreach: outreach_counts(facts, slice, p),
+        conversations_started: first_reached_in(&tls, Milestone::Conversation, p),
         meetings_booked: first_reached_in(&tls, Milestone::Meeting, p),
         proposals_sent: first_reached_in(&tls, Milestone::Proposal, p),
         closed,

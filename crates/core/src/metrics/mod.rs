@@ -44,7 +44,7 @@ pub use inputs::{
 pub use montecarlo::{
     OutcomeRange, RangeMethod, SplitMix64, exact_distribution, exact_percentiles, simulate_percentiles, won_value_range,
 };
-pub use planner::{GoalPlan, Pace, PerWeek, PlannerInput, plan_goal};
+pub use planner::{GoalPlan, Pace, PerWeek, PlannerInput, PlannerInputs, pace_period, plan_from, plan_goal};
 pub use stages::{StageFigures, StageMetrics, stage_metrics, stages_from};
 
 /// `num / den × 100`, or `None` when the denominator is 0 (METRICS.md: a

@@ -6,11 +6,9 @@
 //! of a rounded float: `ceil(5 / 0.05)` is computed as `ceil(5 × 100 / 5)`.
 
 use super::activity::won_money;
-use super::facts::{DAY_MS, Facts, Ms, Period, Slice};
-use super::history::{StageIndex, Timeline};
-use super::inputs::{ClosedKey, ClosedSums, closed_in, first_reached_in, outreach_counts, sliced_deals};
-use super::stages::milestone_conversion;
-use crate::model::{DealStatus, Milestone};
+use super::facts::{DAY_MS, ExchangeRates, Facts, Ms, Period, PipelineInfo, Slice};
+use super::inputs::{ActivityInputs, StageInputs, activity_inputs, stage_inputs};
+use crate::model::Milestone;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,20 +79,64 @@ fn week_start(t: Ms) -> Ms {
     (day - (day + 3).rem_euclid(7)) * DAY_MS
 }
 
-/// The goal plan for `input` over `facts`.
+/// The pace window: the last 4 full weeks (Monday 00:00 UTC) before `now`.
+pub fn pace_period(now: Ms) -> Period {
+    let to = week_start(now);
+    Period::new(to - 28 * DAY_MS, to)
+}
+
+/// What the planner reads, from either producer of inputs: the lookback
+/// period's activity and stage inputs and the pace window's activity inputs.
+pub struct PlannerInputs<'a> {
+    pub lookback: &'a ActivityInputs,
+    pub stages: &'a StageInputs,
+    pub pace: &'a ActivityInputs,
+    pub pipelines: &'a [PipelineInfo],
+    pub rates: &'a ExchangeRates,
+}
+
+/// The goal plan for `input` over `facts`, by replay.
 pub fn plan_goal(facts: &Facts, input: &PlannerInput) -> GoalPlan {
     let (p, slice) = (input.lookback, &input.slice);
+    let lookback = activity_inputs(facts, slice, p);
+    let stages = stage_inputs(facts, slice, p);
+    let pace = activity_inputs(facts, slice, pace_period(input.now));
+    let i = PlannerInputs {
+        lookback: &lookback,
+        stages: &stages,
+        pace: &pace,
+        pipelines: &facts.pipelines,
+        rates: &facts.rates,
+    };
+    plan_from(&i, input)
+}
+
+/// Closed deals of the lookback that reached milestone `m` (the first stage
+/// with it in their pipeline), the won among them, and whether any sliced
+/// pipeline has such a stage.
+fn milestone_counts(i: &PlannerInputs<'_>, slice: &Slice, m: Milestone) -> (u64, u64, bool) {
+    let (mut closed, mut won, mut exists) = (0, 0, false);
+    for pl in i.pipelines.iter().filter(|pl| slice.pipeline.as_ref().is_none_or(|id| *id == pl.id)) {
+        let Some(pos) = pl.ordered_stages().iter().position(|s| s.milestone == Some(m)) else { continue };
+        exists = true;
+        for ((_, _, w), n) in i.stages.closed.iter().filter(|((p, r, _), _)| *p == pl.id && *r > pos as i64) {
+            closed += n;
+            if *w {
+                won += n;
+            }
+        }
+    }
+    (closed, won, exists)
+}
+
+/// The goal plan for `input` from its inputs.
+pub fn plan_from(i: &PlannerInputs<'_>, input: &PlannerInput) -> GoalPlan {
+    let slice = &input.slice;
     let mut missing = Vec::new();
 
     // wins = ceil(target / avg_deal_value) = ceil(target × n / Σ value),
     // with the won value converted as `won_value` is.
-    let mut closed: BTreeMap<ClosedKey, ClosedSums> = BTreeMap::new();
-    for d in closed_in(sliced_deals(facts, slice), p, DealStatus::Won) {
-        let g = closed.entry((true, d.currency.clone(), d.contract_months)).or_default();
-        g.deals += 1;
-        g.value += d.value;
-    }
-    let (won_n, won_value, _, _) = won_money(&closed, &facts.rates);
+    let (won_n, won_value, _, _) = won_money(&i.lookback.closed, i.rates);
     let wins = if won_n == 0 {
         missing.push("avg_deal_value: no wins in the lookback period".to_string());
         None
@@ -108,7 +150,7 @@ pub fn plan_goal(facts: &Facts, input: &PlannerInput) -> GoalPlan {
 
     let mut needed = BTreeMap::new();
     for m in Milestone::ALL.iter().copied() {
-        let (closed, won, exists) = milestone_conversion(facts, slice, p, m);
+        let (closed, won, exists) = milestone_counts(i, slice, m);
         let figure = if !exists {
             missing.push(format!("stage_conversion[{m}]: no stage with milestone {m}"));
             None
@@ -121,10 +163,8 @@ pub fn plan_goal(facts: &Facts, input: &PlannerInput) -> GoalPlan {
         needed.insert(m.as_str().to_string(), figure);
     }
 
-    let index = StageIndex::new(facts);
-    let tls: Vec<Timeline<'_>> = sliced_deals(facts, slice).map(|d| Timeline::build(d, &index)).collect();
-    let oc = outreach_counts(facts, slice, p);
-    let meetings = first_reached_in(&tls, Milestone::Meeting, p);
+    let oc = i.lookback.outreach;
+    let meetings = i.lookback.meetings_booked;
     if oc.prospects == 0 {
         missing.push("meeting_booking_rate: no outreach in the lookback period".to_string());
     } else if meetings == 0 {
@@ -150,26 +190,26 @@ pub fn plan_goal(facts: &Facts, input: &PlannerInput) -> GoalPlan {
         prospects_contacted_needed,
         outreach_needed,
         per_week,
-        current_pace: pace(facts, slice, &tls, input.now),
+        current_pace: pace(i.pace, input.now),
         missing,
     }
 }
 
 /// The weekly pace over the last 4 full weeks before `now`.
-fn pace(facts: &Facts, slice: &Slice, tls: &[Timeline<'_>], now: Ms) -> Pace {
-    let to = week_start(now);
-    let p = Period::new(to - 28 * DAY_MS, to);
-    let oc = outreach_counts(facts, slice, p);
-    let wins = closed_in(sliced_deals(facts, slice), p, DealStatus::Won).count();
+fn pace(p: &ActivityInputs, now: Ms) -> Pace {
+    let window = pace_period(now);
+    let wins: u64 = p.closed.iter().filter(|(k, _)| k.0).map(|(_, g)| g.deals).sum();
+    let reached = |m: Milestone| match m {
+        Milestone::Conversation => p.conversations_started,
+        Milestone::Meeting => p.meetings_booked,
+        Milestone::Proposal => p.proposals_sent,
+    };
     Pace {
-        from: p.from,
-        to: p.to,
+        from: window.from,
+        to: window.to,
         wins: wins as f64 / 4.0,
-        reached: Milestone::ALL
-            .iter()
-            .map(|m| (m.as_str().to_string(), first_reached_in(tls, *m, p) as f64 / 4.0))
-            .collect(),
-        prospects_contacted: oc.prospects as f64 / 4.0,
-        outreach_sent: oc.sent as f64 / 4.0,
+        reached: Milestone::ALL.iter().map(|m| (m.as_str().to_string(), reached(*m) as f64 / 4.0)).collect(),
+        prospects_contacted: p.outreach.prospects as f64 / 4.0,
+        outreach_sent: p.outreach.sent as f64 / 4.0,
     }
 }

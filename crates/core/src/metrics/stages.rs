@@ -1,11 +1,9 @@
 //! Stage metrics (METRICS.md "Stage metrics"): per-stage close rate, cohort
 //! reach, and time spent in the stage.
 
-use super::facts::{DealFact, Facts, Period, PipelineInfo, Slice};
-use super::history::{StageIndex, Timeline};
-use super::inputs::{STAY_QUANTILES, StageInputs, sliced_deals, stage_inputs};
+use super::facts::{Facts, Period, PipelineInfo, Slice};
+use super::inputs::{STAY_QUANTILES, StageInputs, stage_inputs};
 use super::pct;
-use crate::model::{DealStatus, Milestone};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -29,27 +27,6 @@ pub struct StageFigures {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StageMetrics {
     pub stages: BTreeMap<String, StageFigures>,
-}
-
-/// Closed-in-P counts for a conversion: `(reached, won among them)`.
-pub(crate) fn conversion_counts<'t>(
-    tls: impl Iterator<Item = &'t Timeline<'t>>,
-    p: Period,
-    reached: impl Fn(&Timeline<'_>) -> bool,
-) -> (u64, u64) {
-    let mut closed = 0;
-    let mut won = 0;
-    for t in tls {
-        let d: &DealFact = t.deal;
-        if d.status == DealStatus::Open || !d.closed_at.is_some_and(|c| p.contains(c)) || !reached(t) {
-            continue;
-        }
-        closed += 1;
-        if d.status == DealStatus::Won {
-            won += 1;
-        }
-    }
-    (closed, won)
 }
 
 /// The stage metrics of `facts` for period `p` under `slice` (pipeline,
@@ -97,18 +74,4 @@ pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -
         }
     }
     StageMetrics { stages }
-}
-
-/// Closed-in-P counts for a milestone across all sliced pipelines:
-/// `(closed deals that reached it, won among them, some stage has it)`.
-pub(crate) fn milestone_conversion(facts: &Facts, slice: &Slice, p: Period, m: Milestone) -> (u64, u64, bool) {
-    let index = StageIndex::new(facts);
-    let tls: Vec<Timeline<'_>> = sliced_deals(facts, slice).map(|d| Timeline::build(d, &index)).collect();
-    let exists = facts
-        .pipelines
-        .iter()
-        .filter(|pl| slice.pipeline.as_ref().is_none_or(|id| *id == pl.id))
-        .any(|pl| pl.stages.iter().any(|s| s.milestone == Some(m)));
-    let (closed, won) = conversion_counts(tls.iter(), p, |t| t.milestone_reach(m).is_some());
-    (closed, won, exists)
 }

@@ -8,9 +8,10 @@
 //! `dealflow_core::metrics`, and wraps the result with its period and
 //! currency. Activity and stage metrics (and goal progress) read the
 //! inputs the store answers in SQL from its projections
-//! (`Store::activity_inputs`, `Store::stage_inputs`); the forecast and the
-//! planner replay the facts (`Store::metric_facts`). Parameter problems
-//! come back as 422 naming the parameter.
+//! (`Store::activity_inputs`, `Store::stage_inputs`), and so does the
+//! planner; the forecast and backtests replay the facts
+//! (`Store::metric_facts`). Parameter problems come back as 422 naming the
+//! parameter.
 
 mod forecast;
 
@@ -19,8 +20,8 @@ pub use forecast::{BacktestRow, ForecastQuery, ForecastReport, Step, backtest_se
 use crate::error::ApiError;
 use chrono::NaiveDate;
 use dealflow_core::metrics::{
-    ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, Slice, StageFigures, StageMetrics, activity_from,
-    plan_goal, stages_from,
+    ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, PlannerInputs, Slice, StageFigures, StageMetrics,
+    activity_from, pace_period, plan_from, stages_from,
 };
 use dealflow_core::model::{Channel, Milestone, Settings};
 use dealflow_core::time::Timestamp;
@@ -260,15 +261,24 @@ pub async fn plan(store: &Store, q: &PlanQuery, now: Timestamp) -> Result<PlanRe
     }
     errs.into_result()?;
     let settings = store.settings().await?;
-    let facts = store.metric_facts().await?;
     let lookback = Period::new(now.0 - lookback_days * DAY_MS, now.0);
     let input =
         PlannerInput { target_minor: q.target, weeks: q.weeks as f64, lookback, now: now.0, slice: Slice::default() };
+    let slice = &input.slice;
+    let (activity, stages, pace, pipelines) = tokio::try_join!(
+        store.activity_inputs(slice, lookback),
+        store.stage_inputs(slice, lookback),
+        store.activity_inputs(slice, pace_period(now.0)),
+        store.metric_pipelines(),
+    )?;
+    let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
+    let inputs =
+        PlannerInputs { lookback: &activity, stages: &stages, pace: &pace, pipelines: &pipelines, rates: &rates };
     Ok(PlanReport {
         target_minor: q.target,
         weeks: q.weeks,
         currency: settings.base_currency.as_str().to_string(),
         lookback: PeriodInfo::new(lookback, &settings),
-        plan: plan_goal(&facts, &input),
+        plan: plan_from(&inputs, &input),
     })
 }

@@ -2,7 +2,8 @@
 //! queries (`metric_queries.rs`) read instead of replaying every deal.
 //!
 //! - `metric_deals`: one row per live deal — current slice fields, outcome,
-//!   close time, its reach count and first meeting/proposal reach times.
+//!   close time, its reach count and first conversation, meeting and
+//!   proposal reach times.
 //! - `metric_stays`: every ended stay of a live deal in a stage.
 //! - `metric_open_spans`: the spans during which a deal was open.
 //! - `metric_outreach`: live messages to live people, each with the send
@@ -34,7 +35,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 /// The shape of the projection rows; a stored lower number means rebuild.
-pub(crate) const VERSION: i64 = 2;
+pub(crate) const VERSION: i64 = 3;
 
 /// Spans longer than this many hours all share the last length class.
 const MAX_BUCKET: i64 = 20;
@@ -107,7 +108,7 @@ impl Rows {
         let mut row = String::with_capacity(160);
         let _ = write!(
             row,
-            "({}, {}, {owner}, {source}, {}, {}, {}, {won}, {}, {}, {life}, {}, {}, {})",
+            "({}, {}, {owner}, {source}, {}, {}, {}, {won}, {}, {}, {life}, {}, {}, {}, {})",
             k.id,
             k.pipeline,
             quote(&d.currency),
@@ -116,6 +117,7 @@ impl Rows {
             d.created_at,
             opt(closed),
             p.reach_count,
+            opt(p.milestone_at[0]),
             opt(p.milestone_at[1]),
             opt(p.milestone_at[2]),
         );
@@ -142,7 +144,7 @@ impl Rows {
             (
                 &mut self.deals,
                 "INSERT INTO metric_deals (deal_id, pipeline_id, owner_id, source, currency, value, contract_months, won,
-                  created_at, closed_at, life_bucket, reach_count, meeting_at, proposal_at) VALUES ",
+                  created_at, closed_at, life_bucket, reach_count, conversation_at, meeting_at, proposal_at) VALUES ",
             ),
             (
                 &mut self.stays,

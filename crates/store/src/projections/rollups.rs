@@ -28,6 +28,8 @@ pub(crate) mod kind {
     /// Messages by the day of the same person's previous message: k1 the
     /// day the message itself was sent; n messages.
     pub const PAIR: i64 = 8;
+    /// Deals that first reached a conversation stage that day; n deals.
+    pub const CONVERSATION: i64 = 9;
 }
 
 /// Milliseconds in a UTC day, the rollups' unit.
@@ -69,7 +71,7 @@ fn sum_of(expr: &str) -> String {
 
 /// Adds `sign` × the rollups of the deal rows (and their stays) matching `filter`.
 pub(super) async fn roll_deals(conn: &mut AnyConnection, filter: &str, sign: i64) -> Result<(), StoreError> {
-    let parts: [RollPart; 6] = [
+    let parts: [RollPart; 7] = [
         (
             kind::CLOSED,
             "metric_deals",
@@ -89,6 +91,13 @@ pub(super) async fn roll_deals(conn: &mut AnyConnection, filter: &str, sign: i64
             "metric_deals",
             format!("{}, pipeline_id, reach_count, 0, ''", day_of("created_at")),
             "1 = 1",
+            "0|0",
+        ),
+        (
+            kind::CONVERSATION,
+            "metric_deals",
+            format!("{}, pipeline_id, 0, 0, ''", day_of("conversation_at")),
+            "conversation_at IS NOT NULL",
             "0|0",
         ),
         (
