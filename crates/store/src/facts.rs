@@ -57,6 +57,17 @@ pub fn minor_rates(base: &Currency, rates: &std::collections::BTreeMap<String, f
     out
 }
 
+/// A stage-event row (`kind`, `stage_id`, `at`) as the engine's event.
+pub(crate) fn deal_event(r: &sqlx::any::AnyRow) -> R<DealEvent> {
+    let at = i64_(r, "at")?;
+    Ok(match enum_(r, "kind", EventKind::parse)? {
+        EventKind::Enter => DealEvent::enter(&i64_(r, "stage_id")?.to_string(), at),
+        EventKind::Won => DealEvent::won(at),
+        EventKind::Lost => DealEvent::lost(at),
+        EventKind::Reopen => DealEvent::reopen(at),
+    })
+}
+
 fn id_text(v: Option<i64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
@@ -147,14 +158,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         for r in &rows {
-            let at = i64_(r, "at")?;
-            let e = match enum_(r, "kind", EventKind::parse)? {
-                EventKind::Enter => DealEvent::enter(&i64_(r, "stage_id")?.to_string(), at),
-                EventKind::Won => DealEvent::won(at),
-                EventKind::Lost => DealEvent::lost(at),
-                EventKind::Reopen => DealEvent::reopen(at),
-            };
-            events.entry(i64_(r, "deal_id")?).or_default().push(e);
+            events.entry(i64_(r, "deal_id")?).or_default().push(deal_event(r)?);
         }
 
         let rows = sqlx::query(

@@ -9,7 +9,7 @@
 //! and messages (ids, times, values). Only the default pipeline's stage ids
 //! come from the store, which creates them when the database is opened.
 
-use crate::projections::{DealKey, Rows};
+use crate::projections::{DealKey, Rows, opt};
 use crate::{Store, StoreError};
 use dealflow_core::metrics::{DealEvent, DealFact, SplitMix64, StageInfo, project_deal};
 use dealflow_core::model::DEFAULT_LOST_REASONS;
@@ -141,10 +141,6 @@ impl Writer {
         }
         Ok(())
     }
-}
-
-fn opt(v: Option<i64>) -> String {
-    v.map_or_else(|| "NULL".to_string(), |x| x.to_string())
 }
 
 /// One generated stage event.

@@ -74,6 +74,25 @@ pub(crate) fn i(r: &AnyRow, i: usize) -> Result<i64, StoreError> {
     Ok(sqlx::Row::try_get::<i64, _>(r, i)?)
 }
 
+/// The additive activity inputs of a period, read row by row. Its
+/// `outreach.prospects` counts people new to the period's own start.
+pub(crate) struct RowPart {
+    pub outreach: OutreachCounts,
+    pub conversations_started: u64,
+    pub meetings_booked: u64,
+    pub proposals_sent: u64,
+    pub closed: BTreeMap<ClosedKey, ClosedSums>,
+    /// Deals created in the period.
+    pub created: u64,
+}
+
+/// Deals open at some moment of P by current values: those created in P
+/// (less those closed before P started) and those created before and still
+/// open at its start.
+pub(crate) fn pipeline_deals(created: u64, closed_before_created: u64, straddlers: u64) -> u64 {
+    created - closed_before_created.min(created) + straddlers
+}
+
 /// Stays per stage id, as duration lists (ms, in no order).
 pub(crate) type StayLists = BTreeMap<String, Vec<i64>>;
 
@@ -127,31 +146,49 @@ impl Store {
             return self.activity_from_rollups(slice, p, &split).await;
         }
         let df = deal_filter(slice);
-        let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created, straddlers, open_deals) =
-            tokio::try_join!(
-                self.outreach_rows(slice, p),
-                self.reached_rows("conversation_at", &df, p),
-                self.reached_rows("meeting_at", &df, p),
-                self.reached_rows("proposal_at", &df, p),
-                self.closed_rows(&df, p),
-                self.count(format!(
-                    "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}
-                 AND (closed_at IS NULL OR closed_at >= {}){df}",
-                    p.from, p.to, p.from
-                )),
-                self.straddlers(&df, p.from),
-                self.open_deals(&df, p.to),
-            )?;
-        let pipeline_deals = created + straddlers;
+        let (rows, weird, straddlers, open_deals) = tokio::try_join!(
+            self.activity_rows(slice, &df, p),
+            self.closed_before_created(&df, p),
+            self.straddlers(&df, p.from),
+            self.open_deals(&df, p.to),
+        )?;
         Ok(ActivityInputs {
-            outreach,
-            conversations_started,
-            meetings_booked,
-            proposals_sent,
-            closed,
-            pipeline_deals,
+            outreach: rows.outreach,
+            conversations_started: rows.conversations_started,
+            meetings_booked: rows.meetings_booked,
+            proposals_sent: rows.proposals_sent,
+            closed: rows.closed,
+            pipeline_deals: pipeline_deals(rows.created, weird, straddlers),
             open_deals,
         })
+    }
+
+    /// The activity inputs of `p` that add up over sub-periods, row by row
+    /// (the whole question, or a partial day of a rollup question).
+    pub(crate) async fn activity_rows(&self, slice: &Slice, df: &str, p: Period) -> Result<RowPart, StoreError> {
+        let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created) = tokio::try_join!(
+            self.outreach_rows(slice, p),
+            self.reached_rows("conversation_at", df, p),
+            self.reached_rows("meeting_at", df, p),
+            self.reached_rows("proposal_at", df, p),
+            self.closed_rows(df, p),
+            self.count(format!(
+                "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}{df}",
+                p.from, p.to
+            )),
+        )?;
+        Ok(RowPart { outreach, conversations_started, meetings_booked, proposals_sent, closed, created })
+    }
+
+    /// Deals created in `p` but closed before `p` starts: only a deal closed
+    /// before it was created (life class -2) can be.
+    pub(crate) async fn closed_before_created(&self, df: &str, p: Period) -> Result<u64, StoreError> {
+        self.count(format!(
+            "SELECT COUNT(*) FROM metric_deals WHERE life_bucket = -2 AND created_at >= {} AND created_at < {}
+             AND closed_at < {}{df}",
+            p.from, p.to, p.from
+        ))
+        .await
     }
 
     /// Outreach counts of the messages sent in `p`, row by row.

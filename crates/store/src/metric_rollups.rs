@@ -9,7 +9,7 @@
 //! person's previous one) and the ranks of stay durations (a histogram of
 //! duration classes locates each rank; only that class's stays are read).
 
-use crate::metric_queries::{DaySplit, StayLists, deal_filter, i, id_eq, parse_list, sum, u};
+use crate::metric_queries::{DaySplit, RowPart, StayLists, deal_filter, i, id_eq, parse_list, pipeline_deals, sum, u};
 use crate::projections::{DAY, dur_bucket, kind};
 use crate::{Store, StoreError};
 use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks};
@@ -67,13 +67,7 @@ impl Store {
             self.rollup_count(kind::MEETING, split, &pf),
             self.rollup_count(kind::PROPOSAL, split, &pf),
             self.rollup_count(kind::CREATED, split, &pf),
-            // Created in P but closed before `from`: only a deal closed
-            // before it was created (life class -2) can be.
-            self.count(format!(
-                "SELECT COUNT(*) FROM metric_deals WHERE life_bucket = -2 AND created_at >= {} AND created_at < {}
-                 AND closed_at < {}{df}",
-                p.from, p.to, p.from
-            )),
+            self.closed_before_created(&df, p),
             self.straddlers(&df, p.from),
             self.open_deals(&df, p.to),
             self.activity_edges(slice, &df, p, split),
@@ -120,9 +114,7 @@ impl Store {
         // message with its previous one in P lies in P itself.
         outreach.prospects = outreach.sent - (pairs + edges.pairs).min(outreach.sent);
         out.outreach = outreach;
-        // Open at some moment of P by current values: created in P (unless
-        // closed before `from`) or created before and still open at `from`.
-        out.pipeline_deals = created_all - weird.min(created_all) + straddlers;
+        out.pipeline_deals = pipeline_deals(created_all, weird, straddlers);
         Ok(out)
     }
 
@@ -135,25 +127,7 @@ impl Store {
         let mut out = Edges::default();
         for e in &split.edges {
             let e = *e;
-            let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created) = tokio::try_join!(
-                self.outreach_rows(slice, e),
-                self.reached_rows("conversation_at", df, e),
-                self.reached_rows("meeting_at", df, e),
-                self.reached_rows("proposal_at", df, e),
-                self.closed_rows(df, e),
-                self.count(format!(
-                    "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}{df}",
-                    e.from, e.to
-                )),
-            )?;
-            out.parts.push(EdgePart {
-                outreach,
-                conversations_started,
-                meetings_booked,
-                proposals_sent,
-                closed,
-                created,
-            });
+            out.parts.push(self.activity_rows(slice, df, e).await?);
             // Previous message in this partial day, message before `to`.
             out.pairs += self
                 .count(format!(
@@ -313,16 +287,7 @@ impl Store {
 /// What the partial days add to an activity question.
 #[derive(Default)]
 struct Edges {
-    parts: Vec<EdgePart>,
+    parts: Vec<RowPart>,
     /// Pairs (message, previous message) in P the whole-day pairs miss.
     pairs: u64,
-}
-
-struct EdgePart {
-    outreach: OutreachCounts,
-    conversations_started: u64,
-    meetings_booked: u64,
-    proposals_sent: u64,
-    closed: BTreeMap<dealflow_core::metrics::ClosedKey, ClosedSums>,
-    created: u64,
 }

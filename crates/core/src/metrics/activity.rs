@@ -53,11 +53,23 @@ pub fn activity_metrics(facts: &Facts, slice: &Slice, p: Period) -> ActivityMetr
     activity_from(&activity_inputs(facts, slice, p), &facts.rates, slice)
 }
 
-/// Won deals converted to the base currency: `(deals converted, Σ value in
-/// base minor units, Σ value per contract year, deals left unconverted)`.
-/// Each currency's total is converted once and rounded to a whole minor
-/// unit, so the sum does not depend on how the deals were grouped.
-pub(crate) fn won_money(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &ExchangeRates) -> (u64, i64, f64, u64) {
+/// Won deals converted to the base currency.
+pub(crate) struct WonMoney {
+    /// Deals whose currency has a rate.
+    pub converted: u64,
+    /// Σ value in base minor units: each currency's total converted once
+    /// and rounded to a whole minor unit, so the sum does not depend on how
+    /// the deals were grouped.
+    pub value: i64,
+    /// The same sum unrounded (averages are unrounded).
+    pub value_exact: f64,
+    /// Σ value per contract year, unrounded.
+    pub per_year: f64,
+    /// Won deals whose currency has no rate.
+    pub unconverted: u64,
+}
+
+pub(crate) fn won_money(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &ExchangeRates) -> WonMoney {
     let mut per_currency: BTreeMap<&str, (u64, i64, f64)> = BTreeMap::new();
     for ((_, currency, months), g) in closed.iter().filter(|(k, _)| k.0) {
         let years = months.map_or(1.0, |m| m.max(12) as f64 / 12.0);
@@ -66,18 +78,19 @@ pub(crate) fn won_money(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &Exchan
         e.1 += g.value;
         e.2 += g.value as f64 / years;
     }
-    let (mut n, mut value, mut acv, mut unconverted) = (0, 0, 0.0, 0);
+    let mut out = WonMoney { converted: 0, value: 0, value_exact: 0.0, per_year: 0.0, unconverted: 0 };
     for (currency, (deals, sum, per_year)) in per_currency {
         match rates.rate(currency) {
             Some(rate) => {
-                n += deals;
-                value += (sum as f64 * rate).round() as i64;
-                acv += per_year * rate;
+                out.converted += deals;
+                out.value += (sum as f64 * rate).round() as i64;
+                out.value_exact += sum as f64 * rate;
+                out.per_year += per_year * rate;
             }
-            None => unconverted += deals,
+            None => out.unconverted += deals,
         }
     }
-    (n, value, acv, unconverted)
+    out
 }
 
 /// The activity figures from their inputs (METRICS.md "Activity metrics").
@@ -85,11 +98,12 @@ pub fn activity_from(i: &ActivityInputs, rates: &ExchangeRates, slice: &Slice) -
     let oc = i.outreach;
     let sum = |won: bool| i.closed.iter().filter(|(k, _)| k.0 == won).fold(0, |n, (_, g)| n + g.deals);
     let (deals_won, deals_lost) = (sum(true), sum(false));
-    let (converted, won_value, acv_sum, unconverted) = won_money(&i.closed, rates);
+    let money = won_money(&i.closed, rates);
+    let converted = money.converted;
     let cycle_ms: i64 = i.closed.iter().filter(|(k, _)| k.0).map(|(_, g)| g.cycle_ms).sum();
 
     let win_rate = pct(deals_won, deals_won + deals_lost);
-    let avg_deal_value = (converted > 0).then(|| won_value_exact(&i.closed, rates) / converted as f64);
+    let avg_deal_value = (converted > 0).then(|| money.value_exact / converted as f64);
     let sales_cycle_days = (deals_won > 0).then(|| days(cycle_ms) / deals_won as f64);
     let sales_velocity = match (avg_deal_value, win_rate, sales_cycle_days) {
         (Some(avg), Some(wr), Some(cycle)) if cycle != 0.0 => Some(i.open_deals as f64 * avg * (wr / 100.0) / cycle),
@@ -107,7 +121,7 @@ pub fn activity_from(i: &ActivityInputs, rates: &ExchangeRates, slice: &Slice) -
         proposals_sent: i.proposals_sent,
         deals_won,
         deals_lost,
-        won_value,
+        won_value: money.value,
         win_rate,
         pipeline_deals: i.pipeline_deals,
         close_rate: pct(deals_won, i.pipeline_deals),
@@ -115,17 +129,12 @@ pub fn activity_from(i: &ActivityInputs, rates: &ExchangeRates, slice: &Slice) -
         close_rate_vs_meetings: pct(deals_won, i.meetings_booked),
         close_rate_vs_proposals: pct(deals_won, i.proposals_sent),
         avg_deal_value,
-        acv: (converted > 0).then(|| acv_sum / converted as f64),
+        acv: (converted > 0).then(|| money.per_year / converted as f64),
         sales_cycle_days,
         open_deals: i.open_deals,
         sales_velocity,
-        unconverted,
+        unconverted: money.unconverted,
         outreach_workspace_wide: slice.outreach_ignores_slice(),
         deals_workspace_wide: slice.deals_ignore_slice(),
     }
-}
-
-/// Σ won value in base minor units, unrounded (averages are unrounded).
-fn won_value_exact(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &ExchangeRates) -> f64 {
-    closed.iter().filter(|(k, _)| k.0).filter_map(|(k, g)| rates.rate(&k.1).map(|r| g.value as f64 * r)).sum()
 }

@@ -136,7 +136,8 @@ pub fn plan_from(i: &PlannerInputs<'_>, input: &PlannerInput) -> GoalPlan {
 
     // wins = ceil(target / avg_deal_value) = ceil(target × n / Σ value),
     // with the won value converted as `won_value` is.
-    let (won_n, won_value, _, _) = won_money(&i.lookback.closed, i.rates);
+    let money = won_money(&i.lookback.closed, i.rates);
+    let (won_n, won_value) = (money.converted, money.value);
     let wins = if won_n == 0 {
         missing.push("avg_deal_value: no wins in the lookback period".to_string());
         None

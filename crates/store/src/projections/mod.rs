@@ -27,8 +27,8 @@ pub(crate) use rollups::{DAY, kind};
 
 use crate::row::*;
 use crate::{Store, StoreError};
-use dealflow_core::metrics::{DealEvent, DealFact, DealProjection, Ms, StageInfo, project_deal};
-use dealflow_core::model::{DealStatus, EventKind};
+use dealflow_core::metrics::{DealEvent, DealFact, DealProjection, StageInfo, project_deal};
+use dealflow_core::model::DealStatus;
 use rollups::{drop_zero_sums, roll_deals, roll_outreach};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -78,7 +78,8 @@ pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn opt(v: Option<i64>) -> String {
+/// A SQL literal for an optional integer (`NULL` when absent).
+pub(crate) fn opt(v: Option<i64>) -> String {
     v.map_or_else(|| "NULL".to_string(), |x| x.to_string())
 }
 
@@ -208,14 +209,7 @@ async fn project_live(conn: &mut AnyConnection, list: &str, rows: &mut Rows) -> 
     );
     let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
     for r in sqlx::query(sqlx::AssertSqlSafe(q)).fetch_all(&mut *conn).await? {
-        let at: Ms = i64_(&r, "at")?;
-        let e = match enum_(&r, "kind", EventKind::parse)? {
-            EventKind::Enter => DealEvent::enter(&i64_(&r, "stage_id")?.to_string(), at),
-            EventKind::Won => DealEvent::won(at),
-            EventKind::Lost => DealEvent::lost(at),
-            EventKind::Reopen => DealEvent::reopen(at),
-        };
-        events.entry(i64_(&r, "deal_id")?).or_default().push(e);
+        events.entry(i64_(&r, "deal_id")?).or_default().push(crate::facts::deal_event(&r)?);
     }
     let q = format!(
         "SELECT id, pipeline_id, value, currency, contract_months, owner_id, source, created_at, status, closed_at
