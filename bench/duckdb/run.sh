@@ -16,7 +16,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import duckdb' 2>/dev
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb >&2
 fi
-vectors="${DEALFLOW_METRICS_CASES:-/work/shared/data/metrics-cases}"
+vectors="${DEALFLOW_METRICS_CASES:-$root/testdata/metrics-cases}"
 if [ -d "$vectors" ]; then
     echo "duckdb: checking the SQL against the test vectors in $vectors" >&2
     if "$venv/bin/python" "$here/vectors.py" "$vectors" >&2; then

@@ -1,7 +1,7 @@
 """Checks that the DuckDB SQL of metrics_sql.py reproduces every activity
 metric and stage figure of the METRICS.md test vectors.
 
-Usage: python vectors.py [DIR]   (default /work/shared/data/metrics-cases)
+Usage: python vectors.py [DIR]   (default: testdata/metrics-cases of this repository)
 Prints OK per world, or each difference; exits 1 when any figure differs.
 Floats agree within 1e-6 relative (the vectors' tolerance); null only where null.
 """
@@ -88,7 +88,8 @@ def check(path):
 
 
 def main():
-    folder = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/metrics-cases"
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "metrics-cases")
+    folder = sys.argv[1] if len(sys.argv) > 1 else default
     files = sorted(glob.glob(os.path.join(folder, "*.json")))
     if not files:
         print(f"no vectors in {folder}")

@@ -3,6 +3,9 @@
 //! fixtures, then the real Maven files with the shipped mappings, checked
 //! against counts computed here from the CSV with plain Rust.
 
+#[path = "support/maven.rs"]
+mod maven;
+use maven::maven_dir;
 use dealflow_core::model::{Deal, DealStatus};
 use dealflow_store::testing::{TestDb, test_database};
 use dealflow_store::{DealFilter, Page, Store};
@@ -196,12 +199,7 @@ fn column_counts(path: &Path, column: &str) -> std::collections::BTreeMap<String
 
 #[test]
 fn maven_data_set_imports_with_the_shipped_mappings() {
-    let dir = std::env::var("DEALFLOW_MAVEN_DIR").unwrap_or_else(|_| "/work/shared/data/maven".into());
-    let dir = PathBuf::from(dir);
-    if !dir.join("sales_pipeline.csv").exists() {
-        eprintln!("skipped: no Maven data at {}", dir.display());
-        return;
-    }
+    let dir = maven_dir();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/maven");
     let rt = rt();
     let db = fresh(&rt);

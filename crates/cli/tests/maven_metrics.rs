@@ -36,6 +36,9 @@
 //!   closed before `to` (a deal closed exactly at `to` is still open then).
 //! - No outreach in the export: outreach counts are 0 and their rates null.
 
+#[path = "support/maven.rs"]
+mod maven;
+use maven::maven_dir;
 use dealflow_core::time::Timestamp;
 use dealflow_server::insights::{self, MetricsQuery};
 use dealflow_store::testing::{TestDb, test_database};
@@ -276,12 +279,7 @@ fn check_period(rt: &tokio::runtime::Runtime, db: &TestDb, rows: &[Row], from: &
 
 #[test]
 fn maven_metrics_match_the_csv() {
-    let dir = std::env::var("DEALFLOW_MAVEN_DIR").unwrap_or_else(|_| "/work/shared/data/maven".into());
-    let dir = PathBuf::from(dir);
-    if !dir.join("sales_pipeline.csv").exists() {
-        eprintln!("skipped: no Maven data at {}", dir.display());
-        return;
-    }
+    let dir = maven_dir();
     let rows = read_rows(&dir.join("sales_pipeline.csv"));
     assert_eq!(rows.len(), 8800);
     // The readings above rely on these shapes of the export.
@@ -318,12 +316,7 @@ fn maven_metrics_match_the_csv() {
 /// computed above, day for day.
 #[test]
 fn maven_dates_follow_the_workspace_time_zone() {
-    let dir = std::env::var("DEALFLOW_MAVEN_DIR").unwrap_or_else(|_| "/work/shared/data/maven".into());
-    let dir = PathBuf::from(dir);
-    if !dir.join("sales_pipeline.csv").exists() {
-        eprintln!("skipped: no Maven data at {}", dir.display());
-        return;
-    }
+    let dir = maven_dir();
     let rows = read_rows(&dir.join("sales_pipeline.csv"));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let db = rt.block_on(test_database()).expect("test database");

@@ -5,6 +5,7 @@
 
 pub mod currency;
 pub mod custom_field;
+pub mod deal_change;
 pub mod error;
 pub mod ids;
 pub mod import;

@@ -1,4 +1,4 @@
-//! Every world of `/work/shared/data/metrics-cases/` loaded through the
+//! Every world of `testdata/metrics-cases/` loaded through the
 //! product's storage path (pipelines, stages, users, people, campaigns,
 //! deals with their historical stage moves, outreach), read back with
 //! `Store::metric_facts`, and computed by the engine — and the activity and
@@ -19,9 +19,9 @@ use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 
 fn cases() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/metrics-cases");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/metrics-cases");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the metric vectors in {}: {e}", dir.display()))
+        .unwrap_or_else(|e| panic!("the metric test vectors are missing: cannot read {} ({e}); they ship in testdata/metrics-cases/", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

@@ -1,5 +1,5 @@
 //! The metrics engine: pure functions from workspace facts to the figures
-//! defined in `/work/shared/METRICS.md` (activity metrics, stage metrics,
+//! defined in `docs/metrics.md` (activity metrics, stage metrics,
 //! forecast with P10/P50/P90 and backtest, goal planner).
 //!
 //! Nothing here does I/O: the store loads [`Facts`] (deleted rows already

@@ -1,4 +1,4 @@
-//! Loads every world of `/work/shared/data/metrics-cases/` into the engine's
+//! Loads every world of `testdata/metrics-cases/` into the engine's
 //! fact types and compares every expected figure (activity metrics, stage
 //! metrics, planner, forecast): floats within 1e-6 relative, `null` only
 //! where `null` is expected.
@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn cases_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/metrics-cases/")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/metrics-cases/")
 }
 
 /// An RFC 3339 instant, or a date meaning midnight UTC (the vectors' time zone).
@@ -187,7 +187,7 @@ fn every_vector_figure_agrees() {
     let dir = cases_dir();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
-            "metrics test vectors missing: cannot read {} ({e}); they live in /work/shared/data/metrics-cases/",
+            "metrics test vectors missing: cannot read {} ({e}); they ship in testdata/metrics-cases/ at the repository root",
             dir.display()
         )
     });

@@ -1,0 +1,187 @@
+//! The one decision behind every deal change. Board drags, API calls, bulk
+//! actions, imports and (later) automations all reach a deal through
+//! [`decide_create`] or [`decide_update`]: a pure function of the current
+//! deal, the requested change and a [`Context`] holding everything the rules
+//! may look at — the pipeline and its stages, the workspace settings, the
+//! custom-field definitions, the lost reasons, the deal's stage log, the
+//! person and organization it points at, who acts and when. It returns the
+//! next deal, the stage events to append and the tracked-field changes to
+//! record, or every field error at once.
+//!
+//! The store reads what [`needs`] asks for, calls the decision and writes
+//! what it returns; it decides nothing itself. A new gate (a checklist that
+//! must be done, a required field, a minimum score) is a check in
+//! [`update::gates`] that reads the context, so every path obeys it.
+
+mod create;
+mod update;
+
+pub use create::decide_create;
+pub use update::decide_update;
+
+use crate::custom_field::CustomField;
+use crate::model::{Deal, DealPatch, NewDeal, Organization, Person, Settings, Stage, StageEvent};
+use crate::stage_move::PlannedEvent;
+use crate::time::Timestamp;
+use crate::{OrganizationId, PersonId, PipelineId, UserId};
+use serde_json::Value;
+
+/// What the store found for a record the deal points at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Found<T> {
+    /// No such record.
+    Missing,
+    /// The record exists but may not be linked: a deleted person or
+    /// organization, a deactivated user.
+    Inactive,
+    Live(T),
+}
+
+/// The pipeline a deal is in, or moves to, with its stages in order
+/// (archived stages included: old events point at them).
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineView<'a> {
+    pub id: PipelineId,
+    pub archived: bool,
+    pub stages: &'a [Stage],
+}
+
+/// Everything the rules may look at besides the deal and the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Who acts (`None` for the system).
+    pub actor: Option<UserId>,
+    /// The current time, read inside the write transaction.
+    pub now: Timestamp,
+    pub settings: &'a Settings,
+    /// Labels of the workspace's lost reasons, for canonical spelling.
+    pub lost_reasons: &'a [String],
+    /// The deal custom-field definitions (needed when the request sets
+    /// custom values, or creates a deal).
+    pub custom_fields: &'a [CustomField],
+    /// The pipeline the deal ends up in; `None` when [`needs`] did not ask
+    /// for it (an update that changes neither stage nor status).
+    pub pipeline: Option<PipelineView<'a>>,
+    /// The deal's stage log so far, oldest first (empty for a new deal).
+    pub history: &'a [StageEvent],
+    /// The owner the deal ends up with, when [`needs`] asked for it.
+    pub owner: Option<Found<UserId>>,
+    /// The person the deal ends up with, when [`needs`] asked for it.
+    pub person: Option<Found<&'a Person>>,
+    /// The organization the deal ends up with, when [`needs`] asked for it.
+    pub organization: Option<Found<&'a Organization>>,
+}
+
+/// What the store must read before calling the decision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Needs {
+    /// The pipeline to load with its stages; `None` with `first_pipeline`
+    /// false means none is needed.
+    pub pipeline: Option<PipelineId>,
+    /// Load the workspace's first active pipeline (a new deal without one).
+    pub first_pipeline: bool,
+    pub lost_reasons: bool,
+    pub custom_fields: bool,
+    pub owner: Option<UserId>,
+    pub person: Option<PersonId>,
+    pub organization: Option<OrganizationId>,
+}
+
+/// What to read for a change of `cur` (or a new deal when `cur` is `None`).
+/// Stage and status changes load the target pipeline and the deal's
+/// person and organization, so gates can look at them; other edits load
+/// only what they touch.
+pub fn needs(cur: Option<&Deal>, change: Change<'_>) -> Needs {
+    match (cur, change) {
+        (_, Change::Create(n)) => Needs {
+            pipeline: n.pipeline_id,
+            first_pipeline: n.pipeline_id.is_none(),
+            lost_reasons: true,
+            custom_fields: true,
+            owner: n.owner_id,
+            person: n.person_id,
+            organization: n.organization_id,
+        },
+        (Some(cur), Change::Update(p)) => {
+            let moving = update::wants_move(p);
+            let person = p.person_id.unwrap_or(cur.person_id);
+            let organization = p.organization_id.unwrap_or(cur.organization_id);
+            Needs {
+                pipeline: Some(p.pipeline_id.unwrap_or(cur.pipeline_id)),
+                first_pipeline: false,
+                lost_reasons: p.status.is_some() || p.lost_reason.is_some(),
+                custom_fields: p.custom.is_some(),
+                owner: p.owner_id.flatten().filter(|o| Some(*o) != cur.owner_id),
+                person: person.filter(|x| moving || Some(*x) != cur.person_id),
+                organization: organization.filter(|x| moving || Some(*x) != cur.organization_id),
+            }
+        }
+        (None, Change::Update(_)) => Needs::default(),
+    }
+}
+
+/// The requested change, for [`needs`].
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    Create(&'a NewDeal),
+    Update(&'a DealPatch),
+}
+
+/// A tracked field's change, for the field history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedChange {
+    /// One of [`crate::model::TRACKED_FIELDS`].
+    pub field: &'static str,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// The outcome of a decision: what to write.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The deal as it is after the change (version and `updated_at` as
+    /// they will be stored).
+    pub deal: Deal,
+    /// Stage events to append, in order.
+    pub events: Vec<PlannedEvent>,
+    /// Tracked fields that changed, for the field history.
+    pub changes: Vec<TrackedChange>,
+    /// When the change happened (an explicit `at`, else now): the time of
+    /// the events and the field-history rows.
+    pub at: Timestamp,
+    /// False when the request changes nothing: the store writes nothing
+    /// and the deal keeps its version.
+    pub changed: bool,
+}
+
+/// Checks that a linked record may be linked; the message names the field.
+fn check_found<T>(errs: &mut crate::Invalid, field: &str, what: &str, id: impl std::fmt::Display, f: &Option<Found<T>>) {
+    match f {
+        Some(Found::Missing) => errs.add(field, format!("{what} {id} does not exist")),
+        Some(Found::Inactive) if what == "user" => errs.add(field, format!("user {id} is deactivated")),
+        Some(Found::Inactive) => errs.add(field, format!("{what} {id} is deleted; restore it first")),
+        _ => {}
+    }
+}
+
+/// The tracked-field differences between two versions of a deal, in
+/// [`crate::model::TRACKED_FIELDS`] order.
+pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
+    fn id<T: std::fmt::Display>(v: Option<T>) -> Value {
+        v.map_or(Value::Null, |x| Value::String(x.to_string()))
+    }
+    let date = |d: Option<crate::time::Date>| d.map_or(Value::Null, |d| Value::String(d.to_iso()));
+    let pairs: [(&'static str, Value, Value); 7] = [
+        ("value", old.value.into(), new.value.into()),
+        ("currency", old.currency.as_str().into(), new.currency.as_str().into()),
+        ("probability", old.probability.into(), new.probability.into()),
+        ("expected_close_date", date(old.expected_close_date), date(new.expected_close_date)),
+        ("owner_id", id(old.owner_id), id(new.owner_id)),
+        ("person_id", id(old.person_id), id(new.person_id)),
+        ("organization_id", id(old.organization_id), id(new.organization_id)),
+    ];
+    pairs.into_iter().filter(|(_, a, b)| a != b).map(|(field, old, new)| TrackedChange { field, old, new }).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+//! How many SQL statements one stage move costs, counted from sqlx's own
+//! statement log (target `sqlx::query`). The figure is pinned so that a
+//! change which adds reads to the hot write path shows up here; lower it
+//! when a change removes some. Alone in its file: the counting subscriber is
+//! process-wide, because SQLite runs statements on a worker thread.
+
+use dealflow_core::model::{DealPatch, NewDeal};
+use dealflow_store::{Actor, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+#[derive(Default)]
+struct Counter {
+    on: AtomicBool,
+    statements: AtomicUsize,
+}
+
+struct CountLayer(Arc<Counter>);
+
+impl<S: Subscriber> Layer<S> for CountLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" && self.0.on.load(Ordering::SeqCst) {
+            self.0.statements.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Runs `f` and returns how many statements it sent.
+async fn count<T>(c: &Counter, f: impl std::future::Future<Output = T>) -> (T, usize) {
+    c.statements.store(0, Ordering::SeqCst);
+    c.on.store(true, Ordering::SeqCst);
+    let out = f.await;
+    c.on.store(false, Ordering::SeqCst);
+    (out, c.statements.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_stage_move_costs_few_statements() {
+    let counter = Arc::new(Counter::default());
+    let subscriber = tracing_subscriber::registry()
+        .with(CountLayer(counter.clone()))
+        .with(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
+
+    let db = dealflow_store::testing::test_database().await.expect("test database");
+    let store: Store = db.open().await.expect("open");
+    let actor = Actor::system();
+    let stages = store.pipelines().await.expect("pipelines").remove(0).stages;
+    let (deal, created) =
+        count(&counter, store.create_deal(&actor, NewDeal { title: "Acme".into(), value: 500, ..Default::default() }))
+            .await;
+    let deal = deal.expect("create");
+    let patch = DealPatch { version: deal.version, stage_id: Some(stages[1].id), ..Default::default() };
+    let (moved, statements) = count(&counter, store.update_deal(&actor, deal.id, patch)).await;
+    let moved = moved.expect("move");
+    assert_eq!(moved.stage_id, stages[1].id);
+    let patch = DealPatch { version: moved.version, value: Some(900), ..Default::default() };
+    let (edited, edit_statements) = count(&counter, store.update_deal(&actor, deal.id, patch)).await;
+    assert_eq!(edited.expect("edit").value, 900);
+    eprintln!("statements: create {created}, stage move {statements}, value edit {edit_statements}");
+    assert!(statements > 0, "the counter sees the statements");
+    assert!(statements <= STAGE_MOVE_BUDGET, "a stage move sent {statements} statements (budget {STAGE_MOVE_BUDGET})");
+}
+
+/// Statements one stage move may send, transaction control included.
+const STAGE_MOVE_BUDGET: usize = 100;
