@@ -5,10 +5,10 @@
 
 #[path = "support/maven.rs"]
 mod maven;
-use maven::maven_dir;
 use dealflow_core::model::{Deal, DealStatus};
 use dealflow_store::testing::{TestDb, test_database};
 use dealflow_store::{DealFilter, Page, Store};
+use maven::maven_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

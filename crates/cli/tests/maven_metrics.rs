@@ -38,10 +38,10 @@
 
 #[path = "support/maven.rs"]
 mod maven;
-use maven::maven_dir;
 use dealflow_core::time::Timestamp;
 use dealflow_server::insights::{self, MetricsQuery};
 use dealflow_store::testing::{TestDb, test_database};
+use maven::maven_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

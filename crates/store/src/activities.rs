@@ -8,6 +8,7 @@ mod notes;
 pub use notes::NoteFilter;
 
 use crate::deals::check_ref;
+use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::users::check_user;
@@ -74,31 +75,6 @@ async fn check_links(
     Ok(())
 }
 
-/// Reads a row inside a transaction or answers 404.
-pub(crate) async fn load<T>(
-    tx: &mut Tx,
-    table: &str,
-    what: &'static str,
-    id: i64,
-    map: fn(&AnyRow) -> R<T>,
-) -> Result<T, StoreError> {
-    let sql = format!("SELECT * FROM {table} WHERE id = $1");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found(what, id))?;
-    Ok(map(&r)?)
-}
-
-/// The stored version of a row, after a version-guarded UPDATE matched
-/// nothing because another writer got in between (possible on PostgreSQL).
-pub(crate) async fn conflict(tx: &mut Tx, table: &str, id: i64) -> Result<StoreError, StoreError> {
-    let sql = format!("SELECT version FROM {table} WHERE id = $1");
-    let v: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
-    Ok(StoreError::Conflict { current: v })
-}
-
 /// The body of [`Store::create_activity`], inside the caller's transaction.
 pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
     let mut errs = Invalid::new();
@@ -140,7 +116,7 @@ pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivit
     .bind(actor.now.0)
     .execute(&mut **tx)
     .await?;
-    let a = load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    let a = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
     Ok(a)
 }
 
@@ -162,10 +138,8 @@ pub(crate) async fn update_activity_in(
     }
     errs.into_result()?;
 
-    let cur = load(tx, "activities", "activity", id.0, activity_from_row).await?;
-    if cur.version != p.version {
-        return Err(StoreError::Conflict { current: cur.version });
-    }
+    let cur = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    crate::records::check_version(cur.version, p.version)?;
     let mut next = cur.clone();
     if let Some(k) = p.kind {
         next.kind = k;
@@ -224,9 +198,9 @@ pub(crate) async fn update_activity_in(
     .execute(&mut **tx)
     .await?;
     if n.rows_affected() == 0 {
-        return Err(conflict(tx, "activities", id.0).await?);
+        return Err(records::stale(tx, "activities", id.0).await);
     }
-    let a = load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    let a = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
     Ok(a)
 }
 

@@ -6,7 +6,7 @@ mod outreach;
 
 pub use outreach::OutreachFilter;
 
-use crate::activities::{conflict, load};
+use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
 use crate::{Actor, Store, StoreError, Tx};
@@ -68,7 +68,7 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
-        let c = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let c = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -95,10 +95,8 @@ impl Store {
         errs.into_result()?;
 
         let mut tx = self.write().await?;
-        let cur = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        let cur = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        crate::records::check_version(cur.version, p.version)?;
         let channel = p.channel.unwrap_or(cur.channel);
         let n = sqlx::query(
             "UPDATE campaigns SET name = $1, channel = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
@@ -111,9 +109,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
-            return Err(conflict(&mut tx, "campaigns", id.0).await?);
+            return Err(records::stale(&mut tx, "campaigns", id.0).await);
         }
-        let c = load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let c = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -122,7 +120,7 @@ impl Store {
     /// trash) refer to it, since they would lose their campaign.
     pub async fn delete_campaign(&self, _actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         let used: i64 =
             sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM outreach_messages WHERE campaign_id = $1")
                 .bind(id.0)

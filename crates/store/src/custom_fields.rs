@@ -155,11 +155,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
-            let v: i64 = sqlx::query_scalar("SELECT version FROM custom_fields WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Err(StoreError::Conflict { current: v });
+            return Err(crate::records::stale(&mut tx, "custom_fields", id.0).await);
         }
         tx.commit().await?;
         self.custom_field(id).await

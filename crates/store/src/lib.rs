@@ -23,6 +23,7 @@ mod migrate;
 mod parties;
 mod pipelines;
 mod projections;
+mod records;
 mod row;
 mod settings;
 mod sql;

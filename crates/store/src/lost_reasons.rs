@@ -98,9 +98,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("lost reason", id))?;
         let cur = from_row(&cur)?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        crate::records::check_version(cur.version, p.version)?;
         sqlx::query(
             "UPDATE lost_reasons SET label = $1, position = $2, archived = $3, updated_at = $4, version = version + 1 WHERE id = $5",
         )

@@ -5,6 +5,7 @@
 
 use crate::custom_fields;
 use crate::deals::check_ref;
+use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
 use crate::users::check_user;
@@ -15,7 +16,6 @@ use dealflow_core::time::Timestamp;
 use dealflow_core::validate::{email, int_range, limits, optional_text, required_text};
 use dealflow_core::{Invalid, OrganizationId, PersonId, UserId};
 use serde_json::Map;
-use sqlx::Any;
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/organizations`.
@@ -142,23 +142,6 @@ fn created_at(errs: &mut Invalid, given: Option<Timestamp>, actor: &Actor) -> Ti
     }
 }
 
-/// A live (not deleted) row of `table`, from the pool or inside a transaction.
-pub(crate) async fn live<'e, T>(
-    e: impl sqlx::Executor<'e, Database = Any>,
-    table: &str,
-    what: &'static str,
-    id: i64,
-    map: fn(&AnyRow) -> R<T>,
-) -> Result<T, StoreError> {
-    let sql = format!("SELECT * FROM {table} WHERE id = $1 AND deleted_at IS NULL");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .ok_or_else(|| StoreError::not_found(what, id))?;
-    Ok(map(&r)?)
-}
-
 /// The filters organizations and people share: trash or live, owner,
 /// changed since, and a case-insensitive search in `search_cols`.
 fn common_filters(
@@ -180,16 +163,6 @@ fn common_filters(
         let [a, b] = search_cols;
         sql.push(&format!(" AND (LOWER({a}) LIKE ")).bind(like_pattern(q)).push(" ESCAPE '\\'");
         sql.push(&format!(" OR LOWER({b}) LIKE ")).bind(like_pattern(q)).push(" ESCAPE '\\')");
-    }
-}
-
-/// The error for an UPDATE that matched no row although the version check
-/// passed: another writer got in between (possible on PostgreSQL).
-async fn lost_race(tx: &mut Tx, table: &str, id: i64) -> StoreError {
-    let sql = format!("SELECT version FROM {table} WHERE id = $1");
-    match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await {
-        Ok(current) => StoreError::Conflict { current },
-        Err(e) => e.into(),
     }
 }
 
@@ -233,7 +206,7 @@ pub(crate) async fn create_organization_in(
     .bind(actor.now.0)
     .execute(&mut **tx)
     .await?;
-    let org = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    let org = records::live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
     Ok(org)
 }
 
@@ -254,10 +227,8 @@ pub(crate) async fn update_organization_in(
     }
     errs.into_result()?;
 
-    let cur = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
-    if cur.version != p.version {
-        return Err(StoreError::Conflict { current: cur.version });
-    }
+    let cur = records::live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    crate::records::check_version(cur.version, p.version)?;
     // A field absent from the patch keeps its stored value.
     let mut next = Organization {
         name: name.unwrap_or_else(|| cur.name.clone()),
@@ -293,9 +264,9 @@ pub(crate) async fn update_organization_in(
     .execute(&mut **tx)
     .await?;
     if n.rows_affected() == 0 {
-        return Err(lost_race(tx, "organizations", id.0).await);
+        return Err(records::stale(tx, "organizations", id.0).await);
     }
-    let org = live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    let org = records::live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
     Ok(org)
 }
 
@@ -338,7 +309,7 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     .bind(actor.now.0)
     .execute(&mut **tx)
     .await?;
-    let person = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
     Ok(person)
 }
 
@@ -358,10 +329,8 @@ pub(crate) async fn update_person_in(
     let source = p.source.as_ref().and_then(|s| errs.take(optional_text("source", s.as_deref(), limits::SHORT)));
     errs.into_result()?;
 
-    let cur = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
-    if cur.version != p.version {
-        return Err(StoreError::Conflict { current: cur.version });
-    }
+    let cur = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    crate::records::check_version(cur.version, p.version)?;
     // A field absent from the patch keeps its stored value.
     let mut next = Person {
         name: name.unwrap_or_else(|| cur.name.clone()),
@@ -404,9 +373,9 @@ pub(crate) async fn update_person_in(
     .execute(&mut **tx)
     .await?;
     if n.rows_affected() == 0 {
-        return Err(lost_race(tx, "people", id.0).await);
+        return Err(records::stale(tx, "people", id.0).await);
     }
-    let person = live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
     Ok(person)
 }
 
@@ -420,7 +389,7 @@ impl Store {
 
     /// A live (not deleted) organization.
     pub async fn organization(&self, id: OrganizationId) -> Result<Organization, StoreError> {
-        live(self.pool(), "organizations", "organization", id.0, org_from_row).await
+        records::live(self.pool(), "organizations", "organization", id.0, org_from_row).await
     }
 
     /// Applies a PATCH; `version` must be the stored one.
@@ -466,7 +435,7 @@ impl Store {
 
     /// A live (not deleted) person.
     pub async fn person(&self, id: PersonId) -> Result<Person, StoreError> {
-        live(self.pool(), "people", "person", id.0, person_from_row).await
+        records::live(self.pool(), "people", "person", id.0, person_from_row).await
     }
 
     /// Applies a PATCH; `version` must be the stored one. `emails` and

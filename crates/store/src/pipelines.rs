@@ -28,7 +28,7 @@ pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn stage_from_row(r: &AnyRow) -> R<Stage> {
+pub(crate) fn stage_from_row(r: &AnyRow) -> R<Stage> {
     Ok(Stage {
         id: StageId(i64_(r, "id")?),
         pipeline_id: PipelineId(i64_(r, "pipeline_id")?),
@@ -214,9 +214,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::not_found("pipeline", id))?;
-        if version != p.version {
-            return Err(StoreError::Conflict { current: version });
-        }
+        crate::records::check_version(version, p.version)?;
         sqlx::query(
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
              archived = COALESCE($3, archived), updated_at = $4, version = version + 1 WHERE id = $5",
@@ -267,9 +265,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("stage", id))?;
         let cur = stage_from_row(&cur)?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        crate::records::check_version(cur.version, p.version)?;
         sqlx::query(
             "UPDATE stages SET name = $1, probability = $2, rotting_days = $3, milestone = $4, archived = $5,
              updated_at = $6, version = version + 1 WHERE id = $7",

@@ -46,9 +46,7 @@ impl Store {
     pub async fn update_settings(&self, _actor: &Actor, p: SettingsPatch) -> Result<Settings, StoreError> {
         let mut tx = self.write().await?;
         let mut s = load(&mut tx).await?;
-        if s.version != p.version {
-            return Err(StoreError::Conflict { current: s.version });
-        }
+        crate::records::check_version(s.version, p.version)?;
         let mut errs = Invalid::new();
         if let Some(n) = &p.name
             && let Some(n) = errs.take(required_text("name", n, 200))

@@ -165,9 +165,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::not_found("user", id))?;
-        if cur != version {
-            return Err(StoreError::Conflict { current: cur });
-        }
+        crate::records::check_version(cur, version)?;
         let set_locale = c.locale.is_some();
         sqlx::query(
             "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), active = COALESCE($3, active),

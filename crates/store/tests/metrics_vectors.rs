@@ -21,7 +21,12 @@ use std::path::PathBuf;
 fn cases() -> Vec<(String, Value)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/metrics-cases");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the metric test vectors are missing: cannot read {} ({e}); they ship in testdata/metrics-cases/", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "the metric test vectors are missing: cannot read {} ({e}); they ship in testdata/metrics-cases/",
+                dir.display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

@@ -37,6 +37,17 @@ pub enum Found<T> {
     Live(T),
 }
 
+impl<T> Found<T> {
+    /// Borrows the found record.
+    pub fn as_ref(&self) -> Found<&T> {
+        match self {
+            Found::Missing => Found::Missing,
+            Found::Inactive => Found::Inactive,
+            Found::Live(x) => Found::Live(x),
+        }
+    }
+}
+
 /// The pipeline a deal is in, or moves to, with its stages in order
 /// (archived stages included: old events point at them).
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +166,13 @@ pub struct Decision {
 }
 
 /// Checks that a linked record may be linked; the message names the field.
-fn check_found<T>(errs: &mut crate::Invalid, field: &str, what: &str, id: impl std::fmt::Display, f: &Option<Found<T>>) {
+fn check_found<T>(
+    errs: &mut crate::Invalid,
+    field: &str,
+    what: &str,
+    id: impl std::fmt::Display,
+    f: &Option<Found<T>>,
+) {
     match f {
         Some(Found::Missing) => errs.add(field, format!("{what} {id} does not exist")),
         Some(Found::Inactive) if what == "user" => errs.add(field, format!("user {id} is deactivated")),

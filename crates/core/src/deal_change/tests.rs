@@ -105,7 +105,8 @@ fn a_change_that_changes_nothing_keeps_the_version() {
     )
     .expect("win");
     w.record(deal.id, &won.events);
-    let again = DealPatch { version: 2, status: Some(DealStatus::Won), at: Some(Timestamp(3_000)), ..Default::default() };
+    let again =
+        DealPatch { version: 2, status: Some(DealStatus::Won), at: Some(Timestamp(3_000)), ..Default::default() };
     let d = decide_update(&won.deal, &again, &w.ctx(4_000)).expect("a no-op");
     assert!(!d.changed && d.events.is_empty() && d.changes.is_empty());
     assert_eq!(d.deal, won.deal, "version and updated_at unchanged");

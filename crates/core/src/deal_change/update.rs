@@ -22,17 +22,17 @@ pub fn decide_update(cur: &Deal, p: &DealPatch, ctx: &Context) -> Result<Decisio
     check_links(cur, &next, ctx, &mut errs);
     let at = change_time(cur, p, ctx, &mut errs);
     let mut events = Vec::new();
-    if wants_move(p) {
-        if let Some(plan) = plan(cur, p, ctx, at, &mut errs) {
-            let np = plan.position;
-            next.pipeline_id = np.pipeline_id;
-            next.stage_id = np.stage_id;
-            next.status = np.status;
-            next.lost_reason = np.lost_reason;
-            next.closed_at = np.closed_at;
-            next.stage_entered_at = np.stage_entered_at;
-            events = plan.events;
-        }
+    if wants_move(p)
+        && let Some(plan) = plan(cur, p, ctx, at, &mut errs)
+    {
+        let np = plan.position;
+        next.pipeline_id = np.pipeline_id;
+        next.stage_id = np.stage_id;
+        next.status = np.status;
+        next.lost_reason = np.lost_reason;
+        next.closed_at = np.closed_at;
+        next.stage_entered_at = np.stage_entered_at;
+        events = plan.events;
     }
     errs.into_result()?;
     let changed = next != *cur || !events.is_empty();
@@ -118,7 +118,10 @@ fn change_time(cur: &Deal, p: &DealPatch, ctx: &Context, errs: &mut Invalid) -> 
             if t < cur.created_at {
                 errs.add(
                     "at",
-                    format!("lies before the deal was created ({}); a change cannot precede it", cur.created_at.to_rfc3339()),
+                    format!(
+                        "lies before the deal was created ({}); a change cannot precede it",
+                        cur.created_at.to_rfc3339()
+                    ),
                 );
             }
             t

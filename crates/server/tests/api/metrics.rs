@@ -11,7 +11,10 @@ use std::collections::HashMap;
 
 fn vector() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/metrics-cases/basics.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("the metric test vector {path} is missing ({e}); it ships in testdata/metrics-cases/"))).expect("parse basics.json")
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("the metric test vector {path} is missing ({e}); it ships in testdata/metrics-cases/")
+    }))
+    .expect("parse basics.json")
 }
 
 fn ok(status: StatusCode, body: &Value) {

@@ -1,7 +1,8 @@
 //! Notes: Markdown text on a deal, person or organization, by the user who
 //! wrote it. Notes are hard-deleted; nothing refers to them.
 
-use super::{check_links, conflict, load};
+use super::check_links;
+use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::{Actor, Store, StoreError};
@@ -69,7 +70,7 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
-        let note = load(&mut tx, "notes", "note", id.0, note_from_row).await?;
+        let note = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -90,7 +91,7 @@ impl Store {
         errs.into_result()?;
 
         let mut tx = self.write().await?;
-        let cur = load(&mut tx, "notes", "note", id.0, note_from_row).await?;
+        let cur = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
         if cur.version != p.version {
             return Err(StoreError::Conflict { current: cur.version });
         }
@@ -105,9 +106,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
-            return Err(conflict(&mut tx, "notes", id.0).await?);
+            return Err(records::stale(&mut tx, "notes", id.0).await);
         }
-        let note = load(&mut tx, "notes", "note", id.0, note_from_row).await?;
+        let note = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
         tx.commit().await?;
         Ok(note)
     }

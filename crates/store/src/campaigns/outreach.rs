@@ -3,8 +3,8 @@
 //! these rows, so their times are checked strictly. Messages have a trash.
 
 use super::campaign_channel;
-use crate::activities::{conflict, load};
 use crate::deals::check_ref;
+use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::{Actor, Store, StoreError, Tx};
@@ -61,7 +61,7 @@ fn check_sentiment(errs: &mut Invalid, replied_at: Option<Timestamp>, sentiment:
 
 /// A live (not deleted) message inside a transaction.
 async fn live_message(tx: &mut Tx, id: OutreachId) -> Result<OutreachMessage, StoreError> {
-    let m = load(tx, "outreach_messages", "outreach message", id.0, message_from_row).await?;
+    let m = records::load(tx, "outreach_messages", "outreach message", id.0, message_from_row).await?;
     if m.deleted_at.is_some() {
         return Err(StoreError::not_found("outreach message", id));
     }
@@ -133,9 +133,7 @@ impl Store {
     ) -> Result<OutreachMessage, StoreError> {
         let mut tx = self.write().await?;
         let cur = live_message(&mut tx, id).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        crate::records::check_version(cur.version, p.version)?;
         let mut next = cur.clone();
         if let Some(c) = p.campaign_id {
             next.campaign_id = c;
@@ -175,7 +173,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
-            return Err(conflict(&mut tx, "outreach_messages", id.0).await?);
+            return Err(records::stale(&mut tx, "outreach_messages", id.0).await);
         }
         crate::projections::refresh_person(&mut tx, cur.person_id.0).await?;
         let m = live_message(&mut tx, id).await?;

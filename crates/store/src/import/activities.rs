@@ -3,7 +3,8 @@
 
 use super::refs::Refs;
 use super::{Outcome, RowFail, keys};
-use crate::activities::{activity_from_row, create_activity_in, load, update_activity_in};
+use crate::activities::{activity_from_row, create_activity_in, update_activity_in};
+use crate::records;
 use crate::{Actor, Tx};
 use dealflow_core::import::{RefKind, RowValues, Target};
 use dealflow_core::model::{ActivityPatch, NewActivity};
@@ -44,7 +45,7 @@ pub(crate) async fn apply(
             (create_activity_in(tx, actor, n).await?.id, Outcome::Created)
         }
         Some(id) => {
-            let cur = load(tx, "activities", "activity", id, activity_from_row).await?;
+            let cur = records::load(tx, "activities", "activity", id, activity_from_row).await?;
             let p = ActivityPatch {
                 version: cur.version,
                 kind: changed(&cur.kind, row.kind("kind")),

@@ -5,12 +5,12 @@
 use super::refs::Refs;
 use super::setup::{Context, PipelineInfo};
 use super::{Outcome, RowFail, keys};
-use crate::deals::{create_deal_in, load_for_update, update_deal_in};
+use crate::deals::{create_deal_in, from_row as deal_from_row, update_deal_in};
 use crate::{Actor, StoreError, Tx};
 use dealflow_core::import::{RefKind, RowValues, Target, plan_history};
 use dealflow_core::model::{Deal, DealPatch, DealStatus, NewDeal};
 use dealflow_core::time::Timestamp;
-use dealflow_core::{DealId, OrganizationId, PersonId, StageId, UserId};
+use dealflow_core::{OrganizationId, PersonId, StageId, UserId};
 
 /// The references of a row, resolved.
 struct Links {
@@ -46,13 +46,14 @@ pub(crate) async fn apply(
     };
     let outcome = match existing {
         Some(id) => {
-            let deal = load_for_update(tx, DealId(id)).await.map_err(|e| match e {
-                StoreError::NotFound { .. } => RowFail::Row(row.error(
-                    "record",
-                    format!("deal {id} made by an earlier import is deleted; restore it to update it"),
-                )),
-                other => RowFail::Store(other),
-            })?;
+            let deal =
+                crate::records::live(&mut **tx, "deals", "deal", id, deal_from_row).await.map_err(|e| match e {
+                    StoreError::NotFound { .. } => RowFail::Row(row.error(
+                        "record",
+                        format!("deal {id} made by an earlier import is deleted; restore it to update it"),
+                    )),
+                    other => RowFail::Store(other),
+                })?;
             touched.push(id);
             update(tx, actor, pipeline, row, &links, deal).await?
         }
@@ -123,7 +124,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         created_at: Some(plan.created_at),
         closed_at: close_now.map(|c| c.1),
     };
-    let mut deal = create_deal_in(tx, actor, n).await?;
+    let mut deal = create_deal_in(tx, actor, n).await?.deal;
     for (stage, at) in &plan.moves {
         let patch = DealPatch {
             version: deal.version,
@@ -131,7 +132,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
             at: Some(*at),
             ..Default::default()
         };
-        deal = update_deal_in(tx, actor, deal.id, patch).await?;
+        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
     }
     if let (Some((status, at)), false) = (plan.close, plan.moves.is_empty()) {
         let patch = DealPatch {
@@ -141,7 +142,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
             at: Some(at),
             ..Default::default()
         };
-        deal = update_deal_in(tx, actor, deal.id, patch).await?;
+        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
     }
     Ok(deal)
 }
@@ -190,7 +191,7 @@ async fn update(
     let mut deal = cur.clone();
     if fields_changed {
         patch.version = deal.version;
-        deal = update_deal_in(tx, actor, deal.id, patch).await?;
+        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
     }
     // Stage and outcome: only a change makes events, dated by the file when
     // it can be and not before the deal's latest event.

@@ -6,7 +6,7 @@
 use super::refs::Refs;
 use super::{Outcome, RowFail, keys};
 use crate::parties::{
-    create_organization_in, create_person_in, domain, live, org_from_row, person_from_row, update_organization_in,
+    create_organization_in, create_person_in, domain, org_from_row, person_from_row, update_organization_in,
     update_person_in,
 };
 use crate::{Actor, StoreError, Tx};
@@ -86,7 +86,7 @@ pub(crate) async fn apply_organization(
             (create_organization_in(tx, actor, n).await?.id, Outcome::Created)
         }
         Some(id) => {
-            let cur = live(&mut **tx, "organizations", "organization", id, org_from_row)
+            let cur = crate::records::live(&mut **tx, "organizations", "organization", id, org_from_row)
                 .await
                 .map_err(|e| deleted(row, e))?;
             let p = OrganizationPatch {
@@ -157,7 +157,9 @@ pub(crate) async fn apply_person(
             (create_person_in(tx, actor, n).await?.id, Outcome::Created)
         }
         Some(id) => {
-            let cur = live(&mut **tx, "people", "person", id, person_from_row).await.map_err(|e| deleted(row, e))?;
+            let cur = crate::records::live(&mut **tx, "people", "person", id, person_from_row)
+                .await
+                .map_err(|e| deleted(row, e))?;
             let p = PersonPatch {
                 version: cur.version,
                 name: changed(&cur.name, row.text("name")),

@@ -1,0 +1,319 @@
+//! The write path of a deal. It reads what `core::deal_change::needs` asks
+//! for, calls the decision, and writes what the decision returns: the deal
+//! row, its new stage events and its field-history rows, each in one
+//! statement. The store decides nothing here; every rule is in core.
+
+use super::{event_from_row, from_row};
+use crate::custom_fields;
+use crate::parties::{org_from_row, person_from_row};
+use crate::pipelines::stage_from_row;
+use crate::records::{check_version, stale};
+use crate::row::*;
+use crate::sql::Sql;
+use crate::{Actor, StoreError, Tx};
+use dealflow_core::custom_field::{CustomField, Entity};
+use dealflow_core::deal_change::{
+    Change, Context, Decision, Found, Needs, PipelineView, TrackedChange, decide_create, decide_update, needs,
+};
+use dealflow_core::model::{Deal, DealPatch, NewDeal, Organization, Person, Settings, Stage, StageEvent};
+use dealflow_core::stage_move::PlannedEvent;
+use dealflow_core::time::Timestamp;
+use dealflow_core::{DealId, EventId, PipelineId, UserId};
+use sqlx::any::AnyRow;
+
+/// What a write leaves in memory, so the projections can be refreshed
+/// without reading any of it back.
+pub(crate) struct Written {
+    pub deal: Deal,
+    /// The deal as it was before (`None` for a new deal).
+    pub before: Option<Deal>,
+    /// The stage log before the write, oldest first.
+    pub log_before: Vec<StageEvent>,
+    /// The stage log after the write, oldest first.
+    pub log: Vec<StageEvent>,
+    /// The stages of the pipeline the deal is in after the write.
+    pub stages: Vec<Stage>,
+}
+
+/// What [`Needs`] asked for, read inside the transaction.
+#[derive(Default)]
+struct Loaded {
+    settings: Option<Settings>,
+    lost_reasons: Vec<String>,
+    custom_fields: Vec<CustomField>,
+    pipeline: Option<(PipelineId, bool)>,
+    stages: Vec<Stage>,
+    owner: Option<Found<UserId>>,
+    person: Option<Found<Person>>,
+    organization: Option<Found<Organization>>,
+}
+
+impl Loaded {
+    fn context<'a>(&'a self, actor: Option<UserId>, now: Timestamp, history: &'a [StageEvent]) -> Context<'a> {
+        Context {
+            actor,
+            now,
+            // Loaded first by `load`, before anything else can fail.
+            settings: self.settings.as_ref().unwrap_or_else(|| unreachable!("settings are always loaded")),
+            lost_reasons: &self.lost_reasons,
+            custom_fields: &self.custom_fields,
+            pipeline: self.pipeline.map(|(id, archived)| PipelineView { id, archived, stages: &self.stages }),
+            history,
+            owner: self.owner,
+            person: self.person.as_ref().map(Found::as_ref),
+            organization: self.organization.as_ref().map(Found::as_ref),
+        }
+    }
+}
+
+/// Reads what the decision needs: the settings always, the rest on demand.
+async fn load(tx: &mut Tx, n: &Needs) -> Result<Loaded, StoreError> {
+    let mut out = Loaded { settings: Some(crate::settings::load(tx).await?), ..Default::default() };
+    if n.pipeline.is_some() || n.first_pipeline {
+        (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
+    }
+    if n.lost_reasons {
+        out.lost_reasons = crate::lost_reasons::labels(tx).await?;
+    }
+    if n.custom_fields {
+        out.custom_fields = custom_fields::defs(tx, Entity::Deal).await?;
+    }
+    if let Some(u) = n.owner {
+        let active: Option<i64> =
+            sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(u.0).fetch_optional(&mut **tx).await?;
+        out.owner = Some(match active {
+            None => Found::Missing,
+            Some(0) => Found::Inactive,
+            Some(_) => Found::Live(u),
+        });
+    }
+    if let Some(p) = n.person {
+        out.person = Some(party(tx, "people", p.0, person_from_row).await?);
+    }
+    if let Some(o) = n.organization {
+        out.organization = Some(party(tx, "organizations", o.0, org_from_row).await?);
+    }
+    Ok(out)
+}
+
+/// A pipeline (the given one, else the first active one) and its stages in
+/// order, in one statement; `None` when there is no such pipeline.
+async fn pipeline_with_stages(
+    tx: &mut Tx,
+    id: Option<PipelineId>,
+) -> Result<(Option<(PipelineId, bool)>, Vec<Stage>), StoreError> {
+    let head = "SELECT p.id AS p_id, p.archived AS p_archived, s.* FROM pipelines p
+                LEFT JOIN stages s ON s.pipeline_id = p.id WHERE p.id = ";
+    let mut sql = Sql::new(head);
+    match id {
+        Some(id) => {
+            sql.bind(id.0);
+        }
+        None => {
+            sql.push("(SELECT id FROM pipelines WHERE archived = 0 ORDER BY position, id LIMIT 1)");
+        }
+    }
+    sql.push(" ORDER BY s.position, s.id");
+    let rows = sql.query().fetch_all(&mut **tx).await?;
+    let Some(first) = rows.first() else { return Ok((None, Vec::new())) };
+    let pipeline = (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0);
+    // A pipeline without stages gives one row whose stage columns are NULL.
+    let stages = rows
+        .iter()
+        .filter_map(|r| match opt_i64(r, "id") {
+            Ok(Some(_)) => Some(stage_from_row(r)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<R<Vec<_>>>()?;
+    Ok((Some(pipeline), stages))
+}
+
+/// A person or organization, found live, deleted or not at all.
+async fn party<T>(tx: &mut Tx, table: &str, id: i64, map: fn(&AnyRow) -> R<T>) -> Result<Found<T>, StoreError> {
+    let sql = format!("SELECT * FROM {table} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
+    Ok(match row {
+        None => Found::Missing,
+        Some(r) if opt_i64(&r, "deleted_at")?.is_some() => Found::Inactive,
+        Some(r) => Found::Live(map(&r)?),
+    })
+}
+
+/// A deal's stage log, oldest first.
+async fn log_of(tx: &mut Tx, id: DealId) -> Result<Vec<StageEvent>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM stage_events WHERE deal_id = $1 ORDER BY at, id")
+        .bind(id.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(event_from_row).collect::<R<_>>()?)
+}
+
+/// The body of [`crate::Store::create_deal`], inside the caller's transaction.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Result<Written, StoreError> {
+    let loaded = load(tx, &needs(None, Change::Create(&n))).await?;
+    let id = DealId::new();
+    let d = decide_create(&n, id, &loaded.context(actor.user_id, actor.now, &[]))?;
+    let deal = &d.deal;
+    sqlx::query(
+        "INSERT INTO deals (id, title, value, currency, contract_months, pipeline_id, stage_id, status, lost_reason,
+          probability, expected_close_date, owner_id, person_id, organization_id, source, custom, created_at, updated_at,
+          closed_at, stage_entered_at, deleted_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, NULL, $21)",
+    )
+    .bind(deal.id.0)
+    .bind(deal.title.clone())
+    .bind(deal.value)
+    .bind(deal.currency.as_str().to_string())
+    .bind(deal.contract_months)
+    .bind(deal.pipeline_id.0)
+    .bind(deal.stage_id.0)
+    .bind(deal.status.as_str().to_string())
+    .bind(deal.lost_reason.clone())
+    .bind(deal.probability)
+    .bind(deal.expected_close_date.map(|d| d.to_iso()))
+    .bind(deal.owner_id.map(|u| u.0))
+    .bind(deal.person_id.map(|p| p.0))
+    .bind(deal.organization_id.map(|o| o.0))
+    .bind(deal.source.clone())
+    .bind(custom_fields::to_text(&deal.custom))
+    .bind(deal.created_at.0)
+    .bind(deal.updated_at.0)
+    .bind(deal.closed_at.map(|t| t.0))
+    .bind(deal.stage_entered_at.0)
+    .bind(deal.version)
+    .execute(&mut **tx)
+    .await?;
+    let log = insert_events(tx, id, &d.events, actor.user_id).await?;
+    tracing::debug!(deal = %id, events = log.len(), "deal created");
+    Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
+}
+
+/// The body of [`crate::Store::update_deal`], inside the caller's
+/// transaction. The caller refreshes the metric projections before
+/// committing, so a file import does it once per deal.
+#[tracing::instrument(skip_all, fields(deal = %id), err(level = "debug"))]
+pub(crate) async fn update_deal_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: DealId,
+    p: DealPatch,
+) -> Result<Written, StoreError> {
+    let cur = crate::records::live(&mut **tx, "deals", "deal", id.0, from_row).await?;
+    check_version(cur.version, p.version)?;
+    let log_before = log_of(tx, id).await?;
+    let loaded = load(tx, &needs(Some(&cur), Change::Update(&p))).await?;
+    // Now is read inside the transaction: a writer that waited for the
+    // lock must not stamp its events before those it waited for.
+    let d: Decision = decide_update(&cur, &p, &loaded.context(actor.user_id, Timestamp::now(), &log_before))?;
+    let mut log = log_before.clone();
+    if d.changed {
+        insert_changes(tx, id, &d.changes, d.at, actor.user_id).await?;
+        log.extend(insert_events(tx, id, &d.events, actor.user_id).await?);
+        write_row(tx, &d.deal, p.version).await?;
+    }
+    let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {
+        loaded.stages
+    } else {
+        crate::pipelines::stages_of(tx, d.deal.pipeline_id).await?
+    };
+    Ok(Written { deal: d.deal, before: Some(cur), log_before, log, stages })
+}
+
+/// Writes the decided row, guarded by the version the caller saw.
+async fn write_row(tx: &mut Tx, next: &Deal, seen: i64) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE deals SET title = $1, value = $2, currency = $3, contract_months = $4, pipeline_id = $5, stage_id = $6,
+          status = $7, lost_reason = $8, probability = $9, expected_close_date = $10, owner_id = $11, person_id = $12,
+          organization_id = $13, source = $14, custom = $15, closed_at = $16, stage_entered_at = $17,
+          updated_at = $18, version = $19
+         WHERE id = $20 AND version = $21",
+    )
+    .bind(next.title.clone())
+    .bind(next.value)
+    .bind(next.currency.as_str().to_string())
+    .bind(next.contract_months)
+    .bind(next.pipeline_id.0)
+    .bind(next.stage_id.0)
+    .bind(next.status.as_str().to_string())
+    .bind(next.lost_reason.clone())
+    .bind(next.probability)
+    .bind(next.expected_close_date.map(|d| d.to_iso()))
+    .bind(next.owner_id.map(|u| u.0))
+    .bind(next.person_id.map(|x| x.0))
+    .bind(next.organization_id.map(|x| x.0))
+    .bind(next.source.clone())
+    .bind(custom_fields::to_text(&next.custom))
+    .bind(next.closed_at.map(|t| t.0))
+    .bind(next.stage_entered_at.0)
+    .bind(next.updated_at.0)
+    .bind(next.version)
+    .bind(next.id.0)
+    .bind(seen)
+    .execute(&mut **tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(stale(tx, "deals", next.id.0).await);
+    }
+    Ok(())
+}
+
+/// Appends the planned events in one statement; returns them as stored.
+async fn insert_events(
+    tx: &mut Tx,
+    deal: DealId,
+    events: &[PlannedEvent],
+    user: Option<UserId>,
+) -> Result<Vec<StageEvent>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored: Vec<StageEvent> = events
+        .iter()
+        .map(|e| StageEvent {
+            id: EventId::new(),
+            deal_id: deal,
+            kind: e.kind,
+            pipeline_id: e.pipeline_id,
+            stage_id: e.stage_id,
+            from_stage_id: e.from_stage_id,
+            lost_reason: e.lost_reason.clone(),
+            at: e.at,
+            user_id: user,
+        })
+        .collect();
+    let mut sql = Sql::new(
+        "INSERT INTO stage_events (id, deal_id, kind, pipeline_id, stage_id, from_stage_id, lost_reason, at, user_id) VALUES ",
+    );
+    for (i, e) in stored.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(e.id.0).push(", ").bind(deal.0).push(", ").bind(e.kind.as_str()).push(", ");
+        sql.bind(e.pipeline_id.0).push(", ").bind(e.stage_id.0).push(", ").bind(e.from_stage_id.map(|s| s.0));
+        sql.push(", ").bind(e.lost_reason.clone()).push(", ").bind(e.at.0).push(", ").bind(user.map(|u| u.0)).push(")");
+    }
+    sql.query().execute(&mut **tx).await?;
+    Ok(stored)
+}
+
+/// Appends the field-history rows of one change in one statement.
+async fn insert_changes(
+    tx: &mut Tx,
+    deal: DealId,
+    changes: &[TrackedChange],
+    at: Timestamp,
+    user: Option<UserId>,
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("INSERT INTO field_history (id, deal_id, field, old_value, new_value, at, user_id) VALUES ");
+    for (i, c) in changes.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(dealflow_core::ids::next_id()).push(", ").bind(deal.0).push(", ").bind(c.field).push(", ");
+        sql.bind(c.old.to_string()).push(", ").bind(c.new.to_string()).push(", ").bind(at.0).push(", ");
+        sql.bind(user.map(|u| u.0)).push(")");
+    }
+    sql.query().execute(&mut **tx).await?;
+    Ok(())
+}
