@@ -183,6 +183,45 @@ fn a_mapping_for_another_entity_or_with_typos_is_refused() {
     assert!(text(&out.stderr).contains("column `id` is not in the file"), "{}", text(&out.stderr));
 }
 
+#[test]
+fn malformed_lines_are_rejected_in_the_dry_run_and_the_import() {
+    let rt = rt();
+    let db = fresh(&rt);
+    load_fixtures(&db);
+    let (file, mapping) = (fixture("deals_malformed.csv"), fixture("deals.json"));
+    let expect_rejections = |out: &Output| {
+        let stdout = ok(out);
+        assert!(stdout.contains("3 rows: 1 ") && stdout.contains(" 2 rejected"), "{stdout}");
+        let err = text(&out.stderr);
+        assert!(err.contains("row 3: csv: has 4 cells but the header has 9 columns"), "{err}");
+        assert!(err.contains("row 4: csv: a quote (`\"`) opened in this row is never closed"), "{err}");
+    };
+    expect_rejections(&import(&db, "deals", &file, &mapping, &["--dry-run"]));
+    let store = rt.block_on(db.open()).expect("open");
+    assert!(rt.block_on(all_deals(&store)).is_empty(), "the dry run kept nothing");
+    expect_rejections(&import(&db, "deals", &file, &mapping, &[]));
+    let titles: Vec<String> = rt.block_on(all_deals(&store)).into_iter().map(|d| d.title).collect();
+    assert_eq!(titles, ["M-1 Basic"], "no deal from a broken line");
+    rt.block_on(store.close());
+}
+
+#[test]
+fn a_header_that_does_not_fit_the_mapping_is_refused_before_any_row() {
+    let rt = rt();
+    let db = fresh(&rt);
+    for extra in [&["--dry-run"][..], &[]] {
+        let out = import(&db, "deals", &fixture("orgs.csv"), &fixture("deals.json"), extra);
+        assert!(!out.status.success(), "{extra:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("column `agent` is not in the file; it has: "), "{err}");
+        assert!(!err.lines().any(|l| l.starts_with("row ")), "no row was read: {err}");
+    }
+    let store = rt.block_on(db.open()).expect("open");
+    assert!(!rt.block_on(store.pipelines()).expect("pipelines").iter().any(|p| p.name == "Fixture"));
+    assert!(rt.block_on(store.custom_fields(None)).expect("fields").is_empty());
+    rt.block_on(store.close());
+}
+
 /// Counts of a CSV column's values, with a tiny split that is enough for
 /// the Maven files (they have no quoted commas).
 fn column_counts(path: &Path, column: &str) -> std::collections::BTreeMap<String, usize> {

@@ -3,16 +3,10 @@
 
 use crate::Invalid;
 
-/// Trims `s` and checks it is non-empty and at most `max` characters.
+/// Trims `s` and checks it is non-empty, at most `max` characters and one
+/// line: no control characters at all (see [`plain_chars`]).
 pub fn required_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
-    let t = s.trim();
-    if t.is_empty() {
-        Err(Invalid::one(field, "must not be empty"))
-    } else if t.chars().count() > max {
-        Err(Invalid::one(field, format!("is too long: at most {max} characters")))
-    } else {
-        Ok(t.to_string())
-    }
+    checked_text(field, s, max, false)
 }
 
 /// Like [`required_text`] for an optional field: empty text becomes `None`.
@@ -20,6 +14,53 @@ pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<Option<
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => required_text(field, t, max).map(Some),
+    }
+}
+
+/// Like [`required_text`] for text that may span lines (note bodies):
+/// tabs and line breaks are allowed, other control characters are not.
+pub fn required_multiline(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
+    checked_text(field, s, max, true)
+}
+
+/// Like [`required_multiline`] for an optional field: empty text becomes `None`.
+pub fn optional_multiline(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => required_multiline(field, t, max).map(Some),
+    }
+}
+
+fn checked_text(field: &str, s: &str, max: usize, multiline: bool) -> Result<String, Invalid> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(Invalid::one(field, "must not be empty"))
+    } else if t.chars().count() > max {
+        Err(Invalid::one(field, format!("is too long: at most {max} characters")))
+    } else {
+        plain_chars(field, t, multiline)?;
+        Ok(t.to_string())
+    }
+}
+
+/// Refuses control characters in text: PostgreSQL cannot store NUL in TEXT
+/// at all, and the others (escape sequences, form feeds, …) are never
+/// meant in a name or title and can garble terminals and exports. Where
+/// `multiline`, tab, line feed and carriage return (browsers send CRLF)
+/// are allowed. Also for query parameters that filter by text.
+pub fn plain_chars(field: &str, s: &str, multiline: bool) -> Result<(), Invalid> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    match s.chars().find(|&c| c.is_control() && !allowed(c)) {
+        None => Ok(()),
+        Some(c) => {
+            let what = match c {
+                '\0' => "a NUL character (U+0000)".to_string(),
+                '\n' | '\r' => "a line break".to_string(),
+                c => format!("the control character U+{:04X}", u32::from(c)),
+            };
+            let hint = if multiline { "remove it" } else { "remove it; this field is one line of plain text" };
+            Err(Invalid::one(field, format!("contains {what}, which cannot be stored; {hint}")))
+        }
     }
 }
 
@@ -38,7 +79,7 @@ pub fn int_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, Invalid
 pub fn email(field: &str, s: &str) -> Result<String, Invalid> {
     let t = s.trim().to_lowercase();
     let ok = t.len() <= 254
-        && !t.contains(char::is_whitespace)
+        && !t.contains(|c: char| c.is_whitespace() || c.is_control())
         && t.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -67,6 +108,21 @@ mod tests {
         assert!(required_text("t", "abcdef", 5).is_err());
         assert_eq!(required_text("t", " ab ", 5).unwrap(), "ab");
         assert_eq!(optional_text("t", Some(""), 5).unwrap(), None);
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_field() {
+        let e = required_text("source", "a\0b", 100).unwrap_err();
+        assert_eq!(e.0[0].field, "source");
+        assert!(e.0[0].message.contains("NUL"), "{e:?}");
+        assert!(optional_text("title", Some("a\nb"), 100).unwrap_err().0[0].message.contains("line break"));
+        assert!(required_text("t", "a\tb", 100).is_err());
+        assert!(required_text("t", "a\u{1b}[31m", 100).unwrap_err().0[0].message.contains("U+001B"));
+        assert_eq!(required_multiline("body", "a\r\n\tb", 100).unwrap(), "a\r\n\tb");
+        assert!(required_multiline("body", "a\0", 100).is_err());
+        assert_eq!(optional_multiline("note", Some(" "), 100).unwrap(), None);
+        assert!(email("e", "a\0@b.com").is_err());
+        assert!(plain_chars("source", "Ünïcode ok", false).is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::users::check_user;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::model::{Activity, ActivityKind, ActivityPatch, NewActivity};
 use dealflow_core::time::Timestamp;
-use dealflow_core::validate::{limits, optional_text, required_text};
+use dealflow_core::validate::{limits, optional_multiline, required_text};
 use dealflow_core::{ActivityId, DealId, Invalid, OrganizationId, PersonId, UserId};
 use sqlx::any::AnyRow;
 
@@ -79,7 +79,7 @@ async fn check_links(
 pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
     let mut errs = Invalid::new();
     let subject = errs.take(required_text("subject", &n.subject, limits::NAME));
-    let note = errs.take(optional_text("note", n.note.as_deref(), limits::LONG)).flatten();
+    let note = errs.take(optional_multiline("note", n.note.as_deref(), limits::LONG)).flatten();
     let created_at = match n.created_at {
         Some(t) => errs.take(t.check_not_future("created_at", actor.now)).unwrap_or(t),
         None => actor.now,
@@ -130,7 +130,7 @@ pub(crate) async fn update_activity_in(
     let mut errs = Invalid::new();
     let subject = p.subject.as_deref().and_then(|s| errs.take(required_text("subject", s, limits::NAME)));
     let note = match &p.note {
-        Some(n) => errs.take(optional_text("note", n.as_deref(), limits::LONG)),
+        Some(n) => errs.take(optional_multiline("note", n.as_deref(), limits::LONG)),
         None => None,
     };
     if let Some(Some(d)) = p.done_at {

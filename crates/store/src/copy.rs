@@ -66,11 +66,6 @@ const BATCH: usize = 1_000;
 /// 65,535, so this leaves room under both.
 const MAX_PARAMS: usize = 30_000;
 
-/// Most rows in one INSERT into SQLite: its cost per row grows with the
-/// length of a VALUES list, and about 100 rows measured fastest (well under
-/// half the time of 1,000). PostgreSQL takes a whole batch at once.
-const SQLITE_ROWS_PER_INSERT: usize = 100;
-
 /// What a copy did to one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableReport {
@@ -106,12 +101,8 @@ impl CopyReport {
 /// know, or when the target already holds user data and `overwrite` is false.
 /// A verification mismatch is not an error: it comes back as `ok == false`.
 pub async fn copy_workspace(from: &Store, to: &Store, overwrite: bool) -> Result<CopyReport, StoreError> {
-    // The first statement of a deferred SQLite transaction fixes its WAL
-    // snapshot, so everything read through `src` below is one point in time.
-    let mut src = match from.engine() {
-        Engine::Sqlite => from.pool().begin().await?,
-        Engine::Postgres => from.pool().begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
-    };
+    // Everything read through `src` below is one point in time.
+    let mut src = from.snapshot().await?;
     let from_version = schema_version(&mut src).await?;
     let to_version = schema_version_of(to).await?;
     if from_version != to_version {
@@ -131,10 +122,7 @@ pub async fn copy_workspace(from: &Store, to: &Store, overwrite: bool) -> Result
     for table in TABLES.iter().rev() {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *dst).await?;
     }
-    let rows_per_insert = match to.engine() {
-        Engine::Sqlite => SQLITE_ROWS_PER_INSERT,
-        Engine::Postgres => BATCH,
-    };
+    let rows_per_insert = to.engine().copy_rows_per_insert(BATCH);
     let mut copied = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let (rows, checksum) = stream_table(&mut src, table, Some((&mut dst, rows_per_insert))).await?;
@@ -190,18 +178,7 @@ async fn check_known_tables(engine: Engine, conn: &mut AnyConnection) -> Result<
 
 /// The base tables of the store's schema, as the engine's catalog lists them.
 async fn list_tables(engine: Engine, conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    let sql = match engine {
-        Engine::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        }
-        // Catalog names have PostgreSQL's own `name` type, which `Any`
-        // cannot decode; the cast makes them plain text.
-        Engine::Postgres => {
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
-        }
-    };
-    Ok(sqlx::query_scalar(sql).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_scalar(engine.list_tables()).fetch_all(&mut *conn).await?)
 }
 
 async fn refuse_if_in_use(dst: &mut Tx) -> Result<(), StoreError> {

@@ -57,6 +57,7 @@ impl From<Invalid> for StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        use crate::dialect::{DbFailure, classify};
         match &e {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
@@ -64,38 +65,22 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
-            // PostgreSQL reports a server going away as SQLSTATE class 08
-            // (connection exception) or 57P01–57P03 (shutdown, cannot
-            // connect now), and a transaction it aborted to keep
-            // concurrent ones consistent as 40001/40P01: in each case
-            // nothing was written and the request may be retried.
-            sqlx::Error::Database(db)
-                if db.code().is_some_and(|c| {
-                    c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
-                }) =>
-            {
-                Self::Unavailable(e.to_string())
-            }
-            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Duplicate {
-                field: unique_field(db.message()),
-                message: "this value is already taken; choose another".into(),
+            sqlx::Error::Database(db) => match classify(db.as_ref()) {
+                DbFailure::Unavailable => Self::Unavailable(e.to_string()),
+                DbFailure::Duplicate { field } => Self::Duplicate {
+                    field: field.into(),
+                    message: "this value is already taken; choose another".into(),
+                },
+                DbFailure::MissingReference => Self::invalid("id", "refers to a record that does not exist"),
+                // Text is checked before it reaches SQL (core::validate); this
+                // is the backstop for a path that missed the check.
+                DbFailure::BadText => Self::invalid(
+                    "value",
+                    "contains a character the database cannot store (such as NUL, U+0000); remove it",
+                ),
+                DbFailure::Other => Self::Db(e),
             },
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                Self::invalid("id", "refers to a record that does not exist")
-            }
             _ => Self::Db(e),
         }
     }
-}
-
-/// Best-effort name of the column a unique violation is about, from the
-/// engine's message (`UNIQUE constraint failed: users.email` on SQLite,
-/// `… "users_email_key"` on PostgreSQL).
-fn unique_field(msg: &str) -> String {
-    for f in ["email", "label", "field_key", "token_hash"] {
-        if msg.contains(f) {
-            return f.replace("field_key", "key");
-        }
-    }
-    "value".into()
 }

@@ -119,6 +119,13 @@ impl Writer {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
         Ok(())
     }
+    /// Writes the buffered projection rows.
+    async fn project(&mut self, rows: &mut Rows) -> Result<(), StoreError> {
+        for sql in rows.take_sql() {
+            crate::projections::run(&mut self.conn, &sql).await?;
+        }
+        Ok(())
+    }
     async fn push(&mut self, t: &mut Table, row: String) -> Result<(), StoreError> {
         t.rows.push(row);
         if t.rows.len() >= ROWS_PER_INSERT {
@@ -176,8 +183,8 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
 
     let conn = store.pool().acquire().await?;
     let mut w = Writer { conn, in_tx: 0 };
-    if store.engine() == crate::Engine::Sqlite {
-        w.exec("PRAGMA synchronous = OFF".into()).await?;
+    if let Some(sql) = store.engine().bulk_load_start() {
+        w.exec(sql.into()).await?;
     }
     w.exec("BEGIN".into()).await?;
 
@@ -396,9 +403,7 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
             report.deals += 1;
         }
         if projected.len() >= ROWS_PER_INSERT * 4 {
-            for sql in projected.take_sql() {
-                w.exec(sql).await?;
-            }
+            w.project(&mut projected).await?;
         }
         // Parents before children (foreign keys are checked at once).
         if people.full() || deals.full() || events.full() || messages.full() {
@@ -413,16 +418,11 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
     w.flush(&mut deals).await?;
     w.flush(&mut events).await?;
     w.flush(&mut messages).await?;
-    for sql in projected.take_sql() {
-        w.exec(sql).await?;
-    }
+    w.project(&mut projected).await?;
     crate::projections::finish_rebuild(&mut w.conn).await?;
     w.exec("COMMIT".into()).await?;
-    if store.engine() == crate::Engine::Sqlite {
-        w.exec("PRAGMA synchronous = NORMAL".into()).await?;
-        // Fold the write-ahead log back into the file and give the planner
-        // its statistics, as a long-running workspace would have.
-        w.exec("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)".into()).await?;
+    if let Some(sql) = store.engine().bulk_load_end() {
+        w.exec(sql.into()).await?;
     }
     Ok(report)
 }

@@ -10,8 +10,10 @@ mod campaigns;
 mod copy;
 mod custom_fields;
 mod deals;
+mod dialect;
 mod error;
 mod facts;
+#[cfg(any(test, feature = "generate"))]
 pub mod generate;
 mod goals;
 mod import;
@@ -27,6 +29,7 @@ mod records;
 mod row;
 mod settings;
 mod sql;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod users;
 
@@ -35,6 +38,7 @@ pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
 pub use deals::DealFilter;
+pub use dialect::Engine;
 pub use error::StoreError;
 pub use facts::{FieldHistory, local_midnight, minor_rates};
 pub use goals::{GOAL_METRICS, Goal, GoalFilter, GoalPatch, NewGoal, goal_metric};
@@ -49,13 +53,6 @@ use dealflow_core::time::Timestamp;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 use std::time::Duration;
-
-/// Which SQL engine a store talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
 
 /// Who performs a write, for history and ownership defaults.
 #[derive(Debug, Clone, Copy)]
@@ -101,35 +98,25 @@ impl Store {
     /// Connects to `url` (`sqlite:PATH` or `postgres://…`), creating a SQLite
     /// file and its folder when missing, and applies pending migrations.
     pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self, StoreError> {
-        let (engine, url) = normalize_url(url)?;
+        let (engine, url) = Engine::from_url(url)?;
         install_default_drivers();
         let mut opts =
             AnyPoolOptions::new().max_connections(pool.max_connections).acquire_timeout(pool.acquire_timeout);
-        if engine == Engine::Sqlite {
-            // Foreign keys are per connection in SQLite; sqlx turns them on by
-            // default, and the busy timeout lets writers queue instead of
-            // failing at once.
-            opts = opts.after_connect(|conn, _| {
+        if let Some(sql) = engine.per_connection() {
+            opts = opts.after_connect(move |conn, _| {
                 Box::pin(async move {
-                    sqlx::raw_sql(
-                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                    )
-                    .execute(conn)
-                    .await?;
+                    sqlx::raw_sql(sql).execute(conn).await?;
                     Ok(())
                 })
             });
         }
-        if engine == Engine::Postgres {
-            // One direct connection first: the pool would only report that
-            // it timed out, hiding "connection refused" or a bad password.
+        if engine.probe_before_pool() {
             let conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.map_err(StoreError::connect)?;
             let _ = sqlx::Connection::close(conn).await;
         }
         let pool = opts.connect(&url).await.map_err(StoreError::connect)?;
-        if engine == Engine::Sqlite {
-            // WAL is a property of the file, so setting it once is enough.
-            sqlx::raw_sql("PRAGMA journal_mode = WAL;").execute(&pool).await.map_err(StoreError::connect)?;
+        if let Some(sql) = engine.on_open() {
+            sqlx::raw_sql(sql).execute(&pool).await.map_err(StoreError::connect)?;
         }
         let store = Self { pool, engine };
         migrate::run(&store).await?;
@@ -146,13 +133,22 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`): a deferred transaction that later writes fails
-    /// with SQLITE_BUSY when another writer got there first.
+    /// Starts a write transaction, the way the engine needs
+    /// ([`Engine::begin_write`]).
     pub(crate) async fn write(&self) -> Result<Tx, StoreError> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Engine::Postgres => self.pool.begin().await,
+        let tx = match self.engine.begin_write() {
+            Some(begin) => self.pool.begin_with(begin).await,
+            None => self.pool.begin().await,
+        };
+        tx.map_err(StoreError::from)
+    }
+
+    /// Starts a read transaction that sees one point in time
+    /// ([`Engine::begin_snapshot`]).
+    pub(crate) async fn snapshot(&self) -> Result<Tx, StoreError> {
+        let tx = match self.engine.begin_snapshot() {
+            Some(begin) => self.pool.begin_with(begin).await,
+            None => self.pool.begin().await,
         };
         tx.map_err(StoreError::from)
     }
@@ -175,51 +171,5 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-}
-
-/// Picks the engine from the URL scheme; a bare path means a SQLite file.
-fn normalize_url(url: &str) -> Result<(Engine, String), StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok((Engine::Postgres, url.to_string()));
-    }
-    let path = if let Some(rest) = url.strip_prefix("sqlite://") {
-        rest
-    } else if let Some(rest) = url.strip_prefix("sqlite:") {
-        rest
-    } else if url.contains("://") {
-        let scheme = url.split("://").next().unwrap_or("");
-        return Err(StoreError::Config(format!(
-            "unsupported database URL scheme `{scheme}`; use sqlite:PATH or postgres://USER@HOST/DB"
-        )));
-    } else {
-        url
-    };
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    if path != ":memory:"
-        && let Some(dir) = std::path::Path::new(path).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Config(format!("cannot create the data folder {}: {e}", dir.display())))?;
-    }
-    let mut q = if query.is_empty() { String::new() } else { format!("{query}&") };
-    if !q.contains("mode=") {
-        q.push_str("mode=rwc");
-    }
-    Ok((Engine::Sqlite, format!("sqlite://{path}?{}", q.trim_end_matches('&'))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(normalize_url("postgres://x/y").unwrap().0, Engine::Postgres);
-        assert!(normalize_url("mysql://x").unwrap_err().to_string().contains("unsupported"));
-        let (e, u) = normalize_url("sqlite::memory:").unwrap();
-        assert_eq!(e, Engine::Sqlite);
-        assert_eq!(u, "sqlite://:memory:?mode=rwc");
     }
 }

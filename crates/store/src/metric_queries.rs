@@ -12,39 +12,92 @@
 //! stage_inputs}` over the replayed facts (proved by
 //! `tests/metric_projections.rs`); the engine's formulas turn them into
 //! figures.
+//!
+//! Slice values that are text (source, channel) reach SQL as bound
+//! parameters ([`Filter`]); numbers (ids, times) are formatted from `i64`,
+//! so no user text is ever part of the statement.
 
-use crate::projections::{DAY, bucket_span, buckets, quote};
-use crate::{Engine, Store, StoreError};
+use crate::projections::{DAY, bucket_span, buckets};
+use crate::{Store, StoreError};
 use dealflow_core::metrics::{
     ActivityInputs, ClosedKey, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks,
 };
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
+/// `AND …` conditions of a slice, with its text values bound as `$1`,
+/// `$2`, …: a query that appends a filter has no other placeholders, and
+/// may append it several times (both engines let `$n` repeat).
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    sql: String,
+    args: Vec<String>,
+}
+
+/// The filter of a question without slice conditions.
+pub(crate) static UNFILTERED: Filter = Filter { sql: String::new(), args: Vec::new() };
+
+impl Filter {
+    fn text_eq(&mut self, column: &str, v: &str) {
+        self.args.push(v.to_string());
+        self.sql += &format!(" AND {column} = ${}", self.args.len());
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sql.is_empty()
+    }
+
+    /// A query of `sql` (which contains this filter) with its values bound.
+    fn query<'q>(&'q self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in &self.args {
+            q = q.bind(a.as_str());
+        }
+        q
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sql)
+    }
+}
+
+/// Refuses slice text the engines cannot compare (PostgreSQL cannot hold
+/// a NUL in text at all), as 422 naming the parameter.
+fn check_slice(s: &Slice) -> Result<(), StoreError> {
+    for (field, v) in [("source", &s.source), ("channel", &s.channel)] {
+        if let Some(v) = v {
+            dealflow_core::validate::plain_chars(field, v, false)?;
+        }
+    }
+    Ok(())
+}
+
 /// `AND …` conditions for the deal dimensions of a slice. Ids that do not
 /// parse match nothing (as a slice on an unknown id does in the engine).
-pub(crate) fn deal_filter(s: &Slice) -> String {
-    let mut f = String::new();
+pub(crate) fn deal_filter(s: &Slice) -> Filter {
+    let mut f = Filter::default();
     if let Some(p) = &s.pipeline {
-        f += &id_eq("pipeline_id", p);
+        f.sql += &id_eq("pipeline_id", p);
     }
     if let Some(o) = &s.owner {
-        f += &id_eq("owner_id", o);
+        f.sql += &id_eq("owner_id", o);
     }
     if let Some(src) = &s.source {
-        f += &format!(" AND source = {}", quote(src));
+        f.text_eq("source", src);
     }
     f
 }
 
 /// `AND …` conditions for the outreach dimensions of a slice.
-fn outreach_filter(s: &Slice) -> String {
-    let mut f = String::new();
+fn outreach_filter(s: &Slice) -> Filter {
+    let mut f = Filter::default();
     if let Some(c) = &s.campaign {
-        f += &id_eq("campaign_id", c);
+        f.sql += &id_eq("campaign_id", c);
     }
     if let Some(ch) = &s.channel {
-        f += &format!(" AND channel = {}", quote(ch));
+        f.text_eq("channel", ch);
     }
     f
 }
@@ -124,22 +177,24 @@ fn rollups_answer(s: &Slice) -> bool {
 }
 
 impl Store {
-    pub(crate) async fn count(&self, sql: String) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?;
-        Ok(n.max(0) as u64)
+    /// The count `sql` (which holds the filter `f`, or [`UNFILTERED`]) returns.
+    pub(crate) async fn count(&self, sql: String, f: &Filter) -> Result<u64, StoreError> {
+        let r = f.query(&sql).fetch_one(self.pool()).await?;
+        u(&r, 0)
     }
 
     /// The one row of an aggregate without GROUP BY.
-    pub(crate) async fn one_row(&self, sql: String) -> Result<AnyRow, StoreError> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?)
+    pub(crate) async fn one_row(&self, sql: String, f: &Filter) -> Result<AnyRow, StoreError> {
+        Ok(f.query(&sql).fetch_one(self.pool()).await?)
     }
 
-    pub(crate) async fn rows(&self, sql: String) -> Result<Vec<AnyRow>, StoreError> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?)
+    pub(crate) async fn rows(&self, sql: String, f: &Filter) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(f.query(&sql).fetch_all(self.pool()).await?)
     }
 
     /// The activity inputs of `p` under `slice` (METRICS.md "Activity metrics").
     pub async fn activity_inputs(&self, slice: &Slice, p: Period) -> Result<ActivityInputs, StoreError> {
+        check_slice(slice)?;
         if rollups_answer(slice)
             && let Some(split) = DaySplit::of(p)
         {
@@ -165,29 +220,35 @@ impl Store {
 
     /// The activity inputs of `p` that add up over sub-periods, row by row
     /// (the whole question, or a partial day of a rollup question).
-    pub(crate) async fn activity_rows(&self, slice: &Slice, df: &str, p: Period) -> Result<RowPart, StoreError> {
+    pub(crate) async fn activity_rows(&self, slice: &Slice, df: &Filter, p: Period) -> Result<RowPart, StoreError> {
         let (outreach, conversations_started, meetings_booked, proposals_sent, closed, created) = tokio::try_join!(
             self.outreach_rows(slice, p),
             self.reached_rows("conversation_at", df, p),
             self.reached_rows("meeting_at", df, p),
             self.reached_rows("proposal_at", df, p),
             self.closed_rows(df, p),
-            self.count(format!(
-                "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}{df}",
-                p.from, p.to
-            )),
+            self.count(
+                format!(
+                    "SELECT COUNT(*) FROM metric_deals WHERE created_at >= {} AND created_at < {}{df}",
+                    p.from, p.to
+                ),
+                df
+            ),
         )?;
         Ok(RowPart { outreach, conversations_started, meetings_booked, proposals_sent, closed, created })
     }
 
     /// Deals created in `p` but closed before `p` starts: only a deal closed
     /// before it was created (life class -2) can be.
-    pub(crate) async fn closed_before_created(&self, df: &str, p: Period) -> Result<u64, StoreError> {
-        self.count(format!(
-            "SELECT COUNT(*) FROM metric_deals WHERE life_bucket = -2 AND created_at >= {} AND created_at < {}
+    pub(crate) async fn closed_before_created(&self, df: &Filter, p: Period) -> Result<u64, StoreError> {
+        self.count(
+            format!(
+                "SELECT COUNT(*) FROM metric_deals WHERE life_bucket = -2 AND created_at >= {} AND created_at < {}
              AND closed_at < {}{df}",
-            p.from, p.to, p.from
-        ))
+                p.from, p.to, p.from
+            ),
+            df,
+        )
         .await
     }
 
@@ -210,21 +271,25 @@ impl Store {
             p.from,
             p.to
         );
-        let r = self.one_row(sql).await?;
+        let r = self.one_row(sql, &of).await?;
         Ok(OutreachCounts { sent: u(&r, 0)?, replies: u(&r, 1)?, positive: u(&r, 2)?, prospects: u(&r, 3)? })
     }
 
     /// Deals whose first reach of a milestone (`column`) lies in `p`.
-    pub(crate) async fn reached_rows(&self, column: &str, df: &str, p: Period) -> Result<u64, StoreError> {
-        self.count(format!(
-            "SELECT COUNT(*) FROM metric_deals WHERE {column} >= {} AND {column} < {}{df}",
-            p.from, p.to
-        ))
+    pub(crate) async fn reached_rows(&self, column: &str, df: &Filter, p: Period) -> Result<u64, StoreError> {
+        self.count(
+            format!("SELECT COUNT(*) FROM metric_deals WHERE {column} >= {} AND {column} < {}{df}", p.from, p.to),
+            df,
+        )
         .await
     }
 
     /// Deals closed in `p`, by outcome, currency and contract length.
-    pub(crate) async fn closed_rows(&self, df: &str, p: Period) -> Result<BTreeMap<ClosedKey, ClosedSums>, StoreError> {
+    pub(crate) async fn closed_rows(
+        &self,
+        df: &Filter,
+        p: Period,
+    ) -> Result<BTreeMap<ClosedKey, ClosedSums>, StoreError> {
         let sql = format!(
             "SELECT won, currency, contract_months, COUNT(*), {}, {} FROM metric_deals
              WHERE closed_at >= {} AND closed_at < {}{df} GROUP BY won, currency, contract_months",
@@ -234,7 +299,7 @@ impl Store {
             p.to
         );
         let mut out = BTreeMap::new();
-        for r in self.rows(sql).await? {
+        for r in self.rows(sql, df).await? {
             let key = (i(&r, 0)? == 1, sqlx::Row::try_get::<String, _>(&r, 1)?, sqlx::Row::try_get(&r, 2)?);
             out.insert(key, ClosedSums { deals: u(&r, 3)?, value: i(&r, 4)?, cycle_ms: i(&r, 5)? });
         }
@@ -243,7 +308,7 @@ impl Store {
 
     /// Deals created before `t` whose life `[created_at, closed_at]` (by
     /// current values; still open: unbounded) reaches `t`.
-    pub(crate) async fn straddlers(&self, df: &str, t: i64) -> Result<u64, StoreError> {
+    pub(crate) async fn straddlers(&self, df: &Filter, t: i64) -> Result<u64, StoreError> {
         let mut parts =
             vec![format!("SELECT COUNT(*) AS n FROM metric_deals WHERE life_bucket = -1 AND created_at < {t}{df}")];
         for b in buckets() {
@@ -253,12 +318,12 @@ impl Store {
                  AND closed_at >= {t}{df}"
             ));
         }
-        self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL "))).await
+        self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL ")), df).await
     }
 
     /// Deals open at the instant `t`, replayed from the events before it:
     /// the open spans with `opened_at < t <= closes_at`.
-    pub(crate) async fn open_deals(&self, df: &str, t: i64) -> Result<u64, StoreError> {
+    pub(crate) async fn open_deals(&self, df: &Filter, t: i64) -> Result<u64, StoreError> {
         let mut parts =
             vec![format!("SELECT COUNT(*) AS n FROM metric_open_spans WHERE bucket = -1 AND opened_at < {t}{df}")];
         for b in buckets() {
@@ -268,11 +333,12 @@ impl Store {
                  AND closes_at >= {t}{df}"
             ));
         }
-        self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL "))).await
+        self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL ")), df).await
     }
 
     /// The stage inputs of `p` under `slice` (METRICS.md "Stage metrics").
     pub async fn stage_inputs(&self, slice: &Slice, p: Period) -> Result<StageInputs, StoreError> {
+        check_slice(slice)?;
         if rollups_answer(slice)
             && let Some(split) = DaySplit::of(p)
         {
@@ -294,7 +360,7 @@ impl Store {
     /// Deals closed in `p` by pipeline, reach count and outcome.
     pub(crate) async fn reach_closed_rows(
         &self,
-        df: &str,
+        df: &Filter,
         p: Period,
     ) -> Result<BTreeMap<(String, i64, bool), u64>, StoreError> {
         let sql = format!(
@@ -303,7 +369,7 @@ impl Store {
             p.from, p.to
         );
         let mut out = BTreeMap::new();
-        for r in &self.rows(sql).await? {
+        for r in &self.rows(sql, df).await? {
             out.insert((i(r, 0)?.to_string(), i(r, 1)?, i(r, 2)? == 1), u(r, 3)?);
         }
         Ok(out)
@@ -312,7 +378,7 @@ impl Store {
     /// Deals created in `p` by pipeline and reach count.
     pub(crate) async fn reach_created_rows(
         &self,
-        df: &str,
+        df: &Filter,
         p: Period,
     ) -> Result<BTreeMap<(String, i64), u64>, StoreError> {
         let sql = format!(
@@ -321,20 +387,16 @@ impl Store {
             p.from, p.to
         );
         let mut out = BTreeMap::new();
-        for r in &self.rows(sql).await? {
+        for r in &self.rows(sql, df).await? {
             out.insert((i(r, 0)?.to_string(), i(r, 1)?), u(r, 2)?);
         }
         Ok(out)
     }
 
     /// Durations of the stays that ended in `p`, per stage.
-    pub(crate) async fn stay_rows(&self, df: &str, p: Period) -> Result<StayLists, StoreError> {
-        // SQLite's planner, given its statistics, may prefer a skip-scan of
-        // the duration-class index, which does not cover the slice columns.
-        let index = match self.engine() {
-            Engine::Sqlite => " INDEXED BY metric_stays_ended",
-            Engine::Postgres => "",
-        };
+    pub(crate) async fn stay_rows(&self, df: &Filter, p: Period) -> Result<StayLists, StoreError> {
+        // The duration-class index does not cover the slice columns.
+        let index = self.engine().index_hint("metric_stays_ended");
         let sql = format!(
             "SELECT stage_id, {} FROM metric_stays{index} WHERE ended_at >= {} AND ended_at < {}{df} GROUP BY stage_id",
             self.list_agg("duration"),
@@ -342,19 +404,16 @@ impl Store {
             p.to
         );
         let mut out = BTreeMap::new();
-        for r in &self.rows(sql).await? {
+        for r in &self.rows(sql, df).await? {
             out.insert(i(r, 0)?.to_string(), parse_list(&sqlx::Row::try_get::<String, _>(r, 1)?)?);
         }
         Ok(out)
     }
 
-    /// An aggregate joining a BIGINT column's values into one text: one
-    /// row through the driver instead of one per value.
+    /// An aggregate joining a BIGINT column's values into one text
+    /// ([`crate::Engine::list_agg`]).
     pub(crate) fn list_agg(&self, column: &str) -> String {
-        match self.engine() {
-            Engine::Sqlite => format!("group_concat({column}, ',')"),
-            Engine::Postgres => format!("string_agg(CAST({column} AS TEXT), ',')"),
-        }
+        self.engine().list_agg(column)
     }
 }
 

@@ -9,7 +9,9 @@
 //! person's previous one) and the ranks of stay durations (a histogram of
 //! duration classes locates each rank; only that class's stays are read).
 
-use crate::metric_queries::{DaySplit, RowPart, StayLists, deal_filter, i, id_eq, parse_list, pipeline_deals, sum, u};
+use crate::metric_queries::{
+    DaySplit, Filter, RowPart, StayLists, UNFILTERED, deal_filter, i, id_eq, parse_list, pipeline_deals, sum, u,
+};
 use crate::projections::{DAY, dur_bucket, kind};
 use crate::{Store, StoreError};
 use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks};
@@ -24,7 +26,7 @@ impl Store {
     }
 
     async fn rollup_count(&self, k: i64, split: &DaySplit, pf: &str) -> Result<u64, StoreError> {
-        self.count(self.rollup_sql(&sum("n"), k, split, pf, "")).await
+        self.count(self.rollup_sql(&sum("n"), k, split, pf, ""), &UNFILTERED).await
     }
 
     pub(crate) async fn activity_from_rollups(
@@ -60,9 +62,9 @@ impl Store {
             open_deals,
             edges,
         ) = tokio::try_join!(
-            self.rows(closed_sql),
-            self.one_row(sent_sql),
-            self.count(pairs_sql),
+            self.rows(closed_sql, &UNFILTERED),
+            self.one_row(sent_sql, &UNFILTERED),
+            self.count(pairs_sql, &UNFILTERED),
             self.rollup_count(kind::CONVERSATION, split, &pf),
             self.rollup_count(kind::MEETING, split, &pf),
             self.rollup_count(kind::PROPOSAL, split, &pf),
@@ -122,7 +124,13 @@ impl Store {
     /// the pairs (message, previous message) both in P that the whole-day
     /// pairs miss: previous message in a partial day, or the message itself
     /// in the last partial day.
-    async fn activity_edges(&self, slice: &Slice, df: &str, p: Period, split: &DaySplit) -> Result<Edges, StoreError> {
+    async fn activity_edges(
+        &self,
+        slice: &Slice,
+        df: &Filter,
+        p: Period,
+        split: &DaySplit,
+    ) -> Result<Edges, StoreError> {
         let (d0, d1) = split.days;
         let mut out = Edges::default();
         for e in &split.edges {
@@ -133,20 +141,23 @@ impl Store {
                 .count(format!(
                     "SELECT COUNT(*) FROM metric_outreach WHERE prev_sent_at >= {} AND prev_sent_at < {} AND sent_at < {}",
                     e.from, e.to, p.to
-                ))
+                ), &UNFILTERED)
                 .await?;
         }
         if let Some(last) = split.edges.iter().find(|e| e.from == d1 * DAY) {
             // Message in the last partial day, previous one in the whole days.
             out.pairs += self
-                .count(format!(
-                    "SELECT COUNT(*) FROM metric_outreach WHERE sent_at >= {} AND sent_at < {}
+                .count(
+                    format!(
+                        "SELECT COUNT(*) FROM metric_outreach WHERE sent_at >= {} AND sent_at < {}
                      AND prev_sent_at >= {} AND prev_sent_at < {}",
-                    last.from,
-                    last.to,
-                    d0 * DAY,
-                    d1 * DAY
-                ))
+                        last.from,
+                        last.to,
+                        d0 * DAY,
+                        d1 * DAY
+                    ),
+                    &UNFILTERED,
+                )
                 .await?;
         }
         Ok(out)
@@ -165,8 +176,11 @@ impl Store {
         let created_sql =
             self.rollup_sql(&format!("pipeline_id, k1, {}", sum("n")), kind::CREATED, split, &pf, "pipeline_id, k1");
         let hist_sql = self.rollup_sql(&format!("k1, k2, {}", sum("n")), kind::STAY, split, &pf, "k1, k2");
-        let (closed_rows, created_rows, hist_rows) =
-            tokio::try_join!(self.rows(closed_sql), self.rows(created_sql), self.rows(hist_sql))?;
+        let (closed_rows, created_rows, hist_rows) = tokio::try_join!(
+            self.rows(closed_sql, &UNFILTERED),
+            self.rows(created_sql, &UNFILTERED),
+            self.rows(hist_sql, &UNFILTERED)
+        )?;
 
         let mut out = StageInputs::default();
         for r in &closed_rows {

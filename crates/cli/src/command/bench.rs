@@ -16,8 +16,10 @@ pub enum BenchCmd {
     /// Server time and page weight of the pipeline board.
     Board(BoardBench),
     /// Time, memory and a DuckDB comparison of the METRICS.md metrics on a generated workspace.
+    #[cfg(feature = "generate")]
     Metrics(super::bench_metrics::MetricsBench),
     /// One cold metrics measurement (used by `bench metrics`).
+    #[cfg(feature = "generate")]
     #[command(hide = true)]
     MetricsOnce(super::bench_metrics::MetricsOnce),
 }
@@ -36,7 +38,9 @@ impl BenchCmd {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             BenchCmd::Board(b) => b.run().await,
+            #[cfg(feature = "generate")]
             BenchCmd::Metrics(m) => m.run().await,
+            #[cfg(feature = "generate")]
             BenchCmd::MetricsOnce(m) => m.run().await,
         }
     }

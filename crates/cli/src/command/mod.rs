@@ -1,6 +1,9 @@
 //! Command-line interface: global options and the subcommands.
 
 mod bench;
+// The generator ships in the store only with its `generate` feature (on by
+// default here), so a build without it has no `bench metrics`.
+#[cfg(feature = "generate")]
 mod bench_metrics;
 mod copy;
 mod forecast;

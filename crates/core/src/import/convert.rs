@@ -137,6 +137,11 @@ impl<'a> Converter<'a> {
 
     /// Converts one row, collecting every problem in it.
     pub fn convert(&self, rec: &Record) -> Result<RowValues, Vec<RowError>> {
+        if let Some(problem) = &rec.problem {
+            // A malformed line's cells are not what its writer meant, so no
+            // field of it is trusted.
+            return Err(vec![RowError { row: rec.row, field: "csv".into(), message: problem.clone() }]);
+        }
         let cell = |c: &str| -> &str { self.index.get(c).and_then(|i| rec.cells.get(*i)).map_or("", String::as_str) };
         let m = self.mapping;
         let mut errs = Vec::new();

@@ -94,3 +94,16 @@ fn time_zone_and_lists() {
     assert_eq!(r.list("email"), Some(vec!["A@x.com".to_string(), "b@x.com".to_string()]));
     assert_eq!(r.time("created_at").map(|t| t.to_rfc3339()).as_deref(), Some("2026-01-14T23:00:00.000Z"));
 }
+
+#[test]
+fn malformed_lines_are_rejected_whole() {
+    let kinds = [("product", FieldKind::SingleSelect), ("revenue", FieldKind::Number)];
+    let csv = "id,product,account,amount,stage,closed,engaged,revenue\na2,Pro,,,Open,,,\na9,Pro\n\"X5,broken\n";
+    let rows = convert(M, csv, &kinds);
+    assert!(rows[0].is_ok());
+    let short = rows[1].as_ref().unwrap_err();
+    assert_eq!((short.len(), short[0].row, short[0].field.as_str()), (1, 3, "csv"));
+    assert!(short[0].message.contains("has 2 cells but the header has 8 columns"), "{short:?}");
+    let open = rows[2].as_ref().unwrap_err();
+    assert_eq!((open[0].row, open[0].message.contains("never closed")), (4, true), "{open:?}");
+}

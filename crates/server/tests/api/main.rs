@@ -17,4 +17,5 @@ mod metrics;
 mod openapi;
 mod outage;
 mod parties;
+mod text_input;
 mod web;

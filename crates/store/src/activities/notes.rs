@@ -7,7 +7,7 @@ use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::{Actor, Store, StoreError};
 use dealflow_core::model::{NewNote, Note, NotePatch};
-use dealflow_core::validate::{limits, required_text};
+use dealflow_core::validate::{limits, required_multiline};
 use dealflow_core::{DealId, Invalid, NoteId, OrganizationId, PersonId, UserId};
 use sqlx::any::AnyRow;
 
@@ -39,7 +39,7 @@ impl Store {
     /// an organization, or nobody would ever find it again.
     pub async fn create_note(&self, actor: &Actor, n: NewNote) -> Result<Note, StoreError> {
         let mut errs = Invalid::new();
-        let body = errs.take(required_text("body", &n.body, limits::NOTE));
+        let body = errs.take(required_multiline("body", &n.body, limits::NOTE));
         if n.deal_id.is_none() && n.person_id.is_none() && n.organization_id.is_none() {
             errs.add(
                 "deal_id",
@@ -87,7 +87,7 @@ impl Store {
     /// Changes a note's body or pin; `version` must be current.
     pub async fn update_note(&self, actor: &Actor, id: NoteId, p: NotePatch) -> Result<Note, StoreError> {
         let mut errs = Invalid::new();
-        let body = p.body.as_deref().and_then(|s| errs.take(required_text("body", s, limits::NOTE)));
+        let body = p.body.as_deref().and_then(|s| errs.take(required_multiline("body", s, limits::NOTE)));
         errs.into_result()?;
 
         let mut tx = self.write().await?;

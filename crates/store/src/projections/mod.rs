@@ -27,13 +27,13 @@ mod rollups;
 pub(crate) use rollups::{DAY, kind};
 
 use crate::row::*;
+use crate::sql::{Arg, Sql};
 use crate::{Store, StoreError};
 use dealflow_core::metrics::{DealEvent, DealFact, DealProjection, StageInfo, project_deal};
 use dealflow_core::model::DealStatus;
 use rollups::{drop_zero_sums, roll_deals, roll_outreach};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
-use std::fmt::Write;
 
 /// The shape of the projection rows; a stored lower number means rebuild.
 pub(crate) const VERSION: i64 = 3;
@@ -74,12 +74,8 @@ pub(crate) fn dur_bucket(ms: i64) -> i64 {
     1 + 4 * e + frac
 }
 
-/// A SQL text literal (quotes doubled), for values the rows write in bulk.
-pub(crate) fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// A SQL literal for an optional integer (`NULL` when absent).
+#[cfg(any(test, feature = "generate"))]
 pub(crate) fn opt(v: Option<i64>) -> String {
     v.map_or_else(|| "NULL".to_string(), |x| x.to_string())
 }
@@ -92,13 +88,18 @@ pub(crate) struct DealKey<'a> {
     pub source: &'a str,
 }
 
-/// Buffers projection rows as multi-row INSERT statements.
+/// Buffers projection rows for multi-row INSERT statements. Every value
+/// is bound (`$n`), never pasted into the SQL: `source` is user text.
 #[derive(Default)]
 pub(crate) struct Rows {
-    pub deals: Vec<String>,
-    pub stays: Vec<String>,
-    pub spans: Vec<String>,
+    deals: Vec<Vec<Arg>>,
+    stays: Vec<Vec<Arg>>,
+    spans: Vec<Vec<Arg>>,
 }
+
+/// Rows per INSERT: 500 rows of at most 15 values stay far below the
+/// bound-parameter limits (32,766 on SQLite, 65,535 on PostgreSQL).
+const ROWS_PER_INSERT: usize = 500;
 
 impl Rows {
     /// Adds the rows of one live deal.
@@ -106,41 +107,60 @@ impl Rows {
         let won = i64::from(d.status == DealStatus::Won);
         let closed = d.closed_at.filter(|_| d.status != DealStatus::Open);
         let life = closed.map_or(-1, |c| if c < d.created_at { -2 } else { bucket(c - d.created_at) });
-        let (owner, source) = (opt(k.owner), quote(k.source));
-        let mut row = String::with_capacity(160);
-        let _ = write!(
-            row,
-            "({}, {}, {owner}, {source}, {}, {}, {}, {won}, {}, {}, {life}, {}, {}, {}, {})",
-            k.id,
-            k.pipeline,
-            quote(&d.currency),
-            d.value,
-            opt(d.contract_months),
-            d.created_at,
-            opt(closed),
-            p.reach_count,
-            opt(p.milestone_at[0]),
-            opt(p.milestone_at[1]),
-            opt(p.milestone_at[2]),
-        );
-        self.deals.push(row);
+        let source = || Arg::from(k.source);
+        self.deals.push(vec![
+            k.id.into(),
+            k.pipeline.into(),
+            k.owner.into(),
+            source(),
+            d.currency.as_str().into(),
+            d.value.into(),
+            d.contract_months.into(),
+            won.into(),
+            d.created_at.into(),
+            closed.into(),
+            life.into(),
+            p.reach_count.into(),
+            p.milestone_at[0].into(),
+            p.milestone_at[1].into(),
+            p.milestone_at[2].into(),
+        ]);
         for (stage, start, end) in &p.stays {
-            let (id, pipeline, len) = (k.id, k.pipeline, end - start);
-            self.stays
-                .push(format!("({id}, {stage}, {pipeline}, {owner}, {source}, {end}, {len}, {})", dur_bucket(len)));
+            let len = end - start;
+            // Stage ids are the text of BIGINT ids (`stages_of`), so they parse.
+            let stage = stage.parse::<i64>().ok();
+            self.stays.push(vec![
+                k.id.into(),
+                stage.into(),
+                k.pipeline.into(),
+                k.owner.into(),
+                source(),
+                (*end).into(),
+                len.into(),
+                dur_bucket(len).into(),
+            ]);
         }
         for (opened, closes) in &p.open_spans {
             let b = closes.map_or(-1, |c| bucket(c - opened));
-            self.spans.push(format!("({}, {}, {owner}, {source}, {opened}, {}, {b})", k.id, k.pipeline, opt(*closes)));
+            self.spans.push(vec![
+                k.id.into(),
+                k.pipeline.into(),
+                k.owner.into(),
+                source(),
+                (*opened).into(),
+                (*closes).into(),
+                b.into(),
+            ]);
         }
     }
 
+    #[cfg(any(test, feature = "generate"))]
     pub(crate) fn len(&self) -> usize {
         self.deals.len() + self.stays.len() + self.spans.len()
     }
 
     /// The INSERT statements for the buffered rows (and empties the buffer).
-    pub(crate) fn take_sql(&mut self) -> Vec<String> {
+    pub(crate) fn take_sql(&mut self) -> Vec<Sql> {
         let mut out = Vec::new();
         let tables = [
             (
@@ -159,13 +179,30 @@ impl Rows {
             ),
         ];
         for (rows, head) in tables {
-            for chunk in rows.chunks(500) {
-                out.push(format!("{head}{}", chunk.join(",")));
+            for chunk in rows.chunks_mut(ROWS_PER_INSERT) {
+                let mut sql = Sql::new(head);
+                for (r, row) in chunk.iter_mut().enumerate() {
+                    sql.push(if r == 0 { "(" } else { ", (" });
+                    for (c, v) in row.drain(..).enumerate() {
+                        if c > 0 {
+                            sql.push(", ");
+                        }
+                        sql.bind(v);
+                    }
+                    sql.push(")");
+                }
+                out.push(sql);
             }
             rows.clear();
         }
         out
     }
+}
+
+/// Runs one statement built with its values bound.
+pub(crate) async fn run(conn: &mut AnyConnection, sql: &Sql) -> Result<(), StoreError> {
+    sql.query().execute(conn).await?;
+    Ok(())
 }
 
 pub(super) async fn exec(conn: &mut AnyConnection, sql: String) -> Result<(), StoreError> {
@@ -274,7 +311,7 @@ async fn write_deal_rows(conn: &mut AnyConnection, list: &str) -> Result<(), Sto
     let mut rows = Rows::default();
     project_live(conn, list, &mut rows).await?;
     for sql in rows.take_sql() {
-        exec(conn, sql).await?;
+        run(conn, &sql).await?;
     }
     Ok(())
 }
@@ -475,10 +512,5 @@ mod tests {
         }
         assert_eq!(dur_bucket(-5), 0);
         assert_ne!(dur_bucket(4 * 60_000), dur_bucket(5 * 60_000), "four classes per doubling");
-    }
-
-    #[test]
-    fn quotes_are_doubled() {
-        assert_eq!(quote("O'Brien"), "'O''Brien'");
     }
 }
