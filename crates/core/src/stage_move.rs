@@ -4,7 +4,7 @@
 //! position; the store writes both in one transaction. Gates (SOP checklist,
 //! required fields, qualification) belong here too.
 
-use crate::model::{DealStatus, EventKind, Stage};
+use crate::model::{DealStatus, EventKind, Stage, StageEvent};
 use crate::time::Timestamp;
 use crate::{Invalid, PipelineId, StageId};
 
@@ -53,6 +53,23 @@ pub struct PlannedEvent {
     pub from_stage_id: Option<StageId>,
     pub lost_reason: Option<String>,
     pub at: Timestamp,
+}
+
+impl PlannedEvent {
+    /// The event as the log stores it, with its id, deal and author.
+    pub fn stored(&self, id: crate::EventId, deal: crate::DealId, user: Option<crate::UserId>) -> StageEvent {
+        StageEvent {
+            id,
+            deal_id: deal,
+            kind: self.kind,
+            pipeline_id: self.pipeline_id,
+            stage_id: self.stage_id,
+            from_stage_id: self.from_stage_id,
+            lost_reason: self.lost_reason.clone(),
+            at: self.at,
+            user_id: user,
+        }
+    }
 }
 
 /// The result: the new position and the events that lead to it (empty when

@@ -205,6 +205,7 @@ pub(crate) async fn update_activity_in(
 }
 
 impl Store {
+    #[tracing::instrument(skip_all)]
     pub async fn create_activity(&self, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
         let mut tx = self.write().await?;
         let out = create_activity_in(&mut tx, actor, n).await?;
@@ -223,6 +224,7 @@ impl Store {
 
     /// Applies a PATCH; completing is setting `done_at`, rescheduling is
     /// setting `due_at`. `version` must be current.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_activity(
         &self,
         actor: &Actor,
@@ -236,6 +238,7 @@ impl Store {
     }
 
     /// Removes an activity for good.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_activity(&self, _actor: &Actor, id: ActivityId) -> Result<(), StoreError> {
         self.hard_delete("activities", "activity", id.0).await
     }
@@ -274,6 +277,7 @@ impl Store {
     }
 
     /// Deletes a row of a table without a trash; 404 when it is not there.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub(crate) async fn hard_delete(&self, table: &str, what: &'static str, id: i64) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let sql = format!("DELETE FROM {table} WHERE id = $1");

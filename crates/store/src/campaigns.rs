@@ -47,6 +47,7 @@ async fn campaign_channel(tx: &mut Tx, id: CampaignId) -> Result<Option<Channel>
 }
 
 impl Store {
+    #[tracing::instrument(skip_all)]
     pub async fn create_campaign(&self, actor: &Actor, n: NewCampaign) -> Result<Campaign, StoreError> {
         let mut errs = Invalid::new();
         let name = errs.take(required_text("name", &n.name, limits::NAME));
@@ -84,6 +85,7 @@ impl Store {
 
     /// Renames a campaign or changes its channel; existing messages keep
     /// the channel they were sent through.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_campaign(
         &self,
         actor: &Actor,
@@ -118,6 +120,7 @@ impl Store {
 
     /// Deletes a campaign for good; refused while messages (live or in the
     /// trash) refer to it, since they would lose their campaign.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_campaign(&self, _actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;

@@ -119,6 +119,7 @@ impl Store {
         Ok(from_row(&r)?)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn create_custom_field(&self, actor: &Actor, n: NewCustomField) -> Result<CustomField, StoreError> {
         let mut tx = self.write().await?;
         let id = create_custom_field_in(&mut tx, actor, n).await?;
@@ -126,6 +127,7 @@ impl Store {
         self.custom_field(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_custom_field(
         &self,
         actor: &Actor,
@@ -163,6 +165,7 @@ impl Store {
 
     /// Deletes a definition. Values already stored under its key stay in the
     /// records; re-creating the key makes them visible to validation again.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_custom_field(&self, id: CustomFieldId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let n = sqlx::query("DELETE FROM custom_fields WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

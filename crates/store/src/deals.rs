@@ -112,6 +112,7 @@ pub(crate) async fn check_ref(tx: &mut Tx, table: &str, field: &str, what: &str,
 }
 
 impl Store {
+    #[tracing::instrument(skip_all)]
     pub async fn create_deal(&self, actor: &Actor, n: NewDeal) -> Result<Deal, StoreError> {
         let mut tx = self.write().await?;
         let out = create_deal_in(&mut tx, actor, n).await?;
@@ -129,6 +130,7 @@ impl Store {
     /// plain fields, custom fields and stage/outcome changes; tracked
     /// fields get history rows. A patch that changes nothing writes nothing
     /// and leaves the version as it was.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_deal(&self, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
         let mut tx = self.write().await?;
         let out = update_deal_in(&mut tx, actor, id, p).await?;
@@ -138,16 +140,19 @@ impl Store {
     }
 
     /// Moves a deal to the trash; it drops out of lists and metrics until restored.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_deal(&self, actor: &Actor, id: DealId) -> Result<(), StoreError> {
         self.set_deleted("deals", "deal", id.0, Some(actor.now)).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn restore_deal(&self, _actor: &Actor, id: DealId) -> Result<Deal, StoreError> {
         self.set_deleted("deals", "deal", id.0, None).await?;
         self.deal(id).await
     }
 
     /// Sets or clears `deleted_at` on a soft-deletable table.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub(crate) async fn set_deleted(
         &self,
         table: &str,

@@ -56,6 +56,7 @@ impl Store {
         Ok(from_row(&r)?)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn create_lost_reason(&self, actor: &Actor, n: NewLostReason) -> Result<LostReason, StoreError> {
         let label = required_text("label", &n.label, 200)?;
         let mut tx = self.write().await?;
@@ -82,6 +83,7 @@ impl Store {
         self.lost_reason(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_lost_reason(
         &self,
         actor: &Actor,
@@ -114,6 +116,7 @@ impl Store {
     }
 
     /// Deletes a lost reason from the list; deals keep the text they carry.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_lost_reason(&self, id: LostReasonId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let n = sqlx::query("DELETE FROM lost_reasons WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

@@ -380,6 +380,7 @@ pub(crate) async fn update_person_in(
 }
 
 impl Store {
+    #[tracing::instrument(skip_all)]
     pub async fn create_organization(&self, actor: &Actor, n: NewOrganization) -> Result<Organization, StoreError> {
         let mut tx = self.write().await?;
         let out = create_organization_in(&mut tx, actor, n).await?;
@@ -393,6 +394,7 @@ impl Store {
     }
 
     /// Applies a PATCH; `version` must be the stored one.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_organization(
         &self,
         actor: &Actor,
@@ -406,10 +408,12 @@ impl Store {
     }
 
     /// Moves an organization to the trash; its people and deals keep the link.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_organization(&self, actor: &Actor, id: OrganizationId) -> Result<(), StoreError> {
         self.set_deleted("organizations", "organization", id.0, Some(actor.now)).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn restore_organization(&self, _actor: &Actor, id: OrganizationId) -> Result<Organization, StoreError> {
         self.set_deleted("organizations", "organization", id.0, None).await?;
         self.organization(id).await
@@ -426,6 +430,7 @@ impl Store {
         fetch_page(self.pool(), &sql, page, org_from_row).await
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn create_person(&self, actor: &Actor, n: NewPerson) -> Result<Person, StoreError> {
         let mut tx = self.write().await?;
         let out = create_person_in(&mut tx, actor, n).await?;
@@ -440,6 +445,7 @@ impl Store {
 
     /// Applies a PATCH; `version` must be the stored one. `emails` and
     /// `phones` replace the whole list.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_person(&self, actor: &Actor, id: PersonId, p: PersonPatch) -> Result<Person, StoreError> {
         let mut tx = self.write().await?;
         let out = update_person_in(&mut tx, actor, id, p).await?;
@@ -448,10 +454,12 @@ impl Store {
     }
 
     /// Moves a person to the trash; their deals keep the link.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_person(&self, actor: &Actor, id: PersonId) -> Result<(), StoreError> {
         self.set_deleted("people", "person", id.0, Some(actor.now)).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn restore_person(&self, _actor: &Actor, id: PersonId) -> Result<Person, StoreError> {
         self.set_deleted("people", "person", id.0, None).await?;
         self.person(id).await

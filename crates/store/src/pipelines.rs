@@ -192,6 +192,7 @@ impl Store {
         Ok(stage_from_row(&r)?)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn create_pipeline(&self, actor: &Actor, p: NewPipeline) -> Result<Pipeline, StoreError> {
         let mut tx = self.write().await?;
         let id = insert_pipeline(&mut tx, &p, actor.now.0).await?;
@@ -199,6 +200,7 @@ impl Store {
         self.pipeline(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_pipeline(
         &self,
         actor: &Actor,
@@ -231,6 +233,7 @@ impl Store {
     }
 
     /// Adds a stage at `position` (the end when absent), shifting later ones.
+    #[tracing::instrument(skip_all)]
     pub async fn add_stage(&self, actor: &Actor, pipeline: PipelineId, s: NewStage) -> Result<Stage, StoreError> {
         check_stage(&s)?;
         let mut tx = self.write().await?;
@@ -248,6 +251,7 @@ impl Store {
         self.stage(id).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_stage(&self, actor: &Actor, id: StageId, p: StagePatch) -> Result<Stage, StoreError> {
         let mut errs = Invalid::new();
         let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
@@ -294,6 +298,7 @@ impl Store {
     }
 
     /// Deletes a stage no deal has ever been in; otherwise asks to archive it.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_stage(&self, id: StageId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let used: i64 = sqlx::query_scalar(

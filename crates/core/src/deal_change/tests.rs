@@ -61,17 +61,8 @@ impl World {
     /// Appends planned events as the store would.
     fn record(&mut self, deal: DealId, events: &[PlannedEvent]) {
         for e in events {
-            self.history.push(StageEvent {
-                id: EventId(self.history.len() as i64 + 1),
-                deal_id: deal,
-                kind: e.kind,
-                pipeline_id: e.pipeline_id,
-                stage_id: e.stage_id,
-                from_stage_id: e.from_stage_id,
-                lost_reason: e.lost_reason.clone(),
-                at: e.at,
-                user_id: None,
-            });
+            let id = EventId(self.history.len() as i64 + 1);
+            self.history.push(e.stored(id, deal, None));
         }
     }
 }

@@ -71,6 +71,7 @@ async fn live_message(tx: &mut Tx, id: OutreachId) -> Result<OutreachMessage, St
 impl Store {
     /// Records a message sent to a person. The channel defaults to the
     /// campaign's, else e-mail; `sent_at` defaults to now.
+    #[tracing::instrument(skip_all)]
     pub async fn create_outreach(&self, actor: &Actor, n: NewOutreachMessage) -> Result<OutreachMessage, StoreError> {
         let mut errs = Invalid::new();
         let sent_at = match n.sent_at {
@@ -125,6 +126,7 @@ impl Store {
 
     /// Applies a PATCH, typically recording a reply; the reply rules are
     /// checked on the result. `version` must be current.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_outreach(
         &self,
         actor: &Actor,
@@ -182,10 +184,12 @@ impl Store {
     }
 
     /// Moves a message to the trash; it drops out of lists and metrics until restored.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_outreach(&self, actor: &Actor, id: OutreachId) -> Result<(), StoreError> {
         self.set_deleted("outreach_messages", "outreach message", id.0, Some(actor.now)).await
     }
 
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn restore_outreach(&self, _actor: &Actor, id: OutreachId) -> Result<OutreachMessage, StoreError> {
         self.set_deleted("outreach_messages", "outreach message", id.0, None).await?;
         self.outreach(id).await

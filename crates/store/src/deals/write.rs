@@ -155,36 +155,13 @@ pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Re
     let loaded = load(tx, &needs(None, Change::Create(&n))).await?;
     let id = DealId::new();
     let d = decide_create(&n, id, &loaded.context(actor.user_id, actor.now, &[]))?;
-    let deal = &d.deal;
-    sqlx::query(
-        "INSERT INTO deals (id, title, value, currency, contract_months, pipeline_id, stage_id, status, lost_reason,
-          probability, expected_close_date, owner_id, person_id, organization_id, source, custom, created_at, updated_at,
-          closed_at, stage_entered_at, deleted_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, NULL, $21)",
-    )
-    .bind(deal.id.0)
-    .bind(deal.title.clone())
-    .bind(deal.value)
-    .bind(deal.currency.as_str().to_string())
-    .bind(deal.contract_months)
-    .bind(deal.pipeline_id.0)
-    .bind(deal.stage_id.0)
-    .bind(deal.status.as_str().to_string())
-    .bind(deal.lost_reason.clone())
-    .bind(deal.probability)
-    .bind(deal.expected_close_date.map(|d| d.to_iso()))
-    .bind(deal.owner_id.map(|u| u.0))
-    .bind(deal.person_id.map(|p| p.0))
-    .bind(deal.organization_id.map(|o| o.0))
-    .bind(deal.source.clone())
-    .bind(custom_fields::to_text(&deal.custom))
-    .bind(deal.created_at.0)
-    .bind(deal.updated_at.0)
-    .bind(deal.closed_at.map(|t| t.0))
-    .bind(deal.stage_entered_at.0)
-    .bind(deal.version)
-    .execute(&mut **tx)
-    .await?;
+    let insert = sqlx::query(
+        "INSERT INTO deals (title, value, currency, contract_months, pipeline_id, stage_id, status, lost_reason,
+          probability, expected_close_date, owner_id, person_id, organization_id, source, custom, closed_at,
+          stage_entered_at, updated_at, version, id, created_at, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL)",
+    );
+    bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
     let log = insert_events(tx, id, &d.events, actor.user_id).await?;
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
@@ -223,41 +200,46 @@ pub(crate) async fn update_deal_in(
 
 /// Writes the decided row, guarded by the version the caller saw.
 async fn write_row(tx: &mut Tx, next: &Deal, seen: i64) -> Result<(), StoreError> {
-    let n = sqlx::query(
+    let update = sqlx::query(
         "UPDATE deals SET title = $1, value = $2, currency = $3, contract_months = $4, pipeline_id = $5, stage_id = $6,
           status = $7, lost_reason = $8, probability = $9, expected_close_date = $10, owner_id = $11, person_id = $12,
           organization_id = $13, source = $14, custom = $15, closed_at = $16, stage_entered_at = $17,
           updated_at = $18, version = $19
          WHERE id = $20 AND version = $21",
-    )
-    .bind(next.title.clone())
-    .bind(next.value)
-    .bind(next.currency.as_str().to_string())
-    .bind(next.contract_months)
-    .bind(next.pipeline_id.0)
-    .bind(next.stage_id.0)
-    .bind(next.status.as_str().to_string())
-    .bind(next.lost_reason.clone())
-    .bind(next.probability)
-    .bind(next.expected_close_date.map(|d| d.to_iso()))
-    .bind(next.owner_id.map(|u| u.0))
-    .bind(next.person_id.map(|x| x.0))
-    .bind(next.organization_id.map(|x| x.0))
-    .bind(next.source.clone())
-    .bind(custom_fields::to_text(&next.custom))
-    .bind(next.closed_at.map(|t| t.0))
-    .bind(next.stage_entered_at.0)
-    .bind(next.updated_at.0)
-    .bind(next.version)
-    .bind(next.id.0)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
+    );
+    let n = bind_row(update, next).bind(seen).execute(&mut **tx).await?;
     if n.rows_affected() == 0 {
         return Err(stale(tx, "deals", next.id.0).await);
     }
     Ok(())
 }
+
+/// Binds `$1`…`$20` of both row statements: the fields in the order the
+/// INSERT and the UPDATE list them, then the id.
+fn bind_row<'q>(q: AnyQuery<'q>, d: &Deal) -> AnyQuery<'q> {
+    q.bind(d.title.clone())
+        .bind(d.value)
+        .bind(d.currency.as_str().to_string())
+        .bind(d.contract_months)
+        .bind(d.pipeline_id.0)
+        .bind(d.stage_id.0)
+        .bind(d.status.as_str().to_string())
+        .bind(d.lost_reason.clone())
+        .bind(d.probability)
+        .bind(d.expected_close_date.map(|x| x.to_iso()))
+        .bind(d.owner_id.map(|u| u.0))
+        .bind(d.person_id.map(|x| x.0))
+        .bind(d.organization_id.map(|x| x.0))
+        .bind(d.source.clone())
+        .bind(custom_fields::to_text(&d.custom))
+        .bind(d.closed_at.map(|t| t.0))
+        .bind(d.stage_entered_at.0)
+        .bind(d.updated_at.0)
+        .bind(d.version)
+        .bind(d.id.0)
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Appends the planned events in one statement; returns them as stored.
 async fn insert_events(
@@ -269,20 +251,7 @@ async fn insert_events(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let stored: Vec<StageEvent> = events
-        .iter()
-        .map(|e| StageEvent {
-            id: EventId::new(),
-            deal_id: deal,
-            kind: e.kind,
-            pipeline_id: e.pipeline_id,
-            stage_id: e.stage_id,
-            from_stage_id: e.from_stage_id,
-            lost_reason: e.lost_reason.clone(),
-            at: e.at,
-            user_id: user,
-        })
-        .collect();
+    let stored: Vec<StageEvent> = events.iter().map(|e| e.stored(EventId::new(), deal, user)).collect();
     let mut sql = Sql::new(
         "INSERT INTO stage_events (id, deal_id, kind, pipeline_id, stage_id, from_stage_id, lost_reason, at, user_id) VALUES ",
     );

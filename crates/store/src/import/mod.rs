@@ -103,6 +103,7 @@ impl Store {
     /// Imports `table` under `mapping`; `progress(done, total)` is called
     /// after each row. File-level problems (a mapping that does not fit the
     /// file or the workspace) are errors; row problems are in the report.
+    #[tracing::instrument(skip_all)]
     pub async fn import(
         &self,
         actor: &Actor,

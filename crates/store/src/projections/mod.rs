@@ -23,8 +23,10 @@
 
 mod delta;
 mod rollups;
+mod written;
 
 pub(crate) use rollups::{DAY, kind};
+pub(crate) use written::refresh_written;
 
 use crate::row::*;
 use crate::sql::{Arg, Sql};
@@ -225,82 +227,6 @@ pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Resu
         roll_deals(conn, &filter, 1).await?;
     }
     drop_zero_sums(conn).await
-}
-
-/// Rewrites the projection rows and rollups of one deal just written, from
-/// what the write holds in memory (the deal before and after, its stage log
-/// before and after, its pipeline's stages): nothing is read back, and a
-/// write that changes no input of the projections costs no statement.
-#[tracing::instrument(skip_all, fields(deal = %w.deal.id))]
-pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::Written) -> Result<(), StoreError> {
-    if w.before.as_ref().is_some_and(|b| b.pipeline_id != w.deal.pipeline_id) {
-        // The old rows were projected against another pipeline's stages,
-        // which this write did not read: let SQL recompute them.
-        return refresh_deals(conn, &[w.deal.id.0]).await;
-    }
-    let stages = stage_infos(&w.stages);
-    let id = w.deal.id.0;
-    let pipeline = w.deal.pipeline_id.0;
-    let new = fact_of(&w.deal, &w.log);
-    let new_p = project_deal(&new, &stages);
-    let mut delta = delta::Delta::default();
-    if let Some(before) = &w.before {
-        let old = fact_of(before, &w.log_before);
-        let old_p = project_deal(&old, &stages);
-        if old == new && old_p == new_p {
-            return Ok(());
-        }
-        for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
-            let sql = format!("DELETE FROM {table} WHERE deal_id = $1");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
-        }
-        delta.deal(pipeline, &old, &old_p, -1);
-    }
-    let mut rows = Rows::default();
-    let key = DealKey { id, pipeline, owner: w.deal.owner_id.map(|o| o.0), source: &new.source };
-    rows.push(&key, &new, &new_p);
-    for sql in rows.take_sql() {
-        exec(conn, sql).await?;
-    }
-    delta.deal(pipeline, &new, &new_p, 1);
-    delta.apply(conn).await
-}
-
-/// A deal and its stage log as the metrics engine reads them.
-fn fact_of(d: &dealflow_core::model::Deal, log: &[dealflow_core::model::StageEvent]) -> DealFact {
-    use dealflow_core::model::EventKind;
-    let events = log
-        .iter()
-        .map(|e| match e.kind {
-            EventKind::Enter => DealEvent::enter(&e.stage_id.to_string(), e.at.0),
-            EventKind::Won => DealEvent::won(e.at.0),
-            EventKind::Lost => DealEvent::lost(e.at.0),
-            EventKind::Reopen => DealEvent::reopen(e.at.0),
-        })
-        .collect();
-    DealFact {
-        id: d.id.to_string(),
-        pipeline: d.pipeline_id.to_string(),
-        value: d.value,
-        currency: d.currency.as_str().to_string(),
-        contract_months: d.contract_months,
-        probability: None,
-        expected_close_at: None,
-        owner: d.owner_id.map(|o| o.to_string()).unwrap_or_default(),
-        source: d.source.clone().unwrap_or_default(),
-        created_at: d.created_at.0,
-        status: d.status,
-        closed_at: d.closed_at.map(|t| t.0),
-        events,
-    }
-}
-
-/// Stages as the engine orders them (the same as [`stages_of`] reads).
-fn stage_infos(stages: &[dealflow_core::model::Stage]) -> Vec<StageInfo> {
-    stages
-        .iter()
-        .map(|s| StageInfo { id: s.id.to_string(), order: s.position, milestone: s.milestone, probability: None })
-        .collect()
 }
 
 /// Deletes and rewrites the rows (not the rollups) of the deals in `list`.
