@@ -384,8 +384,8 @@ async fn figures(
     now: Timestamp,
 ) -> Result<Figures, ApiError> {
     // `render` leaves a bound out when it is not a date.
-    let from = q.from.ok_or_else(|| dealflow_core::Invalid::one("from", "use YYYY-MM-DD"))?.0;
-    let to = q.to.ok_or_else(|| dealflow_core::Invalid::one("to", "use YYYY-MM-DD"))?.0;
+    let from = q.from.ok_or_else(|| dealflow_core::Invalid::one("from", "is not a date; use YYYY-MM-DD"))?.0;
+    let to = q.to.ok_or_else(|| dealflow_core::Invalid::one("to", "is not a date; use YYYY-MM-DD"))?.0;
     let report = insights::metrics(&st.store, q, now).await?;
     // The previous period of the same length, ending where this one starts.
     let len = (to - from).num_days().max(1) as u64;
