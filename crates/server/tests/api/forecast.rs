@@ -77,7 +77,11 @@ async fn forecast_times_are_rfc3339_and_small_ranges_are_exact() {
     assert!(is_instant(&f["as_of"]), "as_of: {f}");
     let deals = f["deal_probability"].as_object().unwrap();
     assert_eq!(deals.len(), 3, "{f}");
-    assert!(deals.values().all(|d| d["expected_close_at"].as_str().is_some_and(|s| s.starts_with(&format!("{}T", close_day())))));
+    assert!(
+        deals
+            .values()
+            .all(|d| d["expected_close_at"].as_str().is_some_and(|s| s.starts_with(&format!("{}T", close_day()))))
+    );
     assert_eq!((f["range"]["method"].as_str(), f["range"]["runs"].as_u64()), (Some("exact"), Some(0)), "{f}");
     // 1,000, 2,000 and 3,000 each at 50 %: every sum has chance 1/8, and
     // 3,000 has two ways (1/4); the CDF passes 0.1 at 0, 0.5 at 3,000 and
@@ -109,7 +113,10 @@ async fn stage_metrics_leave_out_archived_pipelines_unless_asked() {
     let (s, old) = app.post("/api/v1/pipelines", json!({"name": "Old", "stages": [{"name": "Gone"}]})).await;
     assert_eq!(s, StatusCode::CREATED, "{old}");
     let (s, b) = app
-        .patch(&format!("/api/v1/pipelines/{}", old["id"].as_str().unwrap()), json!({"version": old["version"], "archived": true}))
+        .patch(
+            &format!("/api/v1/pipelines/{}", old["id"].as_str().unwrap()),
+            json!({"version": old["version"], "archived": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let rows_of = |st: &Value, name: &str| -> Vec<Value> {
