@@ -4,7 +4,7 @@
 //! process (another period on each run), its peak memory, and the same
 //! metrics computed by DuckDB over the same facts (`bench/duckdb/`), with
 //! the ratio. The question goes through exactly what `GET /api/v1/metrics`
-//! and `/metrics/stages` run (`dealflow_server::insights`), without HTTP.
+//! and `/metrics/stages` run (`dealflow_insights`), without HTTP.
 //! Figures only, never pass/fail.
 
 use anyhow::{Context, bail};
