@@ -39,7 +39,7 @@
 #[path = "support/maven.rs"]
 mod maven;
 use dealflow_core::time::Timestamp;
-use dealflow_server::insights::{self, MetricsQuery};
+use dealflow_insights::{self as insights, MetricsQuery};
 use dealflow_store::testing::{TestDb, test_database};
 use maven::maven_dir;
 use serde_json::Value;
@@ -257,7 +257,8 @@ fn check_period(rt: &tokio::runtime::Runtime, db: &TestDb, rows: &[Row], from: &
 
     // Stage figures: the function `GET /metrics/stages` serves.
     let store = rt.block_on(db.open()).expect("open");
-    let q = MetricsQuery { from: Some(from.into()), to: Some(to.into()), ..Default::default() };
+    let date = |s: &str| dealflow_core::time::Date::parse(s).expect("the test writes valid dates");
+    let q = MetricsQuery { from: Some(date(from)), to: Some(date(to)), ..Default::default() };
     let report = rt.block_on(insights::stages(&store, &q, Timestamp::now())).expect("stage metrics");
     rt.block_on(store.close());
     let stage = |name: &str| {

@@ -92,6 +92,8 @@ id_type!(
     TokenId,
     /// A stage event.
     EventId,
+    /// A goal.
+    GoalId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -1,8 +1,10 @@
 //! Time as the store keeps it: UTC instants in Unix milliseconds, calendar
-//! dates as `YYYY-MM-DD`. In JSON an instant is an RFC 3339 string.
+//! dates as `YYYY-MM-DD`. In JSON an instant is an RFC 3339 string. The
+//! workspace's calendar is a [`TimeZone`], parsed once when the settings
+//! load, so no use site re-parses a name or falls back to UTC.
 
 use crate::Invalid;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone as _, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A UTC instant with millisecond precision.
@@ -68,6 +70,17 @@ impl utoipa::PartialSchema for Timestamp {
 }
 impl utoipa::ToSchema for Timestamp {}
 
+/// `serialize_with` for a field kept as Unix milliseconds (for arithmetic)
+/// that the API shows like every other instant: RFC 3339, as [`Timestamp`].
+pub fn ms_as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    Timestamp(*ms).serialize(s)
+}
+
+/// [`ms_as_rfc3339`] for an optional instant (`null` when absent).
+pub fn opt_ms_as_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    ms.map(Timestamp).serialize(s)
+}
+
 /// A calendar date, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
@@ -105,6 +118,75 @@ impl utoipa::PartialSchema for Date {
 }
 impl utoipa::ToSchema for Date {}
 
+/// An IANA time zone (`Europe/Berlin`), valid by construction. In JSON
+/// and in the database it is its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TimeZone(pub chrono_tz::Tz);
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone(chrono_tz::Tz::UTC);
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        s.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(TimeZone)
+            .map_err(|_| format!("`{s}` is not an IANA time zone such as Europe/Berlin or Asia/Shanghai"))
+    }
+
+    /// The IANA name.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The zone for chrono's conversions.
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// Midnight at the start of `date` in this zone, as Unix milliseconds:
+    /// what a date means as a period bound. Where a DST change skips
+    /// midnight, the day starts at the first local time that exists; where
+    /// midnight happens twice, at the earlier one.
+    pub fn midnight(self, date: NaiveDate) -> i64 {
+        let start = date.and_time(chrono::NaiveTime::MIN);
+        // Gaps are at most a few hours: step a minute at a time until the
+        // local time exists.
+        (0..=24 * 60)
+            .find_map(|m| self.0.from_local_datetime(&(start + chrono::Duration::minutes(m))).earliest())
+            .map_or_else(|| start.and_utc().timestamp_millis(), |t| t.timestamp_millis())
+    }
+}
+
+impl std::fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for TimeZone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for TimeZone {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("IANA time zone name, e.g. `Europe/Berlin`"))
+            .into()
+    }
+}
+impl utoipa::ToSchema for TimeZone {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +198,40 @@ mod tests {
         assert!(Timestamp::parse("yesterday").is_err());
         assert!(Date::parse("2026-02-30").is_err());
         assert_eq!(Date::parse("2026-02-28").unwrap().to_iso(), "2026-02-28");
+    }
+
+    #[test]
+    fn milliseconds_serialize_as_instants() {
+        #[derive(Serialize)]
+        struct T {
+            #[serde(serialize_with = "ms_as_rfc3339")]
+            at: i64,
+            #[serde(serialize_with = "opt_ms_as_rfc3339")]
+            maybe: Option<i64>,
+            #[serde(serialize_with = "opt_ms_as_rfc3339")]
+            none: Option<i64>,
+        }
+        let v = serde_json::to_value(T { at: 0, maybe: Some(1_000), none: None }).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"at": "1970-01-01T00:00:00.000Z", "maybe": "1970-01-01T00:00:01.000Z", "none": null})
+        );
+    }
+
+    #[test]
+    fn time_zones_parse_once_and_give_local_midnights() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(TimeZone::UTC.midnight(day("2026-01-01")), 1_767_225_600_000);
+        // Berlin is UTC+1 in winter: its midnight is 23:00 UTC the day before.
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        assert_eq!(berlin.midnight(day("2026-01-01")), 1_767_225_600_000 - 3_600_000);
+        // Santiago skips midnight when DST starts (2025-09-07): the day starts at 01:00.
+        let santiago = TimeZone::parse(" America/Santiago ").unwrap();
+        let utc_midnight = day("2025-09-07").and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+        assert_eq!(santiago.midnight(day("2025-09-07")), utc_midnight + 4 * 3_600_000);
+        assert!(TimeZone::parse("Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
+        assert_eq!(serde_json::to_value(berlin).unwrap(), "Europe/Berlin");
+        assert!(serde_json::from_value::<TimeZone>(serde_json::json!("Nowhere")).is_err());
     }
 
     #[test]

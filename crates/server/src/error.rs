@@ -4,6 +4,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dealflow_core::{FieldError, Invalid};
+use dealflow_insights::InsightsError;
 use dealflow_store::StoreError;
 use serde::Serialize;
 
@@ -42,9 +43,27 @@ pub enum ApiError {
     /// 413: body too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 503 with `Retry-After`: a bounded resource (heavy reads) is taken.
+    #[error("{message}")]
+    Busy { message: String, retry_after_secs: u64 },
     /// 409 and 422 come from the store; 503 when the database is away.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<InsightsError> for ApiError {
+    fn from(e: InsightsError) -> Self {
+        match e {
+            InsightsError::Invalid(i) => i.into(),
+            InsightsError::Store(s) => ApiError::Store(s),
+            InsightsError::Busy { retry_after_secs } => ApiError::Busy {
+                message: format!(
+                    "Too many forecasts are being computed right now; retry in {retry_after_secs} seconds."
+                ),
+                retry_after_secs,
+            },
+        }
+    }
 }
 
 impl From<Invalid> for ApiError {
@@ -75,6 +94,7 @@ impl ApiError {
             ApiError::Forbidden(m) => problem(S::FORBIDDEN, "forbidden", "Not allowed", m.clone()),
             ApiError::NotFound(m) => problem(S::NOT_FOUND, "not-found", "Not found", m.clone()),
             ApiError::TooLarge(m) => problem(S::PAYLOAD_TOO_LARGE, "too-large", "Request too large", m.clone()),
+            ApiError::Busy { message, .. } => problem(S::SERVICE_UNAVAILABLE, "busy", "Busy", message.clone()),
             ApiError::Store(e) => match e {
                 StoreError::NotFound { .. } => problem(S::NOT_FOUND, "not-found", "Not found", e.to_string()),
                 StoreError::Conflict { current } => {
@@ -125,7 +145,11 @@ impl IntoResponse for ApiError {
         }
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&p).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut resp = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if let ApiError::Busy { retry_after_secs, .. } = &self {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+        }
+        resp
     }
 }
 

@@ -142,9 +142,9 @@ pub fn local_time(t: Timestamp, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
-/// The workspace time zone (UTC if the setting is not an IANA name).
+/// The workspace time zone (valid since the settings loaded).
 pub fn workspace_tz(settings: &Settings) -> Tz {
-    settings.time_zone.parse().unwrap_or(Tz::UTC)
+    settings.time_zone.tz()
 }
 
 /// The largest row count of an XLSX sheet, header included.

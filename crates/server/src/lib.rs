@@ -11,9 +11,12 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod extract;
-pub mod insights;
 pub mod openapi;
 pub mod web;
+
+/// The insights service (its own crate, below the server), under the name
+/// the handlers and pages have always used.
+pub use dealflow_insights as insights;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -28,11 +31,20 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a browser session lasts.
     pub session_days: i64,
+    /// Forecasts and backtests computed at once; more wait up to
+    /// `heavy_wait`, then get 503 with `Retry-After`.
+    pub heavy_reads: usize,
+    pub heavy_wait: std::time::Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { secure_cookies: false, session_days: 14 }
+        Self {
+            secure_cookies: false,
+            session_days: 14,
+            heavy_reads: insights::DEFAULT_HEAVY_READS,
+            heavy_wait: insights::DEFAULT_HEAVY_WAIT,
+        }
     }
 }
 
@@ -41,11 +53,14 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// The bound on concurrent forecasts and backtests, shared by the API and the pages.
+    pub heavy: insights::HeavyReads,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        Self { store, config: Arc::new(config) }
+        let heavy = insights::HeavyReads::new(config.heavy_reads, config.heavy_wait);
+        Self { store, config: Arc::new(config), heavy }
     }
 }
 

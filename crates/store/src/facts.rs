@@ -10,37 +10,14 @@
 
 use crate::row::*;
 use crate::{Store, StoreError};
-use chrono::{NaiveDate, TimeZone};
-use chrono_tz::Tz;
 use dealflow_core::currency::Currency;
 use dealflow_core::metrics::{
     DealEvent, DealFact, DealFields, ExchangeRates, Facts, Ms, OutreachFact, PipelineInfo, StageInfo,
 };
 use dealflow_core::model::{DealStatus, EventKind, Sentiment};
-use dealflow_core::time::Date;
+use dealflow_core::time::{Date, TimeZone};
 use serde_json::Value;
 use std::collections::HashMap;
-
-/// Midnight at the start of `date` in the IANA time zone `time_zone`, as
-/// Unix milliseconds: what a date means as a period bound (METRICS.md).
-///
-/// Where a DST change skips midnight, the day starts at the first instant
-/// that exists; where midnight happens twice, at the earlier one.
-pub fn local_midnight(time_zone: &str, date: NaiveDate) -> Result<Ms, StoreError> {
-    let tz: Tz = time_zone
-        .parse()
-        .map_err(|_| StoreError::Config(format!("the workspace time zone `{time_zone}` is not an IANA name")))?;
-    Ok(midnight_in(tz, date))
-}
-
-fn midnight_in(tz: Tz, date: NaiveDate) -> Ms {
-    let start = date.and_time(chrono::NaiveTime::MIN);
-    // A skipped midnight: step forward a minute at a time (gaps are at most
-    // a few hours) until the local time exists.
-    (0..=24 * 60)
-        .find_map(|m| tz.from_local_datetime(&(start + chrono::Duration::minutes(m))).earliest())
-        .map_or_else(|| start.and_utc().timestamp_millis(), |t| t.timestamp_millis())
-}
 
 /// Rates per *minor* unit (what the engine wants) from the settings' rates
 /// per *major* unit, folding in the difference in minor digits (JPY has 0,
@@ -86,7 +63,7 @@ struct Change {
 pub struct FieldHistory {
     /// Per deal id, changes oldest first.
     changes: HashMap<String, Vec<Change>>,
-    time_zone: Tz,
+    time_zone: TimeZone,
 }
 
 impl FieldHistory {
@@ -109,7 +86,7 @@ impl FieldHistory {
                 "probability" => f.probability = c.old.as_f64(),
                 "expected_close_date" => {
                     f.expected_close_at =
-                        c.old.as_str().and_then(|s| Date::parse(s).ok()).map(|d| midnight_in(self.time_zone, d.0))
+                        c.old.as_str().and_then(|s| Date::parse(s).ok()).map(|d| self.time_zone.midnight(d.0))
                 }
                 "owner_id" => f.owner = c.old.as_str().unwrap_or_default().to_string(),
                 _ => {}
@@ -147,7 +124,7 @@ impl Store {
     /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
     pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
         let settings = self.settings().await?;
-        let tz: Tz = settings.time_zone.parse().unwrap_or(Tz::UTC);
+        let tz = settings.time_zone;
         let pipelines = self.metric_pipelines().await?;
 
         let mut events: HashMap<i64, Vec<DealEvent>> = HashMap::new();
@@ -177,7 +154,7 @@ impl Store {
                 currency: text(r, "currency")?,
                 contract_months: opt_i64(r, "contract_months")?,
                 probability: opt_i64(r, "probability")?.map(|p| p as f64),
-                expected_close_at: opt_date(r, "expected_close_date")?.map(|d| midnight_in(tz, d.0)),
+                expected_close_at: opt_date(r, "expected_close_date")?.map(|d| tz.midnight(d.0)),
                 owner: id_text(opt_i64(r, "owner_id")?),
                 source: opt_text(r, "source")?.unwrap_or_default(),
                 created_at: i64_(r, "created_at")?,
@@ -232,29 +209,13 @@ impl Store {
                 old,
             });
         }
-        Ok(FieldHistory { changes, time_zone: settings.time_zone.parse().unwrap_or(Tz::UTC) })
+        Ok(FieldHistory { changes, time_zone: settings.time_zone })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn midnight_follows_the_time_zone() {
-        assert_eq!(local_midnight("UTC", day("2026-01-01")).unwrap(), 1_767_225_600_000);
-        // Berlin is UTC+1 in winter: its midnight is 23:00 UTC the day before.
-        assert_eq!(local_midnight("Europe/Berlin", day("2026-01-01")).unwrap(), 1_767_225_600_000 - 3_600_000);
-        // Santiago skips midnight when DST starts (2025-09-07): the day starts at 01:00.
-        let skipped = local_midnight("America/Santiago", day("2025-09-07")).unwrap();
-        let utc_midnight = day("2025-09-07").and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
-        assert_eq!(skipped, utc_midnight + 4 * 3_600_000);
-        assert!(local_midnight("Mars/Olympus", day("2026-01-01")).is_err());
-    }
 
     #[test]
     fn rates_fold_minor_digits() {

@@ -1,7 +1,7 @@
 //! Goals: a target for one metric of METRICS.md over a period of calendar
 //! days, for the team or one owner, optionally one pipeline. Create, read,
 //! update with a version check, delete, and a filtered list. The progress
-//! toward a goal is computed by the server's insights layer on read.
+//! toward a goal is computed by the insights service on read.
 
 use crate::pipelines::pipeline_archived;
 use crate::row::*;
@@ -9,33 +9,16 @@ use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::users::check_user;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::currency::MAX_AMOUNT;
+use dealflow_core::model::GoalMetric;
 use dealflow_core::time::{Date, Timestamp};
-use dealflow_core::{Invalid, PipelineId, UserId};
+use dealflow_core::{GoalId, Invalid, PipelineId, UserId};
 use sqlx::any::AnyRow;
-
-/// The metrics a goal may target: (JSON key of METRICS.md, label, whether
-/// it is money in minor units of the base currency). Only totals that grow
-/// over a period make sense as targets; rates and averages do not.
-pub const GOAL_METRICS: &[(&str, &str, bool)] = &[
-    ("won_value", "Won value", true),
-    ("deals_won", "Deals won", false),
-    ("meetings_booked", "Meetings booked", false),
-    ("proposals_sent", "Proposals sent", false),
-    ("outreach_sent", "Outreach sent", false),
-    ("replies", "Replies", false),
-    ("prospects_contacted", "Prospects contacted", false),
-];
-
-/// `(key, label, is_money)` of a goal metric, if `key` is one.
-pub fn goal_metric(key: &str) -> Option<(&'static str, &'static str, bool)> {
-    GOAL_METRICS.iter().copied().find(|(k, _, _)| *k == key)
-}
 
 /// A stored goal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
-    pub id: i64,
-    pub metric: String,
+    pub id: GoalId,
+    pub metric: GoalMetric,
     /// Minor units of the base currency for money metrics, a count otherwise.
     pub target: i64,
     /// First day of the period (midnight in the workspace time zone).
@@ -50,7 +33,9 @@ pub struct Goal {
     pub version: i64,
 }
 
-/// A new goal; dates as `YYYY-MM-DD` text so a bad one is a 422 naming it.
+/// A new goal as the caller wrote it: metric and dates as text, parsed
+/// here into [`GoalMetric`] and [`Date`] so a bad one is a 422 naming it
+/// (with every other bad field) rather than a bare parse error.
 #[derive(Debug, Clone, Default)]
 pub struct NewGoal {
     pub metric: String,
@@ -77,7 +62,7 @@ pub struct GoalPatch {
 /// Filters of the goal list.
 #[derive(Debug, Clone, Default)]
 pub struct GoalFilter {
-    pub metric: Option<String>,
+    pub metric: Option<GoalMetric>,
     pub owner_id: Option<UserId>,
     pub pipeline_id: Option<PipelineId>,
 }
@@ -87,8 +72,8 @@ fn from_row(r: &AnyRow) -> R<Goal> {
         opt_date(r, c)?.ok_or_else(|| sqlx::Error::ColumnDecode { index: c.into(), source: "missing date".into() })
     };
     Ok(Goal {
-        id: i64_(r, "id")?,
-        metric: text(r, "metric")?,
+        id: GoalId(i64_(r, "id")?),
+        metric: GoalMetric::parse(&text(r, "metric")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         target: i64_(r, "target")?,
         from: date("period_from")?,
         to: date("period_to")?,
@@ -100,13 +85,10 @@ fn from_row(r: &AnyRow) -> R<Goal> {
     })
 }
 
-/// Checks the plain fields; returns the parsed dates.
-fn check_fields(metric: &str, target: i64, from: &str, to: &str) -> Result<(Date, Date), Invalid> {
+/// Checks the plain fields; returns the parsed metric and dates.
+fn check_fields(metric: &str, target: i64, from: &str, to: &str) -> Result<(GoalMetric, Date, Date), Invalid> {
     let mut errs = Invalid::new();
-    if goal_metric(metric).is_none() {
-        let known: Vec<&str> = GOAL_METRICS.iter().map(|m| m.0).collect();
-        errs.add("metric", format!("`{metric}` is not a goal metric; use one of {}", known.join(", ")));
-    }
+    let metric = errs.take(GoalMetric::parse(metric).map_err(|m| Invalid::one("metric", m)));
     if target < 0 {
         errs.add("target", "must be zero or more (minor units of the base currency for money, a count otherwise)");
     } else if target > MAX_AMOUNT {
@@ -119,8 +101,10 @@ fn check_fields(metric: &str, target: i64, from: &str, to: &str) -> Result<(Date
     {
         errs.add("from", "must be a day before `to` (the period is [from, to), `to` excluded)");
     }
-    errs.into_result()?;
-    Ok((from.unwrap_or_else(|| unreachable!()), to.unwrap_or_else(|| unreachable!())))
+    match (metric, from, to) {
+        (Some(m), Some(f), Some(t)) if errs.0.is_empty() => Ok((m, f, t)),
+        _ => Err(errs),
+    }
 }
 
 async fn check_refs(tx: &mut Tx, owner: Option<UserId>, pipeline: Option<PipelineId>) -> Result<(), StoreError> {
@@ -135,9 +119,9 @@ async fn check_refs(tx: &mut Tx, owner: Option<UserId>, pipeline: Option<Pipelin
     Ok(())
 }
 
-async fn load(tx: &mut Tx, id: i64) -> Result<Goal, StoreError> {
+async fn load(tx: &mut Tx, id: GoalId) -> Result<Goal, StoreError> {
     let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::not_found("goal", id))?;
@@ -146,16 +130,16 @@ async fn load(tx: &mut Tx, id: i64) -> Result<Goal, StoreError> {
 
 impl Store {
     pub async fn create_goal(&self, actor: &Actor, n: NewGoal) -> Result<Goal, StoreError> {
-        let (from, to) = check_fields(n.metric.trim(), n.target, &n.from, &n.to)?;
+        let (metric, from, to) = check_fields(&n.metric, n.target, &n.from, &n.to)?;
         let mut tx = self.write().await?;
         check_refs(&mut tx, n.owner_id, n.pipeline_id).await?;
-        let id = dealflow_core::ids::next_id();
+        let id = GoalId::new();
         sqlx::query(
             "INSERT INTO goals (id, metric, target, period_from, period_to, owner_id, pipeline_id, created_at,
               updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)",
         )
-        .bind(id)
-        .bind(n.metric.trim().to_string())
+        .bind(id.0)
+        .bind(metric.key().to_string())
         .bind(n.target)
         .bind(from.to_iso())
         .bind(to.to_iso())
@@ -169,9 +153,9 @@ impl Store {
         Ok(goal)
     }
 
-    pub async fn goal(&self, id: i64) -> Result<Goal, StoreError> {
+    pub async fn goal(&self, id: GoalId) -> Result<Goal, StoreError> {
         let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
-            .bind(id)
+            .bind(id.0)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| StoreError::not_found("goal", id))?;
@@ -179,17 +163,17 @@ impl Store {
     }
 
     /// Applies a change if `p.version` is the stored version (409 if not).
-    pub async fn update_goal(&self, actor: &Actor, id: i64, p: GoalPatch) -> Result<Goal, StoreError> {
+    pub async fn update_goal(&self, actor: &Actor, id: GoalId, p: GoalPatch) -> Result<Goal, StoreError> {
         let mut tx = self.write().await?;
         let cur = load(&mut tx, id).await?;
         if cur.version != p.version {
             return Err(StoreError::Conflict { current: cur.version });
         }
-        let metric = p.metric.as_deref().map(str::trim).unwrap_or(&cur.metric).to_string();
+        let metric = p.metric.clone().unwrap_or_else(|| cur.metric.key().to_string());
         let target = p.target.unwrap_or(cur.target);
         let from = p.from.clone().unwrap_or_else(|| cur.from.to_iso());
         let to = p.to.clone().unwrap_or_else(|| cur.to.to_iso());
-        let (from, to) = check_fields(&metric, target, &from, &to)?;
+        let (metric, from, to) = check_fields(&metric, target, &from, &to)?;
         let owner = p.owner_id.unwrap_or(cur.owner_id);
         let pipeline = p.pipeline_id.unwrap_or(cur.pipeline_id);
         check_refs(
@@ -202,20 +186,20 @@ impl Store {
             "UPDATE goals SET metric = $1, target = $2, period_from = $3, period_to = $4, owner_id = $5,
               pipeline_id = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
         )
-        .bind(metric)
+        .bind(metric.key().to_string())
         .bind(target)
         .bind(from.to_iso())
         .bind(to.to_iso())
         .bind(owner.map(|u| u.0))
         .bind(pipeline.map(|x| x.0))
         .bind(actor.now.0)
-        .bind(id)
+        .bind(id.0)
         .bind(p.version)
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
             let v: i64 =
-                sqlx::query_scalar("SELECT version FROM goals WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+                sqlx::query_scalar("SELECT version FROM goals WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
             return Err(StoreError::Conflict { current: v });
         }
         let goal = load(&mut tx, id).await?;
@@ -224,9 +208,9 @@ impl Store {
     }
 
     /// Deletes a goal for good (goals carry no history worth a trash).
-    pub async fn delete_goal(&self, id: i64) -> Result<(), StoreError> {
+    pub async fn delete_goal(&self, id: GoalId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let n = sqlx::query("DELETE FROM goals WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let n = sqlx::query("DELETE FROM goals WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         if n.rows_affected() == 0 {
             return Err(StoreError::not_found("goal", id));
         }
@@ -237,8 +221,8 @@ impl Store {
     /// Goals, newest first.
     pub async fn list_goals(&self, f: &GoalFilter, page: Page) -> Result<ListPage<Goal>, StoreError> {
         let mut sql = Sql::new("SELECT * FROM goals WHERE 1 = 1");
-        if let Some(m) = f.metric.as_deref().filter(|m| !m.trim().is_empty()) {
-            sql.push(" AND metric = ").bind(m.trim());
+        if let Some(m) = f.metric {
+            sql.push(" AND metric = ").bind(m.key());
         }
         if let Some(o) = f.owner_id {
             sql.push(" AND owner_id = ").bind(o.0);

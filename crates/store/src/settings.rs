@@ -5,6 +5,7 @@ use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::Invalid;
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Settings, SettingsPatch};
+use dealflow_core::time::TimeZone;
 use dealflow_core::validate::required_text;
 use sqlx::any::AnyRow;
 
@@ -22,7 +23,10 @@ pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
 fn from_row(r: &AnyRow) -> R<Settings> {
     Ok(Settings {
         name: text(r, "name")?,
-        time_zone: text(r, "time_zone")?,
+        // Parsed once here, so every use has a valid zone; a stored name
+        // that is not one (edited by hand) is an error, never a silent UTC.
+        time_zone: TimeZone::parse(&text(r, "time_zone")?)
+            .map_err(|e| sqlx::Error::Decode(format!("settings.time_zone: {e}").into()))?,
         base_currency: Currency::parse(&text(r, "base_currency")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         exchange_rates: json(r, "exchange_rates")?,
         working_days: json(r, "working_days")?,
@@ -54,13 +58,9 @@ impl Store {
             s.name = n;
         }
         if let Some(tz) = &p.time_zone {
-            if tz.parse::<chrono_tz_check::Tz>().is_ok() {
-                s.time_zone = tz.clone();
-            } else {
-                errs.add(
-                    "time_zone",
-                    format!("`{tz}` is not an IANA time zone such as Europe/Berlin or Asia/Shanghai"),
-                );
+            match TimeZone::parse(tz) {
+                Ok(tz) => s.time_zone = tz,
+                Err(e) => errs.add("time_zone", e),
             }
         }
         if let Some(c) = p.base_currency {
@@ -93,7 +93,7 @@ impl Store {
              working_days = $5, require_lost_reason = $6, updated_at = $7, version = version + 1 WHERE id = 1",
         )
         .bind(s.name.clone())
-        .bind(s.time_zone.clone())
+        .bind(s.time_zone.name().to_string())
         .bind(s.base_currency.as_str().to_string())
         .bind(serde_json::to_string(&s.exchange_rates).unwrap_or_else(|_| "{}".into()))
         .bind(serde_json::to_string(&s.working_days).unwrap_or_else(|_| "[]".into()))
@@ -105,10 +105,4 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
-}
-
-/// Time zone names are checked against the IANA database that `chrono-tz`
-/// compiles in.
-mod chrono_tz_check {
-    pub use chrono_tz::Tz;
 }

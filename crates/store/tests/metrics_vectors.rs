@@ -48,7 +48,7 @@ fn ms(v: &Value) -> i64 {
         return t.0;
     }
     let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    dealflow_store::local_midnight("UTC", d).unwrap()
+    dealflow_core::time::TimeZone::UTC.midnight(d)
 }
 
 fn ts(v: &Value) -> Option<Timestamp> {

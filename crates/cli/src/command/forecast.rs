@@ -4,25 +4,23 @@
 //! `GET /api/v1/forecast`.
 
 use super::metrics::{api_err, emit, money, resolve_owner, table};
-use chrono::NaiveDate;
 use clap::Args;
 use dealflow_core::currency::Currency;
-use dealflow_core::metrics::Slice;
-use dealflow_core::time::Timestamp;
-use dealflow_server::insights::{self, ForecastQuery, Step};
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_insights::{self as insights, BacktestQuery, ForecastQuery, HeavyReads, Step};
 use dealflow_store::Store;
 
 #[derive(Debug, Args)]
 pub struct Forecast {
     /// Day of the forecast (YYYY-MM-DD, midnight in the workspace time zone); default now.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = Date::parse)]
+    pub as_of: Option<Date>,
     /// Range period start (forecast), or first as-of day (backtest).
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_parser = Date::parse)]
+    pub from: Option<Date>,
     /// Range period end, exclusive (forecast), or end of the backtest.
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_parser = Date::parse)]
+    pub to: Option<Date>,
     /// Forecast as of each step from --from to --to and compare with what was won.
     #[arg(long, requires_all = ["from", "to"], conflicts_with = "as_of")]
     pub backtest: bool,
@@ -40,11 +38,6 @@ pub struct Forecast {
     pub json: bool,
 }
 
-fn date(flag: &str, s: &str) -> anyhow::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow::anyhow!("--{flag} `{s}` is not a YYYY-MM-DD date"))
-}
-
 fn day(t: Timestamp) -> String {
     t.to_rfc3339().chars().take(10).collect()
 }
@@ -60,7 +53,8 @@ impl Forecast {
             return self.backtest(store, owner_id, &cur).await;
         }
         let q = ForecastQuery { as_of: self.as_of, from: self.from, to: self.to, pipeline_id: self.pipeline, owner_id };
-        let r = insights::forecast(store, &q, Timestamp::now()).await.map_err(api_err)?;
+        // One command, one forecast: the default bound is never reached.
+        let r = insights::forecast(store, &q, Timestamp::now(), &HeavyReads::default()).await.map_err(api_err)?;
         if self.json {
             return emit(&format!("{}\n", serde_json::to_string_pretty(&r)?));
         }
@@ -91,19 +85,13 @@ impl Forecast {
 
     async fn backtest(self, store: &Store, owner: Option<dealflow_core::UserId>, cur: &Currency) -> anyhow::Result<()> {
         // clap's `requires_all` guarantees both.
-        let (Some(from), Some(to)) = (self.from.as_deref(), self.to.as_deref()) else {
+        let (Some(from), Some(to)) = (self.from, self.to) else {
             anyhow::bail!("--backtest needs --from and --to");
         };
         let step = Step::parse(&self.step).map_err(|e| anyhow::anyhow!("--step {e}"))?;
-        let slice = Slice {
-            pipeline: self.pipeline.map(|p| p.to_string()),
-            owner: owner.map(|o| o.to_string()),
-            ..Slice::default()
-        };
+        let q = BacktestQuery { from, to, step, pipeline_id: self.pipeline, owner_id: owner };
         let rows =
-            insights::backtest_series(store, date("from", from)?, date("to", to)?, step, slice, Timestamp::now())
-                .await
-                .map_err(api_err)?;
+            insights::backtest_series(store, &q, Timestamp::now(), &HeavyReads::default()).await.map_err(api_err)?;
         if self.json {
             return emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?));
         }

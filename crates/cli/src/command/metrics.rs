@@ -1,26 +1,25 @@
 //! `dealflow metrics`: the activity metrics of a period as an aligned table
 //! (or the API's JSON with `--json`), computed by the same function the API
-//! uses (`dealflow_server::insights::metrics`), straight from the database.
+//! uses (`dealflow_insights::metrics`), straight from the database.
 //! Also the formatting helpers `forecast` and `plan` share.
 
 use anyhow::Context;
 use clap::Args;
 use dealflow_core::UserId;
 use dealflow_core::currency::Currency;
-use dealflow_core::time::Timestamp;
-use dealflow_server::error::ApiError;
-use dealflow_server::insights::{self, MetricsQuery};
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_insights::{self as insights, InsightsError, MetricsQuery};
 use dealflow_store::Store;
 use serde_json::Value;
 
 #[derive(Debug, Args)]
 pub struct Metrics {
     /// First day of the period (YYYY-MM-DD, workspace time zone); default 90 days before --to.
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_parser = Date::parse)]
+    pub from: Option<Date>,
     /// Day after the period (exclusive); default now.
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_parser = Date::parse)]
+    pub to: Option<Date>,
     /// Only deals of this pipeline (id).
     #[arg(long)]
     pub pipeline: Option<dealflow_core::PipelineId>,
@@ -164,10 +163,14 @@ pub(super) async fn resolve_owner(store: &Store, s: &str) -> anyhow::Result<User
 }
 
 /// An API error as one line: its detail, then each offending parameter.
-pub(super) fn api_err(e: ApiError) -> anyhow::Error {
-    let p = e.to_problem();
-    let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
-    if fields.is_empty() { anyhow::anyhow!("{}", p.detail) } else { anyhow::anyhow!("{}", fields.join("; ")) }
+pub(super) fn api_err(e: InsightsError) -> anyhow::Error {
+    match e {
+        InsightsError::Invalid(i) => {
+            let fields: Vec<String> = i.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+            anyhow::anyhow!("{}", fields.join("; "))
+        }
+        other => anyhow::Error::new(other),
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::metrics::{api_err, emit, money, table};
 use clap::Args;
 use dealflow_core::currency::Currency;
 use dealflow_core::time::Timestamp;
-use dealflow_server::insights::{self, PlanQuery};
+use dealflow_insights::{self as insights, PlanQuery};
 use dealflow_store::Store;
 
 #[derive(Debug, Args)]

@@ -20,6 +20,11 @@ pub struct Serve {
     /// Mark cookies Secure (set when served behind HTTPS).
     #[arg(long, env = "DEALFLOW_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Forecasts and backtests computed at once (each loads every deal);
+    /// further ones wait a few seconds, then get 503 with Retry-After.
+    #[arg(long, env = "DEALFLOW_HEAVY_READS", default_value_t = dealflow_insights::DEFAULT_HEAVY_READS as u16,
+        value_parser = clap::value_parser!(u16).range(1..))]
+    pub heavy_reads: u16,
 }
 
 impl Serve {
@@ -45,7 +50,11 @@ impl Serve {
         let addr = listener.local_addr().context("cannot read the bound address")?;
         tracing::info!(%addr, "dealflow is serving");
         println!("dealflow is running at http://{addr}");
-        let config = Config { secure_cookies: self.secure_cookies, ..Config::default() };
+        let config = Config {
+            secure_cookies: self.secure_cookies,
+            heavy_reads: usize::from(self.heavy_reads),
+            ..Config::default()
+        };
         dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal())
             .await
             .context("the server stopped with an error")?;

@@ -41,12 +41,16 @@ pub struct DealForecast {
     /// Value in base minor units; `None` when its currency has no rate.
     pub value: Option<i64>,
     /// `None` when neither rule has data (no wins in the window).
+    #[serde(serialize_with = "crate::time::opt_ms_as_rfc3339")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expected_close_at: Option<Ms>,
 }
 
 /// The forecast at `as_of`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Forecast {
+    #[serde(serialize_with = "crate::time::ms_as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub as_of: Ms,
     /// `Σ value × p / 100` over forecastable, converted open deals.
     pub weighted_pipeline: f64,

@@ -1,8 +1,9 @@
 //! The range of won value when each open deal is won independently with its
-//! own probability: P10/P50/P90 by Monte-Carlo simulation with a small
-//! seeded PRNG, by exact enumeration (small deal counts; tests use it to
-//! check the simulation), or by a skew-corrected normal approximation when
-//! the simulation would be too slow (very many deals).
+//! own probability: P10/P50/P90 by exact enumeration for up to
+//! [`EXACT_MAX_DEALS`] deals (tests also use it to check the simulation), by
+//! Monte-Carlo simulation with a small seeded PRNG above that, or by a
+//! skew-corrected normal approximation when the simulation would be too
+//! slow (very many deals).
 //!
 //! A percentile q of a distribution is the smallest value v with
 //! `P(X ≤ v) ≥ q` (the inverse CDF), both for the exact distribution and
@@ -67,9 +68,25 @@ const QS: [f64; 3] = [0.1, 0.5, 0.9];
 /// that size the sum is close to normal and the correction covers its skew.
 const MAX_DRAWS: u64 = 50_000_000;
 
-/// The range for `deals` (value, probability in 0–1): simulation with at
-/// least 10,000 runs, or the approximation when that would be too slow.
+/// Up to this many deals the range is exact: at most 2^20 outcome sums,
+/// enumerated in well under a second.
+pub const EXACT_MAX_DEALS: usize = 20;
+
+/// The range for `deals` (value, probability in 0–1): exact for up to
+/// [`EXACT_MAX_DEALS`] deals (`runs` 0), else a simulation with at least
+/// 10,000 runs, or the approximation when that would be too slow.
 pub fn won_value_range(deals: &[(i64, f64)], runs: u64, seed: u64) -> OutcomeRange {
+    if deals.len() <= EXACT_MAX_DEALS {
+        let [p10, p50, p90] = exact_percentiles(deals);
+        return OutcomeRange {
+            forecast_p10: p10,
+            forecast_p50: p50,
+            forecast_p90: p90,
+            method: RangeMethod::Exact,
+            runs: 0,
+            seed,
+        };
+    }
     let runs = runs.max(10_000);
     if deals.len() as u64 * runs <= MAX_DRAWS {
         let [p10, p50, p90] = simulate_percentiles(deals, runs, seed);
@@ -114,14 +131,33 @@ pub fn simulate_percentiles(deals: &[(i64, f64)], runs: u64, seed: u64) -> [f64;
 /// probability. Sums that coincide merge, so the map stays small when
 /// values repeat; with n distinct values it holds at most 2^n entries.
 pub fn exact_distribution(deals: &[(i64, f64)]) -> BTreeMap<i64, f64> {
-    let mut dist = BTreeMap::from([(0i64, 1.0f64)]);
+    exact_outcomes(deals).into_iter().collect()
+}
+
+/// The distribution as a list sorted by sum. Each deal splits every
+/// outcome into "lost" (same sum) and "won" (sum + value); both halves stay
+/// sorted, so one merge per deal keeps the list sorted without a tree.
+fn exact_outcomes(deals: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let mut dist = vec![(0i64, 1.0f64)];
     for &(v, p) in deals {
-        let mut next = BTreeMap::new();
-        for (&s, &w) in &dist {
-            *next.entry(s).or_insert(0.0) += w * (1.0 - p);
-            *next.entry(s + v).or_insert(0.0) += w * p;
+        let lost = dist.iter().map(|&(s, w)| (s, w * (1.0 - p)));
+        let won = dist.iter().map(|&(s, w)| (s + v, w * p));
+        let mut next: Vec<(i64, f64)> = Vec::with_capacity(dist.len() * 2);
+        let (mut lost, mut won) = (lost.peekable(), won.peekable());
+        loop {
+            let item = match (lost.peek(), won.peek()) {
+                (Some(a), Some(b)) if a.0 <= b.0 => lost.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => won.next(),
+                (Some(_), None) => lost.next(),
+                (None, None) => break,
+            };
+            let Some((s, w)) = item else { break };
+            match next.last_mut() {
+                Some(last) if last.0 == s => last.1 += w,
+                _ => next.push((s, w)),
+            }
         }
-        next.retain(|_, w| *w > 0.0);
+        next.retain(|(_, w)| *w > 0.0);
         dist = next;
     }
     dist
@@ -129,11 +165,11 @@ pub fn exact_distribution(deals: &[(i64, f64)]) -> BTreeMap<i64, f64> {
 
 /// P10/P50/P90 by enumerating all outcomes (meant for up to ~20 deals).
 pub fn exact_percentiles(deals: &[(i64, f64)]) -> [f64; 3] {
-    let dist = exact_distribution(deals);
+    let dist = exact_outcomes(deals);
     QS.map(|q| {
         let mut cdf = 0.0;
         let mut last = 0;
-        for (&s, &w) in &dist {
+        for &(s, w) in &dist {
             cdf += w;
             last = s;
             // The tolerance absorbs rounding in the summed probabilities.

@@ -38,7 +38,11 @@ pub struct PerWeek {
 /// What happened per week over the last 4 full weeks.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Pace {
+    #[serde(serialize_with = "crate::time::ms_as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub from: Ms,
+    #[serde(serialize_with = "crate::time::ms_as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub to: Ms,
     pub wins: f64,
     /// Deals that first reached each milestone.

@@ -5,6 +5,7 @@
 mod account;
 mod activity;
 mod deal;
+mod goal;
 mod party;
 mod pipeline;
 mod settings;
@@ -12,6 +13,7 @@ mod settings;
 pub use account::*;
 pub use activity::*;
 pub use deal::*;
+pub use goal::*;
 pub use party::*;
 pub use pipeline::*;
 pub use settings::*;

@@ -1,7 +1,7 @@
 //! Workspace settings: one row per workspace.
 
 use crate::currency::Currency;
-use crate::time::Timestamp;
+use crate::time::{TimeZone, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub struct Settings {
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
-    pub time_zone: String,
+    pub time_zone: TimeZone,
     pub base_currency: Currency,
     /// Value of one unit of the keyed currency in the base currency, e.g.
     /// `{"EUR": 1.08}` with base USD.

@@ -13,7 +13,7 @@ use crate::insights::{self, MetricsQuery};
 use axum::extract::State;
 use axum::response::Response;
 use dealflow_core::model::{Channel, DealStatus};
-use dealflow_core::time::Timestamp;
+use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{CampaignId, OrganizationId, PersonId, PipelineId, StageId, UserId};
 use dealflow_store::{DealFilter, OrganizationFilter, PersonFilter};
 use serde::Deserialize;
@@ -86,26 +86,29 @@ pub struct MetricsExportQuery {
     /// `csv` (default) or `xlsx`.
     pub format: Option<ExportFormat>,
     /// First day of the period (`YYYY-MM-DD`); default 90 days before `to`.
-    pub from: Option<String>,
+    pub from: Option<Date>,
     /// Day after the period (exclusive); default now.
-    pub to: Option<String>,
+    pub to: Option<Date>,
     pub pipeline_id: Option<PipelineId>,
     pub owner_id: Option<UserId>,
     pub source: Option<String>,
     pub campaign_id: Option<CampaignId>,
     pub channel: Option<Channel>,
+    /// Stage export only: also the stages of archived pipelines.
+    pub include_archived: Option<bool>,
 }
 
 impl MetricsExportQuery {
     fn metrics_query(&self) -> MetricsQuery {
         MetricsQuery {
-            from: self.from.clone(),
-            to: self.to.clone(),
+            from: self.from,
+            to: self.to,
             pipeline_id: self.pipeline_id,
             owner_id: self.owner_id,
             source: self.source.clone(),
             campaign_id: self.campaign_id,
             channel: self.channel,
+            include_archived: self.include_archived,
         }
     }
 }

@@ -12,10 +12,10 @@ use crate::extract::{Json, Path, Query};
 use crate::insights::{DEFAULT_DAYS, MetricsQuery, PeriodInfo, resolve_period};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::Settings;
+use dealflow_core::model::{GoalMetric, Settings};
 use dealflow_core::time::{Date, Timestamp};
-use dealflow_core::{PipelineId, UserId};
-use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store, goal_metric};
+use dealflow_core::{GoalId, PipelineId, UserId};
+use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -27,12 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A goal with its progress.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GoalOut {
-    #[schema(value_type = String)]
-    pub id: String,
+    pub id: GoalId,
     /// JSON key of a METRICS.md metric: `won_value`, `deals_won`,
     /// `meetings_booked`, `proposals_sent`, `outreach_sent`, `replies` or
     /// `prospects_contacted`.
-    pub metric: String,
+    pub metric: GoalMetric,
     pub metric_label: String,
     /// Minor units of the base currency for `won_value`, a count otherwise.
     pub target: i64,
@@ -68,23 +67,17 @@ pub struct Progress {
 
 /// Computes a goal's progress the way `/metrics` does.
 async fn progress(store: &Store, goal: &Goal, settings: &Settings) -> Result<Progress, ApiError> {
-    let from = goal.from.to_iso();
-    let to = goal.to.to_iso();
-    let period = resolve_period(Some(&from), Some(&to), Timestamp::now().0, DEFAULT_DAYS, settings)?;
+    let period = resolve_period(Some(goal.from), Some(goal.to), Timestamp::now().0, DEFAULT_DAYS, settings)?;
     let q = MetricsQuery { pipeline_id: goal.pipeline_id, owner_id: goal.owner_id, ..Default::default() };
     let m = crate::insights::activity(store, &q.slice(), period, settings).await?;
-    let is_money = goal_metric(&goal.metric).is_some_and(|x| x.2);
-    let outreach = matches!(goal.metric.as_str(), "outreach_sent" | "replies" | "prospects_contacted");
-    let value = serde_json::to_value(&m).ok().and_then(|v| v.get(&goal.metric).and_then(|x| x.as_i64())).unwrap_or(0);
+    let is_money = goal.metric.is_money();
+    let outreach = goal.metric.is_outreach();
+    let value = goal.metric.value(&m);
     Ok(Progress {
         value,
         percent: (goal.target != 0).then(|| value as f64 / goal.target as f64 * 100.0),
         currency: is_money.then(|| settings.base_currency.as_str().to_string()),
-        period: PeriodInfo {
-            from: Timestamp(period.from),
-            to: Timestamp(period.to),
-            time_zone: settings.time_zone.clone(),
-        },
+        period: PeriodInfo { from: Timestamp(period.from), to: Timestamp(period.to), time_zone: settings.time_zone },
         workspace_wide: outreach && m.outreach_workspace_wide,
     })
 }
@@ -92,8 +85,8 @@ async fn progress(store: &Store, goal: &Goal, settings: &Settings) -> Result<Pro
 async fn out(store: &Store, goal: Goal, settings: &Settings) -> Result<GoalOut, ApiError> {
     let progress = progress(store, &goal, settings).await?;
     Ok(GoalOut {
-        id: goal.id.to_string(),
-        metric_label: goal_metric(&goal.metric).map_or_else(|| goal.metric.clone(), |m| m.1.to_string()),
+        id: goal.id,
+        metric_label: goal.metric.label().to_string(),
         metric: goal.metric,
         target: goal.target,
         from: goal.from,
@@ -128,7 +121,7 @@ pub async fn goals_with_progress(store: &Store, goals: Vec<Goal>) -> Result<Vec<
     with_progress(store, goals).await
 }
 
-fn goal_id(id: &str) -> Result<i64, ApiError> {
+fn goal_id(id: &str) -> Result<GoalId, ApiError> {
     id.trim().parse().map_err(|_| ApiError::NotFound(format!("no goal `{id}`: ids are numbers")))
 }
 
@@ -136,7 +129,7 @@ fn goal_id(id: &str) -> Result<i64, ApiError> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GoalQuery {
-    pub metric: Option<String>,
+    pub metric: Option<GoalMetric>,
     pub owner_id: Option<UserId>,
     pub pipeline_id: Option<PipelineId>,
     pub limit: Option<i64>,

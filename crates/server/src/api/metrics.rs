@@ -1,6 +1,7 @@
 //! `/api/v1/metrics`, `/metrics/stages`, `/forecast` and `/planner`: the
 //! pipeline metrics of METRICS.md. The handlers only read parameters and
-//! answer; the computing is in [`crate::insights`], shared with the CLI.
+//! answer; the computing is in the insights crate (`dealflow_insights`),
+//! shared with the pages and the CLI.
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -36,6 +37,8 @@ async fn get_metrics(
 }
 
 /// Per-stage close rate, cohort reach and time in stage, with stage names.
+/// Archived pipelines are left out unless `include_archived=true` (or
+/// `pipeline_id` names one); each row says whether its pipeline is archived.
 #[utoipa::path(get, path = "/metrics/stages", tag = "metrics", params(MetricsQuery),
     responses((status = 200, body = StagesReport), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]
@@ -51,15 +54,17 @@ async fn get_stage_metrics(
 /// pipeline (total and per month of expected close), each deal's win
 /// probability with its source, unforecastable deals, and the P10/P50/P90
 /// of the won value for `[from, to)` (default the 90 days from `as_of`).
+/// Forecasts are computed a few at a time: when all slots stay taken for a
+/// few seconds the answer is 503 with `Retry-After`.
 #[utoipa::path(get, path = "/forecast", tag = "metrics", params(ForecastQuery),
     responses((status = 200, body = ForecastReport), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
 async fn get_forecast(
     State(st): State<AppState>,
     _u: CurrentUser,
     Query(q): Query<ForecastQuery>,
 ) -> ApiResult<Json<ForecastReport>> {
-    Ok(Json(insights::forecast(&st.store, &q, Timestamp::now()).await?))
+    Ok(Json(insights::forecast(&st.store, &q, Timestamp::now(), &st.heavy).await?))
 }
 
 /// The goal planner: what it takes to win `target` (minor units of the

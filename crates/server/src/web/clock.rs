@@ -8,9 +8,9 @@ use dealflow_core::time::Timestamp;
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// The workspace's time zone; UTC when the setting is not an IANA name.
+/// The workspace's time zone (valid since the settings loaded).
 pub fn zone(settings: &Settings) -> chrono_tz::Tz {
-    settings.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    settings.time_zone.tz()
 }
 
 /// Start of today in the workspace's time zone, as Unix ms.
@@ -45,7 +45,7 @@ mod tests {
     fn today_starts_at_local_midnight() {
         let mut s = Settings {
             name: "x".into(),
-            time_zone: "Asia/Shanghai".into(),
+            time_zone: dealflow_core::time::TimeZone::parse("Asia/Shanghai").unwrap(),
             base_currency: dealflow_core::currency::Currency::parse("USD").unwrap(),
             exchange_rates: Default::default(),
             working_days: vec![1, 2, 3, 4, 5],
@@ -56,7 +56,7 @@ mod tests {
         // 2026-03-01T20:00:00Z is 04:00 on 2 March in Shanghai.
         let now = Timestamp::parse("2026-03-01T20:00:00Z").unwrap();
         assert_eq!(start_of_today(&s, now), Timestamp::parse("2026-03-01T16:00:00Z").unwrap().0);
-        s.time_zone = "UTC".into();
+        s.time_zone = dealflow_core::time::TimeZone::UTC;
         assert_eq!(start_of_today(&s, now), Timestamp::parse("2026-03-01T00:00:00Z").unwrap().0);
         let t = super::super::T { lang: super::super::i18n::Lang::En };
         assert_eq!(local_time(t, zone(&s), now.0, false), "Mar 1 20:00");

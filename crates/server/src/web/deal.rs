@@ -251,7 +251,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
     let t = u.t;
     let deal = st.store.deal(id).await?;
     let settings = st.store.settings().await?;
-    let tz: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = settings.time_zone.tz();
     let pipelines = st.store.pipelines().await?;
     let stage_names: HashMap<String, String> =
         pipelines.iter().flat_map(|p| p.stages.iter()).map(|s| (s.id.to_string(), s.name.clone())).collect();

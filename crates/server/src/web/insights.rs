@@ -27,7 +27,7 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use dealflow_core::currency::Currency;
 use dealflow_core::metrics::ActivityMetrics;
 use dealflow_core::model::{Settings, User};
-use dealflow_core::time::Timestamp;
+use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{PipelineId, UserId};
 use dealflow_store::{GoalFilter, Page};
 use serde::Deserialize;
@@ -177,8 +177,8 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
     let pipeline = id_of(q.pipeline.as_deref()).map(PipelineId);
     let owner = id_of(q.owner.as_deref()).map(UserId);
     let mq = MetricsQuery {
-        from: Some(from.clone()),
-        to: Some(to.clone()),
+        from: Date::parse(&from).ok(),
+        to: Date::parse(&to).ok(),
         pipeline_id: pipeline,
         owner_id: owner,
         ..Default::default()
@@ -383,20 +383,18 @@ async fn figures(
     q: &MetricsQuery,
     now: Timestamp,
 ) -> Result<Figures, ApiError> {
+    // `render` leaves a bound out when it is not a date.
+    let from = q.from.ok_or_else(|| dealflow_core::Invalid::one("from", "is not a date; use YYYY-MM-DD"))?.0;
+    let to = q.to.ok_or_else(|| dealflow_core::Invalid::one("to", "is not a date; use YYYY-MM-DD"))?.0;
     let report = insights::metrics(&st.store, q, now).await?;
     // The previous period of the same length, ending where this one starts.
-    let from = NaiveDate::parse_from_str(q.from.as_deref().unwrap_or_default().trim(), "%Y-%m-%d");
-    let to = NaiveDate::parse_from_str(q.to.as_deref().unwrap_or_default().trim(), "%Y-%m-%d");
-    let (Ok(from), Ok(to)) = (from, to) else {
-        return Err(dealflow_core::Invalid::one("from", "use YYYY-MM-DD").into());
-    };
     let len = (to - from).num_days().max(1) as u64;
     let prev_from = from - chrono::Days::new(len);
-    let prev_q = MetricsQuery { from: Some(prev_from.to_string()), to: Some(from.to_string()), ..q.clone() };
+    let prev_q = MetricsQuery { from: Some(Date(prev_from)), to: Some(Date(from)), ..q.clone() };
     let prev = insights::metrics(&st.store, &prev_q, now).await?;
     let stages = insights::stages(&st.store, q, now).await?;
     let fq = ForecastQuery { pipeline_id: q.pipeline_id, owner_id: q.owner_id, ..Default::default() };
-    let fc = insights::forecast(&st.store, &fq, now).await?;
+    let fc = insights::forecast(&st.store, &fq, now, &st.heavy).await?;
 
     let currency = report.currency.clone();
     let digits = Currency::parse(&currency).map(|c| c.minor_digits()).unwrap_or(2);
@@ -597,7 +595,7 @@ async fn goals(st: &AppState, t: T, settings: &Settings) -> Result<Vec<GoalView>
                 (Ok(a), Ok(b)) => days_text(a, b),
                 _ => format!("{} – {}", g.from.to_iso(), g.to.to_iso()),
             };
-            let metric = goal_label(t, &g.metric);
+            let metric = goal_label(t, g.metric.key());
             let percent = g.progress.percent.map_or_else(dash, |p| format!("{p:.0}%"));
             GoalView {
                 metric,

@@ -23,8 +23,20 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// The app with `config` on a fresh database of the engine under test.
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let db = dealflow_store::testing::test_database().await.expect("create a test database");
+    let mut app = spawn_app_on_with(&db.url, config).await;
+    app.db = Some(db);
+    app
+}
+
 /// The app on the database at `url`.
 pub async fn spawn_app_on(url: &str) -> TestApp {
+    spawn_app_on_with(url, Config::default()).await
+}
+
+async fn spawn_app_on_with(url: &str, config: Config) -> TestApp {
     let store = Store::open(url, &dealflow_store::PoolSettings::default()).await.expect("open store");
     let admin = dealflow_server::api::users::add_user(
         &store,
@@ -45,7 +57,7 @@ pub async fn spawn_app_on(url: &str) -> TestApp {
         .secret;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let state = AppState::new(store.clone(), Config::default());
+    let state = AppState::new(store.clone(), config);
     tokio::spawn(async move {
         let _ = dealflow_server::serve(listener, state, std::future::pending()).await;
     });

@@ -10,6 +10,7 @@ mod bad_input;
 mod deal_page;
 mod deals;
 mod exports;
+mod forecast;
 mod goals;
 mod insights_page;
 mod lists;

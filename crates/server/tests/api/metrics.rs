@@ -158,15 +158,12 @@ async fn bad_parameters_get_problem_documents() {
     assert_eq!(s, StatusCode::OK, "the default period needs no parameters: {b}");
     assert!(b["response_rate"].is_null(), "a rate over nothing is null: {b}");
     for (url, field) in [
-        ("/api/v1/metrics?from=2026-13-01", "from"),
-        ("/api/v1/metrics?to=yesterday", "to"),
         ("/api/v1/metrics?from=2026-03-01&to=2026-03-01", "from"),
         ("/api/v1/metrics/stages?from=2026-04-01&to=2026-03-01", "from"),
         ("/api/v1/metrics?pipeline_id=1", "pipeline_id"),
         ("/api/v1/metrics/stages?owner_id=1", "owner_id"),
         ("/api/v1/forecast?pipeline_id=1", "pipeline_id"),
         ("/api/v1/forecast?as_of=2999-01-01", "as_of"),
-        ("/api/v1/forecast?as_of=2026-02-30", "as_of"),
         ("/api/v1/planner?target=100&weeks=0", "weeks"),
         ("/api/v1/planner?target=-1&weeks=4", "target"),
         ("/api/v1/planner?target=100&weeks=4&lookback_days=0", "lookback_days"),
@@ -174,7 +171,16 @@ async fn bad_parameters_get_problem_documents() {
         let (s, b) = app.get(url).await;
         assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, Some(field));
     }
-    for url in ["/api/v1/planner?target=100&weeks=abc", "/api/v1/planner?weeks=4", "/api/v1/metrics?channel=fax"] {
+    // Dates are typed query parameters: one that is not a date is a 400
+    // like any other unreadable parameter, with the value in the message.
+    for url in [
+        "/api/v1/planner?target=100&weeks=abc",
+        "/api/v1/planner?weeks=4",
+        "/api/v1/metrics?channel=fax",
+        "/api/v1/metrics?from=2026-13-01",
+        "/api/v1/metrics?to=yesterday",
+        "/api/v1/forecast?as_of=2026-02-30",
+    ] {
         let (s, b) = app.get(url).await;
         assert_problem(s, &b, StatusCode::BAD_REQUEST, None);
     }

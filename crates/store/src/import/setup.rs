@@ -46,8 +46,10 @@ pub(crate) async fn prepare(
     created: &mut Vec<String>,
 ) -> Result<Context, StoreError> {
     let settings = crate::settings::load(tx).await?;
-    let zone = m.time_zone.clone().unwrap_or(settings.time_zone);
-    let tz = zone.parse().map_err(|_| StoreError::Config(format!("`{zone}` is not a time zone")))?;
+    let tz = match &m.time_zone {
+        Some(zone) => dealflow_core::time::TimeZone::parse(zone).map_err(StoreError::Config)?.tz(),
+        None => settings.time_zone.tz(),
+    };
     let mut custom_kinds = BTreeMap::new();
     if let Some(entity) = m.entity.custom_entity() {
         let existing = defs(tx, entity).await?;

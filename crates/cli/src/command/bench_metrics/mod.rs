@@ -4,13 +4,13 @@
 //! process (another period on each run), its peak memory, and the same
 //! metrics computed by DuckDB over the same facts (`bench/duckdb/`), with
 //! the ratio. The question goes through exactly what `GET /api/v1/metrics`
-//! and `/metrics/stages` run (`dealflow_server::insights`), without HTTP.
+//! and `/metrics/stages` run (`dealflow_insights`), without HTTP.
 //! Figures only, never pass/fail.
 
 use anyhow::{Context, bail};
 use clap::Args;
 use dealflow_core::metrics::{DAY_MS, Period, Slice, activity_metrics, stage_metrics};
-use dealflow_server::insights;
+use dealflow_insights as insights;
 use dealflow_store::generate::{GenOptions, GenReport, USER_ID0, generate};
 use dealflow_store::{PoolSettings, Store};
 use serde_json::{Value, json};

@@ -112,7 +112,22 @@ fn range_counts_only_deals_closing_in_the_period() {
     // with .12, 2,000 with .42, 3,000 with .18; no CDF step sits near a q.
     assert_eq!((r.forecast_p10, r.forecast_p50, r.forecast_p90), (0.0, 2_000.0, 3_000.0));
     assert_eq!(exact_percentiles(&[(1_000, 0.3), (2_000, 0.6)]), [0.0, 2_000.0, 3_000.0]);
-    assert_eq!((r.method, r.runs), (RangeMethod::Simulation, 10_000));
+    assert_eq!((r.method, r.runs), (RangeMethod::Exact, 0));
+}
+
+#[test]
+fn range_is_exact_up_to_twenty_deals_and_simulated_above() {
+    let deals: Vec<(i64, f64)> = (1..=21).map(|i| (i * 1_000, 0.05 * i as f64 % 1.0)).collect();
+    let twenty = won_value_range(&deals[..20], 20_000, 9);
+    assert_eq!((twenty.method, twenty.runs), (RangeMethod::Exact, 0));
+    let exact = exact_percentiles(&deals[..20]);
+    assert_eq!([twenty.forecast_p10, twenty.forecast_p50, twenty.forecast_p90], exact);
+    let three = won_value_range(&deals[..3], 20_000, 9);
+    assert_eq!((three.method, three.runs), (RangeMethod::Exact, 0));
+    let more = won_value_range(&deals, 20_000, 9);
+    assert_eq!((more.method, more.runs), (RangeMethod::Simulation, 20_000));
+    let none = won_value_range(&[], 20_000, 9);
+    assert_eq!((none.method, none.forecast_p90), (RangeMethod::Exact, 0.0));
 }
 
 #[test]

@@ -1,30 +1,34 @@
 //! Insights: "compute the metrics for these parameters", in one place for
-//! the API (`/api/v1/metrics`, `/metrics/stages`, `/forecast`, `/planner`)
-//! and the CLI (`dealflow metrics`, `forecast`, `plan`), so both give the
-//! same figures for the same question.
+//! the API (`/api/v1/metrics`, `/metrics/stages`, `/forecast`, `/planner`),
+//! the web pages, goals, exports and the CLI (`dealflow metrics`, `forecast`,
+//! `plan`), so all give the same figures for the same question. It sits
+//! below the server (it knows nothing of HTTP) and above the store.
 //!
-//! Each function resolves the period in the workspace's time zone, reads
-//! what it needs from the store, runs the formulas of
-//! `dealflow_core::metrics`, and wraps the result with its period and
-//! currency. Activity and stage metrics (and goal progress) read the
-//! inputs the store answers in SQL from its projections
+//! Each function checks its parameters, resolves the period in the
+//! workspace's time zone, reads what it needs from the store, runs the
+//! formulas of `dealflow_core::metrics`, and wraps the result with its
+//! period and currency. Activity and stage metrics (and goal progress) read
+//! the inputs the store answers in SQL from its projections
 //! (`Store::activity_inputs`, `Store::stage_inputs`), and so does the
 //! planner; the forecast and backtests replay the facts
-//! (`Store::metric_facts`). Parameter problems come back as 422 naming the
-//! parameter.
+//! (`Store::metric_facts`), which is heavy, so they run behind
+//! [`HeavyReads`] and only after every parameter was checked. Parameter
+//! problems come back as [`InsightsError::Invalid`] naming the parameter.
 
+mod error;
 mod forecast;
+mod gate;
 
-pub use forecast::{BacktestRow, ForecastQuery, ForecastReport, Step, backtest_series, forecast};
+pub use error::{InsightsError, InsightsResult};
+pub use forecast::{BacktestQuery, BacktestRow, ForecastQuery, ForecastReport, Step, backtest_series, forecast};
+pub use gate::{DEFAULT_HEAVY_READS, DEFAULT_HEAVY_WAIT, HeavyPermit, HeavyReads};
 
-use crate::error::ApiError;
-use chrono::NaiveDate;
 use dealflow_core::metrics::{
     ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, PlannerInputs, Slice, StageFigures, StageMetrics,
     activity_from, pace_period, plan_from, stages_from,
 };
 use dealflow_core::model::{Channel, Milestone, Settings};
-use dealflow_core::time::Timestamp;
+use dealflow_core::time::{Date, TimeZone, Timestamp};
 use dealflow_core::{CampaignId, Invalid, PipelineId, UserId};
 use dealflow_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -39,15 +43,19 @@ pub const DEFAULT_DAYS: i64 = 90;
 pub struct MetricsQuery {
     /// First day of the period (`YYYY-MM-DD`, from midnight in the workspace
     /// time zone). Default: 90 days before `to`.
-    pub from: Option<String>,
+    pub from: Option<Date>,
     /// Day after the period (exclusive). Default: now.
-    pub to: Option<String>,
+    pub to: Option<Date>,
     pub pipeline_id: Option<PipelineId>,
     /// The deal's current owner.
     pub owner_id: Option<UserId>,
     pub source: Option<String>,
     pub campaign_id: Option<CampaignId>,
     pub channel: Option<Channel>,
+    /// `/metrics/stages` only: also list the stages of archived pipelines
+    /// (default false; a `pipeline_id` naming an archived pipeline lists it
+    /// anyway).
+    pub include_archived: Option<bool>,
 }
 
 impl MetricsQuery {
@@ -68,12 +76,12 @@ pub struct PeriodInfo {
     pub from: Timestamp,
     pub to: Timestamp,
     /// The time zone the date bounds were read in.
-    pub time_zone: String,
+    pub time_zone: TimeZone,
 }
 
 impl PeriodInfo {
     fn new(p: Period, settings: &Settings) -> Self {
-        PeriodInfo { from: Timestamp(p.from), to: Timestamp(p.to), time_zone: settings.time_zone.clone() }
+        PeriodInfo { from: Timestamp(p.from), to: Timestamp(p.to), time_zone: settings.time_zone }
     }
 }
 
@@ -93,6 +101,9 @@ pub struct MetricsReport {
 pub struct StageRow {
     pub pipeline_id: String,
     pub pipeline: String,
+    /// Whether the pipeline is archived (its stages are listed only with
+    /// `include_archived=true` or a `pipeline_id` naming it).
+    pub pipeline_archived: bool,
     pub stage_id: String,
     pub name: String,
     pub position: i64,
@@ -105,7 +116,8 @@ pub struct StageRow {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StagesReport {
     pub period: PeriodInfo,
-    /// Stages of the (sliced) pipelines, in pipeline and stage order.
+    /// Stages of the (sliced) pipelines, in pipeline and stage order;
+    /// archived pipelines only when asked for.
     pub stages: Vec<StageRow>,
 }
 
@@ -132,29 +144,26 @@ pub struct PlanReport {
     pub plan: GoalPlan,
 }
 
-/// A date parameter as midnight of that day in the workspace time zone;
-/// 422 naming `field` when it is not a date.
-pub fn day_bound(field: &str, value: &str, settings: &Settings) -> Result<Ms, ApiError> {
-    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| Invalid::one(field, format!("`{value}` is not a date; use YYYY-MM-DD")))?;
-    Ok(dealflow_store::local_midnight(&settings.time_zone, date)?)
+/// A day as its midnight in the workspace time zone.
+pub fn day_bound(date: Date, settings: &Settings) -> Ms {
+    settings.time_zone.midnight(date.0)
 }
 
 /// Resolves optional date bounds: a missing `to` is `default_to`, a missing
 /// `from` is `default_days` before `to`; `from` must come before `to`.
 pub fn resolve_period(
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
     default_to: Ms,
     default_days: i64,
     settings: &Settings,
-) -> Result<Period, ApiError> {
-    let to = match to.filter(|s| !s.trim().is_empty()) {
-        Some(s) => day_bound("to", s, settings)?,
+) -> InsightsResult<Period> {
+    let to = match to {
+        Some(d) => day_bound(d, settings),
         None => default_to,
     };
-    let from = match from.filter(|s| !s.trim().is_empty()) {
-        Some(s) => day_bound("from", s, settings)?,
+    let from = match from {
+        Some(d) => day_bound(d, settings),
         None => to - default_days * DAY_MS,
     };
     if from >= to {
@@ -165,7 +174,7 @@ pub fn resolve_period(
 
 /// 422 when a slice names a pipeline or owner that does not exist: an
 /// empty answer would read as "no activity" instead of "wrong id".
-pub async fn check_slice(store: &Store, pipeline: Option<PipelineId>, owner: Option<UserId>) -> Result<(), ApiError> {
+pub async fn check_slice(store: &Store, pipeline: Option<PipelineId>, owner: Option<UserId>) -> InsightsResult<()> {
     if let Some(p) = pipeline {
         match store.pipeline(p).await {
             Err(StoreError::NotFound { .. }) => {
@@ -190,9 +199,9 @@ pub async fn check_slice(store: &Store, pipeline: Option<PipelineId>, owner: Opt
 }
 
 /// The activity metrics for `q` (default period: the 90 days before `now`).
-pub async fn metrics(store: &Store, q: &MetricsQuery, now: Timestamp) -> Result<MetricsReport, ApiError> {
+pub async fn metrics(store: &Store, q: &MetricsQuery, now: Timestamp) -> InsightsResult<MetricsReport> {
     let settings = store.settings().await?;
-    let period = resolve_period(q.from.as_deref(), q.to.as_deref(), now.0, DEFAULT_DAYS, &settings)?;
+    let period = resolve_period(q.from, q.to, now.0, DEFAULT_DAYS, &settings)?;
     check_slice(store, q.pipeline_id, q.owner_id).await?;
     Ok(MetricsReport {
         period: PeriodInfo::new(period, &settings),
@@ -207,32 +216,34 @@ pub async fn activity(
     slice: &Slice,
     period: Period,
     settings: &Settings,
-) -> Result<ActivityMetrics, ApiError> {
+) -> InsightsResult<ActivityMetrics> {
     let inputs = store.activity_inputs(slice, period).await?;
     let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
     Ok(activity_from(&inputs, &rates, slice))
 }
 
 /// The stage metrics of `period` under `slice`, from the store's projections.
-pub async fn stage_figures(store: &Store, slice: &Slice, period: Period) -> Result<StageMetrics, ApiError> {
+pub async fn stage_figures(store: &Store, slice: &Slice, period: Period) -> InsightsResult<StageMetrics> {
     let (inputs, pipelines) = tokio::try_join!(store.stage_inputs(slice, period), store.metric_pipelines())?;
     Ok(stages_from(&inputs, &pipelines, slice))
 }
 
 /// The stage metrics for `q`, each stage named.
-pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Result<StagesReport, ApiError> {
+pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> InsightsResult<StagesReport> {
     let settings = store.settings().await?;
-    let period = resolve_period(q.from.as_deref(), q.to.as_deref(), now.0, DEFAULT_DAYS, &settings)?;
+    let period = resolve_period(q.from, q.to, now.0, DEFAULT_DAYS, &settings)?;
     check_slice(store, q.pipeline_id, q.owner_id).await?;
     let mut figures = stage_figures(store, &q.slice(), period).await?.stages;
     let mut rows = Vec::new();
-    for p in store.pipelines().await? {
+    let include_archived = q.include_archived.unwrap_or(false) || q.pipeline_id.is_some();
+    for p in store.pipelines().await?.into_iter().filter(|p| include_archived || !p.archived) {
         for s in &p.stages {
             // The engine reports only the stages of the sliced pipelines.
             if let Some(f) = figures.remove(&s.id.to_string()) {
                 rows.push(StageRow {
                     pipeline_id: p.id.to_string(),
                     pipeline: p.name.clone(),
+                    pipeline_archived: p.archived,
                     stage_id: s.id.to_string(),
                     name: s.name.clone(),
                     position: s.position,
@@ -247,7 +258,7 @@ pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Result<S
 
 /// The goal plan for `target` (base minor units) over `weeks`, learning
 /// from the `lookback_days` before `now`.
-pub async fn plan(store: &Store, q: &PlanQuery, now: Timestamp) -> Result<PlanReport, ApiError> {
+pub async fn plan(store: &Store, q: &PlanQuery, now: Timestamp) -> InsightsResult<PlanReport> {
     let mut errs = Invalid::new();
     if q.target < 0 {
         errs.add("target", "must be zero or more (minor units of the base currency)");

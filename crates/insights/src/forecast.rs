@@ -2,12 +2,17 @@
 //! forecast "as of" each step of a range of earlier dates beside what was
 //! really won. Field values at that moment come from the field history, so
 //! a forecast as of last March does not see April's edits.
+//!
+//! Both load every deal and the whole field history, so both check every
+//! parameter first (an invalid one never costs a load) and then take a
+//! [`HeavyReads`] permit before loading.
 
-use super::{DEFAULT_DAYS, PeriodInfo, day_bound, resolve_period};
-use crate::error::ApiError;
+use super::{DEFAULT_DAYS, PeriodInfo, check_slice, day_bound, resolve_period};
+use crate::error::{InsightsError, InsightsResult};
+use crate::gate::HeavyReads;
 use chrono::{Months, NaiveDate};
-use dealflow_core::metrics::{Forecast, ForecastOptions, Period, Slice, backtest, forecast_with_fields};
-use dealflow_core::time::Timestamp;
+use dealflow_core::metrics::{DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_with_fields};
+use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{Invalid, PipelineId, UserId};
 use dealflow_store::{FieldHistory, Store};
 use serde::{Deserialize, Serialize};
@@ -23,11 +28,11 @@ const SEED: u64 = 20_260_101;
 pub struct ForecastQuery {
     /// The moment of the forecast (`YYYY-MM-DD`: midnight in the workspace
     /// time zone); default now. Not in the future.
-    pub as_of: Option<String>,
+    pub as_of: Option<Date>,
     /// First day of the period of the P10/P50/P90 range; default `as_of`.
-    pub from: Option<String>,
+    pub from: Option<Date>,
     /// Day after that period; default 90 days after `from`.
-    pub to: Option<String>,
+    pub to: Option<Date>,
     pub pipeline_id: Option<PipelineId>,
     pub owner_id: Option<UserId>,
 }
@@ -47,39 +52,45 @@ fn options(slice: Slice, period: Period) -> ForecastOptions {
     ForecastOptions { slice, period: Some(period), runs: RUNS, seed: SEED }
 }
 
-/// The forecast for `q`.
-pub async fn forecast(store: &Store, q: &ForecastQuery, now: Timestamp) -> Result<ForecastReport, ApiError> {
+/// The forecast for `q`: parameters first (period, pipeline and owner
+/// exist), then a heavy-read permit from `gate`, then the load.
+pub async fn forecast(
+    store: &Store,
+    q: &ForecastQuery,
+    now: Timestamp,
+    gate: &HeavyReads,
+) -> InsightsResult<ForecastReport> {
     let settings = store.settings().await?;
-    let as_of = match q.as_of.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => day_bound("as_of", s, &settings)?,
+    let as_of = match q.as_of {
+        Some(d) => day_bound(d, &settings),
         None => now.0,
     };
     if as_of > now.0 {
-        return Err(Invalid::one("as_of", "lies in the future; omit it for a forecast as of now").into());
+        return Err(InsightsError::invalid("as_of", "lies in the future; omit it for a forecast as of now"));
     }
     // The range's period starts at `as_of` unless `from` says otherwise.
-    let period = match (q.from.as_deref(), q.to.as_deref()) {
-        (None, to) => {
-            let to = to.map(|s| day_bound("to", s, &settings)).transpose()?;
-            let to = to.unwrap_or(as_of + DEFAULT_DAYS * dealflow_core::metrics::DAY_MS);
+    let period = match q.from {
+        None => {
+            let to = q.to.map(|d| day_bound(d, &settings));
+            let to = to.unwrap_or(as_of + DEFAULT_DAYS * DAY_MS);
             if as_of >= to {
-                return Err(Invalid::one("to", "must lie after as_of").into());
+                return Err(InsightsError::invalid("to", "must lie after as_of"));
             }
             Period::new(as_of, to)
         }
-        (Some(from), to) => {
-            let from_ms = day_bound("from", from, &settings)?;
-            resolve_period(Some(from), to, from_ms + DEFAULT_DAYS * dealflow_core::metrics::DAY_MS, 0, &settings)?
+        Some(from) => {
+            let from_ms = day_bound(from, &settings);
+            resolve_period(Some(from), q.to, from_ms + DEFAULT_DAYS * DAY_MS, 0, &settings)?
         }
     };
+    check_slice(store, q.pipeline_id, q.owner_id).await?;
     let slice = Slice {
         pipeline: q.pipeline_id.map(|p| p.to_string()),
         owner: q.owner_id.map(|o| o.to_string()),
         ..Slice::default()
     };
-    let facts = store.metric_facts().await?;
-    super::check_slice(store, q.pipeline_id, q.owner_id).await?;
-    let history = store.deal_field_history_all().await?;
+    let _permit = gate.acquire().await?;
+    let (facts, history) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
     let fields = |d: &_, t| history.fields_at(d, t);
     Ok(ForecastReport {
         period: PeriodInfo::new(period, &settings),
@@ -135,32 +146,50 @@ pub struct BacktestRow {
     pub actual_won_value: i64,
 }
 
-/// The backtest from `from` to `to` (exclusive) in steps of `step`; every
-/// `as_of` must lie in the past (`now`).
+/// Parameters of a backtest.
+#[derive(Debug, Clone)]
+pub struct BacktestQuery {
+    /// The first `as_of` day.
+    pub from: Date,
+    /// The day the series ends (exclusive).
+    pub to: Date,
+    pub step: Step,
+    pub pipeline_id: Option<PipelineId>,
+    pub owner_id: Option<UserId>,
+}
+
+/// The backtest from `from` to `to` (exclusive) in steps of `step`; steps
+/// whose `as_of` lies after `now` are left out. Parameters are checked
+/// before a heavy-read permit is taken from `gate` and the facts load.
 pub async fn backtest_series(
     store: &Store,
-    from: NaiveDate,
-    to: NaiveDate,
-    step: Step,
-    slice: Slice,
+    q: &BacktestQuery,
     now: Timestamp,
-) -> Result<Vec<BacktestRow>, ApiError> {
+    gate: &HeavyReads,
+) -> InsightsResult<Vec<BacktestRow>> {
+    let (from, to, step) = (q.from.0, q.to.0, q.step);
     if from >= to {
-        return Err(Invalid::one("from", "must be a day before `to`").into());
+        return Err(InsightsError::invalid("from", "must be a day before `to`"));
     }
+    check_slice(store, q.pipeline_id, q.owner_id).await?;
+    let slice = Slice {
+        pipeline: q.pipeline_id.map(|p| p.to_string()),
+        owner: q.owner_id.map(|o| o.to_string()),
+        ..Slice::default()
+    };
     let settings = store.settings().await?;
-    let facts = store.metric_facts().await?;
-    let history: FieldHistory = store.deal_field_history_all().await?;
+    let _permit = gate.acquire().await?;
+    let (facts, history): (_, FieldHistory) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
     let fields = |d: &_, t| history.fields_at(d, t);
     let mut rows = Vec::new();
     let mut day = from;
     while day < to {
         let next = step.after(day).ok_or_else(|| Invalid::one("step", "runs past the calendar"))?;
-        let as_of = dealflow_store::local_midnight(&settings.time_zone, day)?;
+        let as_of = settings.time_zone.midnight(day);
         if as_of > now.0 {
             break;
         }
-        let period = Period::new(as_of, dealflow_store::local_midnight(&settings.time_zone, next)?);
+        let period = Period::new(as_of, settings.time_zone.midnight(next));
         let b = backtest(&facts, as_of, period, &fields, &options(slice.clone(), period));
         let f = &b.forecast;
         let weighted_in_period = f
