@@ -22,7 +22,7 @@ fn stage(id: i64, pos: i64) -> Stage {
 fn settings() -> Settings {
     Settings {
         name: "Test".into(),
-        time_zone: "UTC".into(),
+        time_zone: crate::time::TimeZone(chrono_tz::UTC),
         base_currency: Currency::parse("USD").expect("a valid code"),
         exchange_rates: Default::default(),
         working_days: vec![1, 2, 3, 4, 5],
