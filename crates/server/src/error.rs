@@ -42,6 +42,9 @@ pub enum ApiError {
     /// 413: body too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many failed sign-ins; `retry_after` seconds until the next try.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     /// 409 and 422 come from the store; 503 when the database is away.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -75,6 +78,9 @@ impl ApiError {
             ApiError::Forbidden(m) => problem(S::FORBIDDEN, "forbidden", "Not allowed", m.clone()),
             ApiError::NotFound(m) => problem(S::NOT_FOUND, "not-found", "Not found", m.clone()),
             ApiError::TooLarge(m) => problem(S::PAYLOAD_TOO_LARGE, "too-large", "Request too large", m.clone()),
+            ApiError::TooManyRequests { detail, .. } => {
+                problem(S::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", detail.clone())
+            }
             ApiError::Store(e) => match e {
                 StoreError::NotFound { .. } => problem(S::NOT_FOUND, "not-found", "Not found", e.to_string()),
                 StoreError::Conflict { current } => {
@@ -125,7 +131,11 @@ impl IntoResponse for ApiError {
         }
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&p).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut resp = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+        }
+        resp
     }
 }
 

@@ -13,6 +13,7 @@ pub mod export;
 pub mod extract;
 pub mod insights;
 pub mod openapi;
+pub mod security_headers;
 pub mod web;
 
 use axum::Router;
@@ -41,11 +42,20 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Failed sign-ins of this process, by account and client address.
+    pub throttle: Arc<auth::LoginThrottle>,
+    /// Set once the HTTPS-without-secure-cookies warning has been logged.
+    pub warned_insecure: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        Self { store, config: Arc::new(config) }
+        Self {
+            store,
+            config: Arc::new(config),
+            throttle: Arc::new(auth::LoginThrottle::new()),
+            warned_insecure: Arc::default(),
+        }
     }
 }
 
@@ -63,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
@@ -85,11 +96,13 @@ async fn sqlx_ping(store: &Store) -> bool {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// requests in flight. Handlers can read the peer's socket address
+/// (`ConnectInfo<SocketAddr>`), which sign-in throttling counts by.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -17,4 +17,6 @@ mod metrics;
 mod openapi;
 mod outage;
 mod parties;
+mod permissions;
+mod security;
 mod web;
