@@ -4,8 +4,7 @@
 use crate::AppState;
 use crate::api::auth::throttled;
 use crate::auth::{
-    CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex,
-    verify_password_async,
+    CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex, verify_password_async,
 };
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path};
@@ -136,12 +135,7 @@ async fn update_user(
 /// in use: a session left open or a stolen cookie must not be enough to
 /// lock the owner out. Wrong guesses count toward sign-in throttling, so
 /// this cannot be used to guess the password either.
-async fn check_current_password(
-    st: &AppState,
-    u: &CurrentUser,
-    current: Option<&str>,
-    parts: &Parts,
-) -> ApiResult<()> {
+async fn check_current_password(st: &AppState, u: &CurrentUser, current: Option<&str>, parts: &Parts) -> ApiResult<()> {
     let Some(current) = current else {
         return Err(Invalid::one("current_password", "send your current password to set a new one").into());
     };

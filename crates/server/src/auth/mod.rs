@@ -60,7 +60,8 @@ pub fn peer_ip(parts: &Parts) -> Option<std::net::IpAddr> {
 /// SHA-256 digests of the credential a request carries: (session, token).
 /// A bearer token wins over a cookie, as in [`CurrentUser`].
 pub fn credential_digests(headers: &axum::http::HeaderMap) -> (Option<String>, Option<String>) {
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     match bearer {
         Some(token) => (None, Some(sha256_hex(token.trim()))),
         None => (cookie(headers, SESSION_COOKIE).map(sha256_hex), None),

@@ -610,7 +610,12 @@ pub fn render_markdown(src: &str) -> String {
             }
             Event::Start(Tag::Image { dest_url, title, id, .. }) => {
                 let text = dest_url.clone();
-                events.push(Event::Start(Tag::Link { link_type: LinkType::Inline, dest_url: safe_url(dest_url), title, id }));
+                events.push(Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }));
                 if matches!(parsed.get(i + 1), Some(Event::End(TagEnd::Image))) {
                     events.push(Event::Text(text));
                 }

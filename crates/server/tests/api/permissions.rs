@@ -72,7 +72,8 @@ async fn rep_cannot_change_or_delete_others_goals() {
     assert_eq!(s, StatusCode::CREATED, "{own}");
 
     let team_url = format!("/api/v1/goals/{}", id(&team));
-    let (s, p) = app.call_as(Some(&rep_token), Method::PATCH, &team_url, Some(json!({"version": 1, "target": 0}))).await;
+    let (s, p) =
+        app.call_as(Some(&rep_token), Method::PATCH, &team_url, Some(json!({"version": 1, "target": 0}))).await;
     assert_problem(s, &p, StatusCode::FORBIDDEN, None);
     let (s, p) = app.call_as(Some(&rep_token), Method::DELETE, &team_url, None).await;
     assert_problem(s, &p, StatusCode::FORBIDDEN, None);

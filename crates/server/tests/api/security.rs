@@ -125,9 +125,11 @@ async fn web_login_failures_count_toward_the_throttle() {
 async fn web_login_refuses_cross_site_posts() {
     let app = spawn_app().await;
     let post = |headers: &'static [(&'static str, &'static str)]| {
-        let mut req = browser()
-            .post(format!("{}/login", app.base))
-            .form(&[("email", "admin@example.com"), ("password", ADMIN_PW), ("next", "/board")]);
+        let mut req = browser().post(format!("{}/login", app.base)).form(&[
+            ("email", "admin@example.com"),
+            ("password", ADMIN_PW),
+            ("next", "/board"),
+        ]);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

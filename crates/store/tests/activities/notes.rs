@@ -70,7 +70,10 @@ async fn notes_record_their_editor_and_delete_softly() {
     let admin = store.create_user(&Actor::system(), "adm@example.com", "Adm", Role::Admin, "x", None).await.unwrap();
     let person = person(&store, false).await;
     let n = store
-        .create_note(&Actor::user(rep.id), NewNote { body: "first".into(), person_id: Some(person), ..Default::default() })
+        .create_note(
+            &Actor::user(rep.id),
+            NewNote { body: "first".into(), person_id: Some(person), ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!((n.edited_at, n.edited_by), (None, None), "a new note is not edited");
