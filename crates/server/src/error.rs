@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 503 with `Retry-After`: a bounded resource (heavy reads) is taken.
     #[error("{message}")]
     Busy { message: String, retry_after_secs: u64 },
+    /// 429: too many failed sign-ins; `retry_after` seconds until the next try.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     /// 409 and 422 come from the store; 503 when the database is away.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -95,6 +98,9 @@ impl ApiError {
             ApiError::NotFound(m) => problem(S::NOT_FOUND, "not-found", "Not found", m.clone()),
             ApiError::TooLarge(m) => problem(S::PAYLOAD_TOO_LARGE, "too-large", "Request too large", m.clone()),
             ApiError::Busy { message, .. } => problem(S::SERVICE_UNAVAILABLE, "busy", "Busy", message.clone()),
+            ApiError::TooManyRequests { detail, .. } => {
+                problem(S::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", detail.clone())
+            }
             ApiError::Store(e) => match e {
                 StoreError::NotFound { .. } => problem(S::NOT_FOUND, "not-found", "Not found", e.to_string()),
                 StoreError::Conflict { current } => {
@@ -146,8 +152,13 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&p).unwrap_or_default();
         let mut resp = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
-        if let ApiError::Busy { retry_after_secs, .. } = &self {
-            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+        let retry_after = match &self {
+            ApiError::Busy { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         resp
     }

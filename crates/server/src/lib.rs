@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod openapi;
+pub mod security_headers;
 pub mod web;
 
 /// The insights service (its own crate, below the server), under the name
@@ -55,12 +56,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The bound on concurrent forecasts and backtests, shared by the API and the pages.
     pub heavy: insights::HeavyReads,
+    /// Failed sign-ins of this process, by account and client address.
+    pub throttle: Arc<auth::LoginThrottle>,
+    /// Set once the HTTPS-without-secure-cookies warning has been logged.
+    pub warned_insecure: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let heavy = insights::HeavyReads::new(config.heavy_reads, config.heavy_wait);
-        Self { store, config: Arc::new(config), heavy }
+        Self {
+            store,
+            config: Arc::new(config),
+            heavy,
+            throttle: Arc::new(auth::LoginThrottle::new()),
+            warned_insecure: Arc::default(),
+        }
     }
 }
 
@@ -78,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
@@ -100,11 +112,13 @@ async fn sqlx_ping(store: &Store) -> bool {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// requests in flight. Handlers can read the peer's socket address
+/// (`ConnectInfo<SocketAddr>`), which sign-in throttling counts by.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -359,7 +359,8 @@ impl Store {
         };
         let mut out = Vec::new();
         let notes = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT body, created_at FROM notes WHERE {col} = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            "SELECT body, created_at FROM notes WHERE {col} = $1 AND deleted_at IS NULL
+             ORDER BY created_at DESC, id DESC LIMIT $2"
         )))
         .bind(id)
         .bind(limit)

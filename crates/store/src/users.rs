@@ -57,6 +57,12 @@ pub struct UserChange {
     pub active: Option<bool>,
     pub password_hash: Option<String>,
     pub locale: Option<Option<String>>,
+    /// With a new password: the SHA-256 digest of the session that made the
+    /// change, which stays signed in; every other session of the user ends.
+    pub keep_session: Option<String>,
+    /// With a new password: the digest of the API token that made the
+    /// change, which keeps working; the user's other tokens are revoked.
+    pub keep_token: Option<String>,
 }
 
 /// Checks that a user id exists and is active, inside a transaction.
@@ -151,7 +157,10 @@ impl Store {
     }
 
     /// Changes a user. Deactivating ends its sessions and revokes its tokens
-    /// in the same transaction, so they stop working at once.
+    /// in the same transaction, so they stop working at once. A new password
+    /// does the same, except for the session or token that made the change
+    /// (`keep_session`, `keep_token`): whoever knew the old password or held
+    /// a stolen session is signed out.
     pub async fn update_user(
         &self,
         actor: &Actor,
@@ -175,20 +184,30 @@ impl Store {
         .bind(c.name)
         .bind(c.role.map(|r| r.as_str().to_string()))
         .bind(c.active.map(b))
-        .bind(c.password_hash)
+        .bind(c.password_hash.clone())
         .bind(b(set_locale))
         .bind(c.locale.flatten())
         .bind(actor.now.0)
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
-        if c.active == Some(false) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.0).execute(&mut *tx).await?;
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(actor.now.0)
+        if c.active == Some(false) || c.password_hash.is_some() {
+            // A digest never equals '', so an absent keeper keeps nothing.
+            let keep_session = if c.active == Some(false) { None } else { c.keep_session };
+            let keep_token = if c.active == Some(false) { None } else { c.keep_token };
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(id.0)
+                .bind(keep_session.unwrap_or_default())
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND token_hash <> $3",
+            )
+            .bind(actor.now.0)
+            .bind(id.0)
+            .bind(keep_token.unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         self.user(id).await

@@ -58,7 +58,12 @@ pub struct UserPatch {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// A new password. It ends the user's other sessions and revokes their
+    /// other API tokens; only the session or token making the change stays.
     pub password: Option<String>,
+    /// Required with `password` when changing your own: the password now in
+    /// use. An admin resetting someone else's password sends none.
+    pub current_password: Option<String>,
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub locale: Option<Option<String>>,

@@ -95,10 +95,15 @@ pub struct Note {
     pub deal_id: Option<DealId>,
     pub person_id: Option<PersonId>,
     pub organization_id: Option<OrganizationId>,
+    /// Who wrote the note; an edit by someone else does not change it.
     pub author_id: Option<UserId>,
     pub pinned: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the body or pin was last changed; `None` if never.
+    pub edited_at: Option<Timestamp>,
+    /// Who made that last change (the author or an admin).
+    pub edited_by: Option<UserId>,
     pub version: i64,
 }
 

@@ -2,11 +2,11 @@
 //! am I.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SESSION_COOKIE, cookie, new_secret, sha256_hex, verify_password};
+use crate::auth::{CurrentUser, SESSION_COOKIE, cookie, new_secret, peer_ip, sha256_hex, verify_password_async};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use dealflow_core::model::User;
 use dealflow_core::time::Timestamp;
@@ -35,25 +35,66 @@ pub struct SessionInfo {
 }
 
 /// Sign in with e-mail and password; sets an HttpOnly session cookie.
+/// After ten failures within 15 minutes for one account or from one
+/// address, attempts are refused with 429 and `Retry-After` (seconds).
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Login, security(()),
-    responses((status = 200, body = SessionInfo), (status = 400, body = Problem), (status = 401, body = Problem)))]
-async fn login(State(st): State<AppState>, Json(l): Json<Login>) -> ApiResult<Response> {
-    let refused = || ApiError::Unauthorized("wrong e-mail or password".into());
-    let Some((user, hash)) = st.store.user_by_email(&l.email).await? else {
-        // Hash anyway so an unknown e-mail takes as long as a wrong password.
-        let _ = verify_password(&l.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
-        return Err(refused());
+    responses((status = 200, body = SessionInfo), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 429, body = Problem)))]
+async fn login(State(st): State<AppState>, parts: Parts, Json(l): Json<Login>) -> ApiResult<Response> {
+    let user = match authenticate(&st, &l.email, &l.password, &parts).await? {
+        Ok(user) => user,
+        Err(Refusal::WrongCredentials) => return Err(ApiError::Unauthorized("wrong e-mail or password".into())),
+        Err(Refusal::Deactivated) => {
+            return Err(ApiError::Unauthorized("this account is deactivated; ask an admin".into()));
+        }
+        Err(Refusal::Throttled(retry_after)) => return Err(throttled(retry_after)),
     };
-    if !verify_password(&l.password, &hash) {
-        return Err(refused());
-    }
-    if !user.active {
-        return Err(ApiError::Unauthorized("this account is deactivated; ask an admin".into()));
-    }
     let (cookie, csrf) = start_session(&st, &user).await?;
     let mut resp = Json(SessionInfo { user, csrf_token: Some(csrf) }).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
+}
+
+/// Why a sign-in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    WrongCredentials,
+    Deactivated,
+    /// Too many recent failures; seconds until the next attempt.
+    Throttled(u64),
+}
+
+/// The 429 problem for a throttled sign-in.
+pub fn throttled(retry_after: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        detail: format!("too many failed sign-ins for this account or from this address; try again in {retry_after} s"),
+        retry_after,
+    }
+}
+
+/// Checks an e-mail and password, for the API and the sign-in page alike:
+/// throttled per account and per client address, verified off the async
+/// workers, and as slow for an unknown e-mail as for a wrong password.
+pub async fn authenticate(
+    st: &AppState,
+    email: &str,
+    password: &str,
+    parts: &Parts,
+) -> ApiResult<Result<User, Refusal>> {
+    let ip = peer_ip(parts);
+    let started = Timestamp::now().0;
+    if let Err(secs) = st.throttle.attempt(email, ip, started) {
+        tracing::info!(?ip, "sign-in throttled");
+        return Ok(Err(Refusal::Throttled(secs)));
+    }
+    let found = st.store.user_by_email(email).await?;
+    let ok = verify_password_async(password, found.as_ref().map(|(_, hash)| hash.as_str())).await;
+    let Some((user, _)) = found.filter(|_| ok) else { return Ok(Err(Refusal::WrongCredentials)) };
+    st.throttle.succeeded(email, ip, started);
+    if !user.active {
+        return Ok(Err(Refusal::Deactivated));
+    }
+    Ok(Ok(user))
 }
 
 /// Creates a session for `user`; returns the Set-Cookie value and the CSRF token.

@@ -12,7 +12,7 @@ use crate::extract::{Json, Path, Query};
 use crate::insights::{DEFAULT_DAYS, MetricsQuery, PeriodInfo, resolve_period};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::{GoalMetric, Settings};
+use dealflow_core::model::{GoalMetric, Role, Settings};
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{GoalId, PipelineId, UserId};
 use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store};
@@ -216,9 +216,10 @@ async fn get_goal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<St
     Ok(Json(one(&st.store, g).await?))
 }
 
-/// Change a goal; `version` must be current (409 if not).
+/// Change a goal (its owner, managers and admins); `version` must be
+/// current (409 if not).
 #[utoipa::path(patch, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)), request_body = GoalPatchBody,
-    responses((status = 200, body = GoalOut), (status = 400, body = Problem), (status = 401, body = Problem),
+    responses((status = 200, body = GoalOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_goal(
     State(st): State<AppState>,
@@ -235,14 +236,33 @@ async fn update_goal(
         owner_id: b.owner_id,
         pipeline_id: b.pipeline_id,
     };
-    let g = st.store.update_goal(&u.actor(), goal_id(&id)?, p).await?;
+    let id = goal_id(&id)?;
+    may_change_goal(&u, &st.store.goal(id).await?)?;
+    if u.user.role == Role::Rep && p.owner_id.is_some_and(|o| o != Some(u.user.id)) {
+        return Err(ApiError::Forbidden("a rep may not hand a goal to someone else or to the team".into()));
+    }
+    let g = st.store.update_goal(&u.actor(), id, p).await?;
     Ok(Json(one(&st.store, g).await?))
 }
 
-/// Delete a goal.
+/// Only the goal's owner, managers and admins may change or delete a
+/// goal; a team goal (no owner) is theirs alone.
+fn may_change_goal(u: &CurrentUser, goal: &Goal) -> Result<(), ApiError> {
+    if u.user.role != Role::Rep || goal.owner_id == Some(u.user.id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the goal's owner, a manager or an admin may change or delete this goal; ask one of them".into(),
+        ))
+    }
+}
+
+/// Delete a goal (its owner, managers and admins).
 #[utoipa::path(delete, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn delete_goal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    st.store.delete_goal(goal_id(&id)?).await?;
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_goal(State(st): State<AppState>, u: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = goal_id(&id)?;
+    may_change_goal(&u, &st.store.goal(id).await?)?;
+    st.store.delete_goal(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

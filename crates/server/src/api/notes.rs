@@ -1,14 +1,15 @@
 //! `/api/v1/notes`: Markdown notes on a deal, person or organization,
-//! written by the caller.
+//! written by the caller. Only a note's author or an admin may edit or
+//! delete it; an edit records its editor, and deletion is soft.
 
 use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::{NewNote, Note, NotePatch};
+use dealflow_core::model::{NewNote, Note, NotePatch, Role};
 use dealflow_core::{DealId, NoteId, OrganizationId, PersonId};
 use dealflow_store::NoteFilter;
 use serde::Deserialize;
@@ -63,23 +64,40 @@ async fn get_note(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<No
     Ok(Json(st.store.note(id).await?))
 }
 
-/// Change a note's body or pin. `version` must be current.
+/// Refuses unless the caller wrote the note or is an admin: a note speaks
+/// in its author's name, so nobody else may put words in it or take it away.
+/// The author never changes, so checking before the write is not racy.
+async fn may_change(st: &AppState, u: &CurrentUser, id: NoteId) -> ApiResult<()> {
+    let note = st.store.note(id).await?;
+    if u.user.role == Role::Admin || note.author_id == Some(u.user.id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only the note's author or an admin may edit or delete it".into()))
+    }
+}
+
+/// Change a note's body or pin (its author or an admin); `version` must be
+/// current. The note records who edited it and when.
 #[utoipa::path(patch, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)), request_body = NotePatch,
     responses((status = 200, body = Note), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn update_note(
     State(st): State<AppState>,
     u: CurrentUser,
     Path(id): Path<NoteId>,
     Json(p): Json<NotePatch>,
 ) -> ApiResult<Json<Note>> {
+    may_change(&st, &u, id).await?;
     Ok(Json(st.store.update_note(&u.actor(), id, p).await?))
 }
 
-/// Delete a note for good.
+/// Delete a note (its author or an admin). The note disappears from lists
+/// and timelines; the database keeps it with who deleted it and when.
 #[utoipa::path(delete, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_note(State(st): State<AppState>, u: CurrentUser, Path(id): Path<NoteId>) -> ApiResult<StatusCode> {
+    may_change(&st, &u, id).await?;
     st.store.delete_note(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

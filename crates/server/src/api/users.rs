@@ -2,11 +2,14 @@
 //! API tokens (shown once, stored hashed, revocable).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, hash_password, new_secret, sha256_hex};
+use crate::api::auth::throttled;
+use crate::auth::{
+    CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex, verify_password_async,
+};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, request::Parts};
 use dealflow_core::model::{ApiToken, MIN_PASSWORD_LEN, NewUser, Role, User, UserPatch};
 use dealflow_core::validate::{email, optional_text, required_text};
 use dealflow_core::{Invalid, TokenId, UserId};
@@ -43,8 +46,9 @@ pub async fn add_user(st: &dealflow_store::Store, actor: &dealflow_store::Actor,
     errs.take(check_password("password", &n.password));
     let locale = errs.take(optional_text("locale", n.locale.as_deref(), 20)).flatten();
     errs.into_result()?;
-    let hash =
-        hash_password(&n.password).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?;
+    let hash = hash_password_async(&n.password)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?;
     Ok(st.create_user(actor, &mail.unwrap_or_default(), &name.unwrap_or_default(), n.role, &hash, locale).await?)
 }
 
@@ -77,13 +81,18 @@ async fn get_user(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<Us
 
 /// Change a user. Admins change anyone (role, active); a user may change
 /// their own name, password and locale. Deactivating ends the user's
-/// sessions and tokens at once.
+/// sessions and tokens at once. Changing your own password needs
+/// `current_password`; a new password ends the user's other sessions and
+/// revokes their other API tokens (the session or token that made the
+/// change keeps working).
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = UserId, Path)), request_body = UserPatch,
     responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem)))]
 async fn update_user(
     State(st): State<AppState>,
     u: CurrentUser,
+    parts: Parts,
     Path(id): Path<UserId>,
     Json(p): Json<UserPatch>,
 ) -> ApiResult<Json<User>> {
@@ -104,14 +113,41 @@ async fn update_user(
         errs.take(check_password("password", pw));
     }
     errs.into_result()?;
+    let own = id == u.user.id;
+    let (mut keep_session, mut keep_token) = (None, None);
     let password_hash = match &p.password {
         Some(pw) => {
-            Some(hash_password(pw).map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?)
+            if own {
+                check_current_password(&st, &u, p.current_password.as_deref(), &parts).await?;
+                (keep_session, keep_token) = credential_digests(&parts.headers);
+            }
+            let hash = hash_password_async(pw).await;
+            Some(hash.map_err(|e| ApiError::BadRequest(format!("cannot hash the password: {e}")))?)
         }
         None => None,
     };
-    let change = UserChange { name, role: p.role, active: p.active, password_hash, locale: p.locale };
+    let change =
+        UserChange { name, role: p.role, active: p.active, password_hash, locale: p.locale, keep_session, keep_token };
     Ok(Json(st.store.update_user(&u.actor(), id, p.version, change).await?))
+}
+
+/// Refuses a change of your own password unless `current` is the password
+/// in use: a session left open or a stolen cookie must not be enough to
+/// lock the owner out. Wrong guesses count toward sign-in throttling, so
+/// this cannot be used to guess the password either.
+async fn check_current_password(st: &AppState, u: &CurrentUser, current: Option<&str>, parts: &Parts) -> ApiResult<()> {
+    let Some(current) = current else {
+        return Err(Invalid::one("current_password", "send your current password to set a new one").into());
+    };
+    let ip = peer_ip(parts);
+    let started = dealflow_core::time::Timestamp::now().0;
+    st.throttle.attempt(&u.user.email, ip, started).map_err(throttled)?;
+    let found = st.store.user_by_email(&u.user.email).await?;
+    if !verify_password_async(current, found.as_ref().map(|(_, hash)| hash.as_str())).await {
+        return Err(Invalid::one("current_password", "is not your current password").into());
+    }
+    st.throttle.succeeded(&u.user.email, ip, started);
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

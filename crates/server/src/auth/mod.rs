@@ -1,10 +1,16 @@
 //! Authentication: the `CurrentUser` extractor (session cookie or bearer
 //! token), CSRF for cookie-authenticated writes, role checks, and the
-//! secret handling (argon2id passwords, hashed random tokens).
+//! secret handling (argon2id passwords, hashed random tokens), and sign-in
+//! throttling.
 
 mod secret;
+mod throttle;
 
-pub use secret::{hash_password, new_secret, sha256_hex, verify_password};
+pub use secret::{
+    constant_time_eq, hash_password, hash_password_async, new_secret, sha256_hex, verify_password,
+    verify_password_async,
+};
+pub use throttle::{LoginThrottle, MAX_FAILURES, WINDOW_MS};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -40,6 +46,25 @@ impl CurrentUser {
         } else {
             Err(ApiError::Forbidden("only admins may do this; ask an admin of your workspace".into()))
         }
+    }
+}
+
+/// The client's address as the socket peer, when the server was started
+/// with connect info (`serve` does). Forwarding headers such as
+/// `X-Forwarded-For` are not read: any client can send them, and there is no
+/// trusted-proxy setting that would say which hop to believe.
+pub fn peer_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// SHA-256 digests of the credential a request carries: (session, token).
+/// A bearer token wins over a cookie, as in [`CurrentUser`].
+pub fn credential_digests(headers: &axum::http::HeaderMap) -> (Option<String>, Option<String>) {
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match bearer {
+        Some(token) => (None, Some(sha256_hex(token.trim()))),
+        None => (cookie(headers, SESSION_COOKIE).map(sha256_hex), None),
     }
 }
 
@@ -88,7 +113,11 @@ impl FromRequestParts<AppState> for CurrentUser {
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent.is_none() || sent != u.csrf_token.as_deref() {
+            let matches = match (sent, u.csrf_token.as_deref()) {
+                (Some(a), Some(b)) => constant_time_eq(a.as_bytes(), b.as_bytes()),
+                _ => false,
+            };
+            if !matches {
                 return Err(ApiError::Forbidden(format!(
                     "a change made with a session cookie must carry the session's CSRF token in the `{CSRF_HEADER}` header"
                 )));

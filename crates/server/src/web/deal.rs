@@ -590,25 +590,42 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
 }
 
 /// Renders a note's Markdown to HTML that is safe to embed: raw HTML in the
-/// source shows as text, and links or images whose URL scheme is not http,
-/// https or mailto point nowhere (`#`).
+/// source shows as text, and links whose URL scheme is not http, https or
+/// mailto point nowhere (`#`). Images become plain links to the image (with
+/// the alt text, else the URL, as their text): an image loads when the note
+/// is read, so an external one would tell its host who read the note and
+/// when (the content security policy blocks them anyway).
 pub fn render_markdown(src: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
     let opts = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
-    let events = Parser::new_ext(src, opts).map(|ev| match ev {
-        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
-        Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
-        Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
+    let parsed: Vec<Event<'_>> = Parser::new_ext(src, opts).collect();
+    let mut events = Vec::with_capacity(parsed.len());
+    for (i, ev) in parsed.iter().cloned().enumerate() {
+        match ev {
+            Event::Html(s) | Event::InlineHtml(s) => events.push(Event::Text(s)),
+            Event::Start(Tag::HtmlBlock) => events.push(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => events.push(Event::End(TagEnd::Paragraph)),
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                events.push(Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id }));
+            }
+            Event::Start(Tag::Image { dest_url, title, id, .. }) => {
+                let text = dest_url.clone();
+                events.push(Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }));
+                if matches!(parsed.get(i + 1), Some(Event::End(TagEnd::Image))) {
+                    events.push(Event::Text(text));
+                }
+            }
+            Event::End(TagEnd::Image) => events.push(Event::End(TagEnd::Link)),
+            other => events.push(other),
         }
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Image { link_type, dest_url: safe_url(dest_url), title, id })
-        }
-        other => other,
-    });
+    }
     let mut out = String::with_capacity(src.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out, events);
+    pulldown_cmark::html::push_html(&mut out, events.into_iter());
     out
 }
 
@@ -691,6 +708,14 @@ mod tests {
         assert!(ok.contains(r#"href="https://example.com/x?y=1""#), "{ok}");
         assert!(ok.contains(r#"href="mailto:a@example.com""#), "{ok}");
         assert!(ok.contains(r#"href="/deals/1""#), "{ok}");
+    }
+
+    #[test]
+    fn markdown_images_become_links() {
+        let h = render_markdown("![logo](https://tracker.example/p.gif) and ![](https://tracker.example/q.gif)");
+        assert!(!h.contains("<img"), "{h}");
+        assert!(h.contains(r#"<a href="https://tracker.example/p.gif">logo</a>"#), "{h}");
+        assert!(h.contains(r#"<a href="https://tracker.example/q.gif">https://tracker.example/q.gif</a>"#), "{h}");
     }
 
     #[test]

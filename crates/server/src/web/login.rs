@@ -2,8 +2,8 @@
 
 use super::{PageUser, html, lang_of, safe_next};
 use crate::AppState;
-use crate::api::auth::start_session;
-use crate::auth::{SESSION_COOKIE, cookie, sha256_hex, verify_password};
+use crate::api::auth::{Refusal, authenticate, start_session};
+use crate::auth::{SESSION_COOKIE, constant_time_eq, cookie, sha256_hex};
 use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
@@ -44,23 +44,28 @@ pub struct LoginForm {
 }
 
 pub async fn submit(State(st): State<AppState>, parts: Parts, Form(f): Form<LoginForm>) -> Response {
+    if let Err(why) = same_origin(&parts) {
+        tracing::info!(why, "cross-site sign-in refused");
+        let msg = format!("sign-in refused: {why}; open the sign-in page of this site and sign in there");
+        return (StatusCode::FORBIDDEN, msg).into_response();
+    }
     let t = super::T { lang: lang_of(&parts, None) };
     let next = safe_next(f.next.as_deref());
-    let refuse = |key: &'static str| {
+    let refuse = |status: StatusCode, key: &'static str| {
         let page = LoginPage { t, next, email: &f.email, error: Some(t.t(key)), asset_v: super::assets::version() };
-        (StatusCode::UNAUTHORIZED, html(&page)).into_response()
+        (status, html(&page)).into_response()
     };
-    let found = match st.store.user_by_email(&f.email).await {
-        Ok(found) => found,
-        Err(e) => return super::page_error(e.into()),
+    let user = match authenticate(&st, &f.email, &f.password, &parts).await {
+        Ok(Ok(user)) => user,
+        Ok(Err(Refusal::WrongCredentials)) => return refuse(StatusCode::UNAUTHORIZED, "login.failed"),
+        Ok(Err(Refusal::Deactivated)) => return refuse(StatusCode::UNAUTHORIZED, "login.deactivated"),
+        Ok(Err(Refusal::Throttled(secs))) => {
+            let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, "login.throttled");
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            return resp;
+        }
+        Err(e) => return super::page_error(e),
     };
-    let Some((user, hash)) = found else { return refuse("login.failed") };
-    if !verify_password(&f.password, &hash) {
-        return refuse("login.failed");
-    }
-    if !user.active {
-        return refuse("login.deactivated");
-    }
     match start_session(&st, &user).await {
         Ok((cookie, _csrf)) => {
             let mut resp = Redirect::to(next).into_response();
@@ -68,6 +73,28 @@ pub async fn submit(State(st): State<AppState>, parts: Parts, Form(f): Form<Logi
             resp
         }
         Err(e) => super::page_error(e),
+    }
+}
+
+/// Refuses a sign-in posted from another site (login CSRF: a page elsewhere
+/// could sign the visitor into the attacker's account). Browsers say where
+/// a request comes from in `Sec-Fetch-Site`, and in `Origin` on POSTs; the
+/// origin must name the host the request was sent to. Clients that send
+/// neither (scripts, old browsers) are let through, since `SameSite` cookies
+/// and the form's lack of side effects beyond signing in bound the harm.
+fn same_origin(parts: &Parts) -> Result<(), &'static str> {
+    let header = |name: &str| parts.headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    if header("sec-fetch-site") == Some("cross-site") {
+        return Err("the form was posted from another site");
+    }
+    let Some(origin) = header("origin") else { return Ok(()) };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    // `Origin` is `scheme://host[:port]`; compare the authority with Host,
+    // which carries the same host and port the browser connected to.
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    match (authority, host) {
+        (Some(a), Some(h)) if a.eq_ignore_ascii_case(h) => Ok(()),
+        _ => Err("the form was posted from another origin"),
     }
 }
 
@@ -84,7 +111,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(f): Form<LogoutForm>,
 ) -> Response {
-    if f.csrf != u.csrf {
+    if !constant_time_eq(f.csrf.as_bytes(), u.csrf.as_bytes()) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
     }
     if let Some(s) = cookie(&headers, SESSION_COOKIE)

@@ -131,11 +131,15 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-/// A redirect target after sign-in: only a path on this site, never
-/// `//other.host` or an absolute URL (that would be an open redirect).
+/// A redirect target after sign-in: only a path on this site, else
+/// `/board`. The path must start with one `/` and use only unreserved URL
+/// characters, `/?=&%+` and nothing else: browsers drop tabs and newlines
+/// from a `Location` and read `\` as `/`, so `/\t/evil.example` would leave
+/// the site, and a control character cannot be put in a header at all.
 pub fn safe_next(next: Option<&str>) -> &str {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~/?=&%+".contains(&b);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.bytes().all(allowed) => n,
         _ => "/board",
     }
 }
@@ -145,7 +149,12 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(super::safe_next(Some("/board?x=1")), "/board?x=1");
+        assert_eq!(super::safe_next(Some("/deals/12?tab=notes&a=b%20c+d")), "/deals/12?tab=notes&a=b%20c+d");
         assert_eq!(super::safe_next(Some("//evil.example")), "/board");
+        assert_eq!(super::safe_next(Some("/\t/evil.example")), "/board");
+        assert_eq!(super::safe_next(Some("/\\evil.example")), "/board");
+        assert_eq!(super::safe_next(Some("/a\nb")), "/board");
+        assert_eq!(super::safe_next(Some("/a b")), "/board");
         assert_eq!(super::safe_next(Some("https://evil.example")), "/board");
         assert_eq!(super::safe_next(None), "/board");
     }

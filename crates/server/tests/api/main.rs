@@ -18,5 +18,7 @@ mod metrics;
 mod openapi;
 mod outage;
 mod parties;
+mod permissions;
+mod security;
 mod text_input;
 mod web;

@@ -1,5 +1,9 @@
 //! Notes: Markdown text on a deal, person or organization, by the user who
-//! wrote it. Notes are hard-deleted; nothing refers to them.
+//! wrote it. An edit records who made it and when (`edited_at`,
+//! `edited_by`); the author stays. Deletion is soft (`deleted_at`,
+//! `deleted_by`): a deleted note is gone from every read here and from the
+//! timelines, but its row remains as a record. Who may edit or delete is
+//! the server's decision (the author or an admin); the store records it.
 
 use super::check_links;
 use crate::records;
@@ -30,6 +34,8 @@ fn note_from_row(r: &AnyRow) -> R<Note> {
         pinned: bool_(r, "pinned")?,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
+        edited_at: opt_i64(r, "edited_at")?.map(dealflow_core::time::Timestamp),
+        edited_by: opt_i64(r, "edited_by")?.map(UserId),
         version: i64_(r, "version")?,
     })
 }
@@ -76,31 +82,27 @@ impl Store {
     }
 
     pub async fn note(&self, id: NoteId) -> Result<Note, StoreError> {
-        let r = sqlx::query("SELECT * FROM notes WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("note", id))?;
-        Ok(note_from_row(&r)?)
+        records::live(self.pool(), "notes", "note", id.0, note_from_row).await
     }
 
-    /// Changes a note's body or pin; `version` must be current.
+    /// Changes a note's body or pin, recording the actor as its editor;
+    /// `version` must be current.
     pub async fn update_note(&self, actor: &Actor, id: NoteId, p: NotePatch) -> Result<Note, StoreError> {
         let mut errs = Invalid::new();
         let body = p.body.as_deref().and_then(|s| errs.take(required_multiline("body", s, limits::NOTE)));
         errs.into_result()?;
 
         let mut tx = self.write().await?;
-        let cur = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        let cur = records::live(&mut *tx, "notes", "note", id.0, note_from_row).await?;
+        records::check_version(cur.version, p.version)?;
         let n = sqlx::query(
-            "UPDATE notes SET body = $1, pinned = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+            "UPDATE notes SET body = $1, pinned = $2, updated_at = $3, edited_at = $3, edited_by = $4,
+             version = version + 1 WHERE id = $5 AND version = $6 AND deleted_at IS NULL",
         )
         .bind(body.unwrap_or(cur.body))
         .bind(b(p.pinned.unwrap_or(cur.pinned)))
         .bind(actor.now.0)
+        .bind(actor.user_id.map(|u| u.0))
         .bind(id.0)
         .bind(p.version)
         .execute(&mut *tx)
@@ -113,14 +115,29 @@ impl Store {
         Ok(note)
     }
 
-    /// Removes a note for good.
-    pub async fn delete_note(&self, _actor: &Actor, id: NoteId) -> Result<(), StoreError> {
-        self.hard_delete("notes", "note", id.0).await
+    /// Deletes a note softly: it disappears from reads, and the row keeps
+    /// when and by whom. Deleting a deleted note is 404, like a missing one.
+    pub async fn delete_note(&self, actor: &Actor, id: NoteId) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE notes SET deleted_at = $1, deleted_by = $2, updated_at = $1, version = version + 1
+             WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(actor.now.0)
+        .bind(actor.user_id.map(|u| u.0))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::not_found("note", id));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Notes, newest first.
     pub async fn list_notes(&self, f: &NoteFilter, page: Page) -> Result<ListPage<Note>, StoreError> {
-        let mut sql = Sql::new("SELECT * FROM notes WHERE 1 = 1");
+        let mut sql = Sql::new("SELECT * FROM notes WHERE deleted_at IS NULL");
         if let Some(v) = f.deal_id {
             sql.push(" AND deal_id = ").bind(v.0);
         }
