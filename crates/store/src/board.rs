@@ -83,6 +83,7 @@ fn card_from_row(r: &AnyRow) -> R<Card> {
 
 impl Store {
     /// Count, value and probability-weighted value per stage and currency.
+    #[tracing::instrument(skip_all, fields(pipeline = %pipeline))]
     pub async fn board_totals(&self, pipeline: PipelineId, f: &BoardFilter) -> Result<Vec<StageTotals>, StoreError> {
         let mut sql = Sql::new(
             "SELECT d.stage_id, d.currency, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(d.value) AS BIGINT) AS total,
@@ -108,6 +109,7 @@ impl Store {
     }
 
     /// Cards of one column, newest first, `limit` at a time after `before`.
+    #[tracing::instrument(skip_all, fields(stage = %stage))]
     pub async fn board_cards(
         &self,
         stage: StageId,

@@ -122,6 +122,7 @@ impl Store {
 
     /// Everything the metrics engine reads, without soft-deleted deals,
     /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
+    #[tracing::instrument(skip_all)]
     pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
         let settings = self.settings().await?;
         let tz = settings.time_zone;
@@ -190,6 +191,7 @@ impl Store {
     }
 
     /// The field history of every live deal, for [`FieldHistory::fields_at`].
+    #[tracing::instrument(skip_all)]
     pub async fn deal_field_history_all(&self) -> Result<FieldHistory, StoreError> {
         let settings = self.settings().await?;
         let rows = sqlx::query(

@@ -129,6 +129,7 @@ async fn load(tx: &mut Tx, id: GoalId) -> Result<Goal, StoreError> {
 }
 
 impl Store {
+    #[tracing::instrument(skip_all)]
     pub async fn create_goal(&self, actor: &Actor, n: NewGoal) -> Result<Goal, StoreError> {
         let (metric, from, to) = check_fields(&n.metric, n.target, &n.from, &n.to)?;
         let mut tx = self.write().await?;
@@ -163,6 +164,7 @@ impl Store {
     }
 
     /// Applies a change if `p.version` is the stored version (409 if not).
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_goal(&self, actor: &Actor, id: GoalId, p: GoalPatch) -> Result<Goal, StoreError> {
         let mut tx = self.write().await?;
         let cur = load(&mut tx, id).await?;
@@ -208,6 +210,7 @@ impl Store {
     }
 
     /// Deletes a goal for good (goals carry no history worth a trash).
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_goal(&self, id: GoalId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let n = sqlx::query("DELETE FROM goals WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

@@ -193,6 +193,7 @@ impl Store {
     }
 
     /// The activity inputs of `p` under `slice` (METRICS.md "Activity metrics").
+    #[tracing::instrument(skip_all, fields(from = p.from, to = p.to))]
     pub async fn activity_inputs(&self, slice: &Slice, p: Period) -> Result<ActivityInputs, StoreError> {
         check_slice(slice)?;
         if rollups_answer(slice)
@@ -337,6 +338,7 @@ impl Store {
     }
 
     /// The stage inputs of `p` under `slice` (METRICS.md "Stage metrics").
+    #[tracing::instrument(skip_all, fields(from = p.from, to = p.to))]
     pub async fn stage_inputs(&self, slice: &Slice, p: Period) -> Result<StageInputs, StoreError> {
         check_slice(slice)?;
         if rollups_answer(slice)
