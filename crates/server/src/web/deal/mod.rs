@@ -23,7 +23,7 @@ use dealflow_core::currency::format_major;
 use dealflow_core::custom_field::Entity;
 use dealflow_core::model::{Deal, DealStatus, Organization, Person, User};
 use dealflow_core::time::Timestamp;
-use dealflow_store::{DealTimelineKind, OrganizationFilter, Page, PersonFilter, StoreError};
+use dealflow_store::{OrganizationFilter, Page, PersonFilter, StoreError};
 use std::collections::HashMap;
 use timeline::{Entry, Wording};
 use views::{ActivityView, CurrencyOpt, CustomView, NoteView, Opt, StageStep};
@@ -175,25 +175,11 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
 
     let currency = deal.currency.as_str().to_string();
     let digits = deal.currency.minor_digits();
-    let mut extra: Vec<&str> = vec![currency.as_str(), settings.base_currency.as_str()];
-    extra.extend(settings.exchange_rates.keys().map(|k| k.as_str()));
     let fields = st.store.custom_fields(Some(Entity::Deal)).await?;
     let lost_reasons = st.store.lost_reasons().await?.into_iter().filter(|r| !r.archived).map(|r| r.label).collect();
 
     let items = st.store.deal_timeline(&deal, SHOWN).await?;
-    let (mut open_acts, mut done_acts, mut notes) = (Vec::new(), Vec::new(), Vec::new());
-    for item in &items {
-        match &item.kind {
-            DealTimelineKind::Activity(a) if a.done_at.is_some() => done_acts.push(views::activity_view(t, tz, a, now)),
-            DealTimelineKind::Activity(a) => open_acts.push(views::activity_view(t, tz, a, now)),
-            DealTimelineKind::Note(n) => notes.push(views::note_view(t, tz, &user_names, n)),
-            _ => {}
-        }
-    }
-    // Open activities soonest first (undated last); done ones newest first
-    // (the timeline's order); pinned notes first, then newest first.
-    open_acts.sort_by(|a, b| (a.due_iso.is_empty(), &a.due_iso).cmp(&(b.due_iso.is_empty(), &b.due_iso)));
-    notes.sort_by_key(|n| !n.pinned);
+    let (open_acts, done_acts, notes) = views::lists(t, tz, &user_names, &items, now);
     let person_name = parties.person.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let wording = Wording {
         t,
@@ -231,7 +217,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         person: parties.person.as_ref().map(|p| (p.id.to_string(), p.name.clone())),
         owner: deal.owner_id.and_then(|o| user_names.get(&o.to_string()).cloned()).unwrap_or_default(),
         stages,
-        currencies: views::currency_opts(&extra, &currency),
+        currencies: views::deal_currencies(&settings, &deal),
         owners: views::owner_opts(t, &users, &deal),
         people: views::party_opts(t, &parties.people, deal.person_id.map(|p| p.0)),
         orgs: views::party_opts(t, &parties.orgs, deal.organization_id.map(|o| o.0)),

@@ -7,8 +7,9 @@ use crate::web::T;
 use dealflow_core::agenda::is_overdue;
 use dealflow_core::currency::{Currency, format_major};
 use dealflow_core::custom_field::{CustomField, FieldKind};
-use dealflow_core::model::{Activity, ActivityKind, Deal, Note, Pipeline, User};
+use dealflow_core::model::{Activity, ActivityKind, Deal, Note, Pipeline, Settings, User};
 use dealflow_core::time::Timestamp;
+use dealflow_store::{DealTimelineItem, DealTimelineKind};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -104,6 +105,39 @@ pub fn currency_opts(extra: &[&str], selected: &str) -> Vec<CurrencyOpt> {
         }
     }
     codes.into_iter().map(|c| CurrencyOpt { digits: digits_of(&c), selected: c == selected, code: c }).collect()
+}
+
+/// The deal's currency, the base one, those with exchange rates, then the
+/// common ones.
+pub fn deal_currencies(settings: &Settings, deal: &Deal) -> Vec<CurrencyOpt> {
+    let currency = deal.currency.as_str();
+    let mut extra: Vec<&str> = vec![currency, settings.base_currency.as_str()];
+    extra.extend(settings.exchange_rates.keys().map(|k| k.as_str()));
+    currency_opts(&extra, currency)
+}
+
+/// The open activities (soonest first, undated last), the done ones
+/// (newest first: the timeline's order) and the notes (pinned first, then
+/// newest first), picked from the deal's timeline.
+pub fn lists(
+    t: T,
+    tz: chrono_tz::Tz,
+    users: &HashMap<String, String>,
+    items: &[DealTimelineItem],
+    now: Timestamp,
+) -> (Vec<ActivityView>, Vec<ActivityView>, Vec<NoteView>) {
+    let (mut open, mut done, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    for item in items {
+        match &item.kind {
+            DealTimelineKind::Activity(a) if a.done_at.is_some() => done.push(activity_view(t, tz, a, now)),
+            DealTimelineKind::Activity(a) => open.push(activity_view(t, tz, a, now)),
+            DealTimelineKind::Note(n) => notes.push(note_view(t, tz, users, n)),
+            _ => {}
+        }
+    }
+    open.sort_by(|a, b| (a.due_iso.is_empty(), &a.due_iso).cmp(&(b.due_iso.is_empty(), &b.due_iso)));
+    notes.sort_by_key(|n| !n.pinned);
+    (open, done, notes)
 }
 
 /// The path bar of the deal's pipeline (archived stages hidden unless the

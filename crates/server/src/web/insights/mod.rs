@@ -131,6 +131,18 @@ fn period(q: &InsightsParams, today: NaiveDate) -> (String, String, Result<Days,
     (from, to, days)
 }
 
+/// The slice pickers' choices: live pipelines and active users, plus the
+/// chosen ones even if archived or inactive.
+async fn choices(
+    st: &AppState,
+    pipeline: Option<PipelineId>,
+    owner: Option<UserId>,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), ApiError> {
+    let pipelines = st.store.pipelines().await?.into_iter().filter(|p| !p.archived || Some(p.id) == pipeline);
+    let users = st.store.users().await?.into_iter().filter(|x| x.active || Some(x.id) == owner);
+    Ok((pipelines.map(|p| (p.id.to_string(), p.name)).collect(), users.map(|x| (x.id.to_string(), x.name)).collect()))
+}
+
 async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Response, ApiError> {
     let t = u.t;
     let now = Timestamp::now();
@@ -168,22 +180,7 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
         }
     };
 
-    let pipelines = st
-        .store
-        .pipelines()
-        .await?
-        .into_iter()
-        .filter(|p| !p.archived || Some(p.id) == pipeline)
-        .map(|p| (p.id.to_string(), p.name))
-        .collect();
-    let users = st
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .filter(|x| x.active || Some(x.id) == owner)
-        .map(|x| (x.id.to_string(), x.name))
-        .collect();
+    let (pipelines, users) = choices(st, pipeline, owner).await?;
     let bad = !error.is_empty();
     let page = InsightsPage {
         t,
