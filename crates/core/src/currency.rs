@@ -266,6 +266,19 @@ pub fn format_major(minor: i64, digits: u8) -> String {
     if frac == 0 { format!("{sign}{whole}") } else { format!("{sign}{whole}.{frac:0w$}", w = usize::from(digits)) }
 }
 
+/// Minor units as a decimal with all of the currency's places, for columns
+/// of figures (exports): `12050` → `120.50`, `12000` → `120.00`.
+pub fn format_major_fixed(minor: i64, digits: u8) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    match 10u64.checked_pow(u32::from(digits)) {
+        Some(scale) if digits > 0 => {
+            let abs = minor.unsigned_abs();
+            format!("{sign}{}.{:0w$}", abs / scale, abs % scale, w = usize::from(digits))
+        }
+        _ => minor.to_string(),
+    }
+}
+
 /// Minor units rounded to whole major units, halves away from zero, in
 /// integers: `1250050` (USD) → `12501`.
 pub fn round_to_major(minor: i64, digits: u8) -> i64 {
@@ -317,6 +330,10 @@ mod tests {
         assert_eq!(format_major(5_000, 0), "5000");
         assert_eq!(format_major(1_234, 3), "1.234");
         assert_eq!(parse_major(&format_major(1_234_567, 2), 2), Ok(1_234_567), "round trip");
+        assert_eq!(format_major_fixed(12_000, 2), "120.00");
+        assert_eq!(format_major_fixed(-5, 2), "-0.05");
+        assert_eq!(format_major_fixed(500, 0), "500");
+        assert_eq!(format_major_fixed(1_234, 3), "1.234");
         assert_eq!(round_to_major(1_250_050, 2), 12_501);
         assert_eq!(round_to_major(1_250_049, 2), 12_500);
         assert_eq!(round_to_major(-150, 2), -2);
