@@ -225,6 +225,69 @@ pub fn check_amount(field: &str, amount: i64) -> Result<i64, Invalid> {
     }
 }
 
+/// Parses an amount written in major units (`12500`, `12,500.50`,
+/// `12 500`) into minor units for a currency with `digits` decimals. Exact:
+/// digits are read as integers, never through a float, so `0.29` is 29
+/// cents. Commas, spaces and underscores group thousands; more decimals
+/// than the currency has, a sign, or an amount above [`MAX_AMOUNT`] are
+/// refused with a message saying what to write instead.
+pub fn parse_major(s: &str, digits: u8) -> Result<i64, String> {
+    let cleaned: String = s.trim().chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
+    let (whole, frac) = cleaned.split_once('.').unwrap_or((cleaned.as_str(), ""));
+    let plain = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !plain(whole) || !plain(frac) {
+        return Err(format!("`{s}` is not an amount; write digits with an optional decimal point, like 12500.50"));
+    }
+    if frac.len() > usize::from(digits) {
+        return Err(format!("`{s}` has more than {digits} decimals, which this currency does not have"));
+    }
+    let too_large = || format!("`{s}` is too large; at most {} in major units", format_major(MAX_AMOUNT, digits));
+    let scale = 10i64.checked_pow(u32::from(digits)).ok_or_else(too_large)?;
+    // At most 19 digits fit an i64; longer (leading zeros aside) is too large.
+    let whole = whole.trim_start_matches('0');
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
+    let frac_minor: i64 = if frac.is_empty() {
+        0
+    } else {
+        // `frac.len() <= digits`, so this pads to exactly `digits` places.
+        let padded = format!("{frac:0<w$}", w = usize::from(digits));
+        padded.parse().map_err(|_| too_large())?
+    };
+    let minor = whole.checked_mul(scale).and_then(|w| w.checked_add(frac_minor)).ok_or_else(too_large)?;
+    if minor > MAX_AMOUNT { Err(too_large()) } else { Ok(minor) }
+}
+
+/// Minor units as a plain decimal in major units, the form inputs show and
+/// [`parse_major`] reads back: `1250050` → `12500.50`, `1250000` → `12500`.
+pub fn format_major(minor: i64, digits: u8) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let Some(scale) = 10u64.checked_pow(u32::from(digits)) else { return minor.to_string() };
+    let (whole, frac) = (minor.unsigned_abs() / scale, minor.unsigned_abs() % scale);
+    if frac == 0 { format!("{sign}{whole}") } else { format!("{sign}{whole}.{frac:0w$}", w = usize::from(digits)) }
+}
+
+/// Minor units as a decimal with all of the currency's places, for columns
+/// of figures (exports): `12050` → `120.50`, `12000` → `120.00`.
+pub fn format_major_fixed(minor: i64, digits: u8) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    match 10u64.checked_pow(u32::from(digits)) {
+        Some(scale) if digits > 0 => {
+            let abs = minor.unsigned_abs();
+            format!("{sign}{}.{:0w$}", abs / scale, abs % scale, w = usize::from(digits))
+        }
+        _ => minor.to_string(),
+    }
+}
+
+/// Minor units rounded to whole major units, halves away from zero, in
+/// integers: `1250050` (USD) → `12501`.
+pub fn round_to_major(minor: i64, digits: u8) -> i64 {
+    let Some(scale) = 10i64.checked_pow(u32::from(digits)) else { return 0 };
+    let (q, r) = (minor / scale, minor % scale);
+    // `r` has the sign of `minor`; twice it reaching the scale is a half or more.
+    if r.unsigned_abs() * 2 >= scale.unsigned_abs() { q + minor.signum() } else { q }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +299,47 @@ mod tests {
         assert!(Currency::parse("XXX1").is_err());
         assert!(Currency::parse("ABC").is_err());
         assert!(serde_json::from_str::<Currency>("\"ZZZ\"").is_err());
+    }
+
+    #[test]
+    fn major_units_parse_exactly() {
+        assert_eq!(parse_major("50000", 2), Ok(5_000_000));
+        assert_eq!(parse_major(" 50,000.5 ", 2), Ok(5_000_050));
+        assert_eq!(parse_major("0.29", 2), Ok(29), "no float rounding");
+        assert_eq!(parse_major("12 500_00", 0), Ok(1_250_000));
+        assert_eq!(parse_major(".5", 2), Ok(50));
+        assert_eq!(parse_major("5.", 2), Ok(500));
+        assert_eq!(parse_major("1.234", 3), Ok(1234));
+        assert_eq!(parse_major("000010", 2), Ok(1000));
+        assert_eq!(parse_major("10000000000000", 2), Ok(MAX_AMOUNT));
+        for bad in ["", ".", "-1", "+1", "lots", "1e30", "1.2.3", "1.005", "NaN", "inf", "5.5"] {
+            let digits = if bad == "5.5" { 0 } else { 2 };
+            assert!(parse_major(bad, digits).is_err(), "{bad}");
+        }
+        assert!(parse_major("10000000000000.01", 2).unwrap_err().contains("too large"));
+        assert!(parse_major("99999999999999999999999", 2).unwrap_err().contains("too large"));
+        assert!(parse_major("1.005", 2).unwrap_err().contains("more than 2 decimals"));
+    }
+
+    #[test]
+    fn major_units_format_and_round() {
+        assert_eq!(format_major(1_250_000, 2), "12500");
+        assert_eq!(format_major(1_250_050, 2), "12500.50");
+        assert_eq!(format_major(5, 2), "0.05");
+        assert_eq!(format_major(-5, 2), "-0.05");
+        assert_eq!(format_major(5_000, 0), "5000");
+        assert_eq!(format_major(1_234, 3), "1.234");
+        assert_eq!(parse_major(&format_major(1_234_567, 2), 2), Ok(1_234_567), "round trip");
+        assert_eq!(format_major_fixed(12_000, 2), "120.00");
+        assert_eq!(format_major_fixed(-5, 2), "-0.05");
+        assert_eq!(format_major_fixed(500, 0), "500");
+        assert_eq!(format_major_fixed(1_234, 3), "1.234");
+        assert_eq!(round_to_major(1_250_050, 2), 12_501);
+        assert_eq!(round_to_major(1_250_049, 2), 12_500);
+        assert_eq!(round_to_major(-150, 2), -2);
+        assert_eq!(round_to_major(-149, 2), -1);
+        assert_eq!(round_to_major(7, 0), 7);
+        assert_eq!(round_to_major(i64::MAX, 2), i64::MAX / 100, "no overflow");
     }
 
     #[test]

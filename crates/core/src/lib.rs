@@ -3,6 +3,7 @@
 //! so every rule can be unit- and property-tested in isolation; the store and
 //! the server call into this crate and never re-implement a rule.
 
+pub mod agenda;
 pub mod currency;
 pub mod custom_field;
 pub mod deal_change;

@@ -4,7 +4,7 @@
 //! load, so no use site re-parses a name or falls back to UTC.
 
 use crate::Invalid;
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone as _, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone as _, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A UTC instant with millisecond precision.
@@ -81,12 +81,34 @@ pub fn opt_ms_as_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok,
     ms.map(Timestamp).serialize(s)
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// The years a date given by a caller may have. Every date a CRM records
+/// (close dates, periods, goals, birthdays in custom fields) lies well
+/// inside; outside it, date arithmetic (a period's previous period, a
+/// forecast's months) could leave chrono's range and panic.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A calendar date, `YYYY-MM-DD`, in the years [`DATE_YEARS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
 impl Date {
+    /// A date given by a caller: `YYYY-MM-DD` in the years [`DATE_YEARS`].
     pub fn parse(s: &str) -> Result<Self, String> {
+        let d = Self::parse_stored(s)?;
+        if DATE_YEARS.contains(&d.0.year()) {
+            Ok(d)
+        } else {
+            Err(format!(
+                "`{s}` lies outside the years {}–{}; use a date in that range",
+                DATE_YEARS.start(),
+                DATE_YEARS.end()
+            ))
+        }
+    }
+
+    /// A date read back from storage: any valid `YYYY-MM-DD`, so rows
+    /// written before the year range existed still load.
+    pub fn parse_stored(s: &str) -> Result<Self, String> {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map(Self)
             .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
@@ -232,6 +254,20 @@ mod tests {
         assert!(TimeZone::parse("Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
         assert_eq!(serde_json::to_value(berlin).unwrap(), "Europe/Berlin");
         assert!(serde_json::from_value::<TimeZone>(serde_json::json!("Nowhere")).is_err());
+    }
+
+    #[test]
+    fn dates_keep_to_the_year_range() {
+        for bad in ["-262143-01-01", "+262142-12-31", "0000-01-01", "1899-12-31", "3000-01-01", "262143-01-01"] {
+            let e = Date::parse(bad).unwrap_err();
+            assert!(e.contains("1900") || e.contains("YYYY-MM-DD"), "{bad}: {e}");
+            assert!(serde_json::from_str::<Date>(&format!("\"{bad}\"")).is_err(), "{bad}");
+        }
+        assert_eq!(Date::parse("1900-01-01").unwrap().to_iso(), "1900-01-01");
+        assert_eq!(Date::parse("2999-12-31").unwrap().to_iso(), "2999-12-31");
+        assert!(Date::parse("1899-12-31").unwrap_err().contains("1900–2999"));
+        // Stored rows from before the range still read.
+        assert_eq!(Date::parse_stored("1850-06-01").unwrap().to_iso(), "1850-06-01");
     }
 
     #[test]

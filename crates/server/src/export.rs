@@ -119,15 +119,10 @@ impl Cell {
     }
 }
 
-/// `minor` minor units as an exact decimal in major units: `12050, 2` → `120.50`.
+/// `minor` minor units as an exact decimal in major units: `12050, 2` →
+/// `120.50` (the core formatter, every place shown).
 pub fn major_units(minor: i64, digits: u8) -> String {
-    if digits == 0 {
-        return minor.to_string();
-    }
-    let scale = 10u64.pow(digits as u32);
-    let abs = minor.unsigned_abs();
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
+    dealflow_core::currency::format_major_fixed(minor, digits)
 }
 
 /// A text cell as CSV writes it: formula starters neutralised with `'`.

@@ -20,13 +20,15 @@ use dealflow_core::{ActivityId, DealId, Invalid, OrganizationId, PersonId, UserI
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/activities`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityFilter {
     pub deal_id: Option<DealId>,
     pub person_id: Option<PersonId>,
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
-    /// `Some(true)`: only done ones; `Some(false)`: only open ones.
+    /// `true`: only done activities; `false`: only open ones.
     pub done: Option<bool>,
     /// Only activities due strictly before this time.
     pub due_before: Option<Timestamp>,

@@ -16,10 +16,12 @@ use dealflow_core::{CampaignId, Invalid};
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/campaigns`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignFilter {
     pub channel: Option<Channel>,
-    /// Case-insensitive text search in the name.
+    /// Text search in the name (case-insensitive).
     pub q: Option<String>,
 }
 

@@ -18,8 +18,11 @@ use dealflow_core::{DealId, EventId, OrganizationId, PersonId, PipelineId, Stage
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
-/// Filters of `GET /api/v1/deals`.
-#[derive(Debug, Clone, Default)]
+/// Filters of deals: the one definition behind `GET /api/v1/deals`, the
+/// deal export and [`Store::list_deals`]; the API reads it straight from
+/// the query string (its doc comments are the parameters' descriptions).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DealFilter {
     pub pipeline_id: Option<PipelineId>,
     pub stage_id: Option<StageId>,
@@ -27,10 +30,12 @@ pub struct DealFilter {
     pub owner_id: Option<UserId>,
     pub person_id: Option<PersonId>,
     pub organization_id: Option<OrganizationId>,
+    /// Only deals changed at or after this time.
     pub updated_since: Option<Timestamp>,
-    /// Case-insensitive text search in the title.
+    /// Text search in the title (case-insensitive).
     pub q: Option<String>,
-    /// List deleted deals (the trash) instead of live ones.
+    /// `true` lists deleted deals (the trash) instead.
+    #[serde(default)]
     pub deleted: bool,
 }
 

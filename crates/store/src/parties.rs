@@ -19,25 +19,33 @@ use serde_json::Map;
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/organizations`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API, the export and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrganizationFilter {
     pub owner_id: Option<UserId>,
+    /// Only organizations changed at or after this time.
     pub updated_since: Option<Timestamp>,
-    /// Case-insensitive text search in the name and domain.
+    /// Text search in the name and domain (case-insensitive).
     pub q: Option<String>,
-    /// List deleted organizations (the trash) instead of live ones.
+    /// `true` lists deleted organizations (the trash) instead.
+    #[serde(default)]
     pub deleted: bool,
 }
 
 /// Filters of `GET /api/v1/people`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API, the export and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PersonFilter {
     pub owner_id: Option<UserId>,
     pub organization_id: Option<OrganizationId>,
+    /// Only people changed at or after this time.
     pub updated_since: Option<Timestamp>,
-    /// Case-insensitive text search in the name and primary e-mail.
+    /// Text search in the name and primary e-mail (case-insensitive).
     pub q: Option<String>,
-    /// List deleted people (the trash) instead of live ones.
+    /// `true` lists deleted people (the trash) instead.
+    #[serde(default)]
     pub deleted: bool,
 }
 

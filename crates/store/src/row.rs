@@ -41,7 +41,7 @@ pub(crate) fn opt_ts(r: &AnyRow, c: &str) -> R<Option<Timestamp>> {
 }
 
 pub(crate) fn opt_date(r: &AnyRow, c: &str) -> R<Option<Date>> {
-    opt_text(r, c)?.map(|s| Date::parse(&s).map_err(|e| decode_err(c, e))).transpose()
+    opt_text(r, c)?.map(|s| Date::parse_stored(&s).map_err(|e| decode_err(c, e))).transpose()
 }
 
 /// Parses a column holding JSON text.

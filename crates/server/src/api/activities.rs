@@ -8,12 +8,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::ActivityId;
 use dealflow_core::model::{Activity, ActivityPatch, NewActivity};
-use dealflow_core::time::Timestamp;
-use dealflow_core::{ActivityId, DealId, OrganizationId, PersonId, UserId};
 use dealflow_store::ActivityFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,45 +21,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))
 }
 
-/// Filters of the activity list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ActivityQuery {
-    pub deal_id: Option<DealId>,
-    pub person_id: Option<PersonId>,
-    pub organization_id: Option<OrganizationId>,
-    pub owner_id: Option<UserId>,
-    /// `true`: only done activities; `false`: only open ones.
-    pub done: Option<bool>,
-    /// Only activities due strictly before this time.
-    pub due_before: Option<Timestamp>,
-    /// Only activities due at or after this time.
-    pub due_after: Option<Timestamp>,
-    /// Only activities changed at or after this time.
-    pub updated_since: Option<Timestamp>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List activities, newest first.
-#[utoipa::path(get, path = "/activities", tag = "activities", params(ActivityQuery),
+#[utoipa::path(get, path = "/activities", tag = "activities", params(ActivityFilter, PageQuery),
     responses((status = 200, body = Page<Activity>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_activities(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<ActivityQuery>,
+    Query(f): Query<ActivityFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Activity>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = ActivityFilter {
-        deal_id: q.deal_id,
-        person_id: q.person_id,
-        organization_id: q.organization_id,
-        owner_id: q.owner_id,
-        done: q.done,
-        due_before: q.due_before,
-        due_after: q.due_after,
-        updated_since: q.updated_since,
-    };
+    let page = page.page()?;
     Ok(Json(st.store.list_activities(&f, page).await?.into()))
 }
 

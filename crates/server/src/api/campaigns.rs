@@ -8,10 +8,8 @@ use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use dealflow_core::CampaignId;
-use dealflow_core::model::{Campaign, CampaignPatch, Channel, NewCampaign};
+use dealflow_core::model::{Campaign, CampaignPatch, NewCampaign};
 use dealflow_store::CampaignFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,27 +20,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))
 }
 
-/// Filters of the campaign list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CampaignQuery {
-    pub channel: Option<Channel>,
-    /// Text search in the name (case-insensitive).
-    pub q: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List campaigns, newest first.
-#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(CampaignQuery),
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(CampaignFilter, PageQuery),
     responses((status = 200, body = Page<Campaign>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_campaigns(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<CampaignQuery>,
+    Query(f): Query<CampaignFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Campaign>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = CampaignFilter { channel: q.channel, q: q.q };
+    let page = page.page()?;
     Ok(Json(st.store.list_campaigns(&f, page).await?.into()))
 }
 

@@ -8,12 +8,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::{Deal, DealPatch, DealStatus, FieldChange, NewDeal, StageEvent};
-use dealflow_core::time::Timestamp;
-use dealflow_core::{DealId, OrganizationId, PersonId, PipelineId, StageId, UserId};
+use dealflow_core::DealId;
+use dealflow_core::model::{Deal, DealPatch, FieldChange, NewDeal, StageEvent};
 use dealflow_store::DealFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,47 +22,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deal_history))
 }
 
-/// Filters of the deal list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DealQuery {
-    pub pipeline_id: Option<PipelineId>,
-    pub stage_id: Option<StageId>,
-    pub status: Option<DealStatus>,
-    pub owner_id: Option<UserId>,
-    pub person_id: Option<PersonId>,
-    pub organization_id: Option<OrganizationId>,
-    /// Only deals changed at or after this time.
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the title (case-insensitive).
-    pub q: Option<String>,
-    /// `true` lists deleted deals (the trash) instead.
-    #[serde(default)]
-    pub deleted: bool,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List deals, newest first.
-#[utoipa::path(get, path = "/deals", tag = "deals", params(DealQuery),
+#[utoipa::path(get, path = "/deals", tag = "deals", params(DealFilter, PageQuery),
     responses((status = 200, body = Page<Deal>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_deals(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<DealQuery>,
+    Query(f): Query<DealFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Deal>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = DealFilter {
-        pipeline_id: q.pipeline_id,
-        stage_id: q.stage_id,
-        status: q.status,
-        owner_id: q.owner_id,
-        person_id: q.person_id,
-        organization_id: q.organization_id,
-        updated_since: q.updated_since,
-        q: q.q,
-        deleted: q.deleted,
-    };
+    let page = page.page()?;
     Ok(Json(st.store.list_deals(&f, page).await?.into()))
 }
 

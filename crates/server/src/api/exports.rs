@@ -12,9 +12,9 @@ use crate::extract::Query;
 use crate::insights::{self, MetricsQuery};
 use axum::extract::State;
 use axum::response::Response;
-use dealflow_core::model::{Channel, DealStatus};
+use dealflow_core::model::Channel;
 use dealflow_core::time::{Date, Timestamp};
-use dealflow_core::{CampaignId, OrganizationId, PersonId, PipelineId, StageId, UserId};
+use dealflow_core::{CampaignId, PipelineId, UserId};
 use dealflow_store::{DealFilter, OrganizationFilter, PersonFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -29,54 +29,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_stage_metrics))
 }
 
-/// Filters of the deal export: those of the deal list, without paging.
+/// The file format of an export; the rows are chosen by the list's own
+/// filter (`DealFilter`, `PersonFilter`, `OrganizationFilter`), read from
+/// the same query string.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DealExportQuery {
+pub struct FormatQuery {
     /// `csv` (default) or `xlsx`.
     pub format: Option<ExportFormat>,
-    pub pipeline_id: Option<PipelineId>,
-    pub stage_id: Option<StageId>,
-    pub status: Option<DealStatus>,
-    pub owner_id: Option<UserId>,
-    pub person_id: Option<PersonId>,
-    pub organization_id: Option<OrganizationId>,
-    /// Only deals changed at or after this time.
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the title (case-insensitive).
-    pub q: Option<String>,
-    /// `true` exports deleted deals (the trash) instead.
-    #[serde(default)]
-    pub deleted: bool,
-}
-
-/// Filters of the people export.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PersonExportQuery {
-    /// `csv` (default) or `xlsx`.
-    pub format: Option<ExportFormat>,
-    pub owner_id: Option<UserId>,
-    pub organization_id: Option<OrganizationId>,
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the name and primary e-mail (case-insensitive).
-    pub q: Option<String>,
-    #[serde(default)]
-    pub deleted: bool,
-}
-
-/// Filters of the organization export.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrganizationExportQuery {
-    /// `csv` (default) or `xlsx`.
-    pub format: Option<ExportFormat>,
-    pub owner_id: Option<UserId>,
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the name and domain (case-insensitive).
-    pub q: Option<String>,
-    #[serde(default)]
-    pub deleted: bool,
 }
 
 /// Parameters of the metric exports: those of `/metrics` plus `format`.
@@ -116,58 +76,42 @@ impl MetricsExportQuery {
 /// Download every deal matching the list filters as CSV or XLSX: money in
 /// major units beside its currency, times in the workspace time zone,
 /// custom fields as extra columns.
-#[utoipa::path(get, path = "/deals/export", tag = "exports", params(DealExportQuery),
+#[utoipa::path(get, path = "/deals/export", tag = "exports", params(FormatQuery, DealFilter),
     responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn export_deals(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<DealExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+    Query(f): Query<DealFilter>,
 ) -> ApiResult<Response> {
-    let f = DealFilter {
-        pipeline_id: q.pipeline_id,
-        stage_id: q.stage_id,
-        status: q.status,
-        owner_id: q.owner_id,
-        person_id: q.person_id,
-        organization_id: q.organization_id,
-        updated_since: q.updated_since,
-        q: q.q,
-        deleted: q.deleted,
-    };
-    export::deals(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+    export::deals(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
 }
 
 /// Download every person matching the list filters as CSV or XLSX.
-#[utoipa::path(get, path = "/people/export", tag = "exports", params(PersonExportQuery),
+#[utoipa::path(get, path = "/people/export", tag = "exports", params(FormatQuery, PersonFilter),
     responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn export_people(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<PersonExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+    Query(f): Query<PersonFilter>,
 ) -> ApiResult<Response> {
-    let f = PersonFilter {
-        owner_id: q.owner_id,
-        organization_id: q.organization_id,
-        updated_since: q.updated_since,
-        q: q.q,
-        deleted: q.deleted,
-    };
-    export::people(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+    export::people(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
 }
 
 /// Download every organization matching the list filters as CSV or XLSX.
-#[utoipa::path(get, path = "/organizations/export", tag = "exports", params(OrganizationExportQuery),
+#[utoipa::path(get, path = "/organizations/export", tag = "exports", params(FormatQuery, OrganizationFilter),
     responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn export_organizations(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<OrganizationExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+    Query(f): Query<OrganizationFilter>,
 ) -> ApiResult<Response> {
-    let f = OrganizationFilter { owner_id: q.owner_id, updated_since: q.updated_since, q: q.q, deleted: q.deleted };
-    export::organizations(&st.store, &f, q.format.unwrap_or_default()).await?.into_response()
+    export::organizations(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
 }
 
 /// Download the activity metrics of a period: one row per metric (key,

@@ -44,13 +44,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 
-/// Paging parameters shared by every list.
+/// Paging parameters shared by every list, read from the query string
+/// beside the list's filter: `limit`, the page size, 1–500 (default 50),
+/// and `cursor`, the `next_cursor` of the previous page. (Described here
+/// rather than on the fields so the lists' OpenAPI parameters stay as they
+/// were.)
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

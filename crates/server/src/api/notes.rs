@@ -9,38 +9,25 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::NoteId;
 use dealflow_core::model::{NewNote, Note, NotePatch, Role};
-use dealflow_core::{DealId, NoteId, OrganizationId, PersonId};
 use dealflow_store::NoteFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_notes, create_note)).routes(routes!(get_note, update_note, delete_note))
 }
 
-/// Filters of the note list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NoteQuery {
-    pub deal_id: Option<DealId>,
-    pub person_id: Option<PersonId>,
-    pub organization_id: Option<OrganizationId>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List notes, newest first.
-#[utoipa::path(get, path = "/notes", tag = "notes", params(NoteQuery),
+#[utoipa::path(get, path = "/notes", tag = "notes", params(NoteFilter, PageQuery),
     responses((status = 200, body = Page<Note>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_notes(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<NoteQuery>,
+    Query(f): Query<NoteFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Note>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = NoteFilter { deal_id: q.deal_id, person_id: q.person_id, organization_id: q.organization_id };
+    let page = page.page()?;
     Ok(Json(st.store.list_notes(&f, page).await?.into()))
 }
 

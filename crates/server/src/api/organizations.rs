@@ -7,12 +7,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::OrganizationId;
 use dealflow_core::model::{NewOrganization, Organization, OrganizationPatch};
-use dealflow_core::time::Timestamp;
-use dealflow_core::{OrganizationId, UserId};
 use dealflow_store::OrganizationFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,33 +19,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_organization))
 }
 
-/// Filters of the organization list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrganizationQuery {
-    pub owner_id: Option<UserId>,
-    /// Only organizations changed at or after this time.
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the name and domain (case-insensitive).
-    pub q: Option<String>,
-    /// `true` lists deleted organizations (the trash) instead.
-    #[serde(default)]
-    pub deleted: bool,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List organizations, newest first.
-#[utoipa::path(get, path = "/organizations", tag = "organizations", params(OrganizationQuery),
+#[utoipa::path(get, path = "/organizations", tag = "organizations", params(OrganizationFilter, PageQuery),
     responses((status = 200, body = Page<Organization>), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]
 async fn list_organizations(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<OrganizationQuery>,
+    Query(f): Query<OrganizationFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Organization>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = OrganizationFilter { owner_id: q.owner_id, updated_since: q.updated_since, q: q.q, deleted: q.deleted };
+    let page = page.page()?;
     Ok(Json(st.store.list_organizations(&f, page).await?.into()))
 }
 

@@ -8,12 +8,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::{Channel, NewOutreachMessage, OutreachMessage, OutreachPatch};
-use dealflow_core::time::Timestamp;
-use dealflow_core::{CampaignId, OutreachId, PersonId};
+use dealflow_core::OutreachId;
+use dealflow_core::model::{NewOutreachMessage, OutreachMessage, OutreachPatch};
 use dealflow_store::OutreachFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,44 +20,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_outreach))
 }
 
-/// Filters of the outreach list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OutreachQuery {
-    pub person_id: Option<PersonId>,
-    pub campaign_id: Option<CampaignId>,
-    pub channel: Option<Channel>,
-    /// Only messages sent at or after this time.
-    pub sent_after: Option<Timestamp>,
-    /// Only messages sent strictly before this time.
-    pub sent_before: Option<Timestamp>,
-    /// `true`: only replied messages; `false`: only unanswered ones.
-    pub replied: Option<bool>,
-    /// `true` lists deleted messages (the trash) instead.
-    #[serde(default)]
-    pub deleted: bool,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List outreach messages, newest first.
-#[utoipa::path(get, path = "/outreach", tag = "outreach", params(OutreachQuery),
+#[utoipa::path(get, path = "/outreach", tag = "outreach", params(OutreachFilter, PageQuery),
     responses((status = 200, body = Page<OutreachMessage>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_outreach(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<OutreachQuery>,
+    Query(f): Query<OutreachFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<OutreachMessage>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = OutreachFilter {
-        person_id: q.person_id,
-        campaign_id: q.campaign_id,
-        channel: q.channel,
-        sent_after: q.sent_after,
-        sent_before: q.sent_before,
-        replied: q.replied,
-        deleted: q.deleted,
-    };
+    let page = page.page()?;
     Ok(Json(st.store.list_outreach(&f, page).await?.into()))
 }
 

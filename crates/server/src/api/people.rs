@@ -7,12 +7,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::PersonId;
 use dealflow_core::model::{NewPerson, Person, PersonPatch};
-use dealflow_core::time::Timestamp;
-use dealflow_core::{OrganizationId, PersonId, UserId};
 use dealflow_store::PersonFilter;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,40 +19,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_person))
 }
 
-/// Filters of the people list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PersonQuery {
-    pub owner_id: Option<UserId>,
-    pub organization_id: Option<OrganizationId>,
-    /// Only people changed at or after this time.
-    pub updated_since: Option<Timestamp>,
-    /// Text search in the name and primary e-mail (case-insensitive).
-    pub q: Option<String>,
-    /// `true` lists deleted people (the trash) instead.
-    #[serde(default)]
-    pub deleted: bool,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List people, newest first.
-#[utoipa::path(get, path = "/people", tag = "people", params(PersonQuery),
+#[utoipa::path(get, path = "/people", tag = "people", params(PersonFilter, PageQuery),
     responses((status = 200, body = Page<Person>), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]
 async fn list_people(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<PersonQuery>,
+    Query(f): Query<PersonFilter>,
+    Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Person>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = PersonFilter {
-        owner_id: q.owner_id,
-        organization_id: q.organization_id,
-        updated_since: q.updated_since,
-        q: q.q,
-        deleted: q.deleted,
-    };
+    let page = page.page()?;
     Ok(Json(st.store.list_people(&f, page).await?.into()))
 }
 

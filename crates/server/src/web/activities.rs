@@ -1,8 +1,9 @@
 //! The activities page: the open activities of the signed-in user (or of
-//! everyone), grouped into overdue, today and upcoming in the workspace's
-//! time zone; each completes in one click through the API.
+//! everyone), grouped into overdue (past its due time), later today and
+//! upcoming in the workspace's time zone; each completes in one click
+//! through the API.
 
-use super::clock::{DAY_MS, local_time, start_of_today, zone};
+use super::clock::{local_time, start_of_tomorrow, zone};
 use super::{PageUser, T, html, page_error};
 use crate::AppState;
 use crate::error::ApiError;
@@ -11,6 +12,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use dealflow_core::agenda::{DueState, due_state};
 use dealflow_core::model::{Activity, ActivityKind, User};
 use dealflow_core::time::Timestamp;
 use dealflow_store::{ActivityFilter, Page};
@@ -98,7 +100,7 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
     let settings = st.store.settings().await?;
     let tz = zone(&settings);
     let now = Timestamp::now();
-    let today = start_of_today(&settings, now);
+    let tomorrow = start_of_tomorrow(&settings, now);
     let filter =
         ActivityFilter { done: Some(false), owner_id: (scope == "mine").then_some(u.user.id), ..Default::default() };
     let mut items = open_activities(st, &filter).await?;
@@ -132,10 +134,11 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
             }
             None => None,
         };
-        let g = match a.due_at {
-            Some(d) if d.0 < today => 0,
-            Some(d) if d.0 < today + DAY_MS => 1,
-            _ => 2,
+        // The one overdue rule (`core::agenda`): past its due time, even earlier today.
+        let g = match due_state(a.due_at, now, tomorrow) {
+            DueState::Overdue => 0,
+            DueState::Today => 1,
+            DueState::Later | DueState::None => 2,
         };
         let due = match a.due_at {
             Some(d) => local_time(u.t, tz, d.0, g == 1),

@@ -1,12 +1,13 @@
 //! The pipeline board: a column per stage with count, total and weighted
 //! value, and cards that load progressively as a column scrolls.
 
-use super::clock::start_of_today;
+use super::clock::start_of_tomorrow;
 use super::{PageUser, html, page_error};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use dealflow_core::agenda::{due_state, is_rotting};
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Pipeline, Stage, User};
 use dealflow_core::time::Timestamp;
@@ -17,7 +18,6 @@ use serde::Deserialize;
 /// Cards per column per request: enough to fill a tall screen; the rest
 /// arrives as the column scrolls.
 const PAGE: i64 = 40;
-const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Deserialize)]
 pub struct BoardQuery {
@@ -86,15 +86,9 @@ fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
 }
 
-fn card_view(t: super::T, c: &Card, stage: &Stage, today: i64, now: i64) -> CardView {
-    let next = match c.next_due_at {
-        None => "none",
-        Some(d) if d.0 < today => "overdue",
-        Some(d) if d.0 < today + DAY_MS => "today",
-        Some(_) => "later",
-    };
-    let last = c.last_contact_at.map(|l| l.0.max(c.stage_entered_at.0)).unwrap_or(c.stage_entered_at.0);
-    let rotting = stage.rotting_days.is_some_and(|d| now - last > d * DAY_MS);
+fn card_view(t: super::T, c: &Card, stage: &Stage, tomorrow: Timestamp, now: Timestamp) -> CardView {
+    let next = due_state(c.next_due_at, now, tomorrow).as_str();
+    let rotting = is_rotting(stage.rotting_days, c.stage_entered_at, c.last_contact_at, now);
     let digits = Currency::parse(&c.currency).map(|cur| cur.minor_digits()).unwrap_or(2);
     let owner = c.owner.clone().unwrap_or_default();
     CardView {
@@ -146,7 +140,7 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
     };
     let totals = st.store.board_totals(pipeline.id, &filter).await?;
     let now = Timestamp::now();
-    let today = start_of_today(&settings, now);
+    let tomorrow = start_of_tomorrow(&settings, now);
     let base_digits = settings.base_currency.minor_digits();
     let base = settings.base_currency.as_str().to_string();
     // The same conversion the metrics use, so board totals and insights agree.
@@ -169,10 +163,11 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
             stage: stage.clone(),
             count,
             total: u.t.money(total, &base, base_digits),
-            weighted: u.t.money((weighted as f64 / 100.0).round() as i64, &base, base_digits),
+            // Weighted sums are kept ×100 (percent probabilities); round to minor units.
+            weighted: u.t.money(weighted.saturating_add(50) / 100, &base, base_digits),
             unconverted,
             more: more_query(stage.id, &filter, &cards),
-            cards: cards.iter().map(|c| card_view(u.t, c, stage, today, now.0)).collect(),
+            cards: cards.iter().map(|c| card_view(u.t, c, stage, tomorrow, now)).collect(),
         });
     }
     let users = st.store.users().await?.into_iter().filter(|x| x.active).collect();
@@ -216,8 +211,8 @@ pub async fn cards(State(st): State<AppState>, u: PageUser, Query(q): Query<Card
         let before = parse_id(q.before.as_deref()).map(DealId);
         let cards = st.store.board_cards(stage_id, &filter, before, PAGE).await?;
         let now = Timestamp::now();
-        let today = start_of_today(&settings, now);
-        let views: Vec<CardView> = cards.iter().map(|c| card_view(u.t, c, &stage, today, now.0)).collect();
+        let tomorrow = start_of_tomorrow(&settings, now);
+        let views: Vec<CardView> = cards.iter().map(|c| card_view(u.t, c, &stage, tomorrow, now)).collect();
         let more = more_query(stage_id, &filter, &cards);
         Ok::<_, crate::error::ApiError>(html(&CardsFragment { t: u.t, cards: &views, more: &more }))
     }

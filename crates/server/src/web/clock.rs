@@ -24,6 +24,18 @@ pub fn start_of_today(settings: &Settings, now: Timestamp) -> i64 {
         .unwrap_or(now.0 - now.0.rem_euclid(DAY_MS))
 }
 
+/// Start of tomorrow in the workspace's time zone: the end of "today" for
+/// the due-time rules (`dealflow_core::agenda`), correct on days that a
+/// clock change makes 23 or 25 hours long.
+pub fn start_of_tomorrow(settings: &Settings, now: Timestamp) -> Timestamp {
+    let tz = zone(settings);
+    let next = tz.timestamp_millis_opt(now.0).single().and_then(|d| d.date_naive().succ_opt());
+    next.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|m| tz.from_local_datetime(&m).earliest())
+        .map(|d| Timestamp(d.timestamp_millis()))
+        .unwrap_or(Timestamp(start_of_today(settings, now).saturating_add(DAY_MS)))
+}
+
 /// A local date and time for people: `Mar 1 14:30` / `3月1日 14:30`, or only
 /// `14:30` when `time_only`.
 pub fn local_time(t: super::T, tz: chrono_tz::Tz, ms: i64, time_only: bool) -> String {
@@ -56,6 +68,7 @@ mod tests {
         // 2026-03-01T20:00:00Z is 04:00 on 2 March in Shanghai.
         let now = Timestamp::parse("2026-03-01T20:00:00Z").unwrap();
         assert_eq!(start_of_today(&s, now), Timestamp::parse("2026-03-01T16:00:00Z").unwrap().0);
+        assert_eq!(start_of_tomorrow(&s, now), Timestamp::parse("2026-03-02T16:00:00Z").unwrap());
         s.time_zone = dealflow_core::time::TimeZone::UTC;
         assert_eq!(start_of_today(&s, now), Timestamp::parse("2026-03-01T00:00:00Z").unwrap().0);
         let t = super::super::T { lang: super::super::i18n::Lang::En };

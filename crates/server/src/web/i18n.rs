@@ -101,8 +101,7 @@ impl T {
     /// Money in whole major units with grouping, e.g. `$12,500` or `€980`;
     /// codes without a common symbol get the code: `12,500 CHF`.
     pub fn money(&self, minor: i64, currency: &str, minor_digits: u8) -> String {
-        let major = minor as f64 / 10f64.powi(minor_digits as i32);
-        let grouped = group(major.round() as i64);
+        let grouped = group(dealflow_core::currency::round_to_major(minor, minor_digits));
         match currency {
             "USD" => format!("${grouped}"),
             "EUR" => format!("€{grouped}"),

@@ -57,9 +57,12 @@ async fn activities_are_grouped_overdue_today_upcoming() {
     let deal = app.create_deal(json!({"title": "Globex <renewal>"})).await;
     let now = Timestamp::now();
     let at = |ms: i64| Timestamp(ms).to_rfc3339();
+    // Later today (the workspace is on UTC): halfway to midnight.
+    let later_today = now.0 + (DAY - now.0.rem_euclid(DAY)) / 2;
     for (subject, due, done) in [
         ("Call back overdue", Some(at(now.0 - 2 * DAY)), None),
-        ("Send deck today", Some(at(now.0)), None),
+        ("Missed this morning", Some(at(now.0 - 1_000)), None),
+        ("Send deck today", Some(at(later_today)), None),
         ("Meeting next week", Some(at(now.0 + 5 * DAY)), None),
         ("Already finished", Some(at(now.0 - DAY)), Some(at(now.0 - DAY))),
     ] {
@@ -80,6 +83,7 @@ async fn activities_are_grouped_overdue_today_upcoming() {
     let (s, html) = page(&app, &c, "/activities").await;
     assert_eq!(s, StatusCode::OK);
     assert!(group(&html, "overdue").contains("Call back overdue"));
+    assert!(group(&html, "overdue").contains("Missed this morning"), "overdue from its due time, not the next day");
     assert!(group(&html, "today").contains("Send deck today"));
     assert!(group(&html, "upcoming").contains("Meeting next week"));
     assert!(!html.contains("Already finished"), "done activities are not listed");
@@ -110,9 +114,9 @@ async fn activities_are_grouped_overdue_today_upcoming() {
 #[tokio::test]
 async fn today_follows_the_workspace_time_zone() {
     let app = spawn_app().await;
-    // Pick a zone where local "today" started long enough ago that an
-    // activity due 1 minute after local midnight is in the past (today),
-    // whatever the time of the test run: compare with the zone's own midnight.
+    // A zone far from UTC (UTC+14), so local and UTC days differ: an
+    // activity due just before the next local midnight is later today, one
+    // just after it is upcoming, and one earlier today is already overdue.
     let (_, st) = app.get("/api/v1/settings").await;
     let (s, _) =
         app.patch("/api/v1/settings", json!({"version": st["version"], "time_zone": "Pacific/Kiritimati"})).await;
@@ -120,14 +124,17 @@ async fn today_follows_the_workspace_time_zone() {
     let tz: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap();
     use chrono::TimeZone;
     let local_today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let midnight = tz.from_local_datetime(&local_today.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap();
-    let just_after = Timestamp(midnight.timestamp_millis() + 60_000).to_rfc3339();
-    let just_before = Timestamp(midnight.timestamp_millis() - 60_000).to_rfc3339();
-    app.post("/api/v1/activities", json!({"subject": "Local morning", "due_at": just_after})).await;
-    app.post("/api/v1/activities", json!({"subject": "Local yesterday", "due_at": just_before})).await;
+    let midnight = |d: chrono::NaiveDate| tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap();
+    let next = midnight(local_today.succ_opt().unwrap()).timestamp_millis();
+    let this = midnight(local_today).timestamp_millis();
+    let due = |ms: i64| Timestamp(ms).to_rfc3339();
+    app.post("/api/v1/activities", json!({"subject": "Local tonight", "due_at": due(next - 60_000)})).await;
+    app.post("/api/v1/activities", json!({"subject": "Local tomorrow", "due_at": due(next + 60_000)})).await;
+    app.post("/api/v1/activities", json!({"subject": "Local yesterday", "due_at": due(this - 60_000)})).await;
     let c = signed_in(&app, "admin@example.com", "correct horse battery").await;
     let (_, html) = page(&app, &c, "/activities").await;
-    assert!(group(&html, "today").contains("Local morning"));
+    assert!(group(&html, "today").contains("Local tonight"));
+    assert!(group(&html, "upcoming").contains("Local tomorrow"));
     assert!(group(&html, "overdue").contains("Local yesterday"));
 }
 

@@ -199,3 +199,17 @@ async fn settings_and_admin_input_is_checked() {
     let (s, p) = app.post("/api/v1/pipelines", json!({"name": "Empty", "stages": []})).await;
     assert_problem(s, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("stages"));
 }
+
+#[tokio::test]
+async fn dates_outside_the_year_range_are_refused() {
+    let app = spawn_app().await;
+    // A body's date field: refused while parsing, with the range in the message.
+    for date in ["3000-01-01", "1899-12-31", "-262143-01-01"] {
+        let (s, body) = app.post("/api/v1/deals", json!({"title": "Far", "expected_close_date": date})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{date}: {body}");
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("1900") || detail.contains("YYYY-MM-DD"), "{date}: {body}");
+    }
+    let (s, body) = app.post("/api/v1/deals", json!({"title": "Near", "expected_close_date": "2999-12-31"})).await;
+    assert_eq!(s, StatusCode::CREATED, "the last day of the range is fine: {body}");
+}

@@ -200,3 +200,51 @@ async fn deleted_or_unknown_deal_is_404() {
     let (s, _) = page(&app, &c, "/deals/not-a-number").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// The `<li>` of the deal page's open activity with this subject.
+fn activity_item<'a>(html: &'a str, subject: &str) -> &'a str {
+    let at = html.find(subject).unwrap_or_else(|| panic!("{subject} is on the page"));
+    let start = html[..at].rfind("<li class=\"act").expect("inside an activity item");
+    &html[start..at]
+}
+
+#[tokio::test]
+async fn board_and_deal_page_share_one_overdue_rule() {
+    use dealflow_core::time::Timestamp;
+    let app = spawn_app().await;
+    let now = Timestamp::now().0;
+    let due = |ms: i64| Timestamp(ms).to_rfc3339();
+    let late = app.create_deal(json!({"title": "Late deal"})).await;
+    let soon = app.create_deal(json!({"title": "Soon deal"})).await;
+    // Due a minute ago, earlier today or late yesterday: overdue from its
+    // due time on both pages, not only from the next day.
+    created(
+        &app,
+        "/api/v1/activities",
+        json!({"subject": "Missed call", "deal_id": late["id"], "due_at": due(now - 60_000)}),
+    )
+    .await;
+    created(
+        &app,
+        "/api/v1/activities",
+        json!({"subject": "Next call", "deal_id": soon["id"], "due_at": due(now + 3_600_000)}),
+    )
+    .await;
+    let c = browser();
+    sign_in(&app, &c).await;
+
+    let (_, html) = page(&app, &c, &format!("/deals/{}", late["id"].as_str().unwrap())).await;
+    assert!(activity_item(&html, "Missed call").contains("act overdue"), "past its due time");
+    let (_, html) = page(&app, &c, &format!("/deals/{}", soon["id"].as_str().unwrap())).await;
+    assert!(!activity_item(&html, "Next call").contains("overdue"), "still ahead");
+
+    let (_, board) = page(&app, &c, "/board").await;
+    let card = |title: &str| {
+        let at = board.find(title).unwrap_or_else(|| panic!("{title} on the board"));
+        let start = board[..at].rfind(r#"class="card""#).expect("inside a card");
+        let end = board[at..].find("</article>").or_else(|| board[at..].find("</li>")).unwrap_or(board.len() - at);
+        board[start..at + end].to_string()
+    };
+    assert!(card("Late deal").contains("next overdue"), "{}", card("Late deal"));
+    assert!(!card("Soon deal").contains("next overdue"), "{}", card("Soon deal"));
+}

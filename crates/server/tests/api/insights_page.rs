@@ -249,6 +249,30 @@ async fn insights_page_bad_parameters_are_a_message() {
 }
 
 #[tokio::test]
+async fn insights_page_extreme_dates_are_a_message_not_a_panic() {
+    let app = spawn_app().await;
+    let c = signed_in(&app).await;
+    for (path, field) in [
+        ("/insights?from=-262143-01-01", "from"),
+        ("/insights?to=-262143-01-01", "to"),
+        ("/insights?from=-262143-01-01&to=%2B262142-12-31", "from"),
+        ("/insights?to=%2B262142-12-31", "to"),
+        ("/insights?from=0000-01-01&to=2026-01-01", "from"),
+        ("/insights?from=2026-01-01&to=9999-12-31", "to"),
+        ("/insights?from=1899-12-31&to=2026-01-01", "from"),
+    ] {
+        let (s, html) = get(&app, &c, path).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(html.contains(r#"class="ins-error error" role="alert""#), "{path}");
+        assert!(html.contains(&format!("{field}:")), "{path} names {field}");
+        assert!(html.contains("1900") || html.contains("not a date"), "{path} says what to write");
+    }
+    // The edges of the range are usable periods.
+    let (s, html) = get(&app, &c, "/insights?from=1900-01-01&to=2999-12-31").await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+}
+
+#[tokio::test]
 async fn insights_page_needs_a_session() {
     let app = spawn_app().await;
     let r = browser().get(format!("{}/insights?from=2026-01-01", app.base)).send().await.unwrap();

@@ -16,7 +16,9 @@ use dealflow_core::{DealId, Invalid, NoteId, OrganizationId, PersonId, UserId};
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/notes`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NoteFilter {
     pub deal_id: Option<DealId>,
     pub person_id: Option<PersonId>,

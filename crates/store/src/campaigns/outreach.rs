@@ -14,7 +14,9 @@ use dealflow_core::{CampaignId, Invalid, OutreachId, PersonId};
 use sqlx::any::AnyRow;
 
 /// Filters of `GET /api/v1/outreach`.
-#[derive(Debug, Clone, Default)]
+/// (The one definition for the list API and the store.)
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutreachFilter {
     pub person_id: Option<PersonId>,
     pub campaign_id: Option<CampaignId>,
@@ -23,9 +25,10 @@ pub struct OutreachFilter {
     pub sent_after: Option<Timestamp>,
     /// Only messages sent strictly before this time.
     pub sent_before: Option<Timestamp>,
-    /// `Some(true)`: only replied ones; `Some(false)`: only unanswered ones.
+    /// `true`: only replied messages; `false`: only unanswered ones.
     pub replied: Option<bool>,
-    /// List deleted messages (the trash) instead of live ones.
+    /// `true` lists deleted messages (the trash) instead.
+    #[serde(default)]
     pub deleted: bool,
 }
 
