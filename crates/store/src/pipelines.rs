@@ -316,6 +316,22 @@ impl Store {
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?;
+        if let Some(p) = pipeline {
+            // A pipeline without stages could hold no deal; it is archived instead.
+            let active: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM stages WHERE pipeline_id = $1 AND archived = 0 AND id <> $2",
+            )
+            .bind(p)
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if active == 0 {
+                return Err(StoreError::invalid(
+                    "stage_id",
+                    "this is the pipeline's last active stage; add another stage first, or archive the pipeline",
+                ));
+            }
+        }
         let n = sqlx::query("DELETE FROM stages WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let Some(pipeline) = pipeline.filter(|_| n.rows_affected() > 0) else {
             return Err(StoreError::not_found("stage", id));

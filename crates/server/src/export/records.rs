@@ -1,0 +1,241 @@
+//! Record lists as export tables: deals, people and organizations, read a
+//! page at a time, with owner, person and organization names and the custom
+//! fields as extra columns.
+
+use super::{Cell, ExportFormat, TableWriter, workspace_tz};
+use crate::error::ApiError;
+use dealflow_core::custom_field::{CustomField, Entity};
+use dealflow_store::{DealFilter, OrganizationFilter, Page, PersonFilter, Store, StoreError};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Page size used when reading lists for an export.
+const BATCH: i64 = Page::MAX;
+
+/// The entity's custom fields in display order, and their headers.
+async fn custom_columns(store: &Store, entity: Entity) -> Result<Vec<CustomField>, ApiError> {
+    let mut fields = store.custom_fields(Some(entity)).await?;
+    fields.sort_by_key(|f| (f.position, f.id.0));
+    Ok(fields)
+}
+
+fn with_custom(fixed: &[&str], custom: &[CustomField]) -> Vec<String> {
+    fixed.iter().map(|s| s.to_string()).chain(custom.iter().map(|f| f.label.clone())).collect()
+}
+
+fn push_custom(row: &mut Vec<Cell>, custom: &[CustomField], values: &Map<String, Value>) {
+    row.extend(custom.iter().map(|f| Cell::json(values.get(&f.key))));
+}
+
+/// Names of users by id (for owner columns).
+async fn user_names(store: &Store) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(store.users().await?.into_iter().map(|u| (u.id.0, u.name)).collect())
+}
+
+fn name_of(names: &HashMap<i64, String>, id: Option<i64>) -> Cell {
+    id.map_or(Cell::Empty, |i| Cell::Text(names.get(&i).cloned().unwrap_or_else(|| i.to_string())))
+}
+
+/// Looks up person and organization names once each, live ones only; a
+/// deleted one shows its id.
+#[derive(Default)]
+struct PartyNames {
+    people: HashMap<i64, String>,
+    orgs: HashMap<i64, String>,
+}
+
+impl PartyNames {
+    async fn person(&mut self, store: &Store, id: Option<dealflow_core::PersonId>) -> Result<Cell, ApiError> {
+        let Some(id) = id else { return Ok(Cell::Empty) };
+        if let Some(n) = self.people.get(&id.0) {
+            return Ok(Cell::Text(n.clone()));
+        }
+        let name = match store.person(id).await {
+            Ok(p) => p.name,
+            Err(StoreError::NotFound { .. }) => id.to_string(),
+            Err(e) => return Err(e.into()),
+        };
+        self.people.insert(id.0, name.clone());
+        Ok(Cell::Text(name))
+    }
+
+    async fn org(&mut self, store: &Store, id: Option<dealflow_core::OrganizationId>) -> Result<Cell, ApiError> {
+        let Some(id) = id else { return Ok(Cell::Empty) };
+        if let Some(n) = self.orgs.get(&id.0) {
+            return Ok(Cell::Text(n.clone()));
+        }
+        let name = match store.organization(id).await {
+            Ok(o) => o.name,
+            Err(StoreError::NotFound { .. }) => id.to_string(),
+            Err(e) => return Err(e.into()),
+        };
+        self.orgs.insert(id.0, name.clone());
+        Ok(Cell::Text(name))
+    }
+}
+
+/// Every deal matching `f`, newest first.
+pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Result<TableWriter, ApiError> {
+    let settings = store.settings().await?;
+    let custom = custom_columns(store, Entity::Deal).await?;
+    let headers = with_custom(
+        &[
+            "id",
+            "title",
+            "value",
+            "currency",
+            "contract_months",
+            "pipeline",
+            "stage",
+            "status",
+            "lost_reason",
+            "probability",
+            "expected_close_date",
+            "owner",
+            "person",
+            "organization",
+            "source",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "stage_entered_at",
+        ],
+        &custom,
+    );
+    let mut out = TableWriter::new(format, "deals", workspace_tz(&settings), &headers)?;
+    let mut pipelines = HashMap::new();
+    let mut stages = HashMap::new();
+    for p in store.pipelines().await? {
+        for s in &p.stages {
+            stages.insert(s.id.0, s.name.clone());
+        }
+        pipelines.insert(p.id.0, p.name);
+    }
+    let users = user_names(store).await?;
+    let mut parties = PartyNames::default();
+    let mut before = None;
+    loop {
+        let page = store.list_deals(f, Page { limit: BATCH, before }).await?;
+        for d in &page.items {
+            let mut row = vec![
+                Cell::Text(d.id.to_string()),
+                Cell::Text(d.title.clone()),
+                Cell::Money { minor: d.value, digits: d.currency.minor_digits() },
+                Cell::text(d.currency.as_str()),
+                Cell::opt_int(d.contract_months),
+                name_of(&pipelines, Some(d.pipeline_id.0)),
+                name_of(&stages, Some(d.stage_id.0)),
+                Cell::text(d.status.as_str()),
+                Cell::opt_text(d.lost_reason.clone()),
+                Cell::opt_int(d.probability),
+                Cell::opt_text(d.expected_close_date.map(|x| x.to_iso())),
+                name_of(&users, d.owner_id.map(|u| u.0)),
+                parties.person(store, d.person_id).await?,
+                parties.org(store, d.organization_id).await?,
+                Cell::opt_text(d.source.clone()),
+                Cell::Time(d.created_at),
+                Cell::Time(d.updated_at),
+                Cell::opt_time(d.closed_at),
+                Cell::Time(d.stage_entered_at),
+            ];
+            push_custom(&mut row, &custom, &d.custom);
+            out.row(&row)?;
+        }
+        match page.next_cursor.and_then(|c| c.parse().ok()) {
+            Some(c) => before = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Every person matching `f`, newest first.
+pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Result<TableWriter, ApiError> {
+    let settings = store.settings().await?;
+    let custom = custom_columns(store, Entity::Person).await?;
+    let headers = with_custom(
+        &[
+            "id",
+            "name",
+            "email",
+            "other_emails",
+            "phones",
+            "job_title",
+            "organization",
+            "owner",
+            "source",
+            "created_at",
+            "updated_at",
+        ],
+        &custom,
+    );
+    let mut out = TableWriter::new(format, "people", workspace_tz(&settings), &headers)?;
+    let users = user_names(store).await?;
+    let mut parties = PartyNames::default();
+    let mut before = None;
+    loop {
+        let page = store.list_people(f, Page { limit: BATCH, before }).await?;
+        for p in &page.items {
+            let mut row = vec![
+                Cell::Text(p.id.to_string()),
+                Cell::Text(p.name.clone()),
+                Cell::opt_text(p.emails.first().cloned()),
+                Cell::Text(p.emails.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")),
+                Cell::Text(p.phones.join("; ")),
+                Cell::opt_text(p.job_title.clone()),
+                parties.org(store, p.organization_id).await?,
+                name_of(&users, p.owner_id.map(|u| u.0)),
+                Cell::opt_text(p.source.clone()),
+                Cell::Time(p.created_at),
+                Cell::Time(p.updated_at),
+            ];
+            push_custom(&mut row, &custom, &p.custom);
+            out.row(&row)?;
+        }
+        match page.next_cursor.and_then(|c| c.parse().ok()) {
+            Some(c) => before = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Every organization matching `f`, newest first.
+pub async fn organizations(
+    store: &Store,
+    f: &OrganizationFilter,
+    format: ExportFormat,
+) -> Result<TableWriter, ApiError> {
+    let settings = store.settings().await?;
+    let custom = custom_columns(store, Entity::Organization).await?;
+    let headers = with_custom(
+        &["id", "name", "domain", "industry", "employees", "country", "owner", "created_at", "updated_at"],
+        &custom,
+    );
+    let mut out = TableWriter::new(format, "organizations", workspace_tz(&settings), &headers)?;
+    let users = user_names(store).await?;
+    let mut before = None;
+    loop {
+        let page = store.list_organizations(f, Page { limit: BATCH, before }).await?;
+        for o in &page.items {
+            let mut row = vec![
+                Cell::Text(o.id.to_string()),
+                Cell::Text(o.name.clone()),
+                Cell::opt_text(o.domain.clone()),
+                Cell::opt_text(o.industry.clone()),
+                Cell::opt_int(o.employees),
+                Cell::opt_text(o.country.clone()),
+                name_of(&users, o.owner_id.map(|u| u.0)),
+                Cell::Time(o.created_at),
+                Cell::Time(o.updated_at),
+            ];
+            push_custom(&mut row, &custom, &o.custom);
+            out.row(&row)?;
+        }
+        match page.next_cursor.and_then(|c| c.parse().ok()) {
+            Some(c) => before = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
+}
