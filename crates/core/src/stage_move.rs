@@ -301,4 +301,4 @@ pub fn replay(events: &[crate::model::StageEvent]) -> Option<Position> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -118,7 +118,7 @@ pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivit
     .bind(actor.now.0)
     .execute(&mut **tx)
     .await?;
-    let a = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    let a = records::load(&mut **tx, "activities", "activity", id.0, activity_from_row).await?;
     Ok(a)
 }
 
@@ -140,7 +140,7 @@ pub(crate) async fn update_activity_in(
     }
     errs.into_result()?;
 
-    let cur = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    let cur = records::load(&mut **tx, "activities", "activity", id.0, activity_from_row).await?;
     crate::records::check_version(cur.version, p.version)?;
     let mut next = cur.clone();
     if let Some(k) = p.kind {
@@ -202,7 +202,7 @@ pub(crate) async fn update_activity_in(
     if n.rows_affected() == 0 {
         return Err(records::stale(tx, "activities", id.0).await);
     }
-    let a = records::load(tx, "activities", "activity", id.0, activity_from_row).await?;
+    let a = records::load(&mut **tx, "activities", "activity", id.0, activity_from_row).await?;
     Ok(a)
 }
 
@@ -216,12 +216,7 @@ impl Store {
     }
 
     pub async fn activity(&self, id: ActivityId) -> Result<Activity, StoreError> {
-        let r = sqlx::query("SELECT * FROM activities WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("activity", id))?;
-        Ok(activity_from_row(&r)?)
+        crate::records::load(self.pool(), "activities", "activity", id.0, activity_from_row).await
     }
 
     /// Applies a PATCH; completing is setting `done_at`, rescheduling is
@@ -282,11 +277,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub(crate) async fn hard_delete(&self, table: &str, what: &'static str, id: i64) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let sql = format!("DELETE FROM {table} WHERE id = $1");
-        let n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::not_found(what, id));
-        }
+        records::remove(&mut tx, table, what, id).await?;
         tx.commit().await?;
         Ok(())
     }

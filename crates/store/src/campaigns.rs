@@ -71,18 +71,13 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
-        let c = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let c = records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         tx.commit().await?;
         Ok(c)
     }
 
     pub async fn campaign(&self, id: CampaignId) -> Result<Campaign, StoreError> {
-        let r = sqlx::query("SELECT * FROM campaigns WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("campaign", id))?;
-        Ok(campaign_from_row(&r)?)
+        crate::records::load(self.pool(), "campaigns", "campaign", id.0, campaign_from_row).await
     }
 
     /// Renames a campaign or changes its channel; existing messages keep
@@ -99,7 +94,7 @@ impl Store {
         errs.into_result()?;
 
         let mut tx = self.write().await?;
-        let cur = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let cur = records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         crate::records::check_version(cur.version, p.version)?;
         let channel = p.channel.unwrap_or(cur.channel);
         let n = sqlx::query(
@@ -115,7 +110,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(records::stale(&mut tx, "campaigns", id.0).await);
         }
-        let c = records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        let c = records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -125,7 +120,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_campaign(&self, _actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        records::load(&mut tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         let used: i64 =
             sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM outreach_messages WHERE campaign_id = $1")
                 .bind(id.0)

@@ -111,12 +111,7 @@ impl Store {
     }
 
     pub async fn custom_field(&self, id: CustomFieldId) -> Result<CustomField, StoreError> {
-        let r = sqlx::query("SELECT * FROM custom_fields WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("custom field", id))?;
-        Ok(from_row(&r)?)
+        crate::records::load(self.pool(), "custom_fields", "custom field", id.0, from_row).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -168,10 +163,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_custom_field(&self, id: CustomFieldId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let n = sqlx::query("DELETE FROM custom_fields WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::not_found("custom field", id));
-        }
+        crate::records::remove(&mut tx, "custom_fields", "custom field", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

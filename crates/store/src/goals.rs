@@ -120,12 +120,7 @@ async fn check_refs(tx: &mut Tx, owner: Option<UserId>, pipeline: Option<Pipelin
 }
 
 async fn load(tx: &mut Tx, id: GoalId) -> Result<Goal, StoreError> {
-    let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("goal", id))?;
-    Ok(from_row(&r)?)
+    crate::records::load(&mut **tx, "goals", "goal", id.0, from_row).await
 }
 
 impl Store {
@@ -155,12 +150,7 @@ impl Store {
     }
 
     pub async fn goal(&self, id: GoalId) -> Result<Goal, StoreError> {
-        let r = sqlx::query("SELECT * FROM goals WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("goal", id))?;
-        Ok(from_row(&r)?)
+        crate::records::load(self.pool(), "goals", "goal", id.0, from_row).await
     }
 
     /// Applies a change if `p.version` is the stored version (409 if not).
@@ -168,9 +158,7 @@ impl Store {
     pub async fn update_goal(&self, actor: &Actor, id: GoalId, p: GoalPatch) -> Result<Goal, StoreError> {
         let mut tx = self.write().await?;
         let cur = load(&mut tx, id).await?;
-        if cur.version != p.version {
-            return Err(StoreError::Conflict { current: cur.version });
-        }
+        crate::records::check_version(cur.version, p.version)?;
         let metric = p.metric.clone().unwrap_or_else(|| cur.metric.key().to_string());
         let target = p.target.unwrap_or(cur.target);
         let from = p.from.clone().unwrap_or_else(|| cur.from.to_iso());
@@ -200,9 +188,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() == 0 {
-            let v: i64 =
-                sqlx::query_scalar("SELECT version FROM goals WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
-            return Err(StoreError::Conflict { current: v });
+            return Err(crate::records::stale(&mut tx, "goals", id.0).await);
         }
         let goal = load(&mut tx, id).await?;
         tx.commit().await?;
@@ -213,10 +199,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_goal(&self, id: GoalId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let n = sqlx::query("DELETE FROM goals WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::not_found("goal", id));
-        }
+        crate::records::remove(&mut tx, "goals", "goal", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -48,12 +48,7 @@ impl Store {
     }
 
     pub async fn lost_reason(&self, id: LostReasonId) -> Result<LostReason, StoreError> {
-        let r = sqlx::query("SELECT * FROM lost_reasons WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("lost reason", id))?;
-        Ok(from_row(&r)?)
+        crate::records::load(self.pool(), "lost_reasons", "lost reason", id.0, from_row).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -119,10 +114,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_lost_reason(&self, id: LostReasonId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let n = sqlx::query("DELETE FROM lost_reasons WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::not_found("lost reason", id));
-        }
+        crate::records::remove(&mut tx, "lost_reasons", "lost reason", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

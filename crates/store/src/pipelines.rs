@@ -184,12 +184,7 @@ impl Store {
     }
 
     pub async fn stage(&self, id: StageId) -> Result<Stage, StoreError> {
-        let r = sqlx::query("SELECT * FROM stages WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("stage", id))?;
-        Ok(stage_from_row(&r)?)
+        crate::records::load(self.pool(), "stages", "stage", id.0, stage_from_row).await
     }
 
     #[tracing::instrument(skip_all)]

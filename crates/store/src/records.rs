@@ -19,16 +19,27 @@ pub(crate) async fn live<'e, T>(
     fetch(e, &format!("SELECT * FROM {table} WHERE id = $1 AND deleted_at IS NULL"), what, id, map).await
 }
 
-/// A row of `table` whether deleted or not, inside a transaction; 404
-/// naming `what` when there is none.
-pub(crate) async fn load<T>(
-    tx: &mut Tx,
+/// A row of `table` whether deleted or not, from the pool or inside a
+/// transaction; 404 naming `what` when there is none.
+pub(crate) async fn load<'e, T>(
+    e: impl sqlx::Executor<'e, Database = Any>,
     table: &str,
     what: &'static str,
     id: i64,
     map: fn(&AnyRow) -> R<T>,
 ) -> Result<T, StoreError> {
-    fetch(&mut **tx, &format!("SELECT * FROM {table} WHERE id = $1"), what, id, map).await
+    fetch(e, &format!("SELECT * FROM {table} WHERE id = $1"), what, id, map).await
+}
+
+/// Deletes a row of `table` for good (records nothing refers to); 404
+/// naming `what` when there is none.
+pub(crate) async fn remove(tx: &mut Tx, table: &str, what: &'static str, id: i64) -> Result<(), StoreError> {
+    let sql = format!("DELETE FROM {table} WHERE id = $1");
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut **tx).await?;
+    if n.rows_affected() == 0 {
+        return Err(StoreError::not_found(what, id));
+    }
+    Ok(())
 }
 
 async fn fetch<'e, T>(

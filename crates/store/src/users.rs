@@ -131,12 +131,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
-        let r = sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("user", id))?;
-        Ok(user_from_row(&r)?)
+        crate::records::load(self.pool(), "users", "user", id.0, user_from_row).await
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
@@ -298,12 +293,7 @@ impl Store {
     }
 
     pub async fn token(&self, id: TokenId) -> Result<ApiToken, StoreError> {
-        let r = sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::not_found("token", id))?;
-        Ok(token_from_row(&r)?)
+        crate::records::load(self.pool(), "api_tokens", "token", id.0, token_from_row).await
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<ApiToken, StoreError> {

@@ -2,22 +2,9 @@ use super::*;
 use crate::currency::Currency;
 use crate::model::DealStatus;
 use crate::stage_move::replay;
+use crate::stage_move::tests::stage;
 use crate::{DealId, EventId, StageId};
 use proptest::prelude::*;
-
-fn stage(id: i64, pos: i64) -> Stage {
-    Stage {
-        id: StageId(id),
-        pipeline_id: PipelineId(1),
-        name: format!("S{id}"),
-        position: pos,
-        probability: None,
-        rotting_days: None,
-        milestone: None,
-        archived: false,
-        version: 1,
-    }
-}
 
 fn settings() -> Settings {
     Settings {
@@ -40,7 +27,11 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        World { stages: vec![stage(10, 0), stage(11, 1), stage(12, 2)], settings: settings(), history: Vec::new() }
+        World {
+            stages: vec![stage(10, 1, 0), stage(11, 1, 1), stage(12, 1, 2)],
+            settings: settings(),
+            history: Vec::new(),
+        }
     }
 
     fn ctx(&self, now: i64) -> Context<'_> {

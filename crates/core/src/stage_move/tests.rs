@@ -1,6 +1,7 @@
 use super::*;
 
-fn stage(id: i64, pipeline: i64, pos: i64) -> Stage {
+/// A plain stage of `pipeline` at `pos` (also used by the deal-change tests).
+pub(crate) fn stage(id: i64, pipeline: i64, pos: i64) -> Stage {
     Stage {
         id: StageId(id),
         pipeline_id: PipelineId(pipeline),

@@ -12,9 +12,7 @@ use crate::extract::Query;
 use crate::insights::{self, MetricsQuery};
 use axum::extract::State;
 use axum::response::Response;
-use dealflow_core::model::Channel;
-use dealflow_core::time::{Date, Timestamp};
-use dealflow_core::{CampaignId, PipelineId, UserId};
+use dealflow_core::time::Timestamp;
 use dealflow_store::{DealFilter, OrganizationFilter, PersonFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -37,40 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct FormatQuery {
     /// `csv` (default) or `xlsx`.
     pub format: Option<ExportFormat>,
-}
-
-/// Parameters of the metric exports: those of `/metrics` plus `format`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MetricsExportQuery {
-    /// `csv` (default) or `xlsx`.
-    pub format: Option<ExportFormat>,
-    /// First day of the period (`YYYY-MM-DD`); default 90 days before `to`.
-    pub from: Option<Date>,
-    /// Day after the period (exclusive); default now.
-    pub to: Option<Date>,
-    pub pipeline_id: Option<PipelineId>,
-    pub owner_id: Option<UserId>,
-    pub source: Option<String>,
-    pub campaign_id: Option<CampaignId>,
-    pub channel: Option<Channel>,
-    /// Stage export only: also the stages of archived pipelines.
-    pub include_archived: Option<bool>,
-}
-
-impl MetricsExportQuery {
-    fn metrics_query(&self) -> MetricsQuery {
-        MetricsQuery {
-            from: self.from,
-            to: self.to,
-            pipeline_id: self.pipeline_id,
-            owner_id: self.owner_id,
-            source: self.source.clone(),
-            campaign_id: self.campaign_id,
-            channel: self.channel,
-            include_archived: self.include_archived,
-        }
-    }
 }
 
 /// Download every deal matching the list filters as CSV or XLSX: money in
@@ -116,30 +80,32 @@ async fn export_organizations(
 
 /// Download the activity metrics of a period: one row per metric (key,
 /// label, value, unit, from, to), the same figures as `GET /metrics`.
-#[utoipa::path(get, path = "/metrics/export", tag = "exports", params(MetricsExportQuery),
+#[utoipa::path(get, path = "/metrics/export", tag = "exports", params(FormatQuery, MetricsQuery),
     responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn export_metrics(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<MetricsExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+    Query(q): Query<MetricsQuery>,
 ) -> ApiResult<Response> {
-    let report = insights::metrics(&st.store, &q.metrics_query(), Timestamp::now()).await?;
+    let report = insights::metrics(&st.store, &q, Timestamp::now()).await?;
     let settings = st.store.settings().await?;
-    export::metrics(&report, &settings, q.format.unwrap_or_default())?.into_response()
+    export::metrics(&report, &settings, fmt.format.unwrap_or_default())?.into_response()
 }
 
 /// Download the stage metrics of a period: one row per stage, the same
 /// figures as `GET /metrics/stages`.
-#[utoipa::path(get, path = "/metrics/stages/export", tag = "exports", params(MetricsExportQuery),
+#[utoipa::path(get, path = "/metrics/stages/export", tag = "exports", params(FormatQuery, MetricsQuery),
     responses((status = 200, description = "The file (text/csv or XLSX), as an attachment"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn export_stage_metrics(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<MetricsExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+    Query(q): Query<MetricsQuery>,
 ) -> ApiResult<Response> {
-    let report = insights::stages(&st.store, &q.metrics_query(), Timestamp::now()).await?;
+    let report = insights::stages(&st.store, &q, Timestamp::now()).await?;
     let settings = st.store.settings().await?;
-    export::stages(&report, &settings, q.format.unwrap_or_default())?.into_response()
+    export::stages(&report, &settings, fmt.format.unwrap_or_default())?.into_response()
 }

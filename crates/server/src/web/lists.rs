@@ -14,7 +14,7 @@ use axum::routing::get;
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{DealStatus, Pipeline, User};
 use dealflow_core::{PipelineId, StageId, UserId};
-use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PersonFilter, SortKey};
+use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PersonFilter, Slice, SortKey};
 use serde::Deserialize;
 
 /// Rows per page.
@@ -170,14 +170,10 @@ fn parse(p: &ListParams, extra: &[(&str, Option<String>)]) -> Parsed {
     Parsed { owner, q, query, filters }
 }
 
-fn pager(
-    kind: &str,
-    p: &Parsed,
-    first: Option<String>,
-    last: Option<String>,
-    prev: bool,
-    next: bool,
-) -> (String, String) {
+/// The previous and next page links of a list page showing `slice`.
+fn pager<R>(kind: &str, p: &Parsed, slice: &Slice<R>, id: impl Fn(&R) -> String) -> (String, String) {
+    let (first, last) = (slice.items.first().map(&id), slice.items.last().map(&id));
+    let (prev, next) = (slice.has_prev, slice.has_next);
     let dir = if p.query.desc { "desc" } else { "asc" };
     let base = format!("/{kind}?{}sort={}&dir={dir}", p.filters, p.query.sort.as_str());
     let prev = match first {
@@ -253,14 +249,7 @@ pub async fn deals(State(st): State<AppState>, u: PageUser, Query(q): Query<List
         };
         let slice = st.store.deal_rows(&f, &p.query).await?;
         let t = u.t;
-        let links = pager(
-            "deals",
-            &p,
-            slice.items.first().map(|r| r.id.to_string()),
-            slice.items.last().map(|r| r.id.to_string()),
-            slice.has_prev,
-            slice.has_next,
-        );
+        let links = pager("deals", &p, &slice, |r| r.id.to_string());
         let rows = slice
             .items
             .into_iter()
@@ -310,14 +299,7 @@ pub async fn people(State(st): State<AppState>, u: PageUser, Query(q): Query<Lis
         let f = PersonFilter { owner_id: p.owner, q: p.q.clone(), ..Default::default() };
         let slice = st.store.person_rows(&f, &p.query).await?;
         let t = u.t;
-        let links = pager(
-            "people",
-            &p,
-            slice.items.first().map(|r| r.id.to_string()),
-            slice.items.last().map(|r| r.id.to_string()),
-            slice.has_prev,
-            slice.has_next,
-        );
+        let links = pager("people", &p, &slice, |r| r.id.to_string());
         let rows = slice
             .items
             .into_iter()
@@ -359,14 +341,7 @@ pub async fn organizations(State(st): State<AppState>, u: PageUser, Query(q): Qu
         let f = OrganizationFilter { owner_id: p.owner, q: p.q.clone(), ..Default::default() };
         let slice = st.store.organization_rows(&f, &p.query).await?;
         let t = u.t;
-        let links = pager(
-            "organizations",
-            &p,
-            slice.items.first().map(|r| r.id.to_string()),
-            slice.items.last().map(|r| r.id.to_string()),
-            slice.has_prev,
-            slice.has_next,
-        );
+        let links = pager("organizations", &p, &slice, |r| r.id.to_string());
         let rows = slice
             .items
             .into_iter()

@@ -78,7 +78,7 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
-        let note = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
+        let note = records::load(&mut *tx, "notes", "note", id.0, note_from_row).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -112,7 +112,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(records::stale(&mut tx, "notes", id.0).await);
         }
-        let note = records::load(&mut tx, "notes", "note", id.0, note_from_row).await?;
+        let note = records::load(&mut *tx, "notes", "note", id.0, note_from_row).await?;
         tx.commit().await?;
         Ok(note)
     }

@@ -64,7 +64,7 @@ fn check_sentiment(errs: &mut Invalid, replied_at: Option<Timestamp>, sentiment:
 
 /// A live (not deleted) message inside a transaction.
 async fn live_message(tx: &mut Tx, id: OutreachId) -> Result<OutreachMessage, StoreError> {
-    let m = records::load(tx, "outreach_messages", "outreach message", id.0, message_from_row).await?;
+    let m = records::load(&mut **tx, "outreach_messages", "outreach message", id.0, message_from_row).await?;
     if m.deleted_at.is_some() {
         return Err(StoreError::not_found("outreach message", id));
     }

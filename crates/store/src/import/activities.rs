@@ -45,7 +45,7 @@ pub(crate) async fn apply(
             (create_activity_in(tx, actor, n).await?.id, Outcome::Created)
         }
         Some(id) => {
-            let cur = records::load(tx, "activities", "activity", id, activity_from_row).await?;
+            let cur = records::load(&mut **tx, "activities", "activity", id, activity_from_row).await?;
             let p = ActivityPatch {
                 version: cur.version,
                 kind: changed(&cur.kind, row.kind("kind")),
