@@ -85,8 +85,8 @@ pub async fn forecast(
     };
     check_slice(store, q.pipeline_id, q.owner_id).await?;
     let slice = Slice {
-        pipeline: q.pipeline_id.map(|p| p.to_string()),
-        owner: q.owner_id.map(|o| o.to_string()),
+        pipeline: q.pipeline_id,
+        owner: q.owner_id,
         ..Slice::default()
     };
     let _permit = gate.acquire().await?;
@@ -173,8 +173,8 @@ pub async fn backtest_series(
     }
     check_slice(store, q.pipeline_id, q.owner_id).await?;
     let slice = Slice {
-        pipeline: q.pipeline_id.map(|p| p.to_string()),
-        owner: q.owner_id.map(|o| o.to_string()),
+        pipeline: q.pipeline_id,
+        owner: q.owner_id,
         ..Slice::default()
     };
     let settings = store.settings().await?;
