@@ -12,10 +12,10 @@
 use crate::row::*;
 use crate::{Store, StoreError};
 use dealflow_core::currency::Currency;
+use dealflow_core::ids::{CampaignId, DealId, PersonId, PipelineId, StageId, UserId};
 use dealflow_core::metrics::{
     DealEvent, DealFact, DealFields, ExchangeRates, Facts, Ms, OutreachFact, PipelineInfo, StageInfo,
 };
-use dealflow_core::ids::{CampaignId, DealId, PersonId, PipelineId, StageId, UserId};
 use dealflow_core::model::{Channel, DealStatus, EventKind, Sentiment};
 use dealflow_core::time::{Date, TimeZone};
 use serde_json::Value;

@@ -19,10 +19,10 @@
 
 use crate::projections::{DAY, bucket_span, buckets};
 use crate::{Store, StoreError};
+use dealflow_core::ids::{PipelineId, StageId};
 use dealflow_core::metrics::{
     ActivityInputs, ClosedKey, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks,
 };
-use dealflow_core::ids::{PipelineId, StageId};
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 

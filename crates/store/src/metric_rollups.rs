@@ -15,8 +15,8 @@ use crate::metric_queries::{
 };
 use crate::projections::{DAY, dur_bucket, kind};
 use crate::{Store, StoreError};
-use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks};
 use dealflow_core::ids::{PipelineId, StageId};
+use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks};
 use std::collections::BTreeMap;
 
 impl Store {
@@ -176,8 +176,13 @@ impl Store {
             &pf_sql,
             "pipeline_id, k1, k2",
         );
-        let created_sql =
-            self.rollup_sql(&format!("pipeline_id, k1, {}", sum("n")), kind::CREATED, split, &pf_sql, "pipeline_id, k1");
+        let created_sql = self.rollup_sql(
+            &format!("pipeline_id, k1, {}", sum("n")),
+            kind::CREATED,
+            split,
+            &pf_sql,
+            "pipeline_id, k1",
+        );
         let hist_sql = self.rollup_sql(&format!("k1, k2, {}", sum("n")), kind::STAY, split, &pf_sql, "k1, k2");
         let (closed_rows, created_rows, hist_rows) =
             tokio::try_join!(self.rows(closed_sql, &pf), self.rows(created_sql, &pf), self.rows(hist_sql, &pf))?;

@@ -53,11 +53,7 @@ pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -
                 .sum()
         };
         let cohort = |pos: i64| -> u64 {
-            i.created
-                .range((pipeline.id, pos)..)
-                .take_while(|((pl, _), _)| *pl == pipeline.id)
-                .map(|(_, n)| *n)
-                .sum()
+            i.created.range((pipeline.id, pos)..).take_while(|((pl, _), _)| *pl == pipeline.id).map(|(_, n)| *n).sum()
         };
         for (pos, stage) in pipeline.ordered_stages().into_iter().enumerate() {
             let (closed_reached, won_reached) = (at_least(pos, None), at_least(pos, Some(true)));

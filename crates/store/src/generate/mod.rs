@@ -366,10 +366,7 @@ mod tests {
         assert_eq!(generate(&store2, &GenOptions::new(200)).await.unwrap(), report);
         let facts2 = store2.metric_facts().await.unwrap();
         let shape = |f: &dealflow_core::metrics::Facts| {
-            f.deals
-                .iter()
-                .map(|d| (d.id.clone(), d.value, d.created_at, d.closed_at, d.events.len()))
-                .collect::<Vec<_>>()
+            f.deals.iter().map(|d| (d.id, d.value, d.created_at, d.closed_at, d.events.len())).collect::<Vec<_>>()
         };
         assert_eq!(shape(&facts), shape(&facts2));
         store.close().await;

@@ -9,8 +9,8 @@
 
 use anyhow::{Context, bail};
 use clap::Args;
-use dealflow_core::metrics::{DAY_MS, Period, Slice, activity_metrics, stage_metrics};
 use dealflow_core::UserId;
+use dealflow_core::metrics::{DAY_MS, Period, Slice, activity_metrics, stage_metrics};
 use dealflow_insights as insights;
 use dealflow_store::generate::{GenOptions, GenReport, USER_ID0, generate};
 use dealflow_store::{PoolSettings, Store};

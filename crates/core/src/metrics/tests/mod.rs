@@ -77,7 +77,12 @@ pub(super) fn pipeline() -> PipelineInfo {
         stages: ms
             .iter()
             .enumerate()
-            .map(|(i, m)| StageInfo { id: sid(&format!("s{}", i + 1)), order: i as i64, milestone: *m, probability: None })
+            .map(|(i, m)| StageInfo {
+                id: sid(&format!("s{}", i + 1)),
+                order: i as i64,
+                milestone: *m,
+                probability: None,
+            })
             .collect(),
     }
 }

@@ -46,11 +46,9 @@ fn opt_id(v: &Value) -> Option<i64> {
 /// the vectors' text id, so results compare with the expected JSON.
 fn named_keys(v: Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k.parse::<i64>().map_or(k, name_of), named_keys(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, v)| (k.parse::<i64>().map_or(k, name_of), named_keys(v))).collect())
+        }
         other => other,
     }
 }
