@@ -84,11 +84,7 @@ pub async fn forecast(
         }
     };
     check_slice(store, q.pipeline_id, q.owner_id).await?;
-    let slice = Slice {
-        pipeline: q.pipeline_id.map(|p| p.to_string()),
-        owner: q.owner_id.map(|o| o.to_string()),
-        ..Slice::default()
-    };
+    let slice = Slice { pipeline: q.pipeline_id, owner: q.owner_id, ..Slice::default() };
     let _permit = gate.acquire().await?;
     let (facts, history) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
     let fields = |d: &_, t| history.fields_at(d, t);
@@ -172,11 +168,7 @@ pub async fn backtest_series(
         return Err(InsightsError::invalid("from", "must be a day before `to`"));
     }
     check_slice(store, q.pipeline_id, q.owner_id).await?;
-    let slice = Slice {
-        pipeline: q.pipeline_id.map(|p| p.to_string()),
-        owner: q.owner_id.map(|o| o.to_string()),
-        ..Slice::default()
-    };
+    let slice = Slice { pipeline: q.pipeline_id, owner: q.owner_id, ..Slice::default() };
     let settings = store.settings().await?;
     let _permit = gate.acquire().await?;
     let (facts, history): (_, FieldHistory) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;

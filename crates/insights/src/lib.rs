@@ -61,11 +61,11 @@ pub struct MetricsQuery {
 impl MetricsQuery {
     pub fn slice(&self) -> Slice {
         Slice {
-            pipeline: self.pipeline_id.map(|p| p.to_string()),
-            owner: self.owner_id.map(|o| o.to_string()),
+            pipeline: self.pipeline_id,
+            owner: self.owner_id,
             source: self.source.clone().filter(|s| !s.is_empty()),
-            campaign: self.campaign_id.map(|c| c.to_string()),
-            channel: self.channel.map(|c| c.as_str().to_string()),
+            campaign: self.campaign_id,
+            channel: self.channel,
         }
     }
 }
@@ -239,7 +239,7 @@ pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Insights
     for p in store.pipelines().await?.into_iter().filter(|p| include_archived || !p.archived) {
         for s in &p.stages {
             // The engine reports only the stages of the sliced pipelines.
-            if let Some(f) = figures.remove(&s.id.to_string()) {
+            if let Some(f) = figures.remove(&s.id) {
                 rows.push(StageRow {
                     pipeline_id: p.id.to_string(),
                     pipeline: p.name.clone(),

@@ -6,15 +6,17 @@
 //!
 //! Everything is read in a handful of whole-table queries (never one per
 //! deal): a workspace holds tens of thousands of deals and the metrics pages
-//! must answer quickly. Ids become strings because the engine keys by text.
+//! must answer quickly. Ids stay the typed integers of `dealflow_core::ids`;
+//! an absent owner or campaign is `None`.
 
 use crate::row::*;
 use crate::{Store, StoreError};
 use dealflow_core::currency::Currency;
+use dealflow_core::ids::{CampaignId, DealId, PersonId, PipelineId, StageId, UserId};
 use dealflow_core::metrics::{
     DealEvent, DealFact, DealFields, ExchangeRates, Facts, Ms, OutreachFact, PipelineInfo, StageInfo,
 };
-use dealflow_core::model::{DealStatus, EventKind, Sentiment};
+use dealflow_core::model::{Channel, DealStatus, EventKind, Sentiment};
 use dealflow_core::time::{Date, TimeZone};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -38,15 +40,11 @@ pub fn minor_rates(base: &Currency, rates: &std::collections::BTreeMap<String, f
 pub(crate) fn deal_event(r: &sqlx::any::AnyRow) -> R<DealEvent> {
     let at = i64_(r, "at")?;
     Ok(match enum_(r, "kind", EventKind::parse)? {
-        EventKind::Enter => DealEvent::enter(&i64_(r, "stage_id")?.to_string(), at),
+        EventKind::Enter => DealEvent::enter(StageId(i64_(r, "stage_id")?), at),
         EventKind::Won => DealEvent::won(at),
         EventKind::Lost => DealEvent::lost(at),
         EventKind::Reopen => DealEvent::reopen(at),
     })
-}
-
-fn id_text(v: Option<i64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 /// One recorded change of a tracked field: its value before the change.
@@ -62,7 +60,7 @@ struct Change {
 #[derive(Debug, Clone)]
 pub struct FieldHistory {
     /// Per deal id, changes oldest first.
-    changes: HashMap<String, Vec<Change>>,
+    changes: HashMap<DealId, Vec<Change>>,
     time_zone: TimeZone,
 }
 
@@ -88,7 +86,8 @@ impl FieldHistory {
                     f.expected_close_at =
                         c.old.as_str().and_then(|s| Date::parse(s).ok()).map(|d| self.time_zone.midnight(d.0))
                 }
-                "owner_id" => f.owner = c.old.as_str().unwrap_or_default().to_string(),
+                // Recorded as the id in text, or null for "no owner".
+                "owner_id" => f.owner = c.old.as_str().and_then(|s| s.parse().ok()),
                 _ => {}
             }
         }
@@ -105,12 +104,12 @@ impl Store {
             .await?
             .into_iter()
             .map(|p| PipelineInfo {
-                id: p.id.to_string(),
+                id: p.id,
                 stages: p
                     .stages
                     .iter()
                     .map(|s| StageInfo {
-                        id: s.id.to_string(),
+                        id: s.id,
                         order: s.position,
                         milestone: s.milestone,
                         probability: s.probability.map(|x| x as f64),
@@ -121,7 +120,7 @@ impl Store {
     }
 
     /// Everything the metrics engine reads, without soft-deleted deals,
-    /// people or messages (METRICS.md "Deleted"). Stage ids are strings.
+    /// people or messages (METRICS.md "Deleted").
     #[tracing::instrument(skip_all)]
     pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
         let settings = self.settings().await?;
@@ -149,14 +148,14 @@ impl Store {
         for r in &rows {
             let id = i64_(r, "id")?;
             deals.push(DealFact {
-                id: id.to_string(),
-                pipeline: i64_(r, "pipeline_id")?.to_string(),
+                id: DealId(id),
+                pipeline: PipelineId(i64_(r, "pipeline_id")?),
                 value: i64_(r, "value")?,
                 currency: text(r, "currency")?,
                 contract_months: opt_i64(r, "contract_months")?,
                 probability: opt_i64(r, "probability")?.map(|p| p as f64),
                 expected_close_at: opt_date(r, "expected_close_date")?.map(|d| tz.midnight(d.0)),
-                owner: id_text(opt_i64(r, "owner_id")?),
+                owner: opt_i64(r, "owner_id")?.map(UserId),
                 source: opt_text(r, "source")?.unwrap_or_default(),
                 created_at: i64_(r, "created_at")?,
                 status: enum_(r, "status", DealStatus::parse)?,
@@ -176,9 +175,9 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(OutreachFact {
-                    person: i64_(r, "person_id")?.to_string(),
-                    campaign: id_text(opt_i64(r, "campaign_id")?),
-                    channel: text(r, "channel")?,
+                    person: PersonId(i64_(r, "person_id")?),
+                    campaign: opt_i64(r, "campaign_id")?.map(CampaignId),
+                    channel: enum_(r, "channel", Channel::parse)?,
                     sent_at: i64_(r, "sent_at")?,
                     replied_at: opt_i64(r, "replied_at")?,
                     sentiment: opt_enum(r, "sentiment", Sentiment::parse)?,
@@ -202,10 +201,10 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        let mut changes: HashMap<String, Vec<Change>> = HashMap::new();
+        let mut changes: HashMap<DealId, Vec<Change>> = HashMap::new();
         for r in &rows {
             let old = json::<Value>(r, "old_value")?;
-            changes.entry(i64_(r, "deal_id")?.to_string()).or_default().push(Change {
+            changes.entry(DealId(i64_(r, "deal_id")?)).or_default().push(Change {
                 field: text(r, "field")?,
                 at: i64_(r, "at")?,
                 old,

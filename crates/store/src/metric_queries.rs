@@ -13,25 +13,34 @@
 //! `tests/metric_projections.rs`); the engine's formulas turn them into
 //! figures.
 //!
-//! Slice values that are text (source, channel) reach SQL as bound
-//! parameters ([`Filter`]); numbers (ids, times) are formatted from `i64`,
-//! so no user text is ever part of the statement.
+//! Slice values (pipeline, owner and campaign ids, source, channel) reach
+//! SQL as bound parameters ([`Filter`]), ids as integers; times are
+//! formatted from `i64`, so no user text is ever part of the statement.
 
 use crate::projections::{DAY, bucket_span, buckets};
 use crate::{Store, StoreError};
+use dealflow_core::ids::{PipelineId, StageId};
 use dealflow_core::metrics::{
     ActivityInputs, ClosedKey, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks,
 };
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
-/// `AND …` conditions of a slice, with its text values bound as `$1`,
-/// `$2`, …: a query that appends a filter has no other placeholders, and
-/// may append it several times (both engines let `$n` repeat).
+/// `AND …` conditions of a slice, with its values bound as `$1`, `$2`, …:
+/// a query that appends a filter has no other placeholders, and may append
+/// it several times (both engines let `$n` repeat).
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
     sql: String,
-    args: Vec<String>,
+    args: Vec<Arg>,
+}
+
+/// A bound value of a [`Filter`]: ids bind as integers, to compare with
+/// the BIGINT id columns as they are.
+#[derive(Debug)]
+enum Arg {
+    Int(i64),
+    Text(String),
 }
 
 /// The filter of a question without slice conditions.
@@ -39,7 +48,15 @@ pub(crate) static UNFILTERED: Filter = Filter { sql: String::new(), args: Vec::n
 
 impl Filter {
     fn text_eq(&mut self, column: &str, v: &str) {
-        self.args.push(v.to_string());
+        self.push(column, Arg::Text(v.to_string()));
+    }
+
+    fn id_eq(&mut self, column: &str, id: i64) {
+        self.push(column, Arg::Int(id));
+    }
+
+    fn push(&mut self, column: &str, v: Arg) {
+        self.args.push(v);
         self.sql += &format!(" AND {column} = ${}", self.args.len());
     }
 
@@ -51,7 +68,10 @@ impl Filter {
     fn query<'q>(&'q self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in &self.args {
-            q = q.bind(a.as_str());
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+            };
         }
         q
     }
@@ -66,23 +86,18 @@ impl std::fmt::Display for Filter {
 /// Refuses slice text the engines cannot compare (PostgreSQL cannot hold
 /// a NUL in text at all), as 422 naming the parameter.
 fn check_slice(s: &Slice) -> Result<(), StoreError> {
-    for (field, v) in [("source", &s.source), ("channel", &s.channel)] {
-        if let Some(v) = v {
-            dealflow_core::validate::plain_chars(field, v, false)?;
-        }
+    if let Some(v) = &s.source {
+        dealflow_core::validate::plain_chars("source", v, false)?;
     }
     Ok(())
 }
 
-/// `AND …` conditions for the deal dimensions of a slice. Ids that do not
-/// parse match nothing (as a slice on an unknown id does in the engine).
+/// `AND …` conditions for the deal dimensions of a slice. An owner slice
+/// never matches an unassigned deal (NULL equals nothing), as in the engine.
 pub(crate) fn deal_filter(s: &Slice) -> Filter {
-    let mut f = Filter::default();
-    if let Some(p) = &s.pipeline {
-        f.sql += &id_eq("pipeline_id", p);
-    }
-    if let Some(o) = &s.owner {
-        f.sql += &id_eq("owner_id", o);
+    let mut f = pipeline_filter(s);
+    if let Some(o) = s.owner {
+        f.id_eq("owner_id", o.0);
     }
     if let Some(src) = &s.source {
         f.text_eq("source", src);
@@ -90,27 +105,26 @@ pub(crate) fn deal_filter(s: &Slice) -> Filter {
     f
 }
 
-/// `AND …` conditions for the outreach dimensions of a slice.
-fn outreach_filter(s: &Slice) -> Filter {
+/// The `AND pipeline_id = …` condition of a pipeline slice (the one slice
+/// the daily rollups keep), or nothing.
+pub(crate) fn pipeline_filter(s: &Slice) -> Filter {
     let mut f = Filter::default();
-    if let Some(c) = &s.campaign {
-        f.sql += &id_eq("campaign_id", c);
-    }
-    if let Some(ch) = &s.channel {
-        f.text_eq("channel", ch);
+    if let Some(p) = s.pipeline {
+        f.id_eq("pipeline_id", p.0);
     }
     f
 }
 
-/// An optional id column equal to `v` (the engine's text form: "" = none).
-pub(crate) fn id_eq(column: &str, v: &str) -> String {
-    if v.is_empty() {
-        return format!(" AND {column} IS NULL");
+/// `AND …` conditions for the outreach dimensions of a slice.
+fn outreach_filter(s: &Slice) -> Filter {
+    let mut f = Filter::default();
+    if let Some(c) = s.campaign {
+        f.id_eq("campaign_id", c.0);
     }
-    match v.parse::<i64>() {
-        Ok(id) => format!(" AND {column} = {id}"),
-        Err(_) => " AND 1 = 0".to_string(),
+    if let Some(ch) = s.channel {
+        f.text_eq("channel", ch.as_str());
     }
+    f
 }
 
 /// A count or sum as a non-null BIGINT on both engines (PostgreSQL sums
@@ -147,7 +161,7 @@ pub(crate) fn pipeline_deals(created: u64, closed_before_created: u64, straddler
 }
 
 /// Stays per stage id, as duration lists (ms, in no order).
-pub(crate) type StayLists = BTreeMap<String, Vec<i64>>;
+pub(crate) type StayLists = BTreeMap<StageId, Vec<i64>>;
 
 /// A period's whole UTC days `[d0, d1)` (day numbers) and the partial
 /// days before and after them, when it covers at least one whole day.
@@ -364,7 +378,7 @@ impl Store {
         &self,
         df: &Filter,
         p: Period,
-    ) -> Result<BTreeMap<(String, i64, bool), u64>, StoreError> {
+    ) -> Result<BTreeMap<(PipelineId, i64, bool), u64>, StoreError> {
         let sql = format!(
             "SELECT pipeline_id, reach_count, won, COUNT(*) FROM metric_deals
              WHERE closed_at >= {} AND closed_at < {}{df} GROUP BY pipeline_id, reach_count, won",
@@ -372,7 +386,7 @@ impl Store {
         );
         let mut out = BTreeMap::new();
         for r in &self.rows(sql, df).await? {
-            out.insert((i(r, 0)?.to_string(), i(r, 1)?, i(r, 2)? == 1), u(r, 3)?);
+            out.insert((PipelineId(i(r, 0)?), i(r, 1)?, i(r, 2)? == 1), u(r, 3)?);
         }
         Ok(out)
     }
@@ -382,7 +396,7 @@ impl Store {
         &self,
         df: &Filter,
         p: Period,
-    ) -> Result<BTreeMap<(String, i64), u64>, StoreError> {
+    ) -> Result<BTreeMap<(PipelineId, i64), u64>, StoreError> {
         let sql = format!(
             "SELECT pipeline_id, reach_count, COUNT(*) FROM metric_deals
              WHERE created_at >= {} AND created_at < {}{df} GROUP BY pipeline_id, reach_count",
@@ -390,7 +404,7 @@ impl Store {
         );
         let mut out = BTreeMap::new();
         for r in &self.rows(sql, df).await? {
-            out.insert((i(r, 0)?.to_string(), i(r, 1)?), u(r, 2)?);
+            out.insert((PipelineId(i(r, 0)?), i(r, 1)?), u(r, 2)?);
         }
         Ok(out)
     }
@@ -407,7 +421,7 @@ impl Store {
         );
         let mut out = BTreeMap::new();
         for r in &self.rows(sql, df).await? {
-            out.insert(i(r, 0)?.to_string(), parse_list(&sqlx::Row::try_get::<String, _>(r, 1)?)?);
+            out.insert(StageId(i(r, 0)?), parse_list(&sqlx::Row::try_get::<String, _>(r, 1)?)?);
         }
         Ok(out)
     }

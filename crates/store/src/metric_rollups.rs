@@ -10,10 +10,12 @@
 //! duration classes locates each rank; only that class's stays are read).
 
 use crate::metric_queries::{
-    DaySplit, Filter, RowPart, StayLists, UNFILTERED, deal_filter, i, id_eq, parse_list, pipeline_deals, sum, u,
+    DaySplit, Filter, RowPart, StayLists, UNFILTERED, deal_filter, i, parse_list, pipeline_deals, pipeline_filter, sum,
+    u,
 };
 use crate::projections::{DAY, dur_bucket, kind};
 use crate::{Store, StoreError};
+use dealflow_core::ids::{PipelineId, StageId};
 use dealflow_core::metrics::{ActivityInputs, ClosedSums, OutreachCounts, Period, Slice, StageInputs, StayRanks};
 use std::collections::BTreeMap;
 
@@ -25,8 +27,8 @@ impl Store {
         format!("SELECT {select} FROM metric_rollup WHERE kind = {k} AND day >= {d0} AND day < {d1}{pf}{group}")
     }
 
-    async fn rollup_count(&self, k: i64, split: &DaySplit, pf: &str) -> Result<u64, StoreError> {
-        self.count(self.rollup_sql(&sum("n"), k, split, pf, ""), &UNFILTERED).await
+    async fn rollup_count(&self, k: i64, split: &DaySplit, pf: &Filter) -> Result<u64, StoreError> {
+        self.count(self.rollup_sql(&sum("n"), k, split, &pf.to_string(), ""), pf).await
     }
 
     pub(crate) async fn activity_from_rollups(
@@ -37,13 +39,13 @@ impl Store {
     ) -> Result<ActivityInputs, StoreError> {
         let df = deal_filter(slice);
         // The pipeline is the one slice the rollups keep; outreach has none.
-        let pf = slice.pipeline.as_deref().map_or_else(String::new, |x| id_eq("pipeline_id", x));
+        let pf = pipeline_filter(slice);
         let d1 = split.days.1;
         let closed_sql = self.rollup_sql(
             &format!("k1, k2, k3, {}, {}, {}", sum("n"), sum("s1"), sum("s2")),
             kind::CLOSED,
             split,
-            &pf,
+            &pf.to_string(),
             "k1, k2, k3",
         );
         let sent_sql =
@@ -62,7 +64,7 @@ impl Store {
             open_deals,
             edges,
         ) = tokio::try_join!(
-            self.rows(closed_sql, &UNFILTERED),
+            self.rows(closed_sql, &pf),
             self.one_row(sent_sql, &UNFILTERED),
             self.count(pairs_sql, &UNFILTERED),
             self.rollup_count(kind::CONVERSATION, split, &pf),
@@ -165,34 +167,37 @@ impl Store {
 
     pub(crate) async fn stages_from_rollups(&self, slice: &Slice, split: &DaySplit) -> Result<StageInputs, StoreError> {
         let df = deal_filter(slice);
-        let pf = slice.pipeline.as_deref().map_or_else(String::new, |x| id_eq("pipeline_id", x));
+        let pf = pipeline_filter(slice);
+        let pf_sql = pf.to_string();
         let closed_sql = self.rollup_sql(
             &format!("pipeline_id, k1, k2, {}", sum("n")),
             kind::CLOSED_REACH,
             split,
-            &pf,
+            &pf_sql,
             "pipeline_id, k1, k2",
         );
-        let created_sql =
-            self.rollup_sql(&format!("pipeline_id, k1, {}", sum("n")), kind::CREATED, split, &pf, "pipeline_id, k1");
-        let hist_sql = self.rollup_sql(&format!("k1, k2, {}", sum("n")), kind::STAY, split, &pf, "k1, k2");
-        let (closed_rows, created_rows, hist_rows) = tokio::try_join!(
-            self.rows(closed_sql, &UNFILTERED),
-            self.rows(created_sql, &UNFILTERED),
-            self.rows(hist_sql, &UNFILTERED)
-        )?;
+        let created_sql = self.rollup_sql(
+            &format!("pipeline_id, k1, {}", sum("n")),
+            kind::CREATED,
+            split,
+            &pf_sql,
+            "pipeline_id, k1",
+        );
+        let hist_sql = self.rollup_sql(&format!("k1, k2, {}", sum("n")), kind::STAY, split, &pf_sql, "k1, k2");
+        let (closed_rows, created_rows, hist_rows) =
+            tokio::try_join!(self.rows(closed_sql, &pf), self.rows(created_sql, &pf), self.rows(hist_sql, &pf))?;
 
         let mut out = StageInputs::default();
         for r in &closed_rows {
             let n = u(r, 3)?;
             if n > 0 {
-                *out.closed.entry((i(r, 0)?.to_string(), i(r, 1)?, i(r, 2)? == 1)).or_default() += n;
+                *out.closed.entry((PipelineId(i(r, 0)?), i(r, 1)?, i(r, 2)? == 1)).or_default() += n;
             }
         }
         for r in &created_rows {
             let n = u(r, 2)?;
             if n > 0 {
-                *out.created.entry((i(r, 0)?.to_string(), i(r, 1)?)).or_default() += n;
+                *out.created.entry((PipelineId(i(r, 0)?), i(r, 1)?)).or_default() += n;
             }
         }
         // Stage → duration class → stays in the whole days.
@@ -223,15 +228,15 @@ impl Store {
         let stages: Vec<i64> = hist
             .keys()
             .copied()
-            .chain(edge_stays.keys().filter_map(|s| s.parse().ok()))
+            .chain(edge_stays.keys().map(|s| s.0))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
         for stage in stages {
-            let edges = edge_stays.remove(&stage.to_string()).unwrap_or_default();
+            let edges = edge_stays.remove(&StageId(stage)).unwrap_or_default();
             let ranks = self.stay_ranks(stage, hist.remove(&stage).unwrap_or_default(), edges, split).await?;
             if ranks.count > 0 {
-                out.stays.insert(stage.to_string(), ranks);
+                out.stays.insert(StageId(stage), ranks);
             }
         }
         Ok(out)

@@ -310,14 +310,13 @@ impl World {
         ];
         let mut slices = vec![
             Slice::default(),
-            Slice { pipeline: Some(self.pipelines[1].to_string()), ..Default::default() },
-            Slice { owner: Some(self.users[0].to_string()), ..Default::default() },
-            Slice { owner: Some(String::new()), ..Default::default() },
+            Slice { pipeline: Some(self.pipelines[1]), ..Default::default() },
+            Slice { owner: Some(self.users[0]), ..Default::default() },
             Slice { source: Some("inbound".into()), ..Default::default() },
-            Slice { campaign: Some(self.campaigns[1].to_string()), ..Default::default() },
-            Slice { channel: Some("email".into()), ..Default::default() },
+            Slice { campaign: Some(self.campaigns[1]), ..Default::default() },
+            Slice { channel: Some(Channel::Email), ..Default::default() },
         ];
-        slices.push(Slice { pipeline: Some(self.pipelines[0].to_string()), ..slices[2].clone() });
+        slices.push(Slice { pipeline: Some(self.pipelines[0]), ..slices[2].clone() });
         for p in periods {
             for s in &slices {
                 let sql = self.store.activity_inputs(s, p).await.unwrap();

@@ -359,7 +359,7 @@ async fn field_history_gives_values_as_of_a_moment() {
 
     let facts = store.metric_facts().await.unwrap();
     let history = store.deal_field_history_all().await.unwrap();
-    let fact = facts.deals.iter().find(|f| f.id == d.id.to_string()).unwrap();
+    let fact = facts.deals.iter().find(|f| f.id == d.id).unwrap();
     let early = history.fields_at(fact, now - 20 * day);
     assert_eq!((early.value, early.probability), (1_000, Some(20.0)));
     let middle = history.fields_at(fact, now - 10 * day);

@@ -77,7 +77,7 @@ impl Forecast {
         if !f.unforecastable_deals.is_empty() {
             out.push_str(&format!(
                 "unforecastable deals (no probability anywhere): {}\n",
-                f.unforecastable_deals.join(", ")
+                f.unforecastable_deals.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
         emit(&out)

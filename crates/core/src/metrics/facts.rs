@@ -5,7 +5,8 @@
 //! soft-deleted rows) and hands them over, so every formula can be tested
 //! without a database. Times are Unix milliseconds (UTC instants).
 
-use crate::model::{DealStatus, EventKind, Milestone, Sentiment};
+use crate::ids::{CampaignId, DealId, PersonId, PipelineId, StageId, UserId};
+use crate::model::{Channel, DealStatus, EventKind, Milestone, Sentiment};
 use std::collections::HashMap;
 
 /// A Unix time in milliseconds.
@@ -41,7 +42,7 @@ impl Period {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DealEventKind {
     /// The deal entered this stage (by id).
-    Enter(String),
+    Enter(StageId),
     Won,
     Lost,
     /// A won or lost deal became open again, in the stage it was in.
@@ -68,8 +69,8 @@ pub struct DealEvent {
 }
 
 impl DealEvent {
-    pub fn enter(stage: &str, at: Ms) -> Self {
-        DealEvent { at, kind: DealEventKind::Enter(stage.to_string()) }
+    pub fn enter(stage: StageId, at: Ms) -> Self {
+        DealEvent { at, kind: DealEventKind::Enter(stage) }
     }
     pub fn won(at: Ms) -> Self {
         DealEvent { at, kind: DealEventKind::Won }
@@ -85,8 +86,8 @@ impl DealEvent {
 /// A deal with its current field values and its whole event log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DealFact {
-    pub id: String,
-    pub pipeline: String,
+    pub id: DealId,
+    pub pipeline: PipelineId,
     /// Value in minor units of `currency`.
     pub value: i64,
     pub currency: String,
@@ -94,8 +95,9 @@ pub struct DealFact {
     /// The deal's own win probability override, 0–100.
     pub probability: Option<f64>,
     pub expected_close_at: Option<Ms>,
-    /// The current owner (slices use the current owner, METRICS.md "Slices").
-    pub owner: String,
+    /// The current owner, `None` when unassigned (slices use the current
+    /// owner, METRICS.md "Slices").
+    pub owner: Option<UserId>,
     pub source: String,
     pub created_at: Ms,
     /// The current status, as the event log leaves it.
@@ -109,9 +111,10 @@ pub struct DealFact {
 /// An outreach message and, when it came, its reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutreachFact {
-    pub person: String,
-    pub campaign: String,
-    pub channel: String,
+    pub person: PersonId,
+    /// `None` for a message outside any campaign.
+    pub campaign: Option<CampaignId>,
+    pub channel: Channel,
     pub sent_at: Ms,
     pub replied_at: Option<Ms>,
     pub sentiment: Option<Sentiment>,
@@ -120,7 +123,7 @@ pub struct OutreachFact {
 /// A stage of a pipeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageInfo {
-    pub id: String,
+    pub id: StageId,
     /// Position in the pipeline; stages are compared by it.
     pub order: i64,
     pub milestone: Option<Milestone>,
@@ -131,7 +134,7 @@ pub struct StageInfo {
 /// A pipeline and its stages (in any order; `order` decides).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineInfo {
-    pub id: String,
+    pub id: PipelineId,
     pub stages: Vec<StageInfo>,
 }
 
@@ -196,22 +199,24 @@ pub struct Facts {
 /// carry leaves that fact's figures workspace-wide (the result says so).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Slice {
-    pub pipeline: Option<String>,
-    pub owner: Option<String>,
+    pub pipeline: Option<PipelineId>,
+    /// Deals of this owner (unassigned deals never match an owner slice).
+    pub owner: Option<UserId>,
     pub source: Option<String>,
-    pub campaign: Option<String>,
-    pub channel: Option<String>,
+    /// Messages of this campaign (messages outside campaigns never match).
+    pub campaign: Option<CampaignId>,
+    pub channel: Option<Channel>,
 }
 
 impl Slice {
     pub fn keeps_deal(&self, d: &DealFact) -> bool {
-        self.pipeline.as_ref().is_none_or(|p| *p == d.pipeline)
-            && self.owner.as_ref().is_none_or(|o| *o == d.owner)
+        self.pipeline.is_none_or(|p| p == d.pipeline)
+            && self.owner.is_none_or(|o| d.owner == Some(o))
             && self.source.as_ref().is_none_or(|s| *s == d.source)
     }
 
     pub fn keeps_outreach(&self, o: &OutreachFact) -> bool {
-        self.campaign.as_ref().is_none_or(|c| *c == o.campaign) && self.channel.as_ref().is_none_or(|c| *c == o.channel)
+        self.campaign.is_none_or(|c| o.campaign == Some(c)) && self.channel.is_none_or(|c| c == o.channel)
     }
 
     /// Whether a deal-only dimension is set, so outreach stays workspace-wide.

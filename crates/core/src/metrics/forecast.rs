@@ -16,6 +16,7 @@ use super::history::{StageIndex, Timeline, status_as_of};
 use super::montecarlo::{OutcomeRange, won_value_range};
 use super::stages::stage_metrics;
 use super::{days, mean, percentile_inc};
+use crate::ids::{DealId, PipelineId, UserId};
 use crate::model::DealStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -57,11 +58,11 @@ pub struct Forecast {
     /// The same sum per month (`YYYY-MM`, UTC) of expected close; deals
     /// without an expected close date fall under `unknown`.
     pub weighted_by_month: BTreeMap<String, f64>,
-    pub deal_probability: BTreeMap<String, DealForecast>,
+    pub deal_probability: BTreeMap<DealId, DealForecast>,
     /// Open deals with no probability at all (no override, no configured
     /// probability, no closed history for their stage): not guessed.
     pub unforecastable: u64,
-    pub unforecastable_deals: Vec<String>,
+    pub unforecastable_deals: Vec<DealId>,
     /// Open deals whose currency has no rate: left out of money figures.
     pub unconverted: u64,
     /// P10/P50/P90 of the won value for `ForecastOptions::period`.
@@ -89,7 +90,7 @@ pub struct DealFields {
     pub contract_months: Option<i64>,
     pub probability: Option<f64>,
     pub expected_close_at: Option<Ms>,
-    pub owner: String,
+    pub owner: Option<UserId>,
     pub source: String,
 }
 
@@ -101,7 +102,7 @@ pub fn current_fields(d: &DealFact, _at: Ms) -> DealFields {
         contract_months: d.contract_months,
         probability: d.probability,
         expected_close_at: d.expected_close_at,
-        owner: d.owner.clone(),
+        owner: d.owner,
         source: d.source.clone(),
     }
 }
@@ -119,8 +120,8 @@ pub fn facts_as_of(facts: &Facts, t: Ms, fields_at: &dyn Fn(&DealFact, Ms) -> De
             let f = fields_at(d, t);
             let (status, closed_at) = status_as_of(d, t);
             DealFact {
-                id: d.id.clone(),
-                pipeline: d.pipeline.clone(),
+                id: d.id,
+                pipeline: d.pipeline,
                 value: f.value,
                 currency: f.currency,
                 contract_months: f.contract_months,
@@ -193,7 +194,7 @@ pub fn forecast_with_fields(
         };
         let Some((p, source)) = p else {
             out.unforecastable += 1;
-            out.unforecastable_deals.push(d.id.clone());
+            out.unforecastable_deals.push(d.id);
             continue;
         };
         let value = known.rates.to_base(d.value, &d.currency);
@@ -211,7 +212,7 @@ pub fn forecast_with_fields(
             }
             None => out.unconverted += 1,
         }
-        out.deal_probability.insert(d.id.clone(), DealForecast { p, source, value, expected_close_at });
+        out.deal_probability.insert(d.id, DealForecast { p, source, value, expected_close_at });
     }
     out.range = opts.period.map(|_| won_value_range(&in_period, opts.runs, opts.seed));
     out
@@ -226,14 +227,14 @@ fn month_key(t: Option<Ms>) -> String {
 /// What the window's won deals say about closing dates.
 struct CloseRule {
     /// Days from (last) entering a stage to the win, per (pipeline, position).
-    entry_to_win: HashMap<(String, usize), Vec<f64>>,
+    entry_to_win: HashMap<(PipelineId, usize), Vec<f64>>,
     /// The window's `sales_cycle_days`.
     cycle_days: Option<f64>,
 }
 
 impl CloseRule {
     fn learn(tls: &[Timeline<'_>], window: Period) -> Self {
-        let mut entry_to_win: HashMap<(String, usize), Vec<f64>> = HashMap::new();
+        let mut entry_to_win: HashMap<(PipelineId, usize), Vec<f64>> = HashMap::new();
         let mut cycles = Vec::new();
         for t in tls {
             let d = t.deal;
@@ -243,7 +244,7 @@ impl CloseRule {
             cycles.push(days(closed - d.created_at));
             // Only the win that stands (a deal won twice counts once).
             for &(stage, entered, won) in t.entry_to_win.iter().filter(|e| e.2 == closed) {
-                entry_to_win.entry((d.pipeline.clone(), stage)).or_default().push(days(won - entered));
+                entry_to_win.entry((d.pipeline, stage)).or_default().push(days(won - entered));
             }
         }
         CloseRule { entry_to_win, cycle_days: mean(&cycles) }
@@ -253,7 +254,7 @@ impl CloseRule {
     fn expected_close(&self, t: &Timeline<'_>, as_of: Ms) -> Option<Ms> {
         let d = t.deal;
         let from_stage = t.current.and_then(|(i, entered)| {
-            let median = percentile_inc(self.entry_to_win.get(&(d.pipeline.clone(), i))?, 0.5)?;
+            let median = percentile_inc(self.entry_to_win.get(&(d.pipeline, i))?, 0.5)?;
             Some(entered + (median * DAY_MS as f64).round() as i64)
         });
         let from_cycle = || self.cycle_days.map(|c| d.created_at + (c * DAY_MS as f64).round() as i64);

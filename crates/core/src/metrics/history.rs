@@ -3,23 +3,24 @@
 //! given instant. Every metric reads these instead of re-walking events.
 
 use super::facts::{DealEventKind, DealFact, Facts, Ms, StageInfo};
+use crate::ids::PipelineId;
 use crate::model::DealStatus;
 use std::collections::HashMap;
 
 /// The stages of every pipeline, in order, looked up by pipeline id.
 pub(crate) struct StageIndex<'a> {
-    by_pipeline: HashMap<&'a str, Vec<&'a StageInfo>>,
+    by_pipeline: HashMap<PipelineId, Vec<&'a StageInfo>>,
 }
 
 impl<'a> StageIndex<'a> {
     pub(crate) fn new(facts: &'a Facts) -> Self {
-        let by_pipeline = facts.pipelines.iter().map(|p| (p.id.as_str(), p.ordered_stages())).collect();
+        let by_pipeline = facts.pipelines.iter().map(|p| (p.id, p.ordered_stages())).collect();
         StageIndex { by_pipeline }
     }
 
     /// The ordered stages of a pipeline (empty if the pipeline is unknown).
-    pub(crate) fn stages(&self, pipeline: &str) -> &[&'a StageInfo] {
-        self.by_pipeline.get(pipeline).map(Vec::as_slice).unwrap_or(&[])
+    pub(crate) fn stages(&self, pipeline: PipelineId) -> &[&'a StageInfo] {
+        self.by_pipeline.get(&pipeline).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -49,7 +50,7 @@ pub(crate) struct Timeline<'a> {
 
 impl<'a> Timeline<'a> {
     pub(crate) fn build(deal: &'a DealFact, index: &'a StageIndex<'a>) -> Self {
-        Self::with_stages(deal, index.stages(&deal.pipeline))
+        Self::with_stages(deal, index.stages(deal.pipeline))
     }
 
     /// Replays `deal` against `stages`, its pipeline's stages in order.

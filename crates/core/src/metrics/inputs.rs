@@ -9,6 +9,7 @@
 
 use super::facts::{DealFact, Facts, Ms, Period, Slice, StageInfo};
 use super::history::{StageIndex, Timeline, open_before};
+use crate::ids::{PipelineId, StageId};
 use crate::model::{DealStatus, Milestone, Sentiment};
 use std::collections::{BTreeMap, HashSet};
 
@@ -56,12 +57,12 @@ pub struct ActivityInputs {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StageInputs {
     /// `(pipeline, reach count, won)` → deals closed in the period.
-    pub closed: BTreeMap<(String, i64, bool), u64>,
+    pub closed: BTreeMap<(PipelineId, i64, bool), u64>,
     /// `(pipeline, reach count)` → deals created in the period.
-    pub created: BTreeMap<(String, i64), u64>,
+    pub created: BTreeMap<(PipelineId, i64), u64>,
     /// Stage id → the stays that ended in the period, as the order
     /// statistics the time-in-stage percentiles read.
-    pub stays: BTreeMap<String, StayRanks>,
+    pub stays: BTreeMap<StageId, StayRanks>,
 }
 
 /// The percentiles time in stage reports (median and 90th).
@@ -126,7 +127,7 @@ pub struct DealProjection {
     /// order conversation, meeting, proposal.
     pub milestone_at: [Option<Ms>; 3],
     /// Stays that ended: `(stage id, start, end)`.
-    pub stays: Vec<(String, Ms, Ms)>,
+    pub stays: Vec<(StageId, Ms, Ms)>,
     /// Spans during which the deal was open: it counts as open at `t` when
     /// `opened < t ≤ closes` (`None`: still open), as [`open_before`] says.
     pub open_spans: Vec<(Ms, Option<Ms>)>,
@@ -138,7 +139,7 @@ pub fn project_deal(deal: &DealFact, stages: &[StageInfo]) -> DealProjection {
     ordered.sort_by_key(|s| s.order);
     let t = Timeline::with_stages(deal, &ordered);
     let milestone_at = [Milestone::Conversation, Milestone::Meeting, Milestone::Proposal].map(|m| t.milestone_reach(m));
-    let stays = t.stays.iter().filter_map(|s| s.end.map(|end| (ordered[s.stage].id.clone(), s.start, end))).collect();
+    let stays = t.stays.iter().filter_map(|s| s.end.map(|end| (ordered[s.stage].id, s.start, end))).collect();
     DealProjection { reach_count: reach_count(&t), milestone_at, stays, open_spans: open_spans(deal) }
 }
 
@@ -183,7 +184,7 @@ pub(crate) fn outreach_counts(facts: &Facts, slice: &Slice, p: Period) -> Outrea
     let mut people = HashSet::new();
     for o in facts.outreach.iter().filter(|o| slice.keeps_outreach(o) && p.contains(o.sent_at)) {
         c.sent += 1;
-        people.insert(o.person.as_str());
+        people.insert(o.person);
         // A reply counts whenever it came, even after the period.
         if o.replied_at.is_some() {
             c.replies += 1;
@@ -237,19 +238,19 @@ pub fn activity_inputs(facts: &Facts, slice: &Slice, p: Period) -> ActivityInput
 pub fn stage_inputs(facts: &Facts, slice: &Slice, p: Period) -> StageInputs {
     let index = StageIndex::new(facts);
     let mut out = StageInputs::default();
-    let mut stays: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut stays: BTreeMap<StageId, Vec<i64>> = BTreeMap::new();
     for d in sliced_deals(facts, slice) {
         let t = Timeline::build(d, &index);
         let reach = reach_count(&t);
         if d.status != DealStatus::Open && d.closed_at.is_some_and(|c| p.contains(c)) {
-            *out.closed.entry((d.pipeline.clone(), reach, d.status == DealStatus::Won)).or_default() += 1;
+            *out.closed.entry((d.pipeline, reach, d.status == DealStatus::Won)).or_default() += 1;
         }
         if p.contains(d.created_at) {
-            *out.created.entry((d.pipeline.clone(), reach)).or_default() += 1;
+            *out.created.entry((d.pipeline, reach)).or_default() += 1;
         }
         for s in &t.stays {
             if let Some(end) = s.end.filter(|e| p.contains(*e)) {
-                stays.entry(t.stages[s.stage].id.clone()).or_default().push(end - s.start);
+                stays.entry(t.stages[s.stage].id).or_default().push(end - s.start);
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::facts::{Facts, Period, PipelineInfo, Slice};
 use super::inputs::{STAY_QUANTILES, StageInputs, stage_inputs};
 use super::pct;
+use crate::ids::StageId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ pub struct StageFigures {
 /// Stage figures keyed by stage id, for every stage of the sliced pipelines.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StageMetrics {
-    pub stages: BTreeMap<String, StageFigures>,
+    pub stages: BTreeMap<StageId, StageFigures>,
 }
 
 /// The stage metrics of `facts` for period `p` under `slice` (pipeline,
@@ -39,24 +40,20 @@ pub fn stage_metrics(facts: &Facts, slice: &Slice, p: Period) -> StageMetrics {
 pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -> StageMetrics {
     let mut stages = BTreeMap::new();
     for pipeline in pipelines {
-        if slice.pipeline.as_ref().is_some_and(|id| *id != pipeline.id) {
+        if slice.pipeline.is_some_and(|id| id != pipeline.id) {
             continue;
         }
         // Deals with a reach count above `i` reached the stage at position `i`.
         let at_least = |pos: usize, won: Option<bool>| -> u64 {
             i.closed
-                .range((pipeline.id.clone(), pos as i64 + 1, false)..)
+                .range((pipeline.id, pos as i64 + 1, false)..)
                 .take_while(|((pl, _, _), _)| *pl == pipeline.id)
                 .filter(|((_, _, w), _)| won.is_none_or(|x| x == *w))
                 .map(|(_, n)| *n)
                 .sum()
         };
         let cohort = |pos: i64| -> u64 {
-            i.created
-                .range((pipeline.id.clone(), pos)..)
-                .take_while(|((pl, _), _)| *pl == pipeline.id)
-                .map(|(_, n)| *n)
-                .sum()
+            i.created.range((pipeline.id, pos)..).take_while(|((pl, _), _)| *pl == pipeline.id).map(|(_, n)| *n).sum()
         };
         for (pos, stage) in pipeline.ordered_stages().into_iter().enumerate() {
             let (closed_reached, won_reached) = (at_least(pos, None), at_least(pos, Some(true)));
@@ -70,7 +67,7 @@ pub fn stages_from(i: &StageInputs, pipelines: &[PipelineInfo], slice: &Slice) -
                 closed_reached,
                 won_reached,
             };
-            stages.insert(stage.id.clone(), figures);
+            stages.insert(stage.id, figures);
         }
     }
     StageMetrics { stages }

@@ -4,6 +4,7 @@
 use super::{DEFAULT_LOST_REASONS, EVENT_ID0, GenReport, Rng, SOURCES, Tables};
 use crate::StoreError;
 use crate::projections::{DealKey, opt};
+use dealflow_core::ids::{DealId, PipelineId, StageId, UserId};
 use dealflow_core::metrics::{DealEvent, DealFact, StageInfo, project_deal};
 use dealflow_core::model::DealStatus;
 use std::fmt::Write as _;
@@ -129,14 +130,14 @@ pub(super) fn push_deal(
     let source = SOURCES[rng.below(SOURCES.len() as u64) as usize];
     let reason = lost_reason.map_or_else(|| "NULL".to_string(), |r| format!("'{}'", DEFAULT_LOST_REASONS[r]));
     let fact = DealFact {
-        id: deal.to_string(),
-        pipeline: pid.to_string(),
+        id: DealId(deal),
+        pipeline: PipelineId(pid),
         value,
         currency: "USD".into(),
         contract_months: months.parse().ok(),
         probability: None,
         expected_close_at: None,
-        owner: owner.to_string(),
+        owner: Some(UserId(owner)),
         source: source.to_string(),
         created_at,
         status: DealStatus::parse(status).map_err(StoreError::Config)?,
@@ -144,7 +145,7 @@ pub(super) fn push_deal(
         events: evs
             .iter()
             .map(|e| match e.kind {
-                "enter" => DealEvent::enter(&e.stage.to_string(), e.at),
+                "enter" => DealEvent::enter(StageId(e.stage), e.at),
                 "won" => DealEvent::won(e.at),
                 "lost" => DealEvent::lost(e.at),
                 _ => DealEvent::reopen(e.at),

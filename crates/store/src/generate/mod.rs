@@ -209,7 +209,7 @@ pub async fn generate(store: &Store, o: &GenOptions) -> Result<GenReport, StoreE
     let stage_infos: Vec<StageInfo> = pipeline
         .stages
         .iter()
-        .map(|s| StageInfo { id: s.id.0.to_string(), order: s.position, milestone: s.milestone, probability: None })
+        .map(|s| StageInfo { id: s.id, order: s.position, milestone: s.milestone, probability: None })
         .collect();
     let mut rng = Rng(SplitMix64::new(o.seed));
     let mut report = GenReport::default();
@@ -331,7 +331,6 @@ fn push_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dealflow_core::DealId;
     use dealflow_core::model::DealStatus;
 
     #[tokio::test]
@@ -347,7 +346,7 @@ mod tests {
         assert_eq!(facts.outreach.len() as u64, report.messages);
         let mut statuses = Vec::new();
         for d in &facts.deals {
-            let deal = store.deal(DealId(d.id.parse().unwrap())).await.unwrap();
+            let deal = store.deal(d.id).await.unwrap();
             let events = store.deal_events(deal.id).await.unwrap();
             let pos = dealflow_core::stage_move::replay(&events).expect("a deal has events");
             assert_eq!(pos.pipeline_id, deal.pipeline_id, "deal {}", d.id);
@@ -367,10 +366,7 @@ mod tests {
         assert_eq!(generate(&store2, &GenOptions::new(200)).await.unwrap(), report);
         let facts2 = store2.metric_facts().await.unwrap();
         let shape = |f: &dealflow_core::metrics::Facts| {
-            f.deals
-                .iter()
-                .map(|d| (d.id.clone(), d.value, d.created_at, d.closed_at, d.events.len()))
-                .collect::<Vec<_>>()
+            f.deals.iter().map(|d| (d.id, d.value, d.created_at, d.closed_at, d.events.len())).collect::<Vec<_>>()
         };
         assert_eq!(shape(&facts), shape(&facts2));
         store.close().await;

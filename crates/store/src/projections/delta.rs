@@ -52,9 +52,7 @@ impl Delta {
             }
         }
         for (stage, start, end) in &p.stays {
-            // `fact_of` writes stage ids as the decimal text of a StageId,
-            // so they always parse back.
-            let stage: i64 = stage.parse().unwrap_or_default();
+            let stage = stage.0;
             self.add((kind::STAY, day(*end), pipeline, stage, dur_bucket(end - start), String::new()), [1, 0, 0], sign);
         }
     }

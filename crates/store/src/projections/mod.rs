@@ -31,6 +31,7 @@ pub(crate) use written::refresh_written;
 use crate::row::*;
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreError};
+use dealflow_core::ids::{DealId, PipelineId, StageId, UserId};
 use dealflow_core::metrics::{DealEvent, DealFact, DealProjection, StageInfo, project_deal};
 use dealflow_core::model::DealStatus;
 use rollups::{drop_zero_sums, roll_deals, roll_outreach};
@@ -129,8 +130,7 @@ impl Rows {
         ]);
         for (stage, start, end) in &p.stays {
             let len = end - start;
-            // Stage ids are the text of BIGINT ids (`stages_of`), so they parse.
-            let stage = stage.parse::<i64>().ok();
+            let stage = Some(stage.0);
             self.stays.push(vec![
                 k.id.into(),
                 stage.into(),
@@ -266,14 +266,14 @@ async fn project_live(conn: &mut AnyConnection, list: &str, rows: &mut Rows) -> 
         let owner = opt_i64(r, "owner_id")?;
         let source = opt_text(r, "source")?.unwrap_or_default();
         let deal = DealFact {
-            id: id.to_string(),
-            pipeline: pipeline.to_string(),
+            id: DealId(id),
+            pipeline: PipelineId(pipeline),
             value: i64_(r, "value")?,
             currency: text(r, "currency")?,
             contract_months: opt_i64(r, "contract_months")?,
             probability: None,
             expected_close_at: None,
-            owner: owner.map(|o| o.to_string()).unwrap_or_default(),
+            owner: owner.map(UserId),
             source: source.clone(),
             created_at: i64_(r, "created_at")?,
             status: enum_(r, "status", DealStatus::parse)?,
@@ -297,7 +297,7 @@ async fn stages_of(conn: &mut AnyConnection, pipeline: i64) -> Result<Vec<StageI
     rows.iter()
         .map(|r| {
             Ok(StageInfo {
-                id: i64_(r, "id")?.to_string(),
+                id: StageId(i64_(r, "id")?),
                 order: i64_(r, "position")?,
                 milestone: opt_enum(r, "milestone", dealflow_core::model::Milestone::parse)?,
                 probability: None,

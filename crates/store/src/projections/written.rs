@@ -51,21 +51,21 @@ fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
     let events = log
         .iter()
         .map(|e| match e.kind {
-            EventKind::Enter => DealEvent::enter(&e.stage_id.to_string(), e.at.0),
+            EventKind::Enter => DealEvent::enter(e.stage_id, e.at.0),
             EventKind::Won => DealEvent::won(e.at.0),
             EventKind::Lost => DealEvent::lost(e.at.0),
             EventKind::Reopen => DealEvent::reopen(e.at.0),
         })
         .collect();
     DealFact {
-        id: d.id.to_string(),
-        pipeline: d.pipeline_id.to_string(),
+        id: d.id,
+        pipeline: d.pipeline_id,
         value: d.value,
         currency: d.currency.as_str().to_string(),
         contract_months: d.contract_months,
         probability: None,
         expected_close_at: None,
-        owner: d.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+        owner: d.owner_id,
         source: d.source.clone().unwrap_or_default(),
         created_at: d.created_at.0,
         status: d.status,
@@ -78,6 +78,6 @@ fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
 fn stage_infos(stages: &[Stage]) -> Vec<StageInfo> {
     stages
         .iter()
-        .map(|s| StageInfo { id: s.id.to_string(), order: s.position, milestone: s.milestone, probability: None })
+        .map(|s| StageInfo { id: s.id, order: s.position, milestone: s.milestone, probability: None })
         .collect()
 }

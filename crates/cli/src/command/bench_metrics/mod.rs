@@ -9,6 +9,7 @@
 
 use anyhow::{Context, bail};
 use clap::Args;
+use dealflow_core::UserId;
 use dealflow_core::metrics::{DAY_MS, Period, Slice, activity_metrics, stage_metrics};
 use dealflow_insights as insights;
 use dealflow_store::generate::{GenOptions, GenReport, USER_ID0, generate};
@@ -136,7 +137,7 @@ impl MetricsOnce {
             let t = Instant::now();
             compute(&store, Period::new(p.from + 7 * HOUR_MS, p.to + 7 * HOUR_MS), &Slice::default()).await?;
             shifted_ms.push(ms_since(t));
-            let owner = Slice { owner: Some((USER_ID0 + k as i64 % 25).to_string()), ..Slice::default() };
+            let owner = Slice { owner: Some(UserId(USER_ID0 + k as i64 % 25)), ..Slice::default() };
             let t = Instant::now();
             compute(&store, *p, &owner).await?;
             owner_ms.push(ms_since(t));

@@ -23,24 +23,24 @@ fn probability_comes_from_deal_then_stage_then_history() {
     deals.push(own);
     deals.push(deal("configured", 1_000, vec![enter("s3", 50)]));
     deals.push(deal("learned", 1_000, vec![enter("s2", 50)]));
-    let mut unknown = deal("unknown", 1_000, vec![DealEvent::enter("t1", day(50))]);
-    unknown.pipeline = "p2".into();
+    let mut unknown = deal("unknown", 1_000, vec![DealEvent::enter(sid("t1"), day(50))]);
+    unknown.pipeline = plid("p2");
     deals.push(unknown);
     let mut f = world(deals);
     f.pipelines[0].stages[2].probability = Some(60.0);
     f.pipelines
-        .push(PipelineInfo { id: "p2".into(), stages: vec![StageInfo { order: 0, ..pipeline().stages[0].clone() }] });
-    f.pipelines[1].stages[0].id = "t1".into();
+        .push(PipelineInfo { id: plid("p2"), stages: vec![StageInfo { order: 0, ..pipeline().stages[0].clone() }] });
+    f.pipelines[1].stages[0].id = sid("t1");
     let fc = forecast(&f, day(100), &opts());
-    let p = |id: &str| (fc.deal_probability[id].p, fc.deal_probability[id].source);
+    let p = |id: &str| (fc.deal_probability[&did(id)].p, fc.deal_probability[&did(id)].source);
     assert_eq!(p("own"), (35.0, ProbabilitySource::Deal));
     assert_eq!(p("configured"), (60.0, ProbabilitySource::Stage));
     assert_eq!(p("learned"), (50.0, ProbabilitySource::History));
     // No closed deal ever reached t1: reported, not guessed.
-    assert_eq!((fc.unforecastable, fc.unforecastable_deals.clone()), (1, vec!["unknown".to_string()]));
+    assert_eq!((fc.unforecastable, fc.unforecastable_deals.clone()), (1, vec![did("unknown")]));
     assert!((fc.weighted_pipeline - (350.0 + 600.0 + 500.0)).abs() < 1e-9);
     let json = serde_json::to_value(&fc).unwrap();
-    assert_eq!(json["deal_probability"]["learned"]["source"], "history");
+    assert_eq!(json["deal_probability"][did("learned").to_string()]["source"], "history");
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn history_is_the_365_days_before_t() {
     let mut deals = history();
     deals.push(deal("open", 1_000, vec![enter("s2", 50)]));
     let f = world(deals);
-    assert_eq!(forecast(&f, day(100), &opts()).deal_probability["open"].p, 50.0);
+    assert_eq!(forecast(&f, day(100), &opts()).deal_probability[&did("open")].p, 50.0);
     // 400 days later both closes fell out of the window.
     assert_eq!(forecast(&f, day(440), &opts()).unforecastable, 1);
 }
@@ -61,8 +61,8 @@ fn facts_after_t_are_ignored() {
     deals.push(deal("future", 1_000, vec![enter("s1", 65)]));
     let f = world(deals);
     let fc = forecast(&f, day(60), &opts());
-    assert_eq!(fc.deal_probability.keys().collect::<Vec<_>>(), vec!["later"]);
-    assert_eq!(fc.deal_probability["later"].p, 50.0);
+    assert_eq!(fc.deal_probability.keys().collect::<Vec<_>>(), vec![&did("later")]);
+    assert_eq!(fc.deal_probability[&did("later")].p, 50.0);
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn expected_close_date_rules() {
     by_cycle.probability = Some(10.0);
     deals.push(by_cycle);
     let fc = forecast(&world(deals), day(100), &opts());
-    let at = |id: &str| fc.deal_probability[id].expected_close_at;
+    let at = |id: &str| fc.deal_probability[&did(id)].expected_close_at;
     assert_eq!(at("set"), Some(day(120)));
     assert_eq!(at("past"), Some(day(100)), "a date already past moves to T");
     assert_eq!(at("by-stage"), Some(day(110)), "entered s2 on day 90 + median 20 days to a win");
@@ -94,7 +94,7 @@ fn unconverted_open_deal_is_left_out_of_money() {
     deals.push(eur);
     let fc = forecast(&world(deals), day(100), &opts());
     assert_eq!((fc.unconverted, fc.weighted_pipeline), (1, 0.0));
-    assert_eq!(fc.deal_probability["eur"].value, None);
+    assert_eq!(fc.deal_probability[&did("eur")].value, None);
 }
 
 #[test]

@@ -161,15 +161,15 @@ fn each_currency_total_is_converted_and_rounded_once() {
 #[test]
 fn slices_filter_what_carries_the_dimension() {
     let mut mine = deal("mine", 100, vec![enter("s1", 0), DealEvent::won(day(5))]);
-    mine.owner = "u2".into();
+    mine.owner = Some(UserId(num("u2")));
     let theirs = deal("theirs", 100, vec![enter("s1", 0), DealEvent::lost(day(5))]);
     let mut f = world(vec![mine, theirs]);
-    f.outreach = vec![msg("a", 1, None, false), OutreachFact { channel: "call".into(), ..msg("b", 1, None, false) }];
+    f.outreach = vec![msg("a", 1, None, false), OutreachFact { channel: Channel::Call, ..msg("b", 1, None, false) }];
     let p = Period::new(day(0), day(10));
-    let by_owner = activity_metrics(&f, &Slice { owner: Some("u2".into()), ..Slice::default() }, p);
+    let by_owner = activity_metrics(&f, &Slice { owner: Some(UserId(num("u2"))), ..Slice::default() }, p);
     assert_eq!((by_owner.deals_won, by_owner.deals_lost, by_owner.outreach_sent), (1, 0, 2));
     assert!(by_owner.outreach_workspace_wide && !by_owner.deals_workspace_wide);
-    let by_channel = activity_metrics(&f, &Slice { channel: Some("call".into()), ..Slice::default() }, p);
+    let by_channel = activity_metrics(&f, &Slice { channel: Some(Channel::Call), ..Slice::default() }, p);
     assert_eq!((by_channel.outreach_sent, by_channel.deals_won + by_channel.deals_lost), (1, 2));
     assert!(by_channel.deals_workspace_wide && !by_channel.outreach_workspace_wide);
 }
@@ -192,7 +192,7 @@ fn stage_conversion_and_reach_follow_their_definitions() {
 
 #[test]
 fn a_stage_of_another_pipeline_is_not_reached() {
-    let mut d = deal("moved", 1, vec![DealEvent::enter("x9", day(0)), enter("s2", 5), DealEvent::lost(day(8))]);
+    let mut d = deal("moved", 1, vec![DealEvent::enter(sid("x9"), day(0)), enter("s2", 5), DealEvent::lost(day(8))]);
     d.created_at = day(0);
     let f = world(vec![d]);
     assert!(approx(stage(&f, "s2", 0, 10).stage_conversion, 0.0));

@@ -13,12 +13,12 @@ type Step = (u32, u8, u8);
 /// A valid event log from raw steps: actions that do not fit the deal's
 /// state (winning a closed deal, reopening an open one) are skipped.
 fn events_from(created: Ms, steps: &[Step]) -> Vec<DealEvent> {
-    let mut events = vec![DealEvent::enter("s1", created)];
+    let mut events = vec![DealEvent::enter(sid("s1"), created)];
     let (mut t, mut open) = (created, true);
     for &(hours, action, stage) in steps {
         t += hours as i64 * 3_600_000;
         let ev = match (action % 4, open) {
-            (0, true) => DealEvent::enter(&format!("s{}", stage % 4 + 1), t),
+            (0, true) => DealEvent::enter(sid(&format!("s{}", stage % 4 + 1)), t),
             (1, true) => DealEvent::won(t),
             (2, true) => DealEvent::lost(t),
             (3, false) => DealEvent::reopen(t),
@@ -47,7 +47,7 @@ fn build((deals, msgs): (Vec<RawDeal>, Vec<RawMsg>)) -> Facts {
             .enumerate()
             .map(|(i, (created, steps, value, owner))| {
                 let mut d = deal(&format!("d{i}"), *value, events_from(day(*created), steps));
-                d.owner = format!("u{owner}");
+                d.owner = Some(UserId(num(&format!("u{owner}"))));
                 d.currency = if owner % 3 == 2 { "EUR".into() } else { "USD".into() };
                 if i % 5 == 0 {
                     d.probability = Some(value.rem_euclid(101) as f64);
@@ -132,11 +132,11 @@ proptest! {
                 d.events.extend(extra);
                 if d.created_at > t {
                     d.value += 1;
-                    d.owner = "someone".into();
+                    d.owner = Some(UserId(num("someone")));
                 }
             }
         }
-        g.deals.push(deal("new", 5, vec![DealEvent::enter("s2", t + 1)]));
+        g.deals.push(deal("new", 5, vec![DealEvent::enter(sid("s2"), t + 1)]));
         for o in g.outreach.iter_mut().filter(|o| o.replied_at.is_none()) {
             o.replied_at = Some(t.max(o.sent_at) + 1);
         }
