@@ -4,7 +4,7 @@
 
 Loads the facts of a dealflow SQLite workspace into a DuckDB database file
 (once: an existing file is reused), then, in a fresh connection, computes the
-METRICS.md activity and stage metrics (metrics_sql.py) for the cold period and
+docs/metrics.md activity and stage metrics (metrics_sql.py) for the cold period and
 then for each warm period. Prints one JSON line: load time, cold time, warm
 times, peak RSS and the cold period's figures. Times in ms, periods in Unix ms.
 """

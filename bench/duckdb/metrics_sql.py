@@ -1,4 +1,4 @@
-"""METRICS.md activity and stage metrics in DuckDB SQL, over fact tables:
+"""docs/metrics.md activity and stage metrics in DuckDB SQL, over fact tables:
 
   stages(pipeline, stage, pos, milestone)          pos: order within the pipeline
   deals(id, pipeline, value, currency, contract_months, owner, source,
@@ -7,7 +7,7 @@
                                                    kind: enter | won | lost | reopen
   outreach(person, campaign, channel, sent_at, replied_at, sentiment)
 
-Written from METRICS.md (not translated from dealflow's Rust): reaching S is
+Written from docs/metrics.md (not translated from dealflow's Rust): reaching S is
 entering S or a later stage, or a win; a stay starts by entering a stage or by
 a reopen and ends with the next move, win or loss; open_deals replays the events
 dated before `to`. Money: deals in another currency than the base one are left
@@ -159,7 +159,7 @@ ORDER BY s.pipeline, s.pos
 
 
 def compute(con, f, t, base="USD"):
-    """Activity metrics (a dict with METRICS.md's keys) and stage figures
+    """Activity metrics (a dict with docs/metrics.md's keys) and stage figures
     (stage id -> dict) of the period [f, t)."""
     params = {"f": f, "t": t, "base": base}
     cur = con.execute(ACTIVITY, params)

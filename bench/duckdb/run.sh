@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DuckDB side of `dealflow bench metrics`: makes a Python virtual environment
 # with duckdb from PyPI (target/bench-venv, once), checks that the SQL
-# reproduces the METRICS.md test vectors, then runs metrics.py with the
+# reproduces the metric test vectors, then runs metrics.py with the
 # arguments given (see metrics.py). The last line of stdout is its JSON.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

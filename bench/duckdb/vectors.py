@@ -1,5 +1,5 @@
 """Checks that the DuckDB SQL of metrics_sql.py reproduces every activity
-metric and stage figure of the METRICS.md test vectors.
+metric and stage figure of the metric test vectors.
 
 Usage: python vectors.py [DIR]   (default: testdata/metrics-cases of this repository)
 Prints OK per world, or each difference; exits 1 when any figure differs.

@@ -3,7 +3,7 @@
 
 Prints, as JSON, the figures `dealflow metrics --from FROM --to TO --json`
 gives after `examples/maven/import.sh`, computed here with the formulas of
-METRICS.md and nothing from dealflow, so a human can compare the two:
+docs/metrics.md and nothing from dealflow, so a human can compare the two:
 
     examples/maven/check.py examples/maven/data 2016-10-01 2018-01-01
     dealflow --database sqlite:/tmp/maven.db metrics --from 2016-10-01 --to 2018-01-01 --json

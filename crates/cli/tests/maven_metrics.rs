@@ -1,11 +1,11 @@
-//! The Maven data set's metrics (METRICS.md "The Maven data set"): the real
+//! The Maven data set's metrics (docs/metrics.md "The Maven data set"): the real
 //! files imported by `examples/maven/import.sh` with the built binary into a
 //! fresh test database, then `dealflow metrics --json` (and the stage
 //! figures the API serves) compared with figures computed here,
 //! independently, from `sales_pipeline.csv` with plain Rust and the `csv`
 //! crate. Nothing from dealflow computes the expected figures.
 //!
-//! How METRICS.md reads on the CSV (the same readings as
+//! How docs/metrics.md reads on the CSV (the same readings as
 //! `examples/maven/check.py`, which prints these figures for a human):
 //! - Instants: a date in the file and a period bound both mean midnight of
 //!   that day in the workspace time zone (the mapping names none, so the
@@ -83,7 +83,7 @@ fn read_rows(path: &Path) -> Vec<Row> {
         .collect()
 }
 
-/// The figures METRICS.md gives for `[from, to)`, from the CSV alone.
+/// The figures docs/metrics.md gives for `[from, to)`, from the CSV alone.
 #[derive(Debug)]
 struct Expected {
     deals_won: u64,

@@ -1,5 +1,5 @@
 //! `dealflow metrics`, `forecast` and `plan` run as the built binary on a
-//! small seeded workspace: the JSON carries METRICS.md's keys, the tables
+//! small seeded workspace: the JSON carries docs/metrics.md's keys, the tables
 //! read well, and the planner takes its target in major units.
 
 use dealflow_core::model::*;

@@ -85,7 +85,7 @@ impl PeriodInfo {
     }
 }
 
-/// `GET /metrics`: the activity figures (METRICS.md key names, at the top
+/// `GET /metrics`: the activity figures (docs/metrics.md key names, at the top
 /// level) with their period and the currency of the money figures.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MetricsReport {
@@ -133,7 +133,7 @@ pub struct PlanQuery {
     pub lookback_days: Option<i64>,
 }
 
-/// `GET /planner`: the goal plan (METRICS.md "Goal planner").
+/// `GET /planner`: the goal plan (docs/metrics.md "Goal planner").
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlanReport {
     pub target_minor: i64,

@@ -120,7 +120,7 @@ impl Store {
     }
 
     /// Everything the metrics engine reads, without soft-deleted deals,
-    /// people or messages (METRICS.md "Deleted").
+    /// people or messages (docs/metrics.md "Deleted records").
     #[tracing::instrument(skip_all)]
     pub async fn metric_facts(&self) -> Result<Facts, StoreError> {
         let settings = self.settings().await?;

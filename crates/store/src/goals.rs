@@ -1,4 +1,4 @@
-//! Goals: a target for one metric of METRICS.md over a period of calendar
+//! Goals: a target for one metric of docs/metrics.md over a period of calendar
 //! days, for the team or one owner, optionally one pipeline. Create, read,
 //! update with a version check, delete, and a filtered list. The progress
 //! toward a goal is computed by the insights service on read.

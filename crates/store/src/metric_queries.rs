@@ -206,7 +206,7 @@ impl Store {
         Ok(f.query(&sql).fetch_all(self.pool()).await?)
     }
 
-    /// The activity inputs of `p` under `slice` (METRICS.md "Activity metrics").
+    /// The activity inputs of `p` under `slice` (docs/metrics.md "Activity metrics").
     #[tracing::instrument(skip_all, fields(from = p.from, to = p.to))]
     pub async fn activity_inputs(&self, slice: &Slice, p: Period) -> Result<ActivityInputs, StoreError> {
         check_slice(slice)?;
@@ -351,7 +351,7 @@ impl Store {
         self.count(format!("SELECT {} FROM ({}) c", sum("n"), parts.join(" UNION ALL ")), df).await
     }
 
-    /// The stage inputs of `p` under `slice` (METRICS.md "Stage metrics").
+    /// The stage inputs of `p` under `slice` (docs/metrics.md "Stage metrics").
     #[tracing::instrument(skip_all, fields(from = p.from, to = p.to))]
     pub async fn stage_inputs(&self, slice: &Slice, p: Period) -> Result<StageInputs, StoreError> {
         check_slice(slice)?;

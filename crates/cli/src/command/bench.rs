@@ -15,7 +15,7 @@ use tower::ServiceExt;
 pub enum BenchCmd {
     /// Server time and page weight of the pipeline board.
     Board(BoardBench),
-    /// Time, memory and a DuckDB comparison of the METRICS.md metrics on a generated workspace.
+    /// Time, memory and a DuckDB comparison of the docs/metrics.md metrics on a generated workspace.
     #[cfg(feature = "generate")]
     Metrics(super::bench_metrics::MetricsBench),
     /// One cold metrics measurement (used by `bench metrics`).

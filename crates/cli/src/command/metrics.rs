@@ -41,7 +41,7 @@ enum Kind {
     MoneyPerDay,
 }
 
-/// The figures in METRICS.md's order.
+/// The figures in docs/metrics.md's order.
 const ROWS: &[(&str, Kind)] = &[
     ("outreach_sent", Kind::Count),
     ("replies", Kind::Count),
@@ -78,7 +78,7 @@ impl Metrics {
             MetricsQuery { from: self.from, to: self.to, pipeline_id: self.pipeline, owner_id, ..Default::default() };
         let report = insights::metrics(store, &q, Timestamp::now()).await.map_err(api_err)?;
         if self.json {
-            // Straight from the struct: keys in METRICS.md's order.
+            // Straight from the struct: keys in docs/metrics.md's order.
             return emit(&format!("{}\n", serde_json::to_string_pretty(&report)?));
         }
         let json = serde_json::to_value(&report)?;

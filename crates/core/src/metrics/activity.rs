@@ -1,4 +1,4 @@
-//! Activity metrics: what happened during a period (METRICS.md "Activity
+//! Activity metrics: what happened during a period (docs/metrics.md "Activity
 //! metrics"), under optional slices.
 
 use super::facts::{ExchangeRates, Facts, Period, Slice};
@@ -7,7 +7,7 @@ use super::{days, pct};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The activity figures of one period, with METRICS.md's JSON key names.
+/// The activity figures of one period, with docs/metrics.md's JSON key names.
 /// Rates are percentages; `None` (JSON `null`) when the denominator is 0.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ActivityMetrics {
@@ -93,7 +93,7 @@ pub(crate) fn won_money(closed: &BTreeMap<ClosedKey, ClosedSums>, rates: &Exchan
     out
 }
 
-/// The activity figures from their inputs (METRICS.md "Activity metrics").
+/// The activity figures from their inputs (docs/metrics.md "Activity metrics").
 pub fn activity_from(i: &ActivityInputs, rates: &ExchangeRates, slice: &Slice) -> ActivityMetrics {
     let oc = i.outreach;
     let sum = |won: bool| i.closed.iter().filter(|(k, _)| k.0 == won).fold(0, |n, (_, g)| n + g.deals);

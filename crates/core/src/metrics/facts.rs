@@ -96,7 +96,7 @@ pub struct DealFact {
     pub probability: Option<f64>,
     pub expected_close_at: Option<Ms>,
     /// The current owner, `None` when unassigned (slices use the current
-    /// owner, METRICS.md "Slices").
+    /// owner, docs/metrics.md "Slices").
     pub owner: Option<UserId>,
     pub source: String,
     pub created_at: Ms,

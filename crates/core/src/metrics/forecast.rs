@@ -1,4 +1,4 @@
-//! The forecast of open deals at a moment T (METRICS.md "Forecast"): each
+//! The forecast of open deals at a moment T (docs/metrics.md "Forecast"): each
 //! deal's win probability and its source, its expected close date, the
 //! weighted pipeline (total and per month), the P10/P50/P90 range of a
 //! period, and the backtest "as of" an earlier T.

@@ -124,7 +124,7 @@ impl<'a> Timeline<'a> {
 }
 
 /// Whether the deal was open at instant `t`, replayed from the events dated
-/// strictly before `t` (METRICS.md: "`open_deals` is the state at the instant
+/// strictly before `t` (docs/metrics.md: "`open_deals` is the state at the instant
 /// `to`, replayed from the events dated before it").
 pub(crate) fn open_before(deal: &DealFact, t: Ms) -> bool {
     if deal.created_at >= t {

@@ -223,7 +223,7 @@ pub fn activity_inputs(facts: &Facts, slice: &Slice, p: Period) -> ActivityInput
         meetings_booked: first_reached_in(&tls, Milestone::Meeting, p),
         proposals_sent: first_reached_in(&tls, Milestone::Proposal, p),
         closed,
-        // Open at any moment of P, judged on current values (METRICS.md).
+        // Open at any moment of P, judged on current values (docs/metrics.md).
         pipeline_deals: deals
             .iter()
             .filter(|d| {

@@ -4,10 +4,10 @@
 //!
 //! Nothing here does I/O: the store loads [`Facts`] (deleted rows already
 //! left out) and the server serializes the results, whose JSON key names are
-//! exactly those of METRICS.md. Times are Unix milliseconds; a [`Period`] is
+//! exactly those of docs/metrics.md. Times are Unix milliseconds; a [`Period`] is
 //! half-open `[from, to)`; durations are fractional days.
 //!
-//! Readings chosen where METRICS.md is silent (also tested):
+//! Readings chosen where docs/metrics.md is silent (also tested):
 //! - A deal moved between pipelines is judged against its current pipeline;
 //!   entries into stages of another pipeline do not count as reaching.
 //! - A slice on a dimension a fact does not carry leaves that fact's figures
@@ -47,7 +47,7 @@ pub use montecarlo::{
 pub use planner::{GoalPlan, Pace, PerWeek, PlannerInput, PlannerInputs, pace_period, plan_from, plan_goal};
 pub use stages::{StageFigures, StageMetrics, stage_metrics, stages_from};
 
-/// `num / den × 100`, or `None` when the denominator is 0 (METRICS.md: a
+/// `num / den × 100`, or `None` when the denominator is 0 (docs/metrics.md: a
 /// rate with a zero denominator is null, never 0 or NaN).
 pub(crate) fn pct(num: u64, den: u64) -> Option<f64> {
     (den != 0).then(|| num as f64 / den as f64 * 100.0)

@@ -1,4 +1,4 @@
-//! The goal planner (METRICS.md "Goal planner"): from a revenue target, the
+//! The goal planner (docs/metrics.md "Goal planner"): from a revenue target, the
 //! wins, milestone deals, prospects and outreach needed, using the rates of
 //! a lookback period, each also per week beside the current weekly pace.
 //!

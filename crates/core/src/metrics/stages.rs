@@ -1,4 +1,4 @@
-//! Stage metrics (METRICS.md "Stage metrics"): per-stage close rate, cohort
+//! Stage metrics (docs/metrics.md "Stage metrics"): per-stage close rate, cohort
 //! reach, and time spent in the stage.
 
 use super::facts::{Facts, Period, PipelineInfo, Slice};

@@ -4,7 +4,7 @@
 use crate::metrics::ActivityMetrics;
 use serde::{Deserialize, Serialize};
 
-/// A goal's metric; on the wire and in the database its METRICS.md key
+/// A goal's metric; on the wire and in the database its docs/metrics.md key
 /// (`won_value`, `deals_won`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -29,7 +29,7 @@ impl GoalMetric {
         GoalMetric::ProspectsContacted,
     ];
 
-    /// The METRICS.md JSON key.
+    /// The docs/metrics.md JSON key.
     pub fn key(self) -> &'static str {
         match self {
             GoalMetric::WonValue => "won_value",

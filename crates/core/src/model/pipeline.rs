@@ -6,7 +6,7 @@ use crate::{LostReasonId, PipelineId, StageId};
 use serde::{Deserialize, Serialize};
 
 text_enum!(
-    /// The role a stage plays in the metrics (METRICS.md "Milestones").
+    /// The role a stage plays in the metrics (docs/metrics.md "Milestones").
     Milestone { Conversation = "conversation", Meeting = "meeting", Proposal = "proposal" }
 );
 

@@ -1,4 +1,4 @@
-//! `/api/v1/goals`: targets for a metric of METRICS.md over a period, for
+//! `/api/v1/goals`: targets for a metric of docs/metrics.md over a period, for
 //! the team or one owner, optionally one pipeline. Each goal comes back
 //! with its `progress`: the metric's value over the goal's period and slice,
 //! computed exactly as `GET /api/v1/metrics?from&to&pipeline_id&owner_id`
@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GoalOut {
     pub id: GoalId,
-    /// JSON key of a METRICS.md metric: `won_value`, `deals_won`,
+    /// JSON key of a docs/metrics.md metric: `won_value`, `deals_won`,
     /// `meetings_booked`, `proposals_sent`, `outreach_sent`, `replies` or
     /// `prospects_contacted`.
     pub metric: GoalMetric,

@@ -1,5 +1,5 @@
 //! `/api/v1/metrics`, `/metrics/stages`, `/forecast` and `/planner`: the
-//! pipeline metrics of METRICS.md. The handlers only read parameters and
+//! pipeline metrics of docs/metrics.md. The handlers only read parameters and
 //! answer; the computing is in the insights crate (`dealflow_insights`),
 //! shared with the pages and the CLI.
 

@@ -22,7 +22,7 @@ pub enum Unit {
     Flag,
 }
 
-/// The activity metrics of METRICS.md in its order: (JSON key, label, unit).
+/// The activity metrics of docs/metrics.md in its order: (JSON key, label, unit).
 pub const METRICS: &[(&str, &str, Unit)] = &[
     ("outreach_sent", "Outreach sent", Unit::Count),
     ("replies", "Replies", Unit::Count),

@@ -1,4 +1,4 @@
-//! `dealflow bench metrics`: the time to compute every METRICS.md activity
+//! `dealflow bench metrics`: the time to compute every docs/metrics.md activity
 //! and stage metric of one period over a generated workspace (by default a
 //! million deals), cold in a fresh process and then warm in that same
 //! process (another period on each run), its peak memory, and the same
@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+
+mod summary;
 
 #[derive(Debug, Args)]
 pub struct MetricsBench {
@@ -217,6 +219,23 @@ impl MetricsBench {
     }
 
     async fn measure(&self, dir: &Path) -> anyhow::Result<()> {
+        let (file, opts, report) = self.workspace(dir).await?;
+        let db_bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        // The cold period: the last quarter of the history; warm runs: the
+        // quarters ending one, two, … weeks earlier.
+        let cold = quarter_before(opts.now);
+        let warm: Vec<Period> =
+            (1..=self.warm_runs as i64).map(|k| quarter_before(opts.now - k * 7 * DAY_MS)).collect();
+        let colds = self.cold_processes(&file, cold, &warm)?;
+        let replay = self.replay(&file, cold, &colds[0]).await?;
+        // DuckDB over the same facts.
+        let duck = if self.no_duckdb { None } else { Some(self.duckdb(&file, cold, &warm)) };
+        summary::print(&summary::Summary { report: &report, db_bytes, cold, warm: &warm, colds: &colds, replay, duck });
+        Ok(())
+    }
+
+    /// The generated workspace file, made once per size and seed and reused.
+    async fn workspace(&self, dir: &Path) -> anyhow::Result<(PathBuf, GenOptions, GenReport)> {
         let opts = GenOptions { seed: self.seed, ..GenOptions::new(self.deals) };
         let file = dir.join(format!("metrics-{}-{}.db", self.deals, self.seed));
         let marker = file.with_extension("done");
@@ -253,18 +272,16 @@ impl MetricsBench {
             std::fs::write(&marker, m.to_string())?;
             r
         };
-        let db_bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        Ok((file, opts, report))
+    }
 
-        // The cold period: the last quarter of the history; warm runs: the
-        // quarters ending one, two, … weeks earlier.
-        let cold = quarter_before(opts.now);
-        let warm: Vec<Period> =
-            (1..=self.warm_runs as i64).map(|k| quarter_before(opts.now - k * 7 * DAY_MS)).collect();
-
+    /// Runs the cold question in fresh processes of this binary (the first
+    /// one goes on with the warm periods); their JSON, first run first.
+    fn cold_processes(&self, file: &Path, cold: Period, warm: &[Period]) -> anyhow::Result<Vec<Value>> {
         // "Cold" allows the file in the OS page cache: read it through once
         // so the first run does not time the disk instead (this machine
         // shares its memory, and the cache may have been reclaimed).
-        warm_page_cache(&file)?;
+        warm_page_cache(file)?;
         // Cold: fresh processes of this same binary; the first one goes on
         // with the warm periods.
         let exe = std::env::current_exe().context("find the dealflow binary")?;
@@ -274,7 +291,7 @@ impl MetricsBench {
         for run in 0..self.cold_runs.max(1) {
             let out = Command::new(&exe)
                 .args(["bench", "metrics-once", "--file"])
-                .arg(&file)
+                .arg(file)
                 .args(["--from", &cold.from.to_string(), "--to", &cold.to.to_string()])
                 .args(["--warm", if run == 0 { warm_arg.as_str() } else { "" }])
                 .output()
@@ -287,132 +304,28 @@ impl MetricsBench {
                 .context("read the cold measurement's JSON")?;
             colds.push(v);
         }
-        let cold_ms: Vec<f64> = colds.iter().map(|v| v["total_ms"].as_f64().unwrap_or(f64::NAN)).collect();
-        let c0 = &colds[0];
-        let totals: Vec<f64> =
-            c0["warm_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+        Ok(colds)
+    }
 
-        // The replay the projections replace, for the record: every fact
-        // loaded into memory, then the pure engine (skipped by --no-replay).
-        let replay = if self.no_replay {
-            None
-        } else {
-            let store = Store::open(&url(&file), &PoolSettings::default()).await?;
-            let t = Instant::now();
-            let facts = store.metric_facts().await?;
-            let load = ms_since(t);
-            let t = Instant::now();
-            let a = activity_metrics(&facts, &Slice::default(), cold);
-            let s = stage_metrics(&facts, &Slice::default(), cold);
-            let engine = ms_since(t);
-            let same = compare(&json!({ "activity": a, "stages": s.stages }), &c0["figures"]);
-            drop(facts);
-            store.close().await;
-            Some((load, engine, same))
-        };
-
-        // DuckDB over the same facts.
-        let duck = if self.no_duckdb { None } else { Some(self.duckdb(&file, cold, &warm)) };
-
-        // The summary.
-        println!();
-        println!("dealflow bench metrics: machine {}", machine());
-        println!(
-            "workspace: {} deals, {} stage events, {} people, {} outreach messages, {} users; SQLite file {:.0} MiB",
-            report.deals,
-            report.events,
-            report.people,
-            report.messages,
-            report.users,
-            db_bytes as f64 / 1024.0 / 1024.0
-        );
-        println!(
-            "question: every activity and stage metric of [{} .. {}) (cold) / {} other 90-day periods (warm), no slice",
-            day(cold.from),
-            day(cold.to),
-            warm.len()
-        );
-        println!();
-        println!("{:<44} {:>12} {:>12} {:>10}", "figure", "dealflow", "DuckDB", "ratio");
-        let row = |name: &str, df: f64, dk: Option<f64>, unit: &str| {
-            let (d, r) = match dk {
-                Some(x) if x.is_finite() => (format!("{x:.0} {unit}"), format!("{:.2}", df / x)),
-                _ => ("—".to_string(), "—".to_string()),
-            };
-            println!("{name:<44} {:>12} {d:>12} {r:>10}", format!("{df:.0} {unit}"));
-        };
-        let dk = duck.as_ref().and_then(|d| d.as_ref().ok());
-        let dk_f = |k: &str| dk.and_then(|d| d[k].as_f64());
-        let dk_warm: Option<Vec<f64>> =
-            dk.and_then(|d| d["warm_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()));
-        row("cold, fresh process (first run)", cold_ms[0], dk_f("cold_ms"), "ms");
-        if cold_ms.len() > 1 {
-            println!(
-                "{:<44} {:>12}",
-                "  all cold runs",
-                cold_ms.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" / ")
-            );
+    /// The replay the projections replace, for the record: every fact
+    /// loaded into memory, then the pure engine (skipped by --no-replay):
+    /// load and engine milliseconds and the figures that differ from `c0`'s.
+    async fn replay(&self, file: &Path, cold: Period, c0: &Value) -> anyhow::Result<Option<(f64, f64, Vec<String>)>> {
+        if self.no_replay {
+            return Ok(None);
         }
-        println!(
-            "{:<44} {:>12}",
-            "  of which opening the store",
-            format!("{:.0} ms", c0["open_ms"].as_f64().unwrap_or(0.0))
-        );
-        row("warm median (same process, other periods)", median(&totals), dk_warm.as_deref().map(median), "ms");
-        row("warm max", max(&totals), dk_warm.as_deref().map(max), "ms");
-        let series = |k: &str| -> Vec<f64> {
-            c0[k].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
-        };
-        for (name, k) in [
-            ("  warm, periods 7 h off the day bounds", "warm_shifted_ms"),
-            ("  warm, sliced by one owner (rows, no sums)", "warm_owner_ms"),
-        ] {
-            let v = series(k);
-            println!("{name:<44} {:>12}", format!("{:.0} / {:.0} ms", median(&v), max(&v)));
-        }
-        println!("{:<44} {:>12}", "", "median / max");
-        if let Some((load, engine, same)) = &replay {
-            println!(
-                "{:<44} {:>12}",
-                "replay instead (load all facts / engine)",
-                format!("{:.0} / {:.0} ms", load, engine)
-            );
-            println!(
-                "{:<44} {:>12}",
-                "  replay gives the same figures",
-                if same.is_empty() { "yes".to_string() } else { format!("NO: {same:?}") }
-            );
-        }
-        println!(
-            "{:<44} {:>12} {:>12}",
-            "peak memory, cold + warm process (VmHWM)",
-            mib(c0["peak_rss_kib"].as_u64()),
-            dk.and_then(|d| d["peak_rss_kb"].as_u64()).map_or("—".into(), |k| mib(Some(k)))
-        );
-        match &duck {
-            None => println!("DuckDB: skipped (--no-duckdb)"),
-            Some(Err(e)) => println!("DuckDB: not measured: {e:#}"),
-            Some(Ok(d)) => {
-                println!(
-                    "DuckDB {} ({} threads): SQL reproduces the METRICS.md test vectors: {}{}",
-                    d["duckdb_version"].as_str().unwrap_or("?"),
-                    d["threads"],
-                    d["vectors_ok"].as_str().unwrap_or("?"),
-                    d["load_s"].as_f64().map_or(String::new(), |s| format!("; facts loaded into DuckDB in {s:.1} s")),
-                );
-                let diffs = compare(&c0["figures"], d);
-                if diffs.is_empty() {
-                    println!("same figures as dealflow for the cold period: yes (every activity and stage figure)");
-                } else {
-                    println!("same figures as dealflow for the cold period: NO, {} differ:", diffs.len());
-                    for x in diffs.iter().take(20) {
-                        println!("  {x}");
-                    }
-                }
-            }
-        }
-        println!("ratio = dealflow / DuckDB (below 1.0: dealflow is faster). A benchmark: figures, not pass/fail.");
-        Ok(())
+        let store = Store::open(&url(file), &PoolSettings::default()).await?;
+        let t = Instant::now();
+        let facts = store.metric_facts().await?;
+        let load = ms_since(t);
+        let t = Instant::now();
+        let a = activity_metrics(&facts, &Slice::default(), cold);
+        let s = stage_metrics(&facts, &Slice::default(), cold);
+        let engine = ms_since(t);
+        let same = compare(&json!({ "activity": a, "stages": s.stages }), &c0["figures"]);
+        drop(facts);
+        store.close().await;
+        Ok(Some((load, engine, same)))
     }
 
     fn duckdb(&self, file: &Path, cold: Period, warm: &[Period]) -> anyhow::Result<Value> {
