@@ -59,8 +59,10 @@ pub struct GoalPatch {
     pub pipeline_id: Option<Option<PipelineId>>,
 }
 
-/// Filters of the goal list.
-#[derive(Debug, Clone, Default)]
+/// Filters of the goal list: `GET /api/v1/goals` reads it straight from the
+/// query string.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GoalFilter {
     pub metric: Option<GoalMetric>,
     pub owner_id: Option<UserId>,

@@ -17,7 +17,7 @@ use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{GoalId, PipelineId, UserId};
 use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -125,17 +125,6 @@ fn goal_id(id: &str) -> Result<GoalId, ApiError> {
     id.trim().parse().map_err(|_| ApiError::NotFound(format!("no goal `{id}`: ids are numbers")))
 }
 
-/// Filters of the goal list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GoalQuery {
-    pub metric: Option<GoalMetric>,
-    pub owner_id: Option<UserId>,
-    pub pipeline_id: Option<PipelineId>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// Body of `POST /api/v1/goals`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -172,16 +161,16 @@ pub struct GoalPatchBody {
 }
 
 /// List goals, newest first, each with its progress.
-#[utoipa::path(get, path = "/goals", tag = "goals", params(GoalQuery),
+#[utoipa::path(get, path = "/goals", tag = "goals", params(GoalFilter, PageQuery),
     responses((status = 200, body = Page<GoalOut>), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]
 async fn list_goals(
     State(st): State<AppState>,
     _u: CurrentUser,
-    Query(q): Query<GoalQuery>,
+    Query(f): Query<GoalFilter>,
+    Query(pq): Query<PageQuery>,
 ) -> ApiResult<Json<Page<GoalOut>>> {
-    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let f = GoalFilter { metric: q.metric, owner_id: q.owner_id, pipeline_id: q.pipeline_id };
+    let page = pq.page()?;
     let list = st.store.list_goals(&f, page).await?;
     Ok(Json(Page { items: with_progress(&st.store, list.items).await?, next_cursor: list.next_cursor }))
 }
