@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod openapi;
+pub mod query_params;
 pub mod security_headers;
 pub mod web;
 
@@ -82,6 +83,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api::router().split_for_parts();
     let doc = Arc::new(openapi::finish(doc));
+    let known = Arc::new(query_params::KnownParams::from_doc(&doc));
+    let api = api.layer(axum::middleware::from_fn_with_state(known, query_params::check));
     Router::new()
         .merge(api)
         .merge(openapi::router(doc))

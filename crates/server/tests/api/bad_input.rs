@@ -213,3 +213,25 @@ async fn dates_outside_the_year_range_are_refused() {
     let (s, body) = app.post("/api/v1/deals", json!({"title": "Near", "expected_close_date": "2999-12-31"})).await;
     assert_eq!(s, StatusCode::CREATED, "the last day of the range is fine: {body}");
 }
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_by_name() {
+    let app = spawn_app().await;
+    // A planner question with a parameter it does not take would otherwise
+    // be answered for another period without a word.
+    let (s, b) = app.get("/api/v1/planner?target=100000&weeks=4&to=2026-04-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let detail = b["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("`to`") && detail.contains("weeks"), "{b}");
+    // Every parameter of a list, its filters and its paging, is known.
+    let (s, b) = app.get("/api/v1/deals?limit=5&status=open&q=acme&deleted=false").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app.get("/api/v1/deals?limit=5&pipeline=1").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["detail"].as_str().unwrap_or_default().contains("`pipeline`"), "{b}");
+    let (s, b) = app.get("/api/v1/deals/export?format=csv&status=open").await;
+    assert_ne!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, b) = app.get("/api/v1/settings?x=1").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["detail"].as_str().unwrap_or_default().contains("takes no query parameters"), "{b}");
+}
