@@ -52,15 +52,18 @@ impl Engine {
         Ok((Engine::Sqlite, format!("sqlite://{path}?{}", q.trim_end_matches('&'))))
     }
 
-    /// Statements every new connection runs. SQLite keeps foreign keys and
-    /// the busy timeout per connection; the timeout lets writers queue
-    /// instead of failing at once.
-    pub(crate) fn per_connection(self) -> Option<&'static str> {
-        match self {
-            Engine::Sqlite => {
+    /// Statements every new connection runs. SQLite keeps foreign keys, the
+    /// busy timeout and the durability level per connection; the timeout
+    /// lets writers queue instead of failing at once.
+    pub(crate) fn per_connection(self, durability: Durability) -> Option<&'static str> {
+        match (self, durability) {
+            (Engine::Sqlite, Durability::Normal) => {
                 Some("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
             }
-            Engine::Postgres => None,
+            (Engine::Sqlite, Durability::Full) => {
+                Some("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
+            }
+            (Engine::Postgres, _) => None,
         }
     }
 
@@ -246,6 +249,20 @@ fn unique_field(constraint: &str) -> &'static str {
         c if c.ends_with("_pkey") || c.ends_with("_id_key") => "id",
         _ => "value",
     }
+}
+
+/// How hard SQLite works to keep a commit through a power failure (its
+/// `synchronous` setting; PostgreSQL's durability is the server's own).
+/// Both keep every commit when the process is killed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// WAL synced at checkpoints: a commit survives a crash of dealflow,
+    /// but the last ones before a power failure or OS crash may be lost.
+    #[default]
+    Normal,
+    /// WAL synced at every commit: also survives a power failure, at the
+    /// price of one disk flush per write.
+    Full,
 }
 
 #[cfg(test)]

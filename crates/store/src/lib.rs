@@ -40,7 +40,7 @@ pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};
 pub use deals::DealFilter;
-pub use dialect::Engine;
+pub use dialect::{Durability, Engine};
 pub use error::StoreError;
 pub use facts::{FieldHistory, minor_rates};
 pub use goals::{Goal, GoalFilter, GoalPatch, NewGoal};
@@ -79,11 +79,13 @@ impl Actor {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// SQLite only: the durability of a commit (see [`Durability`]).
+    pub durability: Durability,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 8, acquire_timeout: Duration::from_secs(5) }
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(5), durability: Durability::Normal }
     }
 }
 
@@ -104,7 +106,7 @@ impl Store {
         install_default_drivers();
         let mut opts =
             AnyPoolOptions::new().max_connections(pool.max_connections).acquire_timeout(pool.acquire_timeout);
-        if let Some(sql) = engine.per_connection() {
+        if let Some(sql) = engine.per_connection(pool.durability) {
             opts = opts.after_connect(move |conn, _| {
                 Box::pin(async move {
                     sqlx::raw_sql(sql).execute(conn).await?;

@@ -17,7 +17,14 @@ mod user;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dealflow_store::{PoolSettings, Store};
+use dealflow_store::{Durability, PoolSettings, Store};
+
+/// SQLite's `synchronous` level, as the command line names it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Synchronous {
+    Normal,
+    Full,
+}
 
 /// dealflow: a fast, self-hosted sales pipeline CRM.
 #[derive(Debug, Parser)]
@@ -36,6 +43,12 @@ pub struct Cli {
     /// gets 503.
     #[arg(long, global = true, env = "DEALFLOW_DB_ACQUIRE_TIMEOUT", default_value_t = 5)]
     pub db_acquire_timeout: u64,
+
+    /// SQLite only: `normal` keeps every commit when dealflow crashes or is
+    /// killed, but may lose the last ones on a power failure; `full` also
+    /// survives a power failure, at one disk flush per write.
+    #[arg(long, global = true, env = "DEALFLOW_SQLITE_SYNCHRONOUS", value_enum, default_value = "normal")]
+    pub sqlite_synchronous: Synchronous,
 
     #[command(subcommand)]
     pub command: Command,
@@ -73,6 +86,10 @@ impl Cli {
         let pool = PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout),
+            durability: match self.sqlite_synchronous {
+                Synchronous::Normal => Durability::Normal,
+                Synchronous::Full => Durability::Full,
+            },
         };
         let command = match self.command {
             // Copy opens its own two databases; opening (and creating) the
