@@ -36,9 +36,8 @@ pub(crate) struct Written {
 }
 
 /// What [`Needs`] asked for, read inside the transaction.
-#[derive(Default)]
 struct Loaded {
-    settings: Option<Settings>,
+    settings: Settings,
     lost_reasons: Vec<String>,
     custom_fields: Vec<CustomField>,
     pipeline: Option<(PipelineId, bool)>,
@@ -53,8 +52,7 @@ impl Loaded {
         Context {
             actor,
             now,
-            // Loaded first by `load`, before anything else can fail.
-            settings: self.settings.as_ref().unwrap_or_else(|| unreachable!("settings are always loaded")),
+            settings: &self.settings,
             lost_reasons: &self.lost_reasons,
             custom_fields: &self.custom_fields,
             pipeline: self.pipeline.map(|(id, archived)| PipelineView { id, archived, stages: &self.stages }),
@@ -68,7 +66,16 @@ impl Loaded {
 
 /// Reads what the decision needs: the settings always, the rest on demand.
 async fn load(tx: &mut Tx, n: &Needs) -> Result<Loaded, StoreError> {
-    let mut out = Loaded { settings: Some(crate::settings::load(tx).await?), ..Default::default() };
+    let mut out = Loaded {
+        settings: crate::settings::load(tx).await?,
+        lost_reasons: Vec::new(),
+        custom_fields: Vec::new(),
+        pipeline: None,
+        stages: Vec::new(),
+        owner: None,
+        person: None,
+        organization: None,
+    };
     if n.pipeline.is_some() || n.first_pipeline {
         (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
     }
