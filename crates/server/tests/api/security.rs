@@ -272,10 +272,10 @@ async fn hsts_is_sent_when_cookies_are_secure() {
     assert!(hsts.is_some_and(|v| v.starts_with("max-age=")), "{:?}", r.headers());
 }
 
-/// The fastest of three sign-in form posts, in milliseconds.
+/// The fastest of five sign-in form posts, in milliseconds.
 async fn fastest_form_login(app: &TestApp, email: &str) -> u128 {
     let mut best = u128::MAX;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let started = std::time::Instant::now();
         let r = form_login(app, &browser(), email, "wrong password!", "/board").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -290,6 +290,8 @@ async fn web_login_takes_as_long_for_unknown_emails() {
     let known = fastest_form_login(&app, "admin@example.com").await;
     let unknown = fastest_form_login(&app, "nobody@example.com").await;
     // Both run one argon2 verification; without the dummy one an unknown
-    // e-mail answers in a millisecond or two.
-    assert!(unknown * 2 >= known, "unknown {unknown} ms, known {known} ms");
+    // e-mail answers in a millisecond or two, some thirty times faster. The
+    // margin of 4 leaves room for a loaded machine (seen: 30 ms against 74)
+    // and still catches a missing verification.
+    assert!(unknown * 4 >= known, "unknown {unknown} ms, known {known} ms");
 }
