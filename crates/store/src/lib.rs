@@ -23,6 +23,7 @@ mod lost_reasons;
 mod metric_queries;
 mod metric_rollups;
 mod migrate;
+mod names;
 mod parties;
 mod pipelines;
 mod projections;

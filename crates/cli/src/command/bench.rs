@@ -18,6 +18,9 @@ pub enum BenchCmd {
     /// Time, memory and a DuckDB comparison of the docs/metrics.md metrics on a generated workspace.
     #[cfg(feature = "generate")]
     Metrics(super::bench_metrics::MetricsBench),
+    /// Time and peak memory of a record export (CSV or XLSX) on a generated workspace.
+    #[cfg(feature = "generate")]
+    Export(super::bench_export::ExportBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -42,6 +45,8 @@ impl BenchCmd {
             BenchCmd::Metrics(m) => m.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::MetricsOnce(m) => m.run().await,
+            #[cfg(feature = "generate")]
+            BenchCmd::Export(e) => e.run().await,
         }
     }
 }
@@ -58,19 +63,7 @@ impl BoardBench {
     async fn measure(&self, url: &str) -> anyhow::Result<()> {
         let store = Store::open(url, &PoolSettings::default()).await.context("open the bench database")?;
         let actor = Actor::system();
-        let user = dealflow_server::api::users::add_user(
-            &store,
-            &actor,
-            NewUser {
-                email: "bench@example.com".into(),
-                name: "Bench User".into(),
-                role: Role::Admin,
-                password: "bench password".into(),
-                locale: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+        let (app, user, token) = signed_in_app(&store).await?;
         let stages = store.pipelines().await?[0].stages.clone();
         let started = Instant::now();
         for i in 0..self.deals {
@@ -85,22 +78,13 @@ impl BoardBench {
         }
         eprintln!("generated {} open deals in {:.1} s", self.deals, started.elapsed().as_secs_f64());
 
-        let token = "bench-session-token";
-        let now = Timestamp::now();
-        let session = NewSession {
-            token_hash: dealflow_server::auth::sha256_hex(token),
-            csrf_token: "bench".into(),
-            expires_at: Timestamp(now.0 + 3_600_000),
-        };
-        store.create_session(user.id, session, now).await?;
-        let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
         let mut times = Vec::with_capacity(self.requests);
         let mut html_bytes = 0;
         let mut last_body = axum::body::Bytes::new();
         // One warm-up request: the first one pays for lazy initialisation.
         for i in 0..=self.requests {
             let req = Request::get("/board")
-                .header(header::COOKIE, format!("{}={token}", dealflow_server::auth::SESSION_COOKIE))
+                .header(header::COOKIE, &token)
                 .body(Body::empty())
                 .context("build request")?;
             let t = Instant::now();
@@ -150,4 +134,32 @@ impl BoardBench {
         store.close().await;
         Ok(())
     }
+}
+
+/// The server app with an admin signed in: the app, the admin, and the
+/// `Cookie` header value of the admin's session.
+pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router, dealflow_core::model::User, String)> {
+    let user = dealflow_server::api::users::add_user(
+        store,
+        &Actor::system(),
+        NewUser {
+            email: "bench@example.com".into(),
+            name: "Bench User".into(),
+            role: Role::Admin,
+            password: "bench password".into(),
+            locale: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+    let token = "bench-session-token";
+    let now = Timestamp::now();
+    let session = NewSession {
+        token_hash: dealflow_server::auth::sha256_hex(token),
+        csrf_token: "bench".into(),
+        expires_at: Timestamp(now.0 + 3_600_000),
+    };
+    store.create_session(user.id, session, now).await?;
+    let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
+    Ok((app, user, format!("{}={token}", dealflow_server::auth::SESSION_COOKIE)))
 }

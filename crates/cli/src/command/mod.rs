@@ -5,6 +5,8 @@ mod bench;
 // default here), so a build without it has no `bench metrics`.
 #[cfg(feature = "generate")]
 mod bench_metrics;
+#[cfg(feature = "generate")]
+mod bench_export;
 mod copy;
 mod forecast;
 mod import;

@@ -49,7 +49,12 @@ async fn export_deals(
     Query(fmt): Query<FormatQuery>,
     Query(f): Query<DealFilter>,
 ) -> ApiResult<Response> {
-    export::deals(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
+    let tz = export::workspace_tz(&st.store.settings().await?);
+    let store = st.store.clone();
+    export::respond(fmt.format.unwrap_or_default(), "deals", tz, move |t| async move {
+        export::deals(&store, &f, t).await
+    })
+    .await
 }
 
 /// Download every person matching the list filters as CSV or XLSX.
@@ -62,7 +67,12 @@ async fn export_people(
     Query(fmt): Query<FormatQuery>,
     Query(f): Query<PersonFilter>,
 ) -> ApiResult<Response> {
-    export::people(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
+    let tz = export::workspace_tz(&st.store.settings().await?);
+    let store = st.store.clone();
+    export::respond(fmt.format.unwrap_or_default(), "people", tz, move |t| async move {
+        export::people(&store, &f, t).await
+    })
+    .await
 }
 
 /// Download every organization matching the list filters as CSV or XLSX.
@@ -75,7 +85,12 @@ async fn export_organizations(
     Query(fmt): Query<FormatQuery>,
     Query(f): Query<OrganizationFilter>,
 ) -> ApiResult<Response> {
-    export::organizations(&st.store, &f, fmt.format.unwrap_or_default()).await?.into_response()
+    let tz = export::workspace_tz(&st.store.settings().await?);
+    let store = st.store.clone();
+    export::respond(fmt.format.unwrap_or_default(), "organizations", tz, move |t| async move {
+        export::organizations(&store, &f, t).await
+    })
+    .await
 }
 
 /// Download the activity metrics of a period: one row per metric (key,

@@ -14,18 +14,16 @@
 //!   formulas. XLSX cells are written as typed strings and numbers, which a
 //!   spreadsheet never evaluates, so they keep their text unchanged.
 //!
-//! Lists are read from the store a page (500 records) at a time and written
-//! straight into the encoder, so memory holds the encoded file, not every
-//! record at once.
+//! Record lists are read from the store a page (500 records) at a time and
+//! sent while they are read ([`respond`]): memory holds a page, not the
+//! file. Reports (metrics, stages) are a few rows and are built in memory.
 
-use crate::error::ApiError;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use dealflow_core::model::Settings;
 use dealflow_core::time::Timestamp;
-use dealflow_store::StoreError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -139,144 +137,33 @@ pub fn workspace_tz(settings: &Settings) -> Tz {
     settings.time_zone.tz()
 }
 
-/// The largest row count of an XLSX sheet, header included.
-const XLSX_MAX_ROWS: u32 = 1_048_576;
-
-fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Store(StoreError::Config(format!("writing the {what} export failed: {e}")))
-}
-
-enum Sink {
-    Csv(Box<csv::Writer<Vec<u8>>>),
-    Xlsx(Box<rust_xlsxwriter::Worksheet>),
-}
-
-/// Writes one table as CSV or XLSX, a row at a time.
-pub struct TableWriter {
-    format: ExportFormat,
-    sink: Sink,
-    tz: Tz,
-    row: u32,
-    name: String,
-}
-
-impl TableWriter {
-    /// A table named `name` (file stem and sheet name) with these headers.
-    pub fn new(format: ExportFormat, name: &str, tz: Tz, headers: &[String]) -> Result<Self, ApiError> {
-        let sink = match format {
-            ExportFormat::Csv => Sink::Csv(Box::new(csv::WriterBuilder::new().flexible(false).from_writer(Vec::new()))),
-            ExportFormat::Xlsx => {
-                let mut ws = rust_xlsxwriter::Worksheet::new();
-                ws.set_name(name).map_err(|e| internal(name, e))?;
-                Sink::Xlsx(Box::new(ws))
-            }
-        };
-        let mut w = TableWriter { format, sink, tz, row: 0, name: name.to_string() };
-        let header: Vec<Cell> = headers.iter().map(|h| Cell::text(h.clone())).collect();
-        w.row(&header)?;
-        if let Sink::Xlsx(ws) = &mut w.sink {
-            ws.set_freeze_panes(1, 0).map_err(|e| internal(name, e))?;
-        }
-        Ok(w)
-    }
-
-    /// Appends one row.
-    pub fn row(&mut self, cells: &[Cell]) -> Result<(), ApiError> {
-        let tz = self.tz;
-        match &mut self.sink {
-            Sink::Csv(w) => {
-                let fields: Vec<String> = cells
-                    .iter()
-                    .map(|c| match c {
-                        Cell::Empty => String::new(),
-                        Cell::Text(s) => csv_safe(s).into_owned(),
-                        Cell::Int(i) => i.to_string(),
-                        Cell::Float(f) => f.to_string(),
-                        Cell::Money { minor, digits } => major_units(*minor, *digits),
-                        Cell::MoneyF { minor, digits } => (minor / 10f64.powi(*digits as i32)).to_string(),
-                        Cell::Time(t) => local_time(*t, tz),
-                    })
-                    .collect();
-                w.write_record(&fields).map_err(|e| internal(&self.name, e))?;
-            }
-            Sink::Xlsx(ws) => {
-                if self.row >= XLSX_MAX_ROWS {
-                    return Err(dealflow_core::Invalid::one(
-                        "format",
-                        format!("more than {} rows do not fit in an XLSX sheet; use format=csv", XLSX_MAX_ROWS - 1),
-                    )
-                    .into());
-                }
-                for (i, c) in cells.iter().enumerate() {
-                    let (r, col) = (self.row, i as u16);
-                    let res = match c {
-                        Cell::Empty => continue,
-                        Cell::Text(s) => ws.write_string(r, col, s.as_str()).map(|_| ()),
-                        Cell::Int(v) => ws.write_number(r, col, *v as f64).map(|_| ()),
-                        Cell::Float(v) => ws.write_number(r, col, *v).map(|_| ()),
-                        Cell::Money { minor, digits } => {
-                            let f = money_format(*digits);
-                            ws.write_number_with_format(r, col, *minor as f64 / 10f64.powi(*digits as i32), &f)
-                                .map(|_| ())
-                        }
-                        Cell::MoneyF { minor, digits } => {
-                            ws.write_number(r, col, minor / 10f64.powi(*digits as i32)).map(|_| ())
-                        }
-                        Cell::Time(t) => ws.write_string(r, col, local_time(*t, tz)).map(|_| ()),
-                    };
-                    res.map_err(|e| internal(&self.name, e))?;
-                }
-            }
-        }
-        self.row += 1;
-        Ok(())
-    }
-
-    /// The encoded file.
-    pub fn finish(self) -> Result<Vec<u8>, ApiError> {
-        match self.sink {
-            Sink::Csv(w) => (*w).into_inner().map_err(|e| internal(&self.name, e.error())),
-            Sink::Xlsx(ws) => {
-                let mut wb = rust_xlsxwriter::Workbook::new();
-                wb.push_worksheet(*ws);
-                wb.save_to_buffer().map_err(|e| internal(&self.name, e))
-            }
-        }
-    }
-
-    /// The encoded file as a download named `{name}-{today}.{ext}`, today
-    /// being the date in the table's time zone.
-    pub fn into_response(self) -> Result<Response, ApiError> {
-        let (format, name, tz) = (self.format, self.name.clone(), self.tz);
-        let body = self.finish()?;
-        Ok(download(format, &name, Utc::now().with_timezone(&tz).date_naive(), body))
-    }
-}
-
-fn money_format(digits: u8) -> rust_xlsxwriter::Format {
-    let pattern = if digits == 0 { "#,##0".to_string() } else { format!("#,##0.{}", "0".repeat(digits as usize)) };
-    rust_xlsxwriter::Format::new().set_num_format(pattern)
-}
-
-/// A file download: content type and `Content-Disposition: attachment`.
-pub fn download(format: ExportFormat, name: &str, date: chrono::NaiveDate, body: Vec<u8>) -> Response {
+/// The headers of a file download: content type and `Content-Disposition:
+/// attachment` named `{name}-{date}.{ext}`.
+pub fn download_headers(format: ExportFormat, name: &str, date: chrono::NaiveDate) -> [(header::HeaderName, String); 3] {
     let filename = format!("{name}-{}.{}", date.format("%Y-%m-%d"), format.extension());
-    (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
+    [
+        (header::CONTENT_TYPE, format.content_type().to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        (header::CACHE_CONTROL, "no-store".to_string()),
+    ]
+}
+
+/// A file download held in memory.
+pub fn download(format: ExportFormat, name: &str, date: chrono::NaiveDate, body: Vec<u8>) -> Response {
+    (download_headers(format, name, date), body).into_response()
 }
 
 mod records;
 mod reports;
+mod stream;
+mod table;
 
 pub use records::{deals, organizations, people};
 pub use reports::{METRICS, Unit, metrics, stages};
+pub use stream::{Target, respond};
+pub use table::TableWriter;
+use table::internal;
+
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,12 @@
-//! Record lists as export tables: deals, people and organizations, read a
-//! page at a time, with owner, person and organization names and the custom
+//! Record lists as export tables: deals, people and organizations, read and
+//! sent a page at a time, with owner, person and organization names and the custom
 //! fields as extra columns.
 
-use super::{Cell, ExportFormat, TableWriter, workspace_tz};
+use super::{Cell, TableWriter, Target};
 use crate::error::ApiError;
 use dealflow_core::custom_field::{CustomField, Entity};
-use dealflow_store::{DealFilter, OrganizationFilter, Page, PersonFilter, Store, StoreError};
+use dealflow_core::{OrganizationId, PersonId};
+use dealflow_store::{DealFilter, OrganizationFilter, Page, PersonFilter, Store};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -36,47 +37,36 @@ fn name_of(names: &HashMap<i64, String>, id: Option<i64>) -> Cell {
     id.map_or(Cell::Empty, |i| Cell::Text(names.get(&i).cloned().unwrap_or_else(|| i.to_string())))
 }
 
-/// Looks up person and organization names once each, live ones only; a
-/// deleted one shows its id.
+/// The names of the people and organizations one page of records points
+/// to, read in one query each; a deleted one shows its id.
 #[derive(Default)]
 struct PartyNames {
-    people: HashMap<i64, String>,
-    orgs: HashMap<i64, String>,
+    people: HashMap<PersonId, String>,
+    orgs: HashMap<OrganizationId, String>,
 }
 
 impl PartyNames {
-    async fn person(&mut self, store: &Store, id: Option<dealflow_core::PersonId>) -> Result<Cell, ApiError> {
-        let Some(id) = id else { return Ok(Cell::Empty) };
-        if let Some(n) = self.people.get(&id.0) {
-            return Ok(Cell::Text(n.clone()));
-        }
-        let name = match store.person(id).await {
-            Ok(p) => p.name,
-            Err(StoreError::NotFound { .. }) => id.to_string(),
-            Err(e) => return Err(e.into()),
-        };
-        self.people.insert(id.0, name.clone());
-        Ok(Cell::Text(name))
+    async fn load(
+        store: &Store,
+        people: impl Iterator<Item = Option<PersonId>>,
+        orgs: impl Iterator<Item = Option<OrganizationId>>,
+    ) -> Result<Self, ApiError> {
+        let people: Vec<PersonId> = people.flatten().collect();
+        let orgs: Vec<OrganizationId> = orgs.flatten().collect();
+        Ok(Self { people: store.person_names(&people).await?, orgs: store.organization_names(&orgs).await? })
     }
 
-    async fn org(&mut self, store: &Store, id: Option<dealflow_core::OrganizationId>) -> Result<Cell, ApiError> {
-        let Some(id) = id else { return Ok(Cell::Empty) };
-        if let Some(n) = self.orgs.get(&id.0) {
-            return Ok(Cell::Text(n.clone()));
-        }
-        let name = match store.organization(id).await {
-            Ok(o) => o.name,
-            Err(StoreError::NotFound { .. }) => id.to_string(),
-            Err(e) => return Err(e.into()),
-        };
-        self.orgs.insert(id.0, name.clone());
-        Ok(Cell::Text(name))
+    fn person(&self, id: Option<PersonId>) -> Cell {
+        id.map_or(Cell::Empty, |i| Cell::Text(self.people.get(&i).cloned().unwrap_or_else(|| i.to_string())))
+    }
+
+    fn org(&self, id: Option<OrganizationId>) -> Cell {
+        id.map_or(Cell::Empty, |i| Cell::Text(self.orgs.get(&i).cloned().unwrap_or_else(|| i.to_string())))
     }
 }
 
 /// Every deal matching `f`, newest first.
-pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Result<TableWriter, ApiError> {
-    let settings = store.settings().await?;
+pub async fn deals(store: &Store, f: &DealFilter, target: Target) -> Result<TableWriter, ApiError> {
     let custom = custom_columns(store, Entity::Deal).await?;
     let headers = with_custom(
         &[
@@ -102,7 +92,7 @@ pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Resul
         ],
         &custom,
     );
-    let mut out = TableWriter::new(format, "deals", workspace_tz(&settings), &headers)?;
+    let mut out = target.open(&headers)?;
     let mut pipelines = HashMap::new();
     let mut stages = HashMap::new();
     for p in store.pipelines().await? {
@@ -112,10 +102,15 @@ pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Resul
         pipelines.insert(p.id.0, p.name);
     }
     let users = user_names(store).await?;
-    let mut parties = PartyNames::default();
     let mut before = None;
     loop {
         let page = store.list_deals(f, Page { limit: BATCH, before }).await?;
+        let parties = PartyNames::load(
+            store,
+            page.items.iter().map(|d| d.person_id),
+            page.items.iter().map(|d| d.organization_id),
+        )
+        .await?;
         for d in &page.items {
             let mut row = vec![
                 Cell::Text(d.id.to_string()),
@@ -130,8 +125,8 @@ pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Resul
                 Cell::opt_int(d.probability),
                 Cell::opt_text(d.expected_close_date.map(|x| x.to_iso())),
                 name_of(&users, d.owner_id.map(|u| u.0)),
-                parties.person(store, d.person_id).await?,
-                parties.org(store, d.organization_id).await?,
+                parties.person(d.person_id),
+                parties.org(d.organization_id),
                 Cell::opt_text(d.source.clone()),
                 Cell::Time(d.created_at),
                 Cell::Time(d.updated_at),
@@ -141,6 +136,7 @@ pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Resul
             push_custom(&mut row, &custom, &d.custom);
             out.row(&row)?;
         }
+        out.flush().await?;
         match page.next_cursor.and_then(|c| c.parse().ok()) {
             Some(c) => before = Some(c),
             None => break,
@@ -150,8 +146,7 @@ pub async fn deals(store: &Store, f: &DealFilter, format: ExportFormat) -> Resul
 }
 
 /// Every person matching `f`, newest first.
-pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Result<TableWriter, ApiError> {
-    let settings = store.settings().await?;
+pub async fn people(store: &Store, f: &PersonFilter, target: Target) -> Result<TableWriter, ApiError> {
     let custom = custom_columns(store, Entity::Person).await?;
     let headers = with_custom(
         &[
@@ -169,12 +164,12 @@ pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Re
         ],
         &custom,
     );
-    let mut out = TableWriter::new(format, "people", workspace_tz(&settings), &headers)?;
+    let mut out = target.open(&headers)?;
     let users = user_names(store).await?;
-    let mut parties = PartyNames::default();
     let mut before = None;
     loop {
         let page = store.list_people(f, Page { limit: BATCH, before }).await?;
+        let parties = PartyNames::load(store, std::iter::empty(), page.items.iter().map(|p| p.organization_id)).await?;
         for p in &page.items {
             let mut row = vec![
                 Cell::Text(p.id.to_string()),
@@ -183,7 +178,7 @@ pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Re
                 Cell::Text(p.emails.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")),
                 Cell::Text(p.phones.join("; ")),
                 Cell::opt_text(p.job_title.clone()),
-                parties.org(store, p.organization_id).await?,
+                parties.org(p.organization_id),
                 name_of(&users, p.owner_id.map(|u| u.0)),
                 Cell::opt_text(p.source.clone()),
                 Cell::Time(p.created_at),
@@ -192,6 +187,7 @@ pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Re
             push_custom(&mut row, &custom, &p.custom);
             out.row(&row)?;
         }
+        out.flush().await?;
         match page.next_cursor.and_then(|c| c.parse().ok()) {
             Some(c) => before = Some(c),
             None => break,
@@ -201,18 +197,13 @@ pub async fn people(store: &Store, f: &PersonFilter, format: ExportFormat) -> Re
 }
 
 /// Every organization matching `f`, newest first.
-pub async fn organizations(
-    store: &Store,
-    f: &OrganizationFilter,
-    format: ExportFormat,
-) -> Result<TableWriter, ApiError> {
-    let settings = store.settings().await?;
+pub async fn organizations(store: &Store, f: &OrganizationFilter, target: Target) -> Result<TableWriter, ApiError> {
     let custom = custom_columns(store, Entity::Organization).await?;
     let headers = with_custom(
         &["id", "name", "domain", "industry", "employees", "country", "owner", "created_at", "updated_at"],
         &custom,
     );
-    let mut out = TableWriter::new(format, "organizations", workspace_tz(&settings), &headers)?;
+    let mut out = target.open(&headers)?;
     let users = user_names(store).await?;
     let mut before = None;
     loop {
@@ -232,6 +223,7 @@ pub async fn organizations(
             push_custom(&mut row, &custom, &o.custom);
             out.row(&row)?;
         }
+        out.flush().await?;
         match page.next_cursor.and_then(|c| c.parse().ok()) {
             Some(c) => before = Some(c),
             None => break,

@@ -5,10 +5,10 @@
 //! page), metric exports agree with `/metrics`, and no credentials is 401.
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
-use dealflow_core::model::NewDeal;
+use dealflow_core::model::{NewDeal, NewOrganization, NewPerson};
 use dealflow_store::Actor;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, TRANSFER_ENCODING};
 use serde_json::{Value, json};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -156,20 +156,53 @@ async fn filters_apply() {
     assert_problem(s, &body, StatusCode::BAD_REQUEST, None);
 }
 
+/// More rows than one store page: all arrive, each with its own person's
+/// and organization's name (looked up a page at a time; a deleted person
+/// shows its id), and the CSV is sent while it is read (chunked, no
+/// Content-Length), while XLSX, built first, says its length.
 #[tokio::test]
 async fn exports_every_matching_row_across_store_pages() {
     let app = spawn_app().await;
     let actor = Actor::system();
-    for i in 0..520 {
-        let n = NewDeal { title: format!("Bulk {i}"), value: i, ..Default::default() };
+    let mut people = Vec::new();
+    for i in 0..3 {
+        let o = NewOrganization { name: format!("Org {i}"), ..Default::default() };
+        let o = app.store.create_organization(&actor, o).await.unwrap();
+        let p = NewPerson { name: format!("Person {i}"), organization_id: Some(o.id), ..Default::default() };
+        people.push(app.store.create_person(&actor, p).await.unwrap());
+    }
+    for i in 0..1_020 {
+        let p = &people[i % 3];
+        let n = NewDeal {
+            title: format!("Bulk {i}"),
+            value: i as i64,
+            person_id: Some(p.id),
+            organization_id: p.organization_id,
+            ..Default::default()
+        };
         app.store.create_deal(&actor, n).await.unwrap();
     }
+    app.store.delete_person(&actor, people[2].id).await.unwrap();
+    let (s, h, _) = download(&app, Some(&app.token), "/api/v1/deals/export").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.get(CONTENT_LENGTH).is_none(), "a streamed CSV has no length: {h:?}");
+    assert_eq!(h.get(TRANSFER_ENCODING).map(|v| v.to_str().unwrap()), Some("chunked"));
     let (h, rows) = csv_ok(&app, "/api/v1/deals/export", "deals").await;
-    assert_eq!(rows.len(), 520);
+    assert_eq!(rows.len(), 1_020);
     let mut titles: Vec<_> = rows.iter().map(|r| r[col(&h, "title")].clone()).collect();
     titles.sort();
     titles.dedup();
-    assert_eq!(titles.len(), 520);
+    assert_eq!(titles.len(), 1_020);
+    for r in &rows {
+        let i: usize = r[col(&h, "title")].trim_start_matches("Bulk ").parse().unwrap();
+        let person = if i % 3 == 2 { people[2].id.to_string() } else { format!("Person {}", i % 3) };
+        assert_eq!(r[col(&h, "person")], person, "{r:?}");
+        assert_eq!(r[col(&h, "organization")], format!("Org {}", i % 3), "{r:?}");
+    }
+    let (s, h, body) = download(&app, Some(&app.token), "/api/v1/deals/export?format=xlsx").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[CONTENT_LENGTH].to_str().unwrap(), body.len().to_string());
+    assert!(body.len() > 20_000, "{} bytes for 1,020 deals", body.len());
 }
 
 #[tokio::test]
