@@ -37,6 +37,9 @@ pub struct Config {
     /// `heavy_wait`, then get 503 with `Retry-After`.
     pub heavy_reads: usize,
     pub heavy_wait: std::time::Duration,
+    /// Record exports read at once (each holds a database page and an
+    /// encoder while it runs); more wait up to `heavy_wait`, then get 503.
+    pub export_streams: usize,
 }
 
 impl Default for Config {
@@ -46,9 +49,13 @@ impl Default for Config {
             session_days: 14,
             heavy_reads: insights::DEFAULT_HEAVY_READS,
             heavy_wait: insights::DEFAULT_HEAVY_WAIT,
+            export_streams: DEFAULT_EXPORT_STREAMS,
         }
     }
 }
+
+/// Record exports run at once unless configured otherwise.
+pub const DEFAULT_EXPORT_STREAMS: usize = 4;
 
 /// Shared state of every request.
 #[derive(Clone)]
@@ -57,6 +64,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The bound on concurrent forecasts and backtests, shared by the API and the pages.
     pub heavy: insights::HeavyReads,
+    /// The bound on concurrent record exports.
+    pub exports: insights::HeavyReads,
     /// Failed sign-ins of this process, by account and client address.
     pub throttle: Arc<auth::LoginThrottle>,
     /// Set once the HTTPS-without-secure-cookies warning has been logged.
@@ -66,10 +75,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let heavy = insights::HeavyReads::new(config.heavy_reads, config.heavy_wait);
+        let exports = insights::HeavyReads::new(config.export_streams, config.heavy_wait);
         Self {
             store,
             config: Arc::new(config),
             heavy,
+            exports,
             throttle: Arc::new(auth::LoginThrottle::new()),
             warned_insecure: Arc::default(),
         }

@@ -25,6 +25,11 @@ pub struct Serve {
     #[arg(long, env = "DEALFLOW_HEAVY_READS", default_value_t = dealflow_insights::DEFAULT_HEAVY_READS as u16,
         value_parser = clap::value_parser!(u16).range(1..))]
     pub heavy_reads: u16,
+    /// Record exports (deals, people, organizations) sent at once; further
+    /// ones wait a few seconds, then get 503 with Retry-After.
+    #[arg(long, env = "DEALFLOW_EXPORT_STREAMS", default_value_t = dealflow_server::DEFAULT_EXPORT_STREAMS as u16,
+        value_parser = clap::value_parser!(u16).range(1..))]
+    pub export_streams: u16,
 }
 
 impl Serve {
@@ -53,6 +58,7 @@ impl Serve {
         let config = Config {
             secure_cookies: self.secure_cookies,
             heavy_reads: usize::from(self.heavy_reads),
+            export_streams: usize::from(self.export_streams),
             ..Config::default()
         };
         dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal())

@@ -1,7 +1,9 @@
 //! Downloads: `/api/v1/{deals,people,organizations}/export` (every record
 //! matching the list's filters) and `/api/v1/metrics/export`,
 //! `/metrics/stages/export` (the figures of `/metrics` and `/metrics/stages`),
-//! as CSV (default) or XLSX. The tables are built in [`crate::export`]; a
+//! as CSV (default) or XLSX. Record exports are sent while they are read
+//! and hold one of `--export-streams` permits meanwhile (503 with
+//! `Retry-After` when all are taken). The tables are built in [`crate::export`]; a
 //! GET with the session cookie works too, so a page can link to them.
 
 use crate::AppState;
@@ -50,8 +52,9 @@ async fn export_deals(
     Query(f): Query<DealFilter>,
 ) -> ApiResult<Response> {
     let tz = export::workspace_tz(&st.store.settings().await?);
-    let store = st.store.clone();
+    let (store, permit) = (st.store.clone(), st.exports.acquire().await?);
     export::respond(fmt.format.unwrap_or_default(), "deals", tz, move |t| async move {
+        let _permit = permit;
         export::deals(&store, &f, t).await
     })
     .await
@@ -68,8 +71,9 @@ async fn export_people(
     Query(f): Query<PersonFilter>,
 ) -> ApiResult<Response> {
     let tz = export::workspace_tz(&st.store.settings().await?);
-    let store = st.store.clone();
+    let (store, permit) = (st.store.clone(), st.exports.acquire().await?);
     export::respond(fmt.format.unwrap_or_default(), "people", tz, move |t| async move {
+        let _permit = permit;
         export::people(&store, &f, t).await
     })
     .await
@@ -86,8 +90,9 @@ async fn export_organizations(
     Query(f): Query<OrganizationFilter>,
 ) -> ApiResult<Response> {
     let tz = export::workspace_tz(&st.store.settings().await?);
-    let store = st.store.clone();
+    let (store, permit) = (st.store.clone(), st.exports.acquire().await?);
     export::respond(fmt.format.unwrap_or_default(), "organizations", tz, move |t| async move {
+        let _permit = permit;
         export::organizations(&store, &f, t).await
     })
     .await

@@ -4,7 +4,9 @@
 //! list filters apply, every matching row is exported (more than one store
 //! page), metric exports agree with `/metrics`, and no credentials is 401.
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use dealflow_server::Config;
+use std::time::Duration;
 use dealflow_core::model::{NewDeal, NewOrganization, NewPerson};
 use dealflow_store::Actor;
 use reqwest::StatusCode;
@@ -257,4 +259,21 @@ async fn no_credentials_is_401() {
         let (s, _, _) = download(&app, Some("not-a-token"), path).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
     }
+}
+
+/// Record exports are bounded in number: with every permit taken, the next
+/// one waits briefly and gets 503 with `Retry-After`; reports (a few rows)
+/// are not held back.
+#[tokio::test]
+async fn exports_beyond_the_bound_are_refused_busy() {
+    let config = Config { export_streams: 0, heavy_wait: Duration::from_millis(50), ..Config::default() };
+    let app = spawn_app_with(config).await;
+    for path in ["/api/v1/deals/export", "/api/v1/people/export?format=xlsx", "/api/v1/organizations/export"] {
+        let (s, h, body) = download(&app, Some(&app.token), path).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_problem(s, &body, StatusCode::SERVICE_UNAVAILABLE, None);
+        assert_eq!(h["retry-after"], "5", "{path}");
+    }
+    let (s, _, _) = download(&app, Some(&app.token), "/api/v1/metrics/export").await;
+    assert_eq!(s, StatusCode::OK);
 }
