@@ -3,7 +3,10 @@
 //! field history. A deal's stage, status and close time are a projection of
 //! its stage events, and both are written in the same transaction.
 
+mod logs;
 mod write;
+
+pub use logs::LogCursor;
 
 pub(crate) use write::{Written, create_deal_in, update_deal_in};
 
@@ -242,21 +245,18 @@ impl Store {
             .bind(id.0)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                let parse = |c: &str| -> R<Value> {
-                    serde_json::from_str(&text(r, c)?).map_err(|e| sqlx::Error::Decode(e.into()))
-                };
-                Ok(FieldChange {
-                    deal_id: DealId(i64_(r, "deal_id")?),
-                    field: text(r, "field")?,
-                    old_value: parse("old_value")?,
-                    new_value: parse("new_value")?,
-                    at: ts(r, "at")?,
-                    user_id: opt_i64(r, "user_id")?.map(UserId),
-                })
-            })
-            .collect::<R<_>>()
-            .map_err(StoreError::from)
+        Ok(rows.iter().map(change_from_row).collect::<R<_>>()?)
     }
+}
+
+pub(crate) fn change_from_row(r: &AnyRow) -> R<FieldChange> {
+    let parse = |c: &str| -> R<Value> { serde_json::from_str(&text(r, c)?).map_err(|e| sqlx::Error::Decode(e.into())) };
+    Ok(FieldChange {
+        deal_id: DealId(i64_(r, "deal_id")?),
+        field: text(r, "field")?,
+        old_value: parse("old_value")?,
+        new_value: parse("new_value")?,
+        at: ts(r, "at")?,
+        user_id: opt_i64(r, "user_id")?.map(UserId),
+    })
 }

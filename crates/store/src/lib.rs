@@ -40,7 +40,7 @@ pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};
-pub use deals::DealFilter;
+pub use deals::{DealFilter, LogCursor};
 pub use dialect::{Durability, Engine};
 pub use error::StoreError;
 pub use facts::{FieldHistory, minor_rates};

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use dealflow_core::DealId;
 use dealflow_core::model::{Deal, DealPatch, FieldChange, NewDeal, StageEvent};
-use dealflow_store::DealFilter;
+use dealflow_store::{DealFilter, LogCursor};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -84,26 +84,61 @@ async fn restore_deal(State(st): State<AppState>, u: CurrentUser, Path(id): Path
     Ok(Json(st.store.restore_deal(&u.actor(), id).await?))
 }
 
-/// The deal's stage log, oldest first.
-#[utoipa::path(get, path = "/deals/{id}/events", tag = "deals", params(("id" = DealId, Path)),
-    responses((status = 200, body = Vec<StageEvent>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// Paging of a deal's stage log or field history: `limit` (1–500,
+/// default 500) and `cursor`, the `next_cursor` of the previous page.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Entries per page, 1–500 (default 500).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl LogQuery {
+    fn parse(&self) -> Result<(Option<LogCursor>, i64), crate::error::ApiError> {
+        let limit = self.limit.unwrap_or(dealflow_store::Page::MAX);
+        if !(1..=dealflow_store::Page::MAX).contains(&limit) {
+            return Err(dealflow_core::Invalid::one("limit", "must be between 1 and 500").into());
+        }
+        let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(c.parse::<LogCursor>().map_err(|_| {
+                crate::error::ApiError::BadRequest(format!(
+                    "`{c}` is not a cursor; pass the next_cursor of a previous page"
+                ))
+            })?),
+        };
+        Ok((after, limit))
+    }
+}
+
+/// The deal's stage log, oldest first, a page at a time.
+#[utoipa::path(get, path = "/deals/{id}/events", tag = "deals", params(("id" = DealId, Path), LogQuery),
+    responses((status = 200, body = Page<StageEvent>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn deal_events(
     State(st): State<AppState>,
     _u: CurrentUser,
     Path(id): Path<DealId>,
-) -> ApiResult<Json<Vec<StageEvent>>> {
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<Page<StageEvent>>> {
+    let (after, limit) = q.parse()?;
     st.store.deal(id).await?;
-    Ok(Json(st.store.deal_events(id).await?))
+    Ok(Json(st.store.deal_events_page(id, after, limit).await?.into()))
 }
 
-/// The deal's field history, oldest first.
-#[utoipa::path(get, path = "/deals/{id}/history", tag = "deals", params(("id" = DealId, Path)),
-    responses((status = 200, body = Vec<FieldChange>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// The deal's field history, oldest first, a page at a time.
+#[utoipa::path(get, path = "/deals/{id}/history", tag = "deals", params(("id" = DealId, Path), LogQuery),
+    responses((status = 200, body = Page<FieldChange>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn deal_history(
     State(st): State<AppState>,
     _u: CurrentUser,
     Path(id): Path<DealId>,
-) -> ApiResult<Json<Vec<FieldChange>>> {
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<Page<FieldChange>>> {
+    let (after, limit) = q.parse()?;
     st.store.deal(id).await?;
-    Ok(Json(st.store.deal_history(id).await?))
+    Ok(Json(st.store.deal_history_page(id, after, limit).await?.into()))
 }

@@ -100,7 +100,7 @@ async fn reps_cannot_administer_and_deactivation_stops_tokens() {
     let (_, d) = app.get(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap())).await;
     assert_eq!(d["owner_id"], me["user"]["id"]);
     let (_, hist) = app.get(&format!("/api/v1/deals/{}/history", deal["id"].as_str().unwrap())).await;
-    assert_eq!(hist[0]["field"], "owner_id");
+    assert_eq!(hist["items"][0]["field"], "owner_id");
 
     // The last admin cannot be deactivated.
     let (s, p) = app

@@ -61,9 +61,9 @@ async fn malformed_and_invalid_deal_bodies() {
     let (_, after) = app.get(&url).await;
     assert_eq!(after, d, "nothing stored changed");
     let (_, events) = app.get(&format!("{url}/events")).await;
-    assert_eq!(events.as_array().unwrap().len(), 1);
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
     let (_, hist) = app.get(&format!("{url}/history")).await;
-    assert_eq!(hist.as_array().unwrap().len(), 0);
+    assert_eq!(hist["items"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]

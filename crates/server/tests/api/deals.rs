@@ -35,6 +35,7 @@ async fn a_deal_moves_through_the_pipeline() {
     assert_eq!(d4["stage_id"], p["stages"][1]["id"], "a reopened deal resumes in its stage");
 
     let (_, events) = app.get(&format!("/api/v1/deals/{id}/events")).await;
+    let events = &events["items"];
     let kinds: Vec<_> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["enter", "enter", "won", "reopen"]);
 
@@ -51,7 +52,48 @@ async fn a_deal_moves_through_the_pipeline() {
     assert_eq!(s, StatusCode::OK, "{d5}");
     assert_eq!(d5["stage_id"], other["stages"][0]["id"]);
     let (_, events) = app.get(&format!("/api/v1/deals/{id}/events")).await;
+    let events = &events["items"];
     assert_eq!(events.as_array().unwrap().len(), 5);
+}
+
+/// A deal's stage log and field history come a page at a time (bounded
+/// however often the deal moved), oldest first, and the pages together are
+/// the whole log in order; a bad cursor or limit is refused.
+#[tokio::test]
+async fn deal_logs_are_paged() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let mut d = app.create_deal(json!({"title": "Ping-pong", "value": 100})).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    for i in 0..7 {
+        let body = json!({"version": d["version"], "stage_id": p["stages"][(i + 1) % 2]["id"], "value": 200 + i});
+        let (s, next) = app.patch(&format!("/api/v1/deals/{id}"), body).await;
+        assert_eq!(s, StatusCode::OK, "{next}");
+        d = next;
+    }
+    for (log, total) in [("events", 8), ("history", 7)] {
+        let (mut seen, mut cursor, mut pages) = (Vec::new(), String::new(), 0);
+        loop {
+            let (s, page) = app.get(&format!("/api/v1/deals/{id}/{log}?limit=3&cursor={cursor}")).await;
+            assert_eq!(s, StatusCode::OK, "{page}");
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 3);
+            seen.extend(items.iter().cloned());
+            pages += 1;
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!((seen.len(), pages), (total, 3), "{log}");
+        let (_, all) = app.get(&format!("/api/v1/deals/{id}/{log}")).await;
+        assert_eq!(all["items"].as_array().unwrap(), &seen, "{log}: pages differ from the whole log");
+        assert!(all["next_cursor"].is_null());
+        let (s, _) = app.get(&format!("/api/v1/deals/{id}/{log}?cursor=yesterday")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = app.get(&format!("/api/v1/deals/{id}/{log}?limit=501")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }
 
 #[tokio::test]
@@ -67,6 +109,7 @@ async fn history_can_be_loaded_and_is_recorded() {
     assert_eq!(d["lost_reason"], "No budget");
     let id = d["id"].as_str().unwrap();
     let (_, events) = app.get(&format!("/api/v1/deals/{id}/events")).await;
+    let events = &events["items"];
     assert_eq!(events[0]["at"], "2025-01-10T09:00:00.000Z");
     assert_eq!(events[1]["kind"], "lost");
     assert_eq!(events[1]["lost_reason"], "No budget");
@@ -79,6 +122,7 @@ async fn history_can_be_loaded_and_is_recorded() {
         .await;
     assert_eq!(s, StatusCode::OK, "{d2}");
     let (_, hist) = app.get(&format!("/api/v1/deals/{id}/history")).await;
+    let hist = &hist["items"];
     let fields: Vec<_> = hist.as_array().unwrap().iter().map(|h| h["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["value", "probability", "expected_close_date"]);
     assert_eq!(hist[0]["old_value"], 50_000);
