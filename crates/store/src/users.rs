@@ -4,6 +4,7 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use crate::sql::{ListPage, Page, Sql, fetch_page};
 use dealflow_core::model::{ApiToken, Role, User};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{TokenId, UserId};
@@ -137,6 +138,13 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         let rows = sqlx::query("SELECT * FROM users ORDER BY name, id").fetch_all(self.pool()).await?;
         Ok(rows.iter().map(user_from_row).collect::<R<_>>()?)
+    }
+
+    /// One page of the users, newest first (the API's list).
+    pub async fn users_page(&self, page: Page) -> Result<ListPage<User>, StoreError> {
+        let mut sql = Sql::new("SELECT * FROM users WHERE 1 = 1");
+        page.apply(&mut sql, "id");
+        fetch_page(self.pool(), &sql, page, user_from_row).await
     }
 
     /// The user with this e-mail and its password hash, for sign-in.
@@ -290,6 +298,17 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         Ok(rows.iter().map(token_from_row).collect::<R<_>>()?)
+    }
+
+    /// One page of the tokens of one user, or of everyone when `user` is
+    /// `None`, newest first.
+    pub async fn tokens_page(&self, user: Option<UserId>, page: Page) -> Result<ListPage<ApiToken>, StoreError> {
+        let mut sql = Sql::new("SELECT * FROM api_tokens WHERE 1 = 1");
+        if let Some(u) = user {
+            sql.push(" AND user_id = ").bind(u.0);
+        }
+        page.apply(&mut sql, "id");
+        fetch_page(self.pool(), &sql, page, token_from_row).await
     }
 
     pub async fn token(&self, id: TokenId) -> Result<ApiToken, StoreError> {

@@ -7,7 +7,8 @@ use crate::auth::{
     CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex, verify_password_async,
 };
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
+use super::{Page, PageQuery};
 use axum::extract::State;
 use axum::http::{StatusCode, request::Parts};
 use dealflow_core::model::{ApiToken, MIN_PASSWORD_LEN, NewUser, Role, User, UserPatch};
@@ -52,11 +53,16 @@ pub async fn add_user(st: &dealflow_store::Store, actor: &dealflow_store::Actor,
     Ok(st.create_user(actor, &mail.unwrap_or_default(), &name.unwrap_or_default(), n.role, &hash, locale).await?)
 }
 
-/// All users.
-#[utoipa::path(get, path = "/users", tag = "users",
-    responses((status = 200, body = Vec<User>), (status = 401, body = Problem)))]
-async fn list_users(State(st): State<AppState>, _u: CurrentUser) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(st.store.users().await?))
+/// The users, newest first, a page at a time.
+#[utoipa::path(get, path = "/users", tag = "users", params(PageQuery),
+    responses((status = 200, body = Page<User>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+async fn list_users(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<User>>> {
+    Ok(Json(st.store.users_page(page.page()?).await?.into()))
 }
 
 /// Invite a user with an initial password (admins).
@@ -208,12 +214,17 @@ pub async fn issue_token(
     Ok(CreatedToken { token, secret })
 }
 
-/// Your tokens (admins see everyone's).
-#[utoipa::path(get, path = "/tokens", tag = "tokens",
-    responses((status = 200, body = Vec<ApiToken>), (status = 401, body = Problem)))]
-async fn list_tokens(State(st): State<AppState>, u: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+/// Your tokens (admins see everyone's), newest first, a page at a time.
+#[utoipa::path(get, path = "/tokens", tag = "tokens", params(PageQuery),
+    responses((status = 200, body = Page<ApiToken>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+async fn list_tokens(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<ApiToken>>> {
     let who = if u.user.role == Role::Admin { None } else { Some(u.user.id) };
-    Ok(Json(st.store.tokens(who).await?))
+    Ok(Json(st.store.tokens_page(who, page.page()?).await?.into()))
 }
 
 /// Create an API token.

@@ -125,3 +125,34 @@ async fn revoked_token_stops_working() {
     let (s, _) = app.call_as(Some(secret), Method::GET, "/api/v1/deals", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+/// Users and tokens are lists like any other: newest first, a page at a
+/// time, so they stay bounded however many accumulate (revoked tokens are
+/// kept and listed).
+#[tokio::test]
+async fn users_and_tokens_are_paged() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        let (s, t) = app.post("/api/v1/tokens", json!({"name": format!("script {i}")})).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let (s, u) = app
+            .post(
+                "/api/v1/users",
+                json!({"email": format!("u{i}@example.com"), "name": format!("User {i}"), "role": "rep",
+                    "password": "a long password here"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{u}");
+    }
+    for (path, total) in [("/api/v1/tokens", 4), ("/api/v1/users", 4)] {
+        let (s, first) = app.get(&format!("{path}?limit=3")).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(first["items"].as_array().unwrap().len(), 3, "{path}");
+        let cursor = first["next_cursor"].as_str().expect("a second page").to_string();
+        let (_, second) = app.get(&format!("{path}?limit=3&cursor={cursor}")).await;
+        assert_eq!(second["items"].as_array().unwrap().len(), total - 3, "{path}");
+        assert!(second["next_cursor"].is_null());
+        let (s, _) = app.get(&format!("{path}?limit=0")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
