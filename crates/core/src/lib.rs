@@ -10,6 +10,7 @@ pub mod deal_change;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod patch;

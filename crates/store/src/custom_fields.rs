@@ -3,6 +3,7 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::limits;
 use dealflow_core::custom_field::{
     CustomField, CustomFieldPatch, Entity, FieldKind, NewCustomField, check_definition, check_options,
 };
@@ -63,6 +64,10 @@ pub(crate) async fn create_custom_field_in(
     n: NewCustomField,
 ) -> Result<CustomFieldId, StoreError> {
     check_definition(&n)?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields").fetch_one(&mut **tx).await?;
+    if count >= limits::MAX_CUSTOM_FIELDS {
+        return Err(limits::full("custom_fields", "custom fields", limits::MAX_CUSTOM_FIELDS).into());
+    }
     let position = match n.position {
         Some(p) => p,
         None => {

@@ -2,6 +2,7 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::limits;
 use dealflow_core::model::{DEFAULT_LOST_REASONS, LostReason, LostReasonPatch, NewLostReason};
 use dealflow_core::validate::required_text;
 use dealflow_core::{Invalid, LostReasonId};
@@ -55,6 +56,10 @@ impl Store {
     pub async fn create_lost_reason(&self, actor: &Actor, n: NewLostReason) -> Result<LostReason, StoreError> {
         let label = required_text("label", &n.label, 200)?;
         let mut tx = self.write().await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lost_reasons").fetch_one(&mut *tx).await?;
+        if count >= limits::MAX_LOST_REASONS {
+            return Err(limits::full("lost_reasons", "lost reasons", limits::MAX_LOST_REASONS).into());
+        }
         let position = match n.position {
             Some(p) => p,
             None => {

@@ -2,6 +2,7 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::limits;
 use dealflow_core::model::{
     DEFAULT_PIPELINE, Milestone, NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StagePatch,
 };
@@ -89,6 +90,9 @@ pub(crate) async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> R
     if p.stages.is_empty() {
         errs.add("stages", "a pipeline needs at least one stage");
     }
+    if p.stages.len() as i64 > limits::MAX_STAGES {
+        errs.take::<()>(Err(limits::full("stages", "stages", limits::MAX_STAGES)));
+    }
     for (i, s) in p.stages.iter().enumerate() {
         if let Err(e) = check_stage(s) {
             for fe in e.0 {
@@ -97,6 +101,10 @@ pub(crate) async fn insert_pipeline(tx: &mut Tx, p: &NewPipeline, now: i64) -> R
         }
     }
     errs.into_result()?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pipelines").fetch_one(&mut **tx).await?;
+    if count >= limits::MAX_PIPELINES {
+        return Err(limits::full("pipelines", "pipelines", limits::MAX_PIPELINES).into());
+    }
     let position: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM pipelines")
         .fetch_one(&mut **tx)
         .await?;
@@ -236,6 +244,9 @@ impl Store {
             return Err(StoreError::not_found("pipeline", pipeline));
         }
         let mut order: Vec<StageId> = stages_of(&mut tx, pipeline).await?.iter().map(|s| s.id).collect();
+        if order.len() as i64 >= limits::MAX_STAGES {
+            return Err(limits::full("stages", "stages", limits::MAX_STAGES).into());
+        }
         let at = s.position.map(|p| p.clamp(0, order.len() as i64) as usize).unwrap_or(order.len());
         let id = insert_stage(&mut tx, pipeline, &s, at as i64, actor.now.0).await?;
         order.insert(at, id);
