@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::api::auth::throttled;
+use crate::auth::roles::Grant;
 use crate::auth::{
     CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex, verify_password_async,
 };
@@ -68,7 +69,6 @@ async fn create_user(
     u: CurrentUser,
     Json(n): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    u.require_admin()?;
     Ok((StatusCode::CREATED, Json(add_user(&st.store, &u.actor(), n).await?)))
 }
 
@@ -92,13 +92,16 @@ async fn get_user(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<Us
 async fn update_user(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     parts: Parts,
     Path(id): Path<UserId>,
     Json(p): Json<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    let is_admin = u.user.role == Role::Admin;
-    if !is_admin && (id != u.user.id || p.role.is_some() || p.active.is_some()) {
-        return Err(ApiError::Forbidden("only admins may change other users, roles or activation".into()));
+    // The role matrix's rule: admins change anyone; others their own profile.
+    let message = "only admins may change other users, roles or activation";
+    grant.check_own(id == u.user.id, message)?;
+    if grant.own_only() && (p.role.is_some() || p.active.is_some()) {
+        return Err(ApiError::Forbidden(message.into()));
     }
     let target = st.store.user(id).await?;
     let demoting = target.role == Role::Admin
@@ -173,7 +176,6 @@ async fn reassign(
     Path(id): Path<UserId>,
     Json(r): Json<Reassign>,
 ) -> ApiResult<Json<Reassigned>> {
-    u.require_admin()?;
     let (deals, activities) = st.store.reassign(&u.actor(), id, r.to_user_id).await?;
     Ok(Json(Reassigned { deals, activities }))
 }
@@ -211,8 +213,8 @@ pub async fn issue_token(
 /// Your tokens (admins see everyone's).
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
     responses((status = 200, body = Vec<ApiToken>), (status = 401, body = Problem)))]
-async fn list_tokens(State(st): State<AppState>, u: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
-    let who = if u.user.role == Role::Admin { None } else { Some(u.user.id) };
+async fn list_tokens(State(st): State<AppState>, u: CurrentUser, grant: Grant) -> ApiResult<Json<Vec<ApiToken>>> {
+    let who = grant.own_only().then_some(u.user.id);
     Ok(Json(st.store.tokens(who).await?))
 }
 
@@ -222,12 +224,11 @@ async fn list_tokens(State(st): State<AppState>, u: CurrentUser) -> ApiResult<Js
 async fn create_token(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Json(n): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let user = n.user_id.unwrap_or(u.user.id);
-    if user != u.user.id {
-        u.require_admin()?;
-    }
+    grant.check_own(user == u.user.id, "only admins may create tokens for other users")?;
     Ok((StatusCode::CREATED, Json(issue_token(&st.store, &u.actor(), user, &n.name).await?)))
 }
 
@@ -237,11 +238,10 @@ async fn create_token(
 async fn revoke_token(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Path(id): Path<TokenId>,
 ) -> ApiResult<Json<ApiToken>> {
     let t = st.store.token(id).await?;
-    if t.user_id != u.user.id {
-        u.require_admin()?;
-    }
+    grant.check_own(t.user_id == u.user.id, "only admins may revoke other users' tokens")?;
     Ok(Json(st.store.revoke_token(&u.actor(), id).await?))
 }
