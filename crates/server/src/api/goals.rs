@@ -188,7 +188,10 @@ async fn create_goal(
     grant: Grant,
     Json(b): Json<NewGoalBody>,
 ) -> ApiResult<(StatusCode, Json<GoalOut>)> {
-    grant.check_own(b.owner_id == Some(u.user.id), "a rep may create goals only for themselves; set `owner_id` to your id")?;
+    grant.check_own(
+        b.owner_id == Some(u.user.id),
+        "a rep may create goals only for themselves; set `owner_id` to your id",
+    )?;
     let n = NewGoal {
         metric: b.metric,
         target: b.target,

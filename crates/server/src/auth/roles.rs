@@ -342,9 +342,26 @@ mod tests {
             assert!(rule(m, p).is_some() || is_public(m, p), "{m} {p} has no row in the role table");
         }
         for r in TABLE {
-            assert!(documented.iter().any(|(m, p)| *m == r.method && p == r.path), "{} {} is no operation", r.method, r.path);
-            assert_eq!(TABLE.iter().filter(|o| o.method == r.method && o.path == r.path).count(), 1, "{} {} twice", r.method, r.path);
-            assert_eq!(r.own.is_empty(), !r.access.contains(&Own), "{} {}: say what own means iff a role has it", r.method, r.path);
+            assert!(
+                documented.iter().any(|(m, p)| *m == r.method && p == r.path),
+                "{} {} is no operation",
+                r.method,
+                r.path
+            );
+            assert_eq!(
+                TABLE.iter().filter(|o| o.method == r.method && o.path == r.path).count(),
+                1,
+                "{} {} twice",
+                r.method,
+                r.path
+            );
+            assert_eq!(
+                r.own.is_empty(),
+                !r.access.contains(&Own),
+                "{} {}: say what own means iff a role has it",
+                r.method,
+                r.path
+            );
         }
         assert_eq!(documented.len(), TABLE.len() + PUBLIC.len());
     }

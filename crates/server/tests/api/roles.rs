@@ -116,8 +116,20 @@ fn url(f: &Fixture, path: &str) -> String {
 async fn fingerprint(app: &TestApp) -> Value {
     let mut all = serde_json::Map::new();
     for list in [
-        "deals", "people", "organizations", "activities", "notes", "goals", "campaigns", "outreach", "users",
-        "tokens", "settings", "pipelines", "lost-reasons", "custom-fields",
+        "deals",
+        "people",
+        "organizations",
+        "activities",
+        "notes",
+        "goals",
+        "campaigns",
+        "outreach",
+        "users",
+        "tokens",
+        "settings",
+        "pipelines",
+        "lost-reasons",
+        "custom-fields",
     ] {
         let (s, mut v) = app.get(&format!("/api/v1/{list}")).await;
         assert_eq!(s, StatusCode::OK, "GET /api/v1/{list}: {v}");
@@ -163,7 +175,9 @@ fn own_calls(f: &Fixture, m: &Member, method: &Method, path: &str) -> (Call, Vec
             let with = |user: &str| (Method::POST, path.to_string(), Some(json!({"name": "x", "user_id": user})));
             (with(&m.id), vec![with(&f.other.id)])
         }
-        ("POST", "/api/v1/tokens/{id}/revoke") => (same(&m.spare_token, &None), vec![same(&f.other.spare_token, &None)]),
+        ("POST", "/api/v1/tokens/{id}/revoke") => {
+            (same(&m.spare_token, &None), vec![same(&f.other.spare_token, &None)])
+        }
         _ => panic!("{method} {path} is limited to own records, but this test has no own/other records for it"),
     }
 }
@@ -232,7 +246,8 @@ async fn every_operation_answers_each_role_as_the_matrix_says() {
     for m in &f.members {
         for (method, path, documents_403) in &ops {
             let rule = roles::rule(method.as_str(), path).expect("every operation has a row (checked above)");
-            let call = (method.clone(), url(&f, path), matches!(*method, Method::POST | Method::PATCH).then(|| json!({})));
+            let call =
+                (method.clone(), url(&f, path), matches!(*method, Method::POST | Method::PATCH).then(|| json!({})));
             match rule.access(m.role) {
                 Access::No => {
                     assert!(documents_403, "{method} {path} refuses a role but documents no 403");
@@ -267,7 +282,8 @@ async fn deals_page_as(app: &TestApp, role: &str) -> String {
     let body = json!({"email": email, "name": role, "role": role, "password": "a password 123"});
     created(app, &app.token, "/api/v1/users", body).await;
     let c = reqwest::Client::builder().cookie_store(true).build().expect("a client");
-    let r = c.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({"email": email, "password": "a password 123"}));
+    let r =
+        c.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({"email": email, "password": "a password 123"}));
     let r = r.send().await.expect("sign in");
     assert!(r.status().is_success(), "sign-in as {role}: {}", r.status());
     let r = c.get(format!("{}/deals", app.base)).send().await.expect("the deals page");
