@@ -54,14 +54,45 @@ impl Rule {
         }]
     }
 
-    /// Who may call the operation (on any record or on their own), in words.
-    pub fn who(&self) -> &'static str {
-        match self.access {
-            [Yes | Own, Yes | Own, Yes | Own] => "everyone",
-            [Yes | Own, Yes | Own, No] => "managers and admins",
-            [Yes | Own, No, No] => "admins",
-            _ => "no single group",
+    /// The roles whose access is one of `which`, in words ("managers and
+    /// reps", "everyone", "nobody").
+    pub fn roles_with(&self, which: &[Access]) -> String {
+        let names: Vec<_> = ["admins", "managers", "reps"]
+            .into_iter()
+            .zip(self.access)
+            .filter(|(_, a)| which.contains(a))
+            .map(|(n, _)| n)
+            .collect();
+        match names.as_slice() {
+            [] => "nobody".into(),
+            [one] => one.to_string(),
+            [a, b] => format!("{a} and {b}"),
+            _ => "everyone".into(),
         }
+    }
+
+    /// Who may call the operation (on any record or on their own), in words.
+    pub fn who(&self) -> String {
+        self.roles_with(&[Yes, Own])
+    }
+
+    /// What the 403 response of the operation means, for the OpenAPI document.
+    pub fn forbidden_text(&self) -> String {
+        let mut text = Vec::new();
+        if self.access.contains(&No) {
+            text.push(format!("Refused to {}: this is for {}.", self.roles_with(&[No]), self.who()));
+        }
+        if self.access.contains(&Own) {
+            let own = self.roles_with(&[Own]);
+            let mut own = own.chars();
+            let own = own.next().map(|c| c.to_uppercase().chain(own).collect::<String>()).unwrap_or_default();
+            text.push(format!(
+                "{own} may do this only on their own records ({}); {} on any.",
+                self.own,
+                self.roles_with(&[Yes])
+            ));
+        }
+        text.join(" ")
     }
 
     /// The refusal sent to `role`, naming the role and who may.
@@ -265,12 +296,14 @@ pub fn document_refusals(doc: &mut OpenApi) {
 }
 
 fn add_forbidden(op: &mut Operation, rule: &Rule) {
-    if op.responses.responses.contains_key("403") {
-        return;
-    }
-    let mut text = format!("Your role may not do this: it is for {}.", rule.who());
-    if !rule.own.is_empty() {
-        text = format!("{text} The others may act on their own only: {}.", rule.own);
+    let text = rule.forbidden_text();
+    match op.responses.responses.get_mut("403") {
+        Some(RefOr::T(documented)) => {
+            documented.description = format!("{} {text}", documented.description).trim().to_string();
+            return;
+        }
+        Some(RefOr::Ref(_)) => return,
+        None => {}
     }
     let problem = match op.responses.responses.get("401") {
         Some(RefOr::T(r)) => r.content.clone(),
@@ -327,6 +360,32 @@ mod tests {
     }
 
     #[test]
+    fn the_document_gets_a_403_where_a_role_is_limited() {
+        let (_, doc) = crate::api::router().split_for_parts();
+        let doc = crate::openapi::finish(doc);
+        let response = |path: &str, method: &str, status: &str| {
+            let item = &doc.paths.paths[path];
+            let op = match method {
+                "GET" => &item.get,
+                "PATCH" => &item.patch,
+                _ => &item.delete,
+            };
+            match op.as_ref().expect("the operation").responses.responses.get(status) {
+                Some(RefOr::T(r)) => Some(r.clone()),
+                _ => None,
+            }
+        };
+        let forbidden = response("/api/v1/campaigns/{id}", "DELETE", "403").expect("a 403 response");
+        assert_eq!(forbidden.description, "Refused to reps: this is for admins and managers.");
+        let unauthorized = response("/api/v1/campaigns/{id}", "DELETE", "401").expect("a 401 response");
+        let body = |r: &utoipa::openapi::Response| serde_json::to_value(&r.content).expect("content as JSON");
+        assert_eq!(body(&forbidden), body(&unauthorized), "the same problem body as a 401");
+        let settings = response("/api/v1/settings", "PATCH", "403").expect("a 403 response");
+        assert!(settings.description.ends_with("this is for admins."), "{}", settings.description);
+        assert!(response("/api/v1/deals/{id}", "GET", "403").is_none(), "everyone may read a deal");
+    }
+
+    #[test]
     fn every_operation_has_one_row_and_every_row_an_operation() {
         let (_, doc) = crate::api::router().split_for_parts();
         let mut documented = Vec::new();
@@ -370,11 +429,18 @@ mod tests {
     fn the_guarded_words_name_who_may() {
         let settings = rule("PATCH", "/api/v1/settings").expect("a row");
         assert_eq!(settings.access(Role::Rep), No);
-        assert!(settings.refusal(Role::Rep).contains("a rep may not call PATCH /api/v1/settings: it is for admins"));
+        assert!(settings.refusal(Role::Rep).contains("a rep may not call PATCH /api/v1/settings: it is for admins;"));
         assert_eq!(rule("HEAD", "/api/v1/deals").map(|r| r.access), Some(ALL));
         assert!(!allows(Role::Rep, "GET", "/api/v1/deals/export"));
         assert!(allows(Role::Manager, "GET", "/api/v1/deals/export"));
         assert!(!allows(Role::Admin, "PUT", "/api/v1/deals"), "no row, never offered");
+        let notes = rule("DELETE", "/api/v1/notes/{id}").expect("a row");
+        assert_eq!(
+            notes.forbidden_text(),
+            "Managers and reps may do this only on their own records (notes they wrote); admins on any."
+        );
+        let exports = rule("GET", "/api/v1/deals/export").expect("a row");
+        assert_eq!(exports.forbidden_text(), "Refused to reps: this is for admins and managers.");
         assert!(Grant(Own).check_own(false, "no").is_err());
         assert!(Grant(Own).check_own(true, "no").is_ok() && Grant(Yes).check_own(false, "no").is_ok());
     }
