@@ -96,6 +96,8 @@ pub fn app(state: AppState) -> Router {
     let doc = Arc::new(openapi::finish(doc));
     let known = Arc::new(query_params::KnownParams::from_doc(&doc));
     let api = api.layer(axum::middleware::from_fn_with_state(known, query_params::check));
+    let guard = auth::role_guard::Guard::new(state.clone(), &doc);
+    let api = api.layer(axum::middleware::from_fn_with_state(guard, auth::role_guard::check));
     Router::new()
         .merge(api)
         .merge(openapi::router(doc))

@@ -32,6 +32,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         SecurityRequirement::new("bearer", Vec::<String>::new()),
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
+    crate::auth::roles::document_refusals(&mut doc);
     doc
 }
 

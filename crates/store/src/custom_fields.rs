@@ -3,10 +3,10 @@
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
-use dealflow_core::limits;
 use dealflow_core::custom_field::{
     CustomField, CustomFieldPatch, Entity, FieldKind, NewCustomField, check_definition, check_options,
 };
+use dealflow_core::limits;
 use dealflow_core::validate::required_text;
 use dealflow_core::{CustomFieldId, Invalid};
 use serde_json::{Map, Value};

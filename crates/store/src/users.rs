@@ -3,8 +3,8 @@
 //! here, and lookups are by hash.
 
 use crate::row::*;
-use crate::{Actor, Store, StoreError, Tx};
 use crate::sql::{ListPage, Page, Sql, fetch_page};
+use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::model::{ApiToken, Role, User};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{TokenId, UserId};

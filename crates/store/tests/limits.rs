@@ -39,14 +39,20 @@ async fn configuration_lists_are_capped() {
         let n = NewPipeline { name: format!("P{i}"), stages: vec![stage(0)] };
         store.create_pipeline(&a, n).await.expect("room for a pipeline");
     }
-    refused(store.create_pipeline(&a, NewPipeline { name: "One more".into(), stages: vec![stage(0)] }).await, "pipelines");
+    refused(
+        store.create_pipeline(&a, NewPipeline { name: "One more".into(), stages: vec![stage(0)] }).await,
+        "pipelines",
+    );
     assert_eq!(store.pipelines().await.unwrap().len() as i64, MAX_PIPELINES);
 
     let existing = store.lost_reasons().await.unwrap().len() as i64;
     for i in existing..MAX_LOST_REASONS {
         store.create_lost_reason(&a, NewLostReason { label: format!("R{i}"), position: None }).await.expect("room");
     }
-    refused(store.create_lost_reason(&a, NewLostReason { label: "One more".into(), position: None }).await, "lost_reasons");
+    refused(
+        store.create_lost_reason(&a, NewLostReason { label: "One more".into(), position: None }).await,
+        "lost_reasons",
+    );
 
     let field = |i: i64| NewCustomField {
         entity: Entity::Deal,

@@ -83,10 +83,8 @@ impl BoardBench {
         let mut last_body = axum::body::Bytes::new();
         // One warm-up request: the first one pays for lazy initialisation.
         for i in 0..=self.requests {
-            let req = Request::get("/board")
-                .header(header::COOKIE, &token)
-                .body(Body::empty())
-                .context("build request")?;
+            let req =
+                Request::get("/board").header(header::COOKIE, &token).body(Body::empty()).context("build request")?;
             let t = Instant::now();
             let resp = app.clone().oneshot(req).await.context("board request")?;
             anyhow::ensure!(resp.status().is_success(), "the board answered {}", resp.status());

@@ -62,7 +62,10 @@ impl ExportBench {
         }
         let total = t.elapsed();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        println!("{} export of {} deals' workspace ({} people), {cores} cores, in-process", self.format, r.deals, r.people);
+        println!(
+            "{} export of {} deals' workspace ({} people), {cores} cores, in-process",
+            self.format, r.deals, r.people
+        );
         println!(
             "time         headers {:.2} s, first byte {:.2} s, last byte {:.2} s",
             first_headers.as_secs_f64(),

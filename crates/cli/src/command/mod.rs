@@ -4,9 +4,9 @@ mod bench;
 // The generator ships in the store only with its `generate` feature (on by
 // default here), so a build without it has no `bench metrics`.
 #[cfg(feature = "generate")]
-mod bench_metrics;
-#[cfg(feature = "generate")]
 mod bench_export;
+#[cfg(feature = "generate")]
+mod bench_metrics;
 mod copy;
 mod forecast;
 mod import;

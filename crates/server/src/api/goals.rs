@@ -7,12 +7,13 @@
 use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::auth::roles::Grant;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::insights::{DEFAULT_DAYS, MetricsQuery, PeriodInfo, resolve_period};
 use axum::extract::State;
 use axum::http::StatusCode;
-use dealflow_core::model::{GoalMetric, Role, Settings};
+use dealflow_core::model::{GoalMetric, Settings};
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{GoalId, PipelineId, UserId};
 use dealflow_store::{Goal, GoalFilter, GoalPatch, NewGoal, Store};
@@ -176,15 +177,21 @@ async fn list_goals(
 }
 
 /// Create a goal. Unknown `metric`, a negative `target` or `from` not
-/// before `to` are 422 naming the field.
+/// before `to` are 422 naming the field. A rep creates goals only for
+/// themselves (403 for a team goal or someone else's).
 #[utoipa::path(post, path = "/goals", tag = "goals", request_body = NewGoalBody,
     responses((status = 201, body = GoalOut), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]
 async fn create_goal(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Json(b): Json<NewGoalBody>,
 ) -> ApiResult<(StatusCode, Json<GoalOut>)> {
+    grant.check_own(
+        b.owner_id == Some(u.user.id),
+        "a rep may create goals only for themselves; set `owner_id` to your id",
+    )?;
     let n = NewGoal {
         metric: b.metric,
         target: b.target,
@@ -213,6 +220,7 @@ async fn get_goal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<St
 async fn update_goal(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Path(id): Path<String>,
     Json(b): Json<GoalPatchBody>,
 ) -> ApiResult<Json<GoalOut>> {
@@ -226,8 +234,8 @@ async fn update_goal(
         pipeline_id: b.pipeline_id,
     };
     let id = goal_id(&id)?;
-    may_change_goal(&u, &st.store.goal(id).await?)?;
-    if u.user.role == Role::Rep && p.owner_id.is_some_and(|o| o != Some(u.user.id)) {
+    may_change_goal(&u, grant, &st.store.goal(id).await?)?;
+    if grant.own_only() && p.owner_id.is_some_and(|o| o != Some(u.user.id)) {
         return Err(ApiError::Forbidden("a rep may not hand a goal to someone else or to the team".into()));
     }
     let g = st.store.update_goal(&u.actor(), id, p).await?;
@@ -235,23 +243,26 @@ async fn update_goal(
 }
 
 /// Only the goal's owner, managers and admins may change or delete a
-/// goal; a team goal (no owner) is theirs alone.
-fn may_change_goal(u: &CurrentUser, goal: &Goal) -> Result<(), ApiError> {
-    if u.user.role != Role::Rep || goal.owner_id == Some(u.user.id) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only the goal's owner, a manager or an admin may change or delete this goal; ask one of them".into(),
-        ))
-    }
+/// goal; a team goal (no owner) is theirs alone. (The role matrix's rule:
+/// reps own only.)
+fn may_change_goal(u: &CurrentUser, grant: Grant, goal: &Goal) -> Result<(), ApiError> {
+    grant.check_own(
+        goal.owner_id == Some(u.user.id),
+        "only the goal's owner, a manager or an admin may change or delete this goal; ask one of them",
+    )
 }
 
 /// Delete a goal (its owner, managers and admins).
 #[utoipa::path(delete, path = "/goals/{id}", tag = "goals", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_goal(State(st): State<AppState>, u: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_goal(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    grant: Grant,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = goal_id(&id)?;
-    may_change_goal(&u, &st.store.goal(id).await?)?;
+    may_change_goal(&u, grant, &st.store.goal(id).await?)?;
     st.store.delete_goal(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

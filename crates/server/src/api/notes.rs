@@ -5,12 +5,13 @@
 use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::roles::Grant;
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use dealflow_core::NoteId;
-use dealflow_core::model::{NewNote, Note, NotePatch, Role};
+use dealflow_core::model::{NewNote, Note, NotePatch};
 use dealflow_store::NoteFilter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -54,13 +55,10 @@ async fn get_note(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<No
 /// Refuses unless the caller wrote the note or is an admin: a note speaks
 /// in its author's name, so nobody else may put words in it or take it away.
 /// The author never changes, so checking before the write is not racy.
-async fn may_change(st: &AppState, u: &CurrentUser, id: NoteId) -> ApiResult<()> {
+/// (The role matrix's rule: admins any note, others their own.)
+async fn may_change(st: &AppState, u: &CurrentUser, grant: Grant, id: NoteId) -> ApiResult<()> {
     let note = st.store.note(id).await?;
-    if u.user.role == Role::Admin || note.author_id == Some(u.user.id) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only the note's author or an admin may edit or delete it".into()))
-    }
+    grant.check_own(note.author_id == Some(u.user.id), "only the note's author or an admin may edit or delete it")
 }
 
 /// Change a note's body or pin (its author or an admin); `version` must be
@@ -72,10 +70,11 @@ async fn may_change(st: &AppState, u: &CurrentUser, id: NoteId) -> ApiResult<()>
 async fn update_note(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Path(id): Path<NoteId>,
     Json(p): Json<NotePatch>,
 ) -> ApiResult<Json<Note>> {
-    may_change(&st, &u, id).await?;
+    may_change(&st, &u, grant, id).await?;
     Ok(Json(st.store.update_note(&u.actor(), id, p).await?))
 }
 
@@ -83,8 +82,13 @@ async fn update_note(
 /// and timelines; the database keeps it with who deleted it and when.
 #[utoipa::path(delete, path = "/notes/{id}", tag = "notes", params(("id" = NoteId, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_note(State(st): State<AppState>, u: CurrentUser, Path(id): Path<NoteId>) -> ApiResult<StatusCode> {
-    may_change(&st, &u, id).await?;
+async fn delete_note(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    grant: Grant,
+    Path(id): Path<NoteId>,
+) -> ApiResult<StatusCode> {
+    may_change(&st, &u, grant, id).await?;
     st.store.delete_note(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -29,6 +29,5 @@ async fn update_settings(
     u: CurrentUser,
     Json(p): Json<SettingsPatch>,
 ) -> ApiResult<Json<Settings>> {
-    u.require_admin()?;
     Ok(Json(st.store.update_settings(&u.actor(), p).await?))
 }

@@ -1,14 +1,15 @@
 //! `/api/v1/users` and `/api/v1/tokens`: accounts (admins manage them) and
 //! API tokens (shown once, stored hashed, revocable).
 
+use super::{Page, PageQuery};
 use crate::AppState;
 use crate::api::auth::throttled;
+use crate::auth::roles::Grant;
 use crate::auth::{
     CurrentUser, credential_digests, hash_password_async, new_secret, peer_ip, sha256_hex, verify_password_async,
 };
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
-use super::{Page, PageQuery};
 use axum::extract::State;
 use axum::http::{StatusCode, request::Parts};
 use dealflow_core::model::{ApiToken, MIN_PASSWORD_LEN, NewUser, Role, User, UserPatch};
@@ -74,7 +75,6 @@ async fn create_user(
     u: CurrentUser,
     Json(n): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    u.require_admin()?;
     Ok((StatusCode::CREATED, Json(add_user(&st.store, &u.actor(), n).await?)))
 }
 
@@ -98,13 +98,16 @@ async fn get_user(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<Us
 async fn update_user(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     parts: Parts,
     Path(id): Path<UserId>,
     Json(p): Json<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    let is_admin = u.user.role == Role::Admin;
-    if !is_admin && (id != u.user.id || p.role.is_some() || p.active.is_some()) {
-        return Err(ApiError::Forbidden("only admins may change other users, roles or activation".into()));
+    // The role matrix's rule: admins change anyone; others their own profile.
+    let message = "only admins may change other users, roles or activation";
+    grant.check_own(id == u.user.id, message)?;
+    if grant.own_only() && (p.role.is_some() || p.active.is_some()) {
+        return Err(ApiError::Forbidden(message.into()));
     }
     let target = st.store.user(id).await?;
     let demoting = target.role == Role::Admin
@@ -179,7 +182,6 @@ async fn reassign(
     Path(id): Path<UserId>,
     Json(r): Json<Reassign>,
 ) -> ApiResult<Json<Reassigned>> {
-    u.require_admin()?;
     let (deals, activities) = st.store.reassign(&u.actor(), id, r.to_user_id).await?;
     Ok(Json(Reassigned { deals, activities }))
 }
@@ -221,9 +223,10 @@ pub async fn issue_token(
 async fn list_tokens(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<ApiToken>>> {
-    let who = if u.user.role == Role::Admin { None } else { Some(u.user.id) };
+    let who = grant.own_only().then_some(u.user.id);
     Ok(Json(st.store.tokens_page(who, page.page()?).await?.into()))
 }
 
@@ -233,12 +236,11 @@ async fn list_tokens(
 async fn create_token(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Json(n): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let user = n.user_id.unwrap_or(u.user.id);
-    if user != u.user.id {
-        u.require_admin()?;
-    }
+    grant.check_own(user == u.user.id, "only admins may create tokens for other users")?;
     Ok((StatusCode::CREATED, Json(issue_token(&st.store, &u.actor(), user, &n.name).await?)))
 }
 
@@ -248,11 +250,10 @@ async fn create_token(
 async fn revoke_token(
     State(st): State<AppState>,
     u: CurrentUser,
+    grant: Grant,
     Path(id): Path<TokenId>,
 ) -> ApiResult<Json<ApiToken>> {
     let t = st.store.token(id).await?;
-    if t.user_id != u.user.id {
-        u.require_admin()?;
-    }
+    grant.check_own(t.user_id == u.user.id, "only admins may revoke other users' tokens")?;
     Ok(Json(st.store.revoke_token(&u.actor(), id).await?))
 }

@@ -1,8 +1,10 @@
 //! Authentication: the `CurrentUser` extractor (session cookie or bearer
-//! token), CSRF for cookie-authenticated writes, role checks, and the
-//! secret handling (argon2id passwords, hashed random tokens), and sign-in
-//! throttling.
+//! token), CSRF for cookie-authenticated writes, the role matrix and its
+//! guard (`roles`, `role_guard`), the secret handling (argon2id passwords,
+//! hashed random tokens), and sign-in throttling.
 
+pub mod role_guard;
+pub mod roles;
 mod secret;
 mod throttle;
 
@@ -16,7 +18,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
-use dealflow_core::model::{Role, User};
+use dealflow_core::model::User;
 use dealflow_core::time::Timestamp;
 use dealflow_store::Actor;
 
@@ -37,15 +39,6 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
         Actor::user(self.user.id)
-    }
-
-    /// Refuses unless the user is an admin.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.user.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("only admins may do this; ask an admin of your workspace".into()))
-        }
     }
 }
 
@@ -84,6 +77,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        // The role guard authenticated this request already.
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
         let now = Timestamp::now();
         if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
             let token =

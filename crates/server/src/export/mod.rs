@@ -139,7 +139,11 @@ pub fn workspace_tz(settings: &Settings) -> Tz {
 
 /// The headers of a file download: content type and `Content-Disposition:
 /// attachment` named `{name}-{date}.{ext}`.
-pub fn download_headers(format: ExportFormat, name: &str, date: chrono::NaiveDate) -> [(header::HeaderName, String); 3] {
+pub fn download_headers(
+    format: ExportFormat,
+    name: &str,
+    date: chrono::NaiveDate,
+) -> [(header::HeaderName, String); 3] {
     let filename = format!("{name}-{}.{}", date.format("%Y-%m-%d"), format.extension());
     [
         (header::CONTENT_TYPE, format.content_type().to_string()),
@@ -163,7 +167,6 @@ pub use reports::{METRICS, Unit, metrics, stages};
 pub use stream::{Target, respond};
 pub use table::TableWriter;
 use table::internal;
-
 
 #[cfg(test)]
 mod tests {

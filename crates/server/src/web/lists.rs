@@ -109,6 +109,11 @@ struct ListPage<'a> {
 }
 
 impl ListPage<'_> {
+    /// Whether the role matrix lets the viewer export this list (reps may not).
+    fn can_export(&self) -> bool {
+        crate::auth::roles::allows(self.user.role, "GET", &format!("/api/v1/{}/export", self.kind))
+    }
+
     /// Link of a column header: sorts by `key`, flipping the direction when
     /// it is the current key; names sort A–Z first, the rest newest/largest first.
     fn sort_href(&self, key: &str) -> String {

@@ -5,13 +5,13 @@
 //! page), metric exports agree with `/metrics`, and no credentials is 401.
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
-use dealflow_server::Config;
-use std::time::Duration;
 use dealflow_core::model::{NewDeal, NewOrganization, NewPerson};
+use dealflow_server::Config;
 use dealflow_store::Actor;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, TRANSFER_ENCODING};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
