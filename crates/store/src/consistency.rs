@@ -54,6 +54,16 @@ impl Store {
         }
         Ok(report)
     }
+
+    /// SQLite's own check of its file (`PRAGMA integrity_check`): `ok` alone
+    /// when the file is sound, else one line per fault. `None` on
+    /// PostgreSQL, whose server checks its own storage.
+    pub async fn sqlite_integrity_check(&self) -> Result<Option<Vec<String>>, StoreError> {
+        if self.engine() != crate::Engine::Sqlite {
+            return Ok(None);
+        }
+        Ok(Some(sqlx::query_scalar("PRAGMA integrity_check").fetch_all(self.pool()).await?))
+    }
 }
 
 /// Every deal row against the replay of its stage log, and every stage
