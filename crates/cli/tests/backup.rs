@@ -97,9 +97,7 @@ async fn backup_while_writing_restores_with_identical_checksums() {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
-    let writers: Vec<_> = (0..3)
-        .map(|w| tokio::spawn(writer(store.clone(), stop.clone(), done.clone(), w)))
-        .collect();
+    let writers: Vec<_> = (0..3).map(|w| tokio::spawn(writer(store.clone(), stop.clone(), done.clone(), w))).collect();
     // Let the writers get going, so the backup starts among them.
     while done.load(Ordering::Relaxed) < 30 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -138,7 +136,10 @@ async fn backup_while_writing_restores_with_identical_checksums() {
     let restored = target.open().await.expect("open the restored database");
     assert_eq!(consistent(&restored, "the restored workspace").await, deals);
     restored.close().await;
-    eprintln!("backup/restore while writing: {during} writes during the backup, {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "backup/restore while writing: {during} writes during the backup, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[tokio::test]
@@ -168,8 +169,10 @@ async fn backup_and_restore_refuse_with_one_clear_line() {
     let out = run(url.clone(), vec!["backup".into(), file.clone(), "--force".into()]).await.expect("forced");
     assert_eq!(listing(&out)["deals"].0, first["deals"].0 + 1, "--force replaced the file");
     // No partial file is left beside the backup.
-    let names: Vec<String> =
-        std::fs::read_dir(&dir.0).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    let names: Vec<String> = std::fs::read_dir(&dir.0)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+        .collect();
     assert_eq!(names, ["b.db"]);
 
     // The source holds deals, so restoring into it is refused, unchanged.

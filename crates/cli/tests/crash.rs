@@ -119,7 +119,9 @@ async fn writer(base: String, token: String, stages: Vec<String>, acked: Arc<Mut
         acked.lock().expect("lock").deals.insert(id.clone(), version);
         for stage in stages.iter().skip(1).take(1 + i % 3) {
             let patch = json!({ "version": version, "stage_id": stage });
-            let Some(moved) = send(client.patch(format!("{base}/api/v1/deals/{id}")).json(&patch)).await else { return };
+            let Some(moved) = send(client.patch(format!("{base}/api/v1/deals/{id}")).json(&patch)).await else {
+                return;
+            };
             version = moved["version"].as_i64().expect("a version");
             acked.lock().expect("lock").deals.insert(id.clone(), version);
         }

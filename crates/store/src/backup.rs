@@ -114,9 +114,8 @@ async fn check_is_backup(file: &Path) -> Result<(), StoreError> {
     let not_a_backup = |why: String| StoreError::Config(format!("{} is not a dealflow backup: {why}", file.display()));
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}?mode=ro", file.display());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-        .await
-        .map_err(|e| not_a_backup(e.to_string()))?;
+    let mut conn =
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.map_err(|e| not_a_backup(e.to_string()))?;
     let found: Result<i64, _> = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
     )

@@ -24,14 +24,20 @@ async fn consistency_check_finds_each_kind_of_disagreement() {
 
     // Three kinds of damage, each named by the check.
     let pool = store.pool();
-    sqlx::query("UPDATE deals SET stage_id = $1 WHERE id = $2").bind(stages[3].id.0).bind(a.id.0).execute(pool).await.unwrap();
+    sqlx::query("UPDATE deals SET stage_id = $1 WHERE id = $2")
+        .bind(stages[3].id.0)
+        .bind(a.id.0)
+        .execute(pool)
+        .await
+        .unwrap();
     sqlx::query("DELETE FROM metric_rollup").execute(pool).await.unwrap();
     let damaged = store.check_consistency().await.expect("check");
     let problems = damaged.problems.join("\n");
     assert!(problems.contains(&format!("deal {}: the row says", a.id.0)), "{problems}");
     assert!(problems.contains("metric_rollup: 0 rows kept"), "{problems}");
     // The check rolled its rebuild back: the damage is still there.
-    let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM metric_rollup").fetch_one(pool).await.unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM metric_rollup").fetch_one(pool).await.unwrap();
     assert_eq!(n, 0);
 
     sqlx::query("DELETE FROM stage_events WHERE deal_id = $1").bind(b.id.0).execute(pool).await.unwrap();
