@@ -23,7 +23,7 @@ const WRITERS: usize = 4;
 
 /// Writes the server answered with 2xx: deal id → highest acknowledged
 /// version, and note ids.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Acked {
     deals: HashMap<String, i64>,
     notes: Vec<String>,
@@ -190,7 +190,8 @@ async fn acknowledged_writes_survive_sigkill() {
         for w in writers {
             w.await.expect("a writer");
         }
-        let acked = acked.lock().expect("lock");
+        // A copy: the check awaits, and no lock may be held across that.
+        let acked = acked.lock().expect("lock").clone();
         killed_mid_write += usize::from(acked.deals.len() > before);
         check(&db.url, &acked, round).await;
     }
