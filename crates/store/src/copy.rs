@@ -182,15 +182,7 @@ async fn list_tables(engine: Engine, conn: &mut AnyConnection) -> Result<Vec<Str
 }
 
 async fn refuse_if_in_use(dst: &mut Tx) -> Result<(), StoreError> {
-    let mut found = Vec::new();
-    for (table, one, many) in USER_DATA {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}")))
-            .fetch_one(&mut **dst)
-            .await?;
-        if n > 0 {
-            found.push(format!("{n} {}", if n == 1 { one } else { many }));
-        }
-    }
+    let found = user_data(dst).await?;
     if found.is_empty() {
         return Ok(());
     }
@@ -200,9 +192,24 @@ async fn refuse_if_in_use(dst: &mut Tx) -> Result<(), StoreError> {
     )))
 }
 
+/// What user data `dst` holds, as "3 users", "1 deal", …; empty for a
+/// fresh workspace. A restore refuses the same rows as a copy.
+pub(crate) async fn user_data(dst: &mut Tx) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for (table, one, many) in USER_DATA {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}")))
+            .fetch_one(&mut **dst)
+            .await?;
+        if n > 0 {
+            found.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    }
+    Ok(found)
+}
+
 /// One column value, typed the way `Any` hands it over.
 #[derive(Debug, Clone, PartialEq)]
-enum Val {
+pub(crate) enum Val {
     Int(i64),
     Float(f64),
     Text(String),
@@ -212,13 +219,13 @@ enum Val {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum NullKind {
+pub(crate) enum NullKind {
     Int,
     Float,
     Text,
 }
 
-fn decode(row: &AnyRow, i: usize) -> Result<Val, StoreError> {
+pub(crate) fn decode(row: &AnyRow, i: usize) -> Result<Val, StoreError> {
     if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
         return Ok(v.map_or_else(|| Val::Null(null_kind(row, i)), Val::Int));
     }

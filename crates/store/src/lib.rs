@@ -5,8 +5,10 @@
 //! domain rules it applies come from `dealflow-core`.
 
 mod activities;
+mod backup;
 mod board;
 mod campaigns;
+mod consistency;
 mod copy;
 mod custom_fields;
 mod deal_timeline;
@@ -36,8 +38,10 @@ pub mod testing;
 mod users;
 
 pub use activities::{ActivityFilter, NoteFilter};
+pub use backup::{backup_to_file, restore_from_file};
 pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
+pub use consistency::ConsistencyReport;
 pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};
 pub use deals::{DealFilter, LogCursor};

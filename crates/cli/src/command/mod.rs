@@ -1,5 +1,6 @@
 //! Command-line interface: global options and the subcommands.
 
+mod backup;
 mod bench;
 // The generator ships in the store only with its `generate` feature (on by
 // default here), so a build without it has no `bench metrics`.
@@ -81,6 +82,10 @@ pub enum Command {
     Forecast(forecast::Forecast),
     /// Goal planner: what it takes to win a revenue target in N weeks.
     Plan(plan::Plan),
+    /// Back up the workspace to a new SQLite file (a consistent copy while serving), then verify it.
+    Backup(backup::Backup),
+    /// Restore a backup file into an empty database, then verify it.
+    Restore(backup::Restore),
 }
 
 impl Cli {
@@ -111,6 +116,8 @@ impl Cli {
             Command::Metrics(m) => m.run(&store).await,
             Command::Forecast(f) => f.run(&store).await,
             Command::Plan(p) => p.run(&store).await,
+            Command::Backup(b) => b.run(&store, &pool).await,
+            Command::Restore(r) => r.run(&store, &pool).await,
             // Handled above, before any database was opened.
             Command::Copy(_) | Command::Bench(_) => Ok(()),
         };
