@@ -92,7 +92,7 @@ impl BoardBench {
             csrf_token: "bench".into(),
             expires_at: Timestamp(now.0 + 3_600_000),
         };
-        store.create_session(user.id, session, now).await?;
+        store.create_session(user.id, session, now, None).await?;
         let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
         let mut times = Vec::with_capacity(self.requests);
         let mut html_bytes = 0;

@@ -86,6 +86,6 @@ async fn delete_field(
     Path(id): Path<CustomFieldId>,
 ) -> ApiResult<StatusCode> {
     u.require_admin()?;
-    st.store.delete_custom_field(id).await?;
+    st.store.delete_custom_field(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

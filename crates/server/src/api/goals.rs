@@ -252,6 +252,6 @@ fn may_change_goal(u: &CurrentUser, goal: &Goal) -> Result<(), ApiError> {
 async fn delete_goal(State(st): State<AppState>, u: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = goal_id(&id)?;
     may_change_goal(&u, &st.store.goal(id).await?)?;
-    st.store.delete_goal(id).await?;
+    st.store.delete_goal(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -72,6 +72,6 @@ async fn delete_lost_reason(
     Path(id): Path<LostReasonId>,
 ) -> ApiResult<StatusCode> {
     u.require_admin()?;
-    st.store.delete_lost_reason(id).await?;
+    st.store.delete_lost_reason(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

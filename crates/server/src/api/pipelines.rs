@@ -105,6 +105,6 @@ async fn update_stage(
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_stage(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StageId>) -> ApiResult<StatusCode> {
     u.require_admin()?;
-    st.store.delete_stage(id).await?;
+    st.store.delete_stage(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
 use dealflow_core::model::{Role, User};
 use dealflow_core::time::Timestamp;
-use dealflow_store::Actor;
+use dealflow_store::{Actor, Credential, Origin};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "dealflow_session";
@@ -32,11 +32,14 @@ pub struct CurrentUser {
     pub user: User,
     /// Present for cookie sessions: the token writes must echo.
     pub csrf_token: Option<String>,
+    /// The session or token and the client address, for the audit log.
+    pub origin: Origin,
 }
 
 impl CurrentUser {
+    /// The user as the author of a write, with where the request came from.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id)
+        Actor::user(self.user.id).via(self.origin)
     }
 
     /// Refuses unless the user is an admin.
@@ -85,13 +88,17 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let now = Timestamp::now();
+        let ip = peer_ip(parts);
         if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
             let token =
                 h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(|| {
                     ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
                 })?;
             return match st.store.token_user(&sha256_hex(token), now).await? {
-                Some(u) => Ok(CurrentUser { user: u.user, csrf_token: None }),
+                Some(u) => {
+                    let origin = Origin { credential: Credential::Token, credential_id: Some(u.credential_id), ip };
+                    Ok(CurrentUser { user: u.user, csrf_token: None, origin })
+                }
                 None => {
                     tracing::debug!("bearer token refused");
                     Err(ApiError::Unauthorized(
@@ -123,6 +130,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 )));
             }
         }
-        Ok(CurrentUser { user: u.user, csrf_token: u.csrf_token })
+        let origin = Origin { credential: Credential::Session, credential_id: Some(u.credential_id), ip };
+        Ok(CurrentUser { user: u.user, csrf_token: u.csrf_token, origin })
     }
 }

@@ -66,7 +66,7 @@ pub async fn submit(State(st): State<AppState>, parts: Parts, Form(f): Form<Logi
         }
         Err(e) => return super::page_error(e),
     };
-    match start_session(&st, &user).await {
+    match start_session(&st, &user, crate::auth::peer_ip(&parts)).await {
         Ok((cookie, _csrf)) => {
             let mut resp = Redirect::to(next).into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
