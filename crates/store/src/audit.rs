@@ -320,6 +320,34 @@ impl Store {
     }
 }
 
+/// How many days entries are kept unless `serve` is told otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+impl Store {
+    /// Deletes the entries older than `days` days before `now`.
+    pub async fn prune_audit_log_older_than(&self, days: u32, now: Timestamp) -> Result<u64, StoreError> {
+        self.prune_audit_log(Timestamp(now.0 - i64::from(days) * 86_400_000)).await
+    }
+}
+
+/// Prunes entries older than `days` once a day, for as long as the task
+/// lives (`serve` prunes once at start-up itself, then aborts this task
+/// when it stops). A failed pruning is logged and tried again the next day.
+pub fn prune_daily(store: Store, days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(86_400));
+        // The first tick is immediate, and start-up has just pruned.
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match store.prune_audit_log_older_than(days, Timestamp::now()).await {
+                Ok(n) => tracing::info!(removed = n, days, "pruned the audit log"),
+                Err(e) => tracing::warn!(error = %e, "pruning the audit log failed; trying again tomorrow"),
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
