@@ -51,7 +51,7 @@ async fn populate(store: &Store) {
         csrf_token: "csrf".into(),
         expires_at: Timestamp(now.0 + 3_600_000),
     };
-    store.create_session(admin.id, session, now).await.unwrap();
+    store.create_session(admin.id, session, now, None).await.unwrap();
     store.create_token(&actor, admin.id, "cli", "token-hash").await.unwrap();
     let field = NewCustomField {
         entity: Entity::Organization,
