@@ -206,7 +206,7 @@ async fn sqlite_round_trip_copies_every_row_both_ways() {
     let back = copy_workspace(&b, &a, true).await.unwrap();
     assert_ok(&back);
     assert_eq!(dump(&a).await, dump(&b).await);
-    assert_eq!(back.rows(), report.rows() + 2, "one more deal and its creation event");
+    assert_eq!(back.rows(), report.rows() + 3, "one more deal, its creation event and its audit entry");
 }
 
 #[tokio::test]
