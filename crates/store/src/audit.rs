@@ -365,13 +365,7 @@ mod tests {
         let a = Rec { name: "a", value: 1, version: 1, password_hash: "x" };
         let b = Rec { name: "a", value: 2, version: 2, password_hash: "y" };
         let d = diff(Some(&a), Some(&b));
-        assert_eq!(
-            d,
-            vec![
-                secret_changed("password_hash"),
-                change("value", Value::from(1), Value::from(2)),
-            ]
-        );
+        assert_eq!(d, vec![secret_changed("password_hash"), change("value", Value::from(1), Value::from(2)),]);
         assert!(diff(Some(&a), Some(&a)).is_empty());
     }
 }

@@ -32,7 +32,8 @@ async fn all(store: &Store) -> Vec<dealflow_store::AuditEntry> {
 async fn a_change_that_fails_leaves_no_entry() {
     let (store, _db) = fresh().await;
     let actor = Actor::cli();
-    let deal = store.create_deal(&actor, NewDeal { title: "Acme".into(), value: 5, ..Default::default() }).await.unwrap();
+    let deal =
+        store.create_deal(&actor, NewDeal { title: "Acme".into(), value: 5, ..Default::default() }).await.unwrap();
     let before = all(&store).await.len();
     assert_eq!(before, 1, "the create");
 

@@ -9,9 +9,9 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{csv_safe, local_time, workspace_tz};
 use crate::extract::{Json, Query};
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::extract::State;
 use chrono_tz::Tz;
 use dealflow_store::{AuditEntry, AuditFilter, ListPage, Store, StoreError};
 use serde::Deserialize;
@@ -62,8 +62,19 @@ pub struct AuditExportQuery {
 const CHUNK: i64 = 500;
 
 /// The export's columns.
-const HEADER: [&str; 11] =
-    ["id", "at", "user_id", "credential", "credential_id", "ip", "action", "record_type", "record_id", "changes", "detail"];
+const HEADER: [&str; 11] = [
+    "id",
+    "at",
+    "user_id",
+    "credential",
+    "credential_id",
+    "ip",
+    "action",
+    "record_type",
+    "record_id",
+    "changes",
+    "detail",
+];
 
 /// Download every audit-log entry matching the filters as CSV (admins
 /// only), newest first; times are in the workspace time zone, `changes` and

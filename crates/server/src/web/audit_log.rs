@@ -174,8 +174,7 @@ fn row(e: &AuditEntry, users: &[User], tz: chrono_tz::Tz, t: T) -> Row {
     if let Some(ip) = &e.ip {
         via.push_str(&format!(" · {ip}"));
     }
-    let changes =
-        e.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.before, c.after)).collect::<Vec<String>>();
+    let changes = e.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.before, c.after)).collect::<Vec<String>>();
     Row {
         at: local_time(e.at, tz),
         who,

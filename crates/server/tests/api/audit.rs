@@ -20,7 +20,10 @@ async fn newest(app: &TestApp, action: &str) -> Value {
 
 /// The change of `field` in an entry.
 fn change<'a>(e: &'a Value, field: &str) -> &'a Value {
-    e["changes"].as_array().and_then(|cs| cs.iter().find(|c| c["field"] == field)).unwrap_or_else(|| panic!("no {field}: {e}"))
+    e["changes"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["field"] == field))
+        .unwrap_or_else(|| panic!("no {field}: {e}"))
 }
 
 fn fields(e: &Value) -> Vec<&str> {
@@ -51,8 +54,9 @@ async fn a_deal_update_records_the_changed_fields_with_who_how_and_where() {
     let app = spawn_app().await;
     let (admin, token_id) = admin_and_token(&app).await;
     let deal = app.create_deal(json!({"title": "Acme", "value": 500})).await;
-    let (s, d) =
-        app.patch(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()), json!({"version": 1, "value": 900})).await;
+    let (s, d) = app
+        .patch(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()), json!({"version": 1, "value": 900}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{d}");
 
     let list = entries(&app, &format!("record_type=deal&record_id={}", deal["id"].as_str().unwrap())).await;
@@ -71,8 +75,9 @@ async fn a_deal_update_records_the_changed_fields_with_who_how_and_where() {
     assert_eq!(change(&list[1], "title")["after"], "Acme");
 
     // A patch that changes nothing writes nothing, so it logs nothing.
-    let (s, _) =
-        app.patch(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()), json!({"version": 2, "value": 900})).await;
+    let (s, _) = app
+        .patch(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()), json!({"version": 2, "value": 900}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(entries(&app, "record_type=deal").await.len(), 2);
 }
@@ -83,7 +88,10 @@ async fn settings_users_tokens_pipelines_and_notes_are_recorded() {
     let (s, _) = app.patch("/api/v1/settings", json!({"version": 1, "name": "Globex"})).await;
     assert_eq!(s, StatusCode::OK);
     let e = newest(&app, "settings.update").await;
-    assert_eq!((change(&e, "name")["before"].clone(), change(&e, "name")["after"].clone()), (json!("My company"), json!("Globex")));
+    assert_eq!(
+        (change(&e, "name")["before"].clone(), change(&e, "name")["after"].clone()),
+        (json!("My company"), json!("Globex"))
+    );
 
     let (rep, _) = user_with_token(&app, "rep@example.com", "rep").await;
     let (s, u) = app
@@ -95,7 +103,10 @@ async fn settings_users_tokens_pipelines_and_notes_are_recorded() {
     assert_eq!(s, StatusCode::OK, "{u}");
     let e = newest(&app, "user.update").await;
     assert_eq!(e["record_id"], rep["id"]);
-    assert_eq!((change(&e, "role")["before"].clone(), change(&e, "role")["after"].clone()), (json!("rep"), json!("manager")));
+    assert_eq!(
+        (change(&e, "role")["before"].clone(), change(&e, "role")["after"].clone()),
+        (json!("rep"), json!("manager"))
+    );
     assert_eq!(change(&e, "password")["after"], "changed");
     assert_eq!(change(&e, "password")["before"], Value::Null, "no password value is ever stored");
     let all = serde_json::to_string(&entries(&app, "").await).unwrap();
@@ -112,12 +123,20 @@ async fn settings_users_tokens_pipelines_and_notes_are_recorded() {
     assert!(!all.contains(t["secret"].as_str().unwrap()), "the token's secret is not logged");
 
     let p = app.default_pipeline().await;
-    let (s, _) = app.patch(&format!("/api/v1/pipelines/{}", p["id"].as_str().unwrap()), json!({"version": p["version"], "name": "Renamed pipeline"})).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/pipelines/{}", p["id"].as_str().unwrap()),
+            json!({"version": p["version"], "name": "Renamed pipeline"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(change(&newest(&app, "pipeline.update").await, "name")["after"], "Renamed pipeline");
     let stage = &p["stages"][0];
     let (s, _) = app
-        .patch(&format!("/api/v1/stages/{}", stage["id"].as_str().unwrap()), json!({"version": stage["version"], "probability": 15}))
+        .patch(
+            &format!("/api/v1/stages/{}", stage["id"].as_str().unwrap()),
+            json!({"version": stage["version"], "probability": 15}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     let e = newest(&app, "stage.update").await;
@@ -126,10 +145,15 @@ async fn settings_users_tokens_pipelines_and_notes_are_recorded() {
     let deal = app.create_deal(json!({"title": "Noted"})).await;
     let (s, n) = app.post("/api/v1/notes", json!({"body": "first", "deal_id": deal["id"]})).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = app.patch(&format!("/api/v1/notes/{}", n["id"].as_str().unwrap()), json!({"version": 1, "body": "second"})).await;
+    let (s, _) = app
+        .patch(&format!("/api/v1/notes/{}", n["id"].as_str().unwrap()), json!({"version": 1, "body": "second"}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     let e = newest(&app, "note.update").await;
-    assert_eq!((change(&e, "body")["before"].clone(), change(&e, "body")["after"].clone()), (json!("first"), json!("second")));
+    assert_eq!(
+        (change(&e, "body")["before"].clone(), change(&e, "body")["after"].clone()),
+        (json!("first"), json!("second"))
+    );
     let (s, _) = app.delete(&format!("/api/v1/notes/{}", n["id"].as_str().unwrap())).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(newest(&app, "note.delete").await["record_id"], n["id"]);
@@ -140,7 +164,10 @@ async fn sign_ins_and_failed_sign_ins_are_recorded_with_the_address() {
     let app = spawn_app().await;
     let (admin, _) = admin_and_token(&app).await;
     let login = |email: &str, password: &str| {
-        app.client.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({"email": email, "password": password})).send()
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
     };
     assert_eq!(login("admin@example.com", "wrong password").await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(login("nobody@example.com", "whatever it is").await.unwrap().status(), StatusCode::UNAUTHORIZED);
@@ -148,7 +175,8 @@ async fn sign_ins_and_failed_sign_ins_are_recorded_with_the_address() {
     assert_eq!(resp.status(), StatusCode::OK);
     let csrf = resp.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
 
-    let failed: Vec<Value> = entries(&app, "").await.into_iter().filter(|e| e["action"] == "user.login_failed").collect();
+    let failed: Vec<Value> =
+        entries(&app, "").await.into_iter().filter(|e| e["action"] == "user.login_failed").collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0]["user_id"], Value::Null, "an unknown e-mail names no account");
     assert_eq!(failed[0]["detail"]["email"], "nobody@example.com");
@@ -158,7 +186,10 @@ async fn sign_ins_and_failed_sign_ins_are_recorded_with_the_address() {
     assert!(!serde_json::to_string(&failed).unwrap().contains("wrong password"), "passwords tried are never logged");
 
     let ok = newest(&app, "user.login").await;
-    assert_eq!((ok["user_id"].clone(), ok["credential"].clone(), ok["ip"].clone()), (admin.clone(), json!("session"), json!("127.0.0.1")));
+    assert_eq!(
+        (ok["user_id"].clone(), ok["credential"].clone(), ok["ip"].clone()),
+        (admin.clone(), json!("session"), json!("127.0.0.1"))
+    );
     assert!(ok["credential_id"].is_string(), "the session's id: {ok}");
 
     // A change made through that session names the same session.

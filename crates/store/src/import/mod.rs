@@ -185,7 +185,8 @@ impl Store {
                 "users_created": report.users_created,
                 "setup": report.setup,
             });
-            crate::audit::append(&mut tx, actor, crate::audit::Entry::new("import", "run", None).detail(detail)).await?;
+            crate::audit::append(&mut tx, actor, crate::audit::Entry::new("import", "run", None).detail(detail))
+                .await?;
             tx.commit().await?;
             report.committed = true;
         }
