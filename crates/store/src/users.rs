@@ -276,12 +276,22 @@ impl Store {
         }
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+    /// Ends a session (sign-out, from `ip`), with its `user.logout` entry.
+    pub async fn delete_session(&self, token_hash: &str, ip: Option<std::net::IpAddr>) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let found: Option<(i64, i64)> = sqlx::query_as("SELECT id, user_id FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_string())
             .execute(&mut *tx)
             .await?;
+        if let Some((session, user)) = found {
+            let origin = crate::Origin { credential: crate::Credential::Session, credential_id: Some(session), ip };
+            let actor = Actor { user_id: Some(UserId(user)), now: Timestamp::now(), origin };
+            crate::audit::append(&mut tx, &actor, crate::audit::Entry::new("user", "logout", Some(user))).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -157,9 +157,8 @@ pub async fn start_session(
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn logout(State(st): State<AppState>, u: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
-    let _ = u;
     if let Some(s) = cookie(&headers, SESSION_COOKIE) {
-        st.store.delete_session(&sha256_hex(s)).await?;
+        st.store.delete_session(&sha256_hex(s), u.origin.ip).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(

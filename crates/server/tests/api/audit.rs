@@ -204,6 +204,13 @@ async fn sign_ins_and_failed_sign_ins_are_recorded_with_the_address() {
     assert_eq!(resp.status(), StatusCode::OK);
     let e = newest(&app, "settings.update").await;
     assert_eq!((e["credential"].clone(), e["credential_id"].clone()), (json!("session"), ok["credential_id"].clone()));
+
+    // Signing out is recorded against the same session.
+    let resp =
+        app.client.post(format!("{}/api/v1/auth/logout", app.base)).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let out = newest(&app, "user.logout").await;
+    assert_eq!((out["user_id"].clone(), out["credential_id"].clone()), (admin, ok["credential_id"].clone()));
 }
 
 #[tokio::test]
