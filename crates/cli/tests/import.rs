@@ -275,3 +275,36 @@ fn maven_data_set_imports_with_the_shipped_mappings() {
     assert!(out.contains("0 created, 0 updated"), "{out}");
     rt.block_on(store.close());
 }
+
+/// The audit entries of `store`, newest first.
+fn audit(rt: &tokio::runtime::Runtime, store: &Store) -> Vec<dealflow_store::AuditEntry> {
+    let page = Page { limit: 500, before: None };
+    rt.block_on(store.audit_log(&Default::default(), page)).expect("read the audit log").items
+}
+
+#[test]
+fn an_import_is_one_audit_entry_with_the_file_checksum_and_counts() {
+    let rt = rt();
+    let db = fresh(&rt);
+    load_fixtures(&db);
+    let store = rt.block_on(db.open()).expect("open");
+    let log = audit(&rt, &store);
+    assert_eq!(log.len(), 1, "one entry for the file, none per row: {log:?}");
+    let e = &log[0];
+    assert_eq!((e.action.as_str(), e.record_type.as_str(), e.record_id), ("import.run", "import", None));
+    assert_eq!(e.credential, dealflow_store::Credential::Cli);
+    let d = e.detail.as_ref().expect("detail");
+    let bytes = std::fs::read(fixture("orgs.csv")).expect("read the fixture");
+    let sum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    assert_eq!(d["file"], "orgs.csv");
+    assert_eq!(d["sha256"], sum.as_str());
+    assert_eq!(d["entity"], "organizations");
+    assert_eq!((d["rows"].as_u64(), d["created"].as_u64(), d["rejected"].as_u64()), (Some(2), Some(2), Some(0)));
+
+    // A strict import that rolls back, and a dry run, leave no entry.
+    let out = import(&db, "deals", &fixture("deals_broken.csv"), &fixture("deals.json"), &["--strict"]);
+    assert!(!out.status.success());
+    ok(&import(&db, "deals", &fixture("deals.csv"), &fixture("deals.json"), &["--dry-run"]));
+    assert_eq!(audit(&rt, &store).len(), 1, "nothing kept, nothing logged");
+    rt.block_on(store.close());
+}

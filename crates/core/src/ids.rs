@@ -94,6 +94,10 @@ id_type!(
     EventId,
     /// A goal.
     GoalId,
+    /// An audit-log entry.
+    AuditId,
+    /// Any record named by an audit-log entry (a deal, a user, a token, …).
+    RecordId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -211,6 +211,7 @@ impl Store {
     pub async fn create_activity(&self, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
         let mut tx = self.write().await?;
         let out = create_activity_in(&mut tx, actor, n).await?;
+        crate::audit::created(&mut tx, actor, "activity", out.id.0, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -229,15 +230,17 @@ impl Store {
         p: ActivityPatch,
     ) -> Result<Activity, StoreError> {
         let mut tx = self.write().await?;
+        let before = records::load(&mut *tx, "activities", "activity", id.0, activity_from_row).await?;
         let out = update_activity_in(&mut tx, actor, id, p).await?;
+        crate::audit::updated(&mut tx, actor, "activity", id.0, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
 
     /// Removes an activity for good.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_activity(&self, _actor: &Actor, id: ActivityId) -> Result<(), StoreError> {
-        self.hard_delete("activities", "activity", id.0).await
+    pub async fn delete_activity(&self, actor: &Actor, id: ActivityId) -> Result<(), StoreError> {
+        self.hard_delete(actor, "activities", "activity", id.0).await
     }
 
     /// Activities, newest first.
@@ -275,9 +278,16 @@ impl Store {
 
     /// Deletes a row of a table without a trash; 404 when it is not there.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub(crate) async fn hard_delete(&self, table: &str, what: &'static str, id: i64) -> Result<(), StoreError> {
+    pub(crate) async fn hard_delete(
+        &self,
+        actor: &Actor,
+        table: &str,
+        what: &'static str,
+        id: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         records::remove(&mut tx, table, what, id).await?;
+        crate::audit::deleted(&mut tx, actor, what, "delete", id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -72,6 +72,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let c = records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        crate::audit::created(&mut tx, actor, "campaign", id.0, &c).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -100,7 +101,7 @@ impl Store {
         let n = sqlx::query(
             "UPDATE campaigns SET name = $1, channel = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
         )
-        .bind(name.unwrap_or(cur.name))
+        .bind(name.unwrap_or_else(|| cur.name.clone()))
         .bind(channel.map(|c| c.as_str().to_string()))
         .bind(actor.now.0)
         .bind(id.0)
@@ -111,6 +112,7 @@ impl Store {
             return Err(records::stale(&mut tx, "campaigns", id.0).await);
         }
         let c = records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
+        crate::audit::updated(&mut tx, actor, "campaign", id.0, &cur, &c).await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -118,7 +120,7 @@ impl Store {
     /// Deletes a campaign for good; refused while messages (live or in the
     /// trash) refer to it, since they would lose their campaign.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_campaign(&self, _actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
+    pub async fn delete_campaign(&self, actor: &Actor, id: CampaignId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         records::load(&mut *tx, "campaigns", "campaign", id.0, campaign_from_row).await?;
         let used: i64 =
@@ -132,6 +134,7 @@ impl Store {
             )));
         }
         sqlx::query("DELETE FROM campaigns WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        crate::audit::deleted(&mut tx, actor, "campaign", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 /// Every table of the workspace, parents before children (foreign-key
 /// order). `schema_migrations` is not copied: the target migrates itself.
-const TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "settings",
     "users",
     "sessions",
@@ -37,6 +37,7 @@ const TABLES: &[&str] = &[
     "outreach_messages",
     "import_keys",
     "goals",
+    "audit_log",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

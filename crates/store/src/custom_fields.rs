@@ -123,8 +123,10 @@ impl Store {
     pub async fn create_custom_field(&self, actor: &Actor, n: NewCustomField) -> Result<CustomField, StoreError> {
         let mut tx = self.write().await?;
         let id = create_custom_field_in(&mut tx, actor, n).await?;
+        let after = crate::records::load(&mut *tx, "custom_fields", "custom field", id.0, from_row).await?;
+        crate::audit::created(&mut tx, actor, "custom_field", id.0, &after).await?;
         tx.commit().await?;
-        self.custom_field(id).await
+        Ok(after)
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
@@ -135,6 +137,7 @@ impl Store {
         p: CustomFieldPatch,
     ) -> Result<CustomField, StoreError> {
         let cur = self.custom_field(id).await?;
+        let before = cur.clone();
         let mut errs = Invalid::new();
         let label = p.label.as_deref().and_then(|l| errs.take(required_text("label", l, 100)));
         if let Some(o) = &p.options {
@@ -159,16 +162,19 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(crate::records::stale(&mut tx, "custom_fields", id.0).await);
         }
+        let after = crate::records::load(&mut *tx, "custom_fields", "custom field", id.0, from_row).await?;
+        crate::audit::updated(&mut tx, actor, "custom_field", id.0, &before, &after).await?;
         tx.commit().await?;
-        self.custom_field(id).await
+        Ok(after)
     }
 
     /// Deletes a definition. Values already stored under its key stay in the
     /// records; re-creating the key makes them visible to validation again.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_custom_field(&self, id: CustomFieldId) -> Result<(), StoreError> {
+    pub async fn delete_custom_field(&self, actor: &Actor, id: CustomFieldId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         crate::records::remove(&mut tx, "custom_fields", "custom field", id.0).await?;
+        crate::audit::deleted(&mut tx, actor, "custom_field", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

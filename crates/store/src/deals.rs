@@ -125,6 +125,7 @@ impl Store {
         let mut tx = self.write().await?;
         let out = create_deal_in(&mut tx, actor, n).await?;
         projections::refresh_written(&mut tx, &out).await?;
+        crate::audit::created(&mut tx, actor, "deal", out.deal.id.0, &out.deal).await?;
         tx.commit().await?;
         Ok(out.deal)
     }
@@ -143,6 +144,9 @@ impl Store {
         let mut tx = self.write().await?;
         let out = update_deal_in(&mut tx, actor, id, p).await?;
         projections::refresh_written(&mut tx, &out).await?;
+        if let Some(before) = &out.before {
+            crate::audit::updated(&mut tx, actor, "deal", id.0, before, &out.deal).await?;
+        }
         tx.commit().await?;
         Ok(out.deal)
     }
@@ -150,24 +154,27 @@ impl Store {
     /// Moves a deal to the trash; it drops out of lists and metrics until restored.
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_deal(&self, actor: &Actor, id: DealId) -> Result<(), StoreError> {
-        self.set_deleted("deals", "deal", id.0, Some(actor.now)).await
+        self.set_deleted(actor, "deals", "deal", id.0, true).await
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn restore_deal(&self, _actor: &Actor, id: DealId) -> Result<Deal, StoreError> {
-        self.set_deleted("deals", "deal", id.0, None).await?;
+    pub async fn restore_deal(&self, actor: &Actor, id: DealId) -> Result<Deal, StoreError> {
+        self.set_deleted(actor, "deals", "deal", id.0, false).await?;
         self.deal(id).await
     }
 
-    /// Sets or clears `deleted_at` on a soft-deletable table.
+    /// Sets (`delete`) or clears `deleted_at` on a soft-deletable table,
+    /// with its audit entry (`{record}.delete` or `{record}.restore`).
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub(crate) async fn set_deleted(
         &self,
+        actor: &Actor,
         table: &str,
         what: &'static str,
         id: i64,
-        at: Option<Timestamp>,
+        delete: bool,
     ) -> Result<(), StoreError> {
+        let at = delete.then_some(actor.now);
         let mut tx = self.write().await?;
         let cond = if at.is_some() { "deleted_at IS NULL" } else { "deleted_at IS NOT NULL" };
         let sql = format!(
@@ -195,6 +202,13 @@ impl Store {
             }
             _ => {}
         }
+        let record = match table {
+            "deals" => "deal",
+            "people" => "person",
+            "organizations" => "organization",
+            _ => "outreach_message",
+        };
+        crate::audit::deleted(&mut tx, actor, record, if delete { "delete" } else { "restore" }, id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -121,6 +121,18 @@ async fn check_refs(tx: &mut Tx, owner: Option<UserId>, pipeline: Option<Pipelin
     Ok(())
 }
 
+/// A goal's fields as its audit entries show them.
+fn audit_view(g: &Goal) -> serde_json::Value {
+    serde_json::json!({
+        "metric": g.metric.key(),
+        "target": g.target,
+        "from": g.from.to_iso(),
+        "to": g.to.to_iso(),
+        "owner_id": g.owner_id,
+        "pipeline_id": g.pipeline_id,
+    })
+}
+
 async fn load(tx: &mut Tx, id: GoalId) -> Result<Goal, StoreError> {
     crate::records::load(&mut **tx, "goals", "goal", id.0, from_row).await
 }
@@ -147,6 +159,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let goal = load(&mut tx, id).await?;
+        crate::audit::created(&mut tx, actor, "goal", id.0, &audit_view(&goal)).await?;
         tx.commit().await?;
         Ok(goal)
     }
@@ -193,15 +206,17 @@ impl Store {
             return Err(crate::records::stale(&mut tx, "goals", id.0).await);
         }
         let goal = load(&mut tx, id).await?;
+        crate::audit::updated(&mut tx, actor, "goal", id.0, &audit_view(&cur), &audit_view(&goal)).await?;
         tx.commit().await?;
         Ok(goal)
     }
 
     /// Deletes a goal for good (goals carry no history worth a trash).
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_goal(&self, id: GoalId) -> Result<(), StoreError> {
+    pub async fn delete_goal(&self, actor: &Actor, id: GoalId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         crate::records::remove(&mut tx, "goals", "goal", id.0).await?;
+        crate::audit::deleted(&mut tx, actor, "goal", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

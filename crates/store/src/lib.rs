@@ -5,6 +5,7 @@
 //! domain rules it applies come from `dealflow-core`.
 
 mod activities;
+pub mod audit;
 mod backup;
 mod board;
 mod campaigns;
@@ -38,11 +39,12 @@ pub mod testing;
 mod users;
 
 pub use activities::{ActivityFilter, NoteFilter};
+pub use audit::{AuditEntry, AuditFilter, Credential, Origin};
 pub use backup::{backup_to_file, restore_from_file};
 pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, OutreachFilter};
 pub use consistency::ConsistencyReport;
-pub use copy::{CopyReport, DERIVED_TABLES, TableReport, copy_workspace};
+pub use copy::{CopyReport, DERIVED_TABLES, TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};
 pub use deals::{DealFilter, LogCursor};
 pub use dialect::{Durability, Engine};
@@ -61,21 +63,35 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 use std::time::Duration;
 
-/// Who performs a write, for history and ownership defaults.
+/// Who performs a write, for history, ownership defaults and the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor {
     pub user_id: Option<UserId>,
     /// The moment the operation counts as happening.
     pub now: Timestamp,
+    /// Where the change came from (credential and address), for the audit log.
+    pub origin: Origin,
 }
 
 impl Actor {
+    /// A user acting through the command line.
     pub fn user(user_id: UserId) -> Self {
-        Self { user_id: Some(user_id), now: Timestamp::now() }
+        Self { user_id: Some(user_id), now: Timestamp::now(), origin: Origin::of(Credential::Cli) }
     }
 
+    /// The server itself (defaults, the demo seeder).
     pub fn system() -> Self {
-        Self { user_id: None, now: Timestamp::now() }
+        Self { user_id: None, now: Timestamp::now(), origin: Origin::of(Credential::System) }
+    }
+
+    /// The command line, acting for no particular user.
+    pub fn cli() -> Self {
+        Self { user_id: None, now: Timestamp::now(), origin: Origin::of(Credential::Cli) }
+    }
+
+    /// The same actor, seen coming from `origin`.
+    pub fn via(self, origin: Origin) -> Self {
+        Self { origin, ..self }
     }
 }
 

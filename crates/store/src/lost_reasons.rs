@@ -79,8 +79,10 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
+        let after = crate::records::load(&mut *tx, "lost_reasons", "lost reason", id.0, from_row).await?;
+        crate::audit::created(&mut tx, actor, "lost_reason", id.0, &after).await?;
         tx.commit().await?;
-        self.lost_reason(id).await
+        Ok(after)
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
@@ -100,6 +102,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("lost reason", id))?;
         let cur = from_row(&cur)?;
+        let before = cur.clone();
         crate::records::check_version(cur.version, p.version)?;
         sqlx::query(
             "UPDATE lost_reasons SET label = $1, position = $2, archived = $3, updated_at = $4, version = version + 1 WHERE id = $5",
@@ -111,15 +114,18 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        let after = crate::records::load(&mut *tx, "lost_reasons", "lost reason", id.0, from_row).await?;
+        crate::audit::updated(&mut tx, actor, "lost_reason", id.0, &before, &after).await?;
         tx.commit().await?;
-        self.lost_reason(id).await
+        Ok(after)
     }
 
     /// Deletes a lost reason from the list; deals keep the text they carry.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_lost_reason(&self, id: LostReasonId) -> Result<(), StoreError> {
+    pub async fn delete_lost_reason(&self, actor: &Actor, id: LostReasonId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         crate::records::remove(&mut tx, "lost_reasons", "lost reason", id.0).await?;
+        crate::audit::deleted(&mut tx, actor, "lost_reason", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

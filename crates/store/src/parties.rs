@@ -392,6 +392,7 @@ impl Store {
     pub async fn create_organization(&self, actor: &Actor, n: NewOrganization) -> Result<Organization, StoreError> {
         let mut tx = self.write().await?;
         let out = create_organization_in(&mut tx, actor, n).await?;
+        crate::audit::created(&mut tx, actor, "organization", out.id.0, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -410,7 +411,9 @@ impl Store {
         p: OrganizationPatch,
     ) -> Result<Organization, StoreError> {
         let mut tx = self.write().await?;
+        let before = records::live(&mut *tx, "organizations", "organization", id.0, org_from_row).await?;
         let out = update_organization_in(&mut tx, actor, id, p).await?;
+        crate::audit::updated(&mut tx, actor, "organization", id.0, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -418,12 +421,12 @@ impl Store {
     /// Moves an organization to the trash; its people and deals keep the link.
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_organization(&self, actor: &Actor, id: OrganizationId) -> Result<(), StoreError> {
-        self.set_deleted("organizations", "organization", id.0, Some(actor.now)).await
+        self.set_deleted(actor, "organizations", "organization", id.0, true).await
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn restore_organization(&self, _actor: &Actor, id: OrganizationId) -> Result<Organization, StoreError> {
-        self.set_deleted("organizations", "organization", id.0, None).await?;
+    pub async fn restore_organization(&self, actor: &Actor, id: OrganizationId) -> Result<Organization, StoreError> {
+        self.set_deleted(actor, "organizations", "organization", id.0, false).await?;
         self.organization(id).await
     }
 
@@ -442,6 +445,7 @@ impl Store {
     pub async fn create_person(&self, actor: &Actor, n: NewPerson) -> Result<Person, StoreError> {
         let mut tx = self.write().await?;
         let out = create_person_in(&mut tx, actor, n).await?;
+        crate::audit::created(&mut tx, actor, "person", out.id.0, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -456,7 +460,9 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_person(&self, actor: &Actor, id: PersonId, p: PersonPatch) -> Result<Person, StoreError> {
         let mut tx = self.write().await?;
+        let before = records::live(&mut *tx, "people", "person", id.0, person_from_row).await?;
         let out = update_person_in(&mut tx, actor, id, p).await?;
+        crate::audit::updated(&mut tx, actor, "person", id.0, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -464,12 +470,12 @@ impl Store {
     /// Moves a person to the trash; their deals keep the link.
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_person(&self, actor: &Actor, id: PersonId) -> Result<(), StoreError> {
-        self.set_deleted("people", "person", id.0, Some(actor.now)).await
+        self.set_deleted(actor, "people", "person", id.0, true).await
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn restore_person(&self, _actor: &Actor, id: PersonId) -> Result<Person, StoreError> {
-        self.set_deleted("people", "person", id.0, None).await?;
+    pub async fn restore_person(&self, actor: &Actor, id: PersonId) -> Result<Person, StoreError> {
+        self.set_deleted(actor, "people", "person", id.0, false).await?;
         self.person(id).await
     }
 

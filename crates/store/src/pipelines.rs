@@ -56,6 +56,17 @@ fn pipeline_from_row(r: &AnyRow, stages: Vec<Stage>) -> R<Pipeline> {
     })
 }
 
+/// A pipeline with its stages, read inside a transaction (for its audit entry).
+async fn pipeline_in(tx: &mut Tx, id: PipelineId) -> Result<Pipeline, StoreError> {
+    let r = sqlx::query("SELECT * FROM pipelines WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("pipeline", id))?;
+    let stages = stages_of(tx, id).await?;
+    Ok(pipeline_from_row(&r, stages)?)
+}
+
 fn check_stage(s: &NewStage) -> Result<(), Invalid> {
     let mut e = Invalid::new();
     e.take(required_text("name", &s.name, 100));
@@ -199,8 +210,10 @@ impl Store {
     pub async fn create_pipeline(&self, actor: &Actor, p: NewPipeline) -> Result<Pipeline, StoreError> {
         let mut tx = self.write().await?;
         let id = insert_pipeline(&mut tx, &p, actor.now.0).await?;
+        let after = pipeline_in(&mut tx, id).await?;
+        crate::audit::created(&mut tx, actor, "pipeline", id.0, &after).await?;
         tx.commit().await?;
-        self.pipeline(id).await
+        Ok(after)
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
@@ -214,12 +227,8 @@ impl Store {
         let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
         errs.into_result()?;
         let mut tx = self.write().await?;
-        let version: i64 = sqlx::query_scalar("SELECT version FROM pipelines WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("pipeline", id))?;
-        crate::records::check_version(version, p.version)?;
+        let before = pipeline_in(&mut tx, id).await?;
+        crate::records::check_version(before.version, p.version)?;
         sqlx::query(
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
              archived = COALESCE($3, archived), updated_at = $4, version = version + 1 WHERE id = $5",
@@ -231,8 +240,10 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        let after = pipeline_in(&mut tx, id).await?;
+        crate::audit::updated(&mut tx, actor, "pipeline", id.0, &before, &after).await?;
         tx.commit().await?;
-        self.pipeline(id).await
+        Ok(after)
     }
 
     /// Adds a stage at `position` (the end when absent), shifting later ones.
@@ -253,8 +264,10 @@ impl Store {
         renumber(&mut tx, &order).await?;
         // A stage in the middle changes which stages the deals reached.
         crate::projections::refresh_pipeline(&mut tx, pipeline.0).await?;
+        let after = crate::records::load(&mut *tx, "stages", "stage", id.0, stage_from_row).await?;
+        crate::audit::created(&mut tx, actor, "stage", id.0, &after).await?;
         tx.commit().await?;
-        self.stage(id).await
+        Ok(after)
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
@@ -275,6 +288,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found("stage", id))?;
         let cur = stage_from_row(&cur)?;
+        let before = cur.clone();
         crate::records::check_version(cur.version, p.version)?;
         sqlx::query(
             "UPDATE stages SET name = $1, probability = $2, rotting_days = $3, milestone = $4, archived = $5,
@@ -299,13 +313,15 @@ impl Store {
         if p.position.is_some() || p.milestone.is_some_and(|m| m != cur.milestone) {
             crate::projections::refresh_pipeline(&mut tx, cur.pipeline_id.0).await?;
         }
+        let after = crate::records::load(&mut *tx, "stages", "stage", id.0, stage_from_row).await?;
+        crate::audit::updated(&mut tx, actor, "stage", id.0, &before, &after).await?;
         tx.commit().await?;
-        self.stage(id).await
+        Ok(after)
     }
 
     /// Deletes a stage no deal has ever been in; otherwise asks to archive it.
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn delete_stage(&self, id: StageId) -> Result<(), StoreError> {
+    pub async fn delete_stage(&self, actor: &Actor, id: StageId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let used: i64 = sqlx::query_scalar(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM stage_events WHERE stage_id = $1 OR from_stage_id = $1",
@@ -344,6 +360,7 @@ impl Store {
         };
         // Deals that skipped over the stage no longer count it as reached.
         crate::projections::refresh_pipeline(&mut tx, pipeline).await?;
+        crate::audit::deleted(&mut tx, actor, "stage", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

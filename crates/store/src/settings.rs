@@ -47,9 +47,10 @@ impl Store {
         Ok(from_row(&r)?)
     }
 
-    pub async fn update_settings(&self, _actor: &Actor, p: SettingsPatch) -> Result<Settings, StoreError> {
+    pub async fn update_settings(&self, actor: &Actor, p: SettingsPatch) -> Result<Settings, StoreError> {
         let mut tx = self.write().await?;
         let mut s = load(&mut tx).await?;
+        let before = s.clone();
         crate::records::check_version(s.version, p.version)?;
         let mut errs = Invalid::new();
         if let Some(n) = &p.name
@@ -98,10 +99,11 @@ impl Store {
         .bind(serde_json::to_string(&s.exchange_rates).unwrap_or_else(|_| "{}".into()))
         .bind(serde_json::to_string(&s.working_days).unwrap_or_else(|_| "[]".into()))
         .bind(b(s.require_lost_reason))
-        .bind(_actor.now.0)
+        .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
         let out = load(&mut tx).await?;
+        crate::audit::updated(&mut tx, actor, "settings", 1, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -16,6 +16,8 @@ pub struct AuthUser {
     pub user: User,
     /// The session's CSRF token when signed in by cookie; `None` for API tokens.
     pub csrf_token: Option<String>,
+    /// The row id of the session or token that authenticated, for the audit log.
+    pub credential_id: i64,
 }
 
 /// A session to create.
@@ -127,8 +129,10 @@ impl Store {
     ) -> Result<User, StoreError> {
         let mut tx = self.write().await?;
         let id = create_user_in(&mut tx, actor, email, name, role, password_hash, locale).await?;
+        let after = crate::records::load(&mut *tx, "users", "user", id.0, user_from_row).await?;
+        crate::audit::created(&mut tx, actor, "user", id.0, &after).await?;
         tx.commit().await?;
-        self.user(id).await
+        Ok(after)
     }
 
     pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
@@ -172,12 +176,9 @@ impl Store {
         c: UserChange,
     ) -> Result<User, StoreError> {
         let mut tx = self.write().await?;
-        let cur: i64 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("user", id))?;
-        crate::records::check_version(cur, version)?;
+        let before = crate::records::load(&mut *tx, "users", "user", id.0, user_from_row).await?;
+        crate::records::check_version(before.version, version)?;
+        let password_changed = c.password_hash.is_some();
         let set_locale = c.locale.is_some();
         sqlx::query(
             "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), active = COALESCE($3, active),
@@ -212,8 +213,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let after = crate::records::load(&mut *tx, "users", "user", id.0, user_from_row).await?;
+        let mut changes = crate::audit::diff(Some(&before), Some(&after));
+        if password_changed {
+            changes.push(crate::audit::secret_changed("password"));
+        }
+        if !changes.is_empty() {
+            let entry = crate::audit::Entry::new("user", "update", Some(id.0)).changes(changes);
+            crate::audit::append(&mut tx, actor, entry).await?;
+        }
         tx.commit().await?;
-        self.user(id).await
+        Ok(after)
     }
 
     /// Number of active admins, so the last one cannot be demoted or deactivated.
@@ -223,14 +233,23 @@ impl Store {
             .await?)
     }
 
-    pub async fn create_session(&self, user: UserId, s: NewSession, now: Timestamp) -> Result<(), StoreError> {
+    /// Starts a session for `user`, signed in from `ip`, with its
+    /// `user.login` audit entry (made as the new session).
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        s: NewSession,
+        now: Timestamp,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let session_id = dealflow_core::ids::next_id();
         // Expired sessions are swept whenever a new one starts.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(dealflow_core::ids::next_id())
+        .bind(session_id)
         .bind(s.token_hash)
         .bind(user.0)
         .bind(s.csrf_token)
@@ -238,6 +257,9 @@ impl Store {
         .bind(s.expires_at.0)
         .execute(&mut *tx)
         .await?;
+        let origin = crate::Origin { credential: crate::Credential::Session, credential_id: Some(session_id), ip };
+        let actor = Actor { user_id: Some(user), now, origin };
+        crate::audit::append(&mut tx, &actor, crate::audit::Entry::new("user", "login", Some(user.0))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -245,7 +267,7 @@ impl Store {
     /// The active user of an unexpired session.
     pub async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>, StoreError> {
         let r = sqlx::query(
-            "SELECT u.*, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT u.*, s.csrf_token, s.id AS session_id FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash.to_string())
@@ -254,16 +276,30 @@ impl Store {
         .await?;
         match r {
             None => Ok(None),
-            Some(r) => Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: Some(text(&r, "csrf_token")?) })),
+            Some(r) => Ok(Some(AuthUser {
+                user: user_from_row(&r)?,
+                csrf_token: Some(text(&r, "csrf_token")?),
+                credential_id: i64_(&r, "session_id")?,
+            })),
         }
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+    /// Ends a session (sign-out, from `ip`), with its `user.logout` entry.
+    pub async fn delete_session(&self, token_hash: &str, ip: Option<std::net::IpAddr>) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let found: Option<(i64, i64)> = sqlx::query_as("SELECT id, user_id FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_string())
             .execute(&mut *tx)
             .await?;
+        if let Some((session, user)) = found {
+            let origin = crate::Origin { credential: crate::Credential::Session, credential_id: Some(session), ip };
+            let actor = Actor { user_id: Some(UserId(user)), now: Timestamp::now(), origin };
+            crate::audit::append(&mut tx, &actor, crate::audit::Entry::new("user", "logout", Some(user))).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -286,9 +322,10 @@ impl Store {
             .bind(actor.now.0)
             .execute(&mut *tx)
             .await?;
+        let after = crate::records::load(&mut *tx, "api_tokens", "token", id.0, token_from_row).await?;
+        crate::audit::created(&mut tx, actor, "token", id.0, &after).await?;
         tx.commit().await?;
-        let r = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.0).fetch_one(self.pool()).await?;
-        Ok(token_from_row(&r)?)
+        Ok(after)
     }
 
     /// Tokens of one user, or of everyone when `user` is `None`.
@@ -325,8 +362,12 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(StoreError::not_found("token", id));
         }
+        let after = crate::records::load(&mut *tx, "api_tokens", "token", id.0, token_from_row).await?;
+        if after.revoked_at == Some(actor.now) {
+            crate::audit::deleted(&mut tx, actor, "token", "revoke", id.0).await?;
+        }
         tx.commit().await?;
-        self.token(id).await
+        Ok(after)
     }
 
     /// The active user of an unrevoked token; records when it was last used
@@ -348,7 +389,7 @@ impl Store {
                 .execute(self.pool())
                 .await?;
         }
-        Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: None }))
+        Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? }))
     }
 
     /// Moves every open deal and open activity of `from` to `to`, recording
@@ -393,6 +434,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         crate::projections::refresh_deals(&mut tx, &deals).await?;
+        let detail = serde_json::json!({"to_user_id": to, "deals": deals.len(), "activities": acts.rows_affected()});
+        crate::audit::append(&mut tx, actor, crate::audit::Entry::new("user", "reassign", Some(from.0)).detail(detail))
+            .await?;
         tx.commit().await?;
         Ok((deals.len() as u64, acts.rows_affected()))
     }

@@ -51,7 +51,7 @@ async fn populate(store: &Store) {
         csrf_token: "csrf".into(),
         expires_at: Timestamp(now.0 + 3_600_000),
     };
-    store.create_session(admin.id, session, now).await.unwrap();
+    store.create_session(admin.id, session, now, None).await.unwrap();
     store.create_token(&actor, admin.id, "cli", "token-hash").await.unwrap();
     let field = NewCustomField {
         entity: Entity::Organization,
@@ -206,7 +206,7 @@ async fn sqlite_round_trip_copies_every_row_both_ways() {
     let back = copy_workspace(&b, &a, true).await.unwrap();
     assert_ok(&back);
     assert_eq!(dump(&a).await, dump(&b).await);
-    assert_eq!(back.rows(), report.rows() + 2, "one more deal and its creation event");
+    assert_eq!(back.rows(), report.rows() + 3, "one more deal, its creation event and its audit entry");
 }
 
 #[tokio::test]

@@ -91,9 +91,9 @@ async fn the_last_active_stage_of_a_pipeline_cannot_be_deleted() {
     let stages = store.pipelines().await.unwrap().remove(0).stages;
     let (last, others) = stages.split_last().expect("the default pipeline has stages");
     for s in others {
-        store.delete_stage(s.id).await.expect("an unused stage goes");
+        store.delete_stage(&Actor::system(), s.id).await.expect("an unused stage goes");
     }
-    let refused = store.delete_stage(last.id).await;
+    let refused = store.delete_stage(&Actor::system(), last.id).await;
     assert!(matches!(&refused, Err(StoreError::Invalid(_))), "{refused:?}");
     assert_eq!(store.pipelines().await.unwrap()[0].stages.len(), 1, "nothing was deleted");
 }

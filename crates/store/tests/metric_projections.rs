@@ -253,7 +253,7 @@ impl World {
             Op::DeleteStage => {
                 // Only a stage no deal has been in can go: the newest one, if unused.
                 if let Some(s) = self.stages(0).await.iter().max_by_key(|s| s.id.0) {
-                    allowed(self.store.delete_stage(s.id).await);
+                    allowed(self.store.delete_stage(&self.actor, s.id).await);
                 }
             }
             Op::Message(person, campaign, days, reply, sentiment) => {

@@ -157,7 +157,7 @@ pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router
         csrf_token: "bench".into(),
         expires_at: Timestamp(now.0 + 3_600_000),
     };
-    store.create_session(user.id, session, now).await?;
+    store.create_session(user.id, session, now, None).await?;
     let app = dealflow_server::app(dealflow_server::AppState::new(store.clone(), Default::default()));
     Ok((app, user, format!("{}={token}", dealflow_server::auth::SESSION_COOKIE)))
 }

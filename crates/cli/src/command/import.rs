@@ -50,9 +50,14 @@ impl Import {
         let table = csv::parse(&data).map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()))?;
         let started = Instant::now();
         let mut bar = Progress::new();
-        let opts = ImportOptions { dry_run: self.dry_run, strict: self.strict };
+        let opts = ImportOptions {
+            dry_run: self.dry_run,
+            strict: self.strict,
+            file: self.file.file_name().map(|n| n.to_string_lossy().into_owned()),
+            sha256: Some(dealflow_server::auth::sha256_hex(&data)),
+        };
         let report = store
-            .import(&Actor::system(), &mapping, &table, opts, &mut |done, total| bar.show(done, total))
+            .import(&Actor::cli(), &mapping, &table, opts, &mut |done, total| bar.show(done, total))
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()));
         bar.clear();

@@ -30,6 +30,11 @@ pub struct Serve {
     #[arg(long, env = "DEALFLOW_EXPORT_STREAMS", default_value_t = dealflow_server::DEFAULT_EXPORT_STREAMS as u16,
         value_parser = clap::value_parser!(u16).range(1..))]
     pub export_streams: u16,
+    /// Days audit-log entries are kept; older ones are deleted at start-up
+    /// and once a day.
+    #[arg(long, env = "DEALFLOW_AUDIT_RETENTION_DAYS", default_value_t = dealflow_store::audit::DEFAULT_RETENTION_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub audit_retention_days: u32,
 }
 
 impl Serve {
@@ -49,6 +54,10 @@ impl Serve {
             println!("demo login: {} / {}", demo.email, demo.password);
             println!("demo API token: {}", demo.token);
         }
+        let days = self.audit_retention_days;
+        let pruned = store.prune_audit_log_older_than(days, dealflow_core::time::Timestamp::now()).await?;
+        tracing::info!(removed = pruned, days, "pruned the audit log");
+        let pruner = dealflow_store::audit::prune_daily(store.clone(), days);
         let listener = tokio::net::TcpListener::bind(&self.bind)
             .await
             .with_context(|| format!("cannot listen on {}", self.bind))?;
@@ -61,9 +70,9 @@ impl Serve {
             export_streams: usize::from(self.export_streams),
             ..Config::default()
         };
-        dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal())
-            .await
-            .context("the server stopped with an error")?;
+        let served = dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal()).await;
+        pruner.abort();
+        served.context("the server stopped with an error")?;
         tracing::info!("shut down cleanly");
         Ok(())
     }

@@ -23,7 +23,7 @@ impl TokenCmd {
                 let Some((u, _)) = store.user_by_email(&user).await? else {
                     anyhow::bail!("no user with e-mail {user}; create one with `dealflow user add`");
                 };
-                let t = dealflow_server::api::users::issue_token(store, &Actor::system(), u.id, &name)
+                let t = dealflow_server::api::users::issue_token(store, &Actor::cli(), u.id, &name)
                     .await
                     .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
                 println!("API token for {} (shown once; send it as `Authorization: Bearer <token>`):", u.email);

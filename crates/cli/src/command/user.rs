@@ -41,7 +41,7 @@ impl UserCmd {
                 let password = pw.trim_end_matches(['\n', '\r']).to_string();
                 let user = dealflow_server::api::users::add_user(
                     store,
-                    &Actor::system(),
+                    &Actor::cli(),
                     NewUser { email, name, role, password, locale: None },
                 )
                 .await

@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use dealflow_core::model::User;
 use dealflow_core::time::Timestamp;
-use dealflow_store::NewSession;
+use dealflow_store::audit::Entry;
+use dealflow_store::{Actor, Credential, NewSession, Origin};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -49,7 +50,7 @@ async fn login(State(st): State<AppState>, parts: Parts, Json(l): Json<Login>) -
         }
         Err(Refusal::Throttled(retry_after)) => return Err(throttled(retry_after)),
     };
-    let (cookie, csrf) = start_session(&st, &user).await?;
+    let (cookie, csrf) = start_session(&st, &user, peer_ip(&parts)).await?;
     let mut resp = Json(SessionInfo { user, csrf_token: Some(csrf) }).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
@@ -89,16 +90,46 @@ pub async fn authenticate(
     }
     let found = st.store.user_by_email(email).await?;
     let ok = verify_password_async(password, found.as_ref().map(|(_, hash)| hash.as_str())).await;
-    let Some((user, _)) = found.filter(|_| ok) else { return Ok(Err(Refusal::WrongCredentials)) };
+    let known = found.as_ref().map(|(u, _)| u.id);
+    let Some((user, _)) = found.filter(|_| ok) else {
+        login_failed(st, email, known, ip, "wrong_credentials").await?;
+        return Ok(Err(Refusal::WrongCredentials));
+    };
     st.throttle.succeeded(email, ip, started);
     if !user.active {
+        login_failed(st, email, known, ip, "deactivated").await?;
         return Ok(Err(Refusal::Deactivated));
     }
     Ok(Ok(user))
 }
 
-/// Creates a session for `user`; returns the Set-Cookie value and the CSRF token.
-pub async fn start_session(st: &AppState, user: &User) -> ApiResult<(HeaderValue, String)> {
+/// Records a refused sign-in: the account's id when the e-mail is known,
+/// the address, the e-mail tried and why (never the password). Throttled
+/// attempts are not recorded, so a flood cannot fill the log.
+async fn login_failed(
+    st: &AppState,
+    email: &str,
+    user: Option<dealflow_core::UserId>,
+    ip: Option<std::net::IpAddr>,
+    reason: &str,
+) -> ApiResult<()> {
+    let origin = Origin { credential: Credential::Session, credential_id: None, ip };
+    let actor = Actor { user_id: user, now: Timestamp::now(), origin };
+    // The e-mail is stored as typed but bounded, so a huge body cannot bloat the log.
+    let tried: String = email.trim().chars().take(320).collect();
+    let entry = Entry::new("user", "login_failed", user.map(|u| u.0))
+        .detail(serde_json::json!({"email": tried, "reason": reason}));
+    st.store.record_audit(&actor, entry).await?;
+    Ok(())
+}
+
+/// Creates a session for `user`, signed in from `ip` (recorded in the
+/// audit log); returns the Set-Cookie value and the CSRF token.
+pub async fn start_session(
+    st: &AppState,
+    user: &User,
+    ip: Option<std::net::IpAddr>,
+) -> ApiResult<(HeaderValue, String)> {
     let token = new_secret("");
     let csrf = new_secret("");
     let now = Timestamp::now();
@@ -112,6 +143,7 @@ pub async fn start_session(st: &AppState, user: &User) -> ApiResult<(HeaderValue
                 expires_at: Timestamp(now.0 + days * 86_400_000),
             },
             now,
+            ip,
         )
         .await?;
     let secure = if st.config.secure_cookies { "; Secure" } else { "" };
@@ -125,9 +157,8 @@ pub async fn start_session(st: &AppState, user: &User) -> ApiResult<(HeaderValue
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn logout(State(st): State<AppState>, u: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
-    let _ = u;
     if let Some(s) = cookie(&headers, SESSION_COOKIE) {
-        st.store.delete_session(&sha256_hex(s)).await?;
+        st.store.delete_session(&sha256_hex(s), u.origin.ip).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(

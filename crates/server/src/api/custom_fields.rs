@@ -80,9 +80,9 @@ async fn update_field(
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_field(
     State(st): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<CustomFieldId>,
 ) -> ApiResult<StatusCode> {
-    st.store.delete_custom_field(id).await?;
+    st.store.delete_custom_field(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -263,6 +263,6 @@ async fn delete_goal(
 ) -> ApiResult<StatusCode> {
     let id = goal_id(&id)?;
     may_change_goal(&u, grant, &st.store.goal(id).await?)?;
-    st.store.delete_goal(id).await?;
+    st.store.delete_goal(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -66,9 +66,9 @@ async fn update_lost_reason(
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_lost_reason(
     State(st): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<LostReasonId>,
 ) -> ApiResult<StatusCode> {
-    st.store.delete_lost_reason(id).await?;
+    st.store.delete_lost_reason(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! are merged here, so the URL map reads in one screen.
 
 pub mod activities;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod custom_fields;
@@ -40,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(outreach::router())
         .merge(metrics::router())
         .merge(exports::router())
-        .merge(goals::router());
+        .merge(goals::router())
+        .merge(audit::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

@@ -99,7 +99,7 @@ async fn update_stage(
 #[utoipa::path(delete, path = "/stages/{id}", tag = "pipelines", params(("id" = StageId, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn delete_stage(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<StageId>) -> ApiResult<StatusCode> {
-    st.store.delete_stage(id).await?;
+async fn delete_stage(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StageId>) -> ApiResult<StatusCode> {
+    st.store.delete_stage(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

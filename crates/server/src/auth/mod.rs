@@ -20,7 +20,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
 use dealflow_core::model::User;
 use dealflow_core::time::Timestamp;
-use dealflow_store::Actor;
+use dealflow_store::{Actor, Credential, Origin};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "dealflow_session";
@@ -34,11 +34,14 @@ pub struct CurrentUser {
     pub user: User,
     /// Present for cookie sessions: the token writes must echo.
     pub csrf_token: Option<String>,
+    /// The session or token and the client address, for the audit log.
+    pub origin: Origin,
 }
 
 impl CurrentUser {
+    /// The user as the author of a write, with where the request came from.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id)
+        Actor::user(self.user.id).via(self.origin)
     }
 }
 
@@ -82,13 +85,17 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(u.clone());
         }
         let now = Timestamp::now();
+        let ip = peer_ip(parts);
         if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
             let token =
                 h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(|| {
                     ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
                 })?;
             return match st.store.token_user(&sha256_hex(token), now).await? {
-                Some(u) => Ok(CurrentUser { user: u.user, csrf_token: None }),
+                Some(u) => {
+                    let origin = Origin { credential: Credential::Token, credential_id: Some(u.credential_id), ip };
+                    Ok(CurrentUser { user: u.user, csrf_token: None, origin })
+                }
                 None => {
                     tracing::debug!("bearer token refused");
                     Err(ApiError::Unauthorized(
@@ -120,6 +127,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 )));
             }
         }
-        Ok(CurrentUser { user: u.user, csrf_token: u.csrf_token })
+        let origin = Origin { credential: Credential::Session, credential_id: Some(u.credential_id), ip };
+        Ok(CurrentUser { user: u.user, csrf_token: u.csrf_token, origin })
     }
 }

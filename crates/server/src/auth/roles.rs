@@ -213,6 +213,8 @@ pub const TABLE: &[Rule] = &[
     r("GET", "/api/v1/forecast", ALL),
     r("GET", "/api/v1/planner", ALL),
     r("GET", "/api/v1/metrics/export", ALL),
+    r("GET", "/api/v1/audit-log", ADMINS),
+    r("GET", "/api/v1/audit-log/export", ADMINS),
     r("GET", "/api/v1/metrics/stages/export", ALL),
     r("GET", "/api/v1/deals/export", STAFF),
     r("GET", "/api/v1/people/export", STAFF),

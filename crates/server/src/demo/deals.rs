@@ -27,7 +27,7 @@ pub async fn seed_deals(
         let (person, org_idx) = *pick(rng, &parties.people);
         let org = &parties.orgs[org_idx];
         let owner = *pick(rng, reps);
-        let actor = Actor { user_id: Some(owner), now: Timestamp::now() };
+        let actor = Actor { user_id: Some(owner), ..Actor::system() };
         let created = past(rng, now, 1, HISTORY_DAYS);
         let source = if pipeline.id == pipelines[1].id {
             "self-serve"

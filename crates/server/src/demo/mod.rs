@@ -65,7 +65,7 @@ pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
     // "Now" of the demo: noon of `today`, or the real now if earlier.
     let noon = today.and_hms_opt(12, 0, 0).map(|d| d.and_utc().timestamp_millis()).unwrap_or(0);
     let now = Timestamp(noon.min(Timestamp::now().0));
-    let sys = Actor { user_id: None, now: Timestamp::now() };
+    let sys = Actor { user_id: None, ..Actor::system() };
 
     let mut users = Vec::new();
     for (email, name, role) in [

@@ -19,7 +19,7 @@ pub async fn seed_parties(store: &Store, rng: &mut StdRng, now: Timestamp, reps:
         }
         let domain = format!("{}.example", name.to_lowercase().replace(' ', ""));
         let created = past(rng, now, HISTORY_DAYS, HISTORY_DAYS + 60);
-        let actor = Actor { user_id: Some(*pick(rng, reps)), now: Timestamp::now() };
+        let actor = Actor { user_id: Some(*pick(rng, reps)), ..Actor::system() };
         let o = store
             .create_organization(
                 &actor,
@@ -46,7 +46,7 @@ pub async fn seed_parties(store: &Store, rng: &mut StdRng, now: Timestamp, reps:
             let domain = o.domain.clone().unwrap_or_default();
             let email =
                 format!("{}.{}{}@{domain}", first.to_lowercase(), last.to_lowercase().replace('ü', "ue"), people.len());
-            let actor = Actor { user_id: o.owner_id, now: Timestamp::now() };
+            let actor = Actor { user_id: o.owner_id, ..Actor::system() };
             let source = ["outbound", "inbound", "referral", "event"][rng.random_range(0..4)];
             let p = store
                 .create_person(

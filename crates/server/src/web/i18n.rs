@@ -21,6 +21,7 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/lists.json"),
     include_str!("../../i18n/en/admin.json"),
     include_str!("../../i18n/en/insights.json"),
+    include_str!("../../i18n/en/audit.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
@@ -28,6 +29,7 @@ const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/lists.json"),
     include_str!("../../i18n/zh-CN/admin.json"),
     include_str!("../../i18n/zh-CN/insights.json"),
+    include_str!("../../i18n/zh-CN/audit.json"),
 ];
 
 type Catalog = HashMap<String, String>;

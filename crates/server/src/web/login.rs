@@ -6,7 +6,7 @@ use crate::api::auth::{Refusal, authenticate, start_session};
 use crate::auth::{SESSION_COOKIE, constant_time_eq, cookie, sha256_hex};
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -66,7 +66,7 @@ pub async fn submit(State(st): State<AppState>, parts: Parts, Form(f): Form<Logi
         }
         Err(e) => return super::page_error(e),
     };
-    match start_session(&st, &user).await {
+    match start_session(&st, &user, crate::auth::peer_ip(&parts)).await {
         Ok((cookie, _csrf)) => {
             let mut resp = Redirect::to(next).into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -105,17 +105,12 @@ pub struct LogoutForm {
 
 /// Signs out; the form carries the CSRF token, since a cross-site form
 /// could otherwise sign the user out.
-pub async fn logout(
-    State(st): State<AppState>,
-    u: PageUser,
-    headers: HeaderMap,
-    Form(f): Form<LogoutForm>,
-) -> Response {
+pub async fn logout(State(st): State<AppState>, u: PageUser, parts: Parts, Form(f): Form<LogoutForm>) -> Response {
     if !constant_time_eq(f.csrf.as_bytes(), u.csrf.as_bytes()) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
     }
-    if let Some(s) = cookie(&headers, SESSION_COOKIE)
-        && let Err(e) = st.store.delete_session(&sha256_hex(s)).await
+    if let Some(s) = cookie(&parts.headers, SESSION_COOKIE)
+        && let Err(e) = st.store.delete_session(&sha256_hex(s), crate::auth::peer_ip(&parts)).await
     {
         return super::page_error(e.into());
     }

@@ -6,6 +6,7 @@
 
 mod activities;
 pub mod assets;
+mod audit_log;
 mod board;
 mod charts;
 pub mod clock;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(search::router())
         .merge(insights::router())
+        .merge(audit_log::router())
 }
 
 /// The signed-in user of a page request; anonymous visitors are sent to

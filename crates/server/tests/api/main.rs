@@ -5,6 +5,7 @@ mod helpers;
 
 mod activities;
 mod admin_pages;
+mod audit;
 mod auth;
 mod bad_input;
 mod deal_page;

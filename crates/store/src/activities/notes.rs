@@ -79,6 +79,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let note = records::load(&mut *tx, "notes", "note", id.0, note_from_row).await?;
+        crate::audit::created(&mut tx, actor, "note", id.0, &note).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -101,7 +102,7 @@ impl Store {
             "UPDATE notes SET body = $1, pinned = $2, updated_at = $3, edited_at = $3, edited_by = $4,
              version = version + 1 WHERE id = $5 AND version = $6 AND deleted_at IS NULL",
         )
-        .bind(body.unwrap_or(cur.body))
+        .bind(body.unwrap_or_else(|| cur.body.clone()))
         .bind(b(p.pinned.unwrap_or(cur.pinned)))
         .bind(actor.now.0)
         .bind(actor.user_id.map(|u| u.0))
@@ -113,6 +114,7 @@ impl Store {
             return Err(records::stale(&mut tx, "notes", id.0).await);
         }
         let note = records::load(&mut *tx, "notes", "note", id.0, note_from_row).await?;
+        crate::audit::updated(&mut tx, actor, "note", id.0, &cur, &note).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -133,6 +135,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(StoreError::not_found("note", id));
         }
+        crate::audit::deleted(&mut tx, actor, "note", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())
     }

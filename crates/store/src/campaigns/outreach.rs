@@ -113,6 +113,7 @@ impl Store {
         .await?;
         crate::projections::refresh_person(&mut tx, n.person_id.0).await?;
         let m = live_message(&mut tx, id).await?;
+        crate::audit::created(&mut tx, actor, "outreach_message", id.0, &m).await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -182,6 +183,7 @@ impl Store {
         }
         crate::projections::refresh_person(&mut tx, cur.person_id.0).await?;
         let m = live_message(&mut tx, id).await?;
+        crate::audit::updated(&mut tx, actor, "outreach_message", id.0, &cur, &m).await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -189,12 +191,12 @@ impl Store {
     /// Moves a message to the trash; it drops out of lists and metrics until restored.
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_outreach(&self, actor: &Actor, id: OutreachId) -> Result<(), StoreError> {
-        self.set_deleted("outreach_messages", "outreach message", id.0, Some(actor.now)).await
+        self.set_deleted(actor, "outreach_messages", "outreach message", id.0, true).await
     }
 
     #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn restore_outreach(&self, _actor: &Actor, id: OutreachId) -> Result<OutreachMessage, StoreError> {
-        self.set_deleted("outreach_messages", "outreach message", id.0, None).await?;
+    pub async fn restore_outreach(&self, actor: &Actor, id: OutreachId) -> Result<OutreachMessage, StoreError> {
+        self.set_deleted(actor, "outreach_messages", "outreach message", id.0, false).await?;
         self.outreach(id).await
     }
 

@@ -19,12 +19,16 @@ use dealflow_core::import::{Converter, Mapping, RowError, RowValues, Target};
 use refs::Refs;
 
 /// How to run an import.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// Do everything, then roll back.
     pub dry_run: bool,
     /// Any rejected row rolls the whole file back.
     pub strict: bool,
+    /// The file's name, for the import's audit entry.
+    pub file: Option<String>,
+    /// The hex SHA-256 of the file's bytes, for the import's audit entry.
+    pub sha256: Option<String>,
 }
 
 /// What an import did (or, in a dry run, would have done).
@@ -168,6 +172,21 @@ impl Store {
         if opts.dry_run || (opts.strict && !report.rejected.is_empty()) {
             tx.rollback().await?;
         } else {
+            // The whole file is one entry (its rows are not logged one by one).
+            let detail = serde_json::json!({
+                "entity": mapping.entity.as_str(),
+                "file": opts.file,
+                "sha256": opts.sha256,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len(),
+                "users_created": report.users_created,
+                "setup": report.setup,
+            });
+            crate::audit::append(&mut tx, actor, crate::audit::Entry::new("import", "run", None).detail(detail))
+                .await?;
             tx.commit().await?;
             report.committed = true;
         }
