@@ -1,5 +1,10 @@
 //! The OpenAPI 3.1 document: collected from the route registrations, then
-//! given its title, security schemes and global security requirement here.
+//! given its title, security schemes and global security requirement here,
+//! then the facts true of every operation (`truth`).
+
+mod truth;
+
+pub use truth::PROBLEM_JSON;
 
 use crate::AppState;
 use axum::Router;
@@ -32,6 +37,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         SecurityRequirement::new("bearer", Vec::<String>::new()),
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
+    truth::apply(&mut doc);
     doc
 }
 
