@@ -2,6 +2,7 @@
 //! given its title, security schemes and global security requirement here,
 //! then the facts true of every operation (`truth`).
 
+mod limits;
 mod truth;
 
 pub use truth::PROBLEM_JSON;
@@ -38,6 +39,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
     truth::apply(&mut doc);
+    limits::apply(&mut doc);
     doc
 }
 
