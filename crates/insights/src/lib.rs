@@ -126,10 +126,13 @@ pub struct StagesReport {
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     /// Revenue target in minor units of the base currency.
+    #[param(minimum = 0)]
     pub target: i64,
     /// Length of the future period in weeks (at least 1).
+    #[param(minimum = 1)]
     pub weeks: i64,
     /// Days before now whose rates are used (default 90).
+    #[param(minimum = 1, maximum = 3650)]
     pub lookback_days: Option<i64>,
 }
 

@@ -41,6 +41,8 @@ enum Rule {
     Len(u64, u64),
     /// An e-mail address (`core::validate::email`).
     Email,
+    /// A web domain (`store::parties::domain`): optional, no inner white space.
+    Domain,
 }
 
 use Rule::*;
@@ -76,6 +78,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewOrganization", "industry", OptLine(100)),
     ("NewOrganization", "country", OptLine(100)),
     ("NewOrganization", "employees", Range(0, 10_000_000)),
+    ("NewOrganization", "domain", Domain),
+    ("OrganizationPatch", "domain", Domain),
     ("OrganizationPatch", "name", Line(200)),
     ("OrganizationPatch", "industry", OptLine(100)),
     ("OrganizationPatch", "country", OptLine(100)),
@@ -164,6 +168,10 @@ fn constraints(rule: Rule) -> Vec<(&'static str, Value)> {
         Range(min, max) => vec![("minimum", json!(min)), ("maximum", json!(max))],
         Shape(pattern, max) => vec![("pattern", json!(pattern)), ("maxLength", json!(max))],
         Len(min, max) => vec![("minLength", json!(min)), ("maxLength", json!(max))],
+        Domain => {
+            let pattern = format!("^[{WS}]*(?:[^{WS}{CTRL}]+)?[{WS}]*$");
+            vec![("pattern", json!(pattern)), ("maxLength", json!(200))]
+        }
         Email => {
             // One `@`, something before it, a domain with an inner dot; no
             // white space or control characters; 254 characters at most.
