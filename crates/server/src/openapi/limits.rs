@@ -12,7 +12,9 @@
 
 use serde_json::{Value, json};
 use utoipa::Number;
-use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::{OpenApi, RefOr};
 
 /// Unicode White_Space, which `str::trim` removes at both ends.
@@ -43,6 +45,14 @@ enum Rule {
     Email,
     /// A web domain (`store::parties::domain`): optional, no inner white space.
     Domain,
+    /// A date as text, `YYYY-MM-DD` in the years 1900–2999 (`core::time::Date`).
+    DateText,
+    /// An id as text (`core::ids`).
+    IdText,
+    /// A goal metric key (`GoalMetric::ALL`).
+    GoalMetric,
+    /// An IANA time zone name (`core::time::TimeZone`).
+    TimeZone,
 }
 
 use Rule::*;
@@ -112,8 +122,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("DealPatch", "contract_months", Range(1, 1200)),
     ("SettingsPatch", "name", Line(200)),
     ("SettingsPatch", "working_days[]", Range(1, 7)),
+    ("SettingsPatch", "time_zone", TimeZone),
     ("NewGoalBody", "target", Range(0, MONEY)),
+    ("NewGoalBody", "metric", GoalMetric),
+    ("NewGoalBody", "from", DateText),
+    ("NewGoalBody", "to", DateText),
     ("GoalPatchBody", "target", Range(0, MONEY)),
+    ("GoalPatchBody", "metric", GoalMetric),
+    ("GoalPatchBody", "from", DateText),
+    ("GoalPatchBody", "to", DateText),
+    ("GoalPatchBody", "owner_id", IdText),
+    ("GoalPatchBody", "pipeline_id", IdText),
 ];
 
 /// Writes every rule of the table into the document's schemas.
@@ -123,6 +142,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
 /// entry, which every test that builds the app reports at once.
 pub fn apply(doc: &mut OpenApi) {
     let Some(components) = doc.components.as_mut() else { panic!("openapi limits: the document has no schemas") };
+    special(&mut components.schemas);
     for &(schema, prop, rule) in TABLE {
         let (name, items) = prop.strip_suffix("[]").map_or((prop, false), |n| (n, true));
         let target = match components.schemas.get_mut(schema) {
@@ -147,6 +167,10 @@ pub fn apply(doc: &mut OpenApi) {
                 ("minLength", v) => target.min_length = v.as_u64().map(|n| n as usize),
                 ("minimum", v) => target.minimum = v.as_i64().map(|n| Number::Int(n as isize)),
                 ("maximum", v) => target.maximum = v.as_i64().map(|n| Number::Int(n as isize)),
+                ("enum", Value::Array(values)) => target.enum_values = Some(with_null(values, &target.schema_type)),
+                ("format", Value::String(f)) if f == "date" => {
+                    target.format = Some(SchemaFormat::KnownFormat(KnownFormat::Date));
+                }
                 _ => {}
             }
         }
@@ -172,6 +196,19 @@ fn constraints(rule: Rule) -> Vec<(&'static str, Value)> {
             let pattern = format!("^[{WS}]*(?:[^{WS}{CTRL}]+)?[{WS}]*$");
             vec![("pattern", json!(pattern)), ("maxLength", json!(200))]
         }
+        DateText => vec![
+            ("pattern", json!("^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")),
+            ("format", json!("date")),
+        ],
+        IdText => vec![("pattern", json!("^[0-9]{1,18}$"))],
+        GoalMetric => {
+            let keys = dealflow_core::model::GoalMetric::ALL.iter().map(|m| json!(m.key())).collect::<Vec<_>>();
+            vec![("enum", Value::Array(keys))]
+        }
+        TimeZone => {
+            let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| json!(tz.name())).collect::<Vec<_>>();
+            vec![("enum", Value::Array(names))]
+        }
         Email => {
             // One `@`, something before it, a domain with an inner dot; no
             // white space or control characters; 254 characters at most.
@@ -181,4 +218,44 @@ fn constraints(rule: Rule) -> Vec<(&'static str, Value)> {
             vec![("pattern", json!(pattern)), ("maxLength", json!(254))]
         }
     }
+}
+
+/// A nullable property's enum must list `null` too, or it refuses null.
+fn with_null(mut values: Vec<Value>, ty: &SchemaType) -> Vec<Value> {
+    if matches!(ty, SchemaType::Array(types) if types.contains(&Type::Null)) {
+        values.push(Value::Null);
+    }
+    values
+}
+
+/// The limits that are not one property's: currency codes (wherever the
+/// `Currency` schema is used and as exchange-rate keys, with positive
+/// rates) and a new pipeline's first stage.
+fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
+    let codes: Vec<Value> = dealflow_core::currency::codes().map(|c| json!(c)).collect();
+    if let Some(RefOr::T(Schema::Object(currency))) = schemas.get_mut("Currency") {
+        currency.enum_values = Some(codes.clone());
+    } else {
+        panic!("openapi limits: no Currency schema");
+    }
+    let rates = match schemas.get_mut("SettingsPatch") {
+        Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("exchange_rates"),
+        _ => None,
+    };
+    let Some(RefOr::T(Schema::Object(rates))) = rates else { panic!("openapi limits: no SettingsPatch.exchange_rates") };
+    let mut names = Object::with_type(Type::String);
+    names.enum_values = Some(codes);
+    rates.property_names = Some(Box::new(Schema::Object(names)));
+    let positive = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .exclusive_minimum(Some(0))
+        .build();
+    rates.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::T(Schema::Object(positive)))));
+    let stages = match schemas.get_mut("NewPipeline") {
+        Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("stages"),
+        _ => None,
+    };
+    let Some(RefOr::T(Schema::Array(stages))) = stages else { panic!("openapi limits: no NewPipeline.stages") };
+    stages.min_items = Some(1);
 }
