@@ -9,6 +9,15 @@
 //! than [`MIN_REQUESTS`] generated requests. A missing environment fails
 //! with a message saying how to make it; it never skips.
 //!
+//! Two kinds of reported failure are read from the event log and let pass,
+//! each for a reason no schema can fix (see [`RULES_BEYOND_SCHEMA`] and
+//! [`is_tool_false_positive`]): a 422 to a schema-valid request whose
+//! every field error is a rule about other records, other fields or the
+//! clock, and schemathesis's coverage phase dropping an optional property
+//! of a PATCH body and calling it "required". Every limit a schema can state
+//! (lengths, patterns, ranges, enums) is in the document, so a 422 for one
+//! of those still fails the test.
+//!
 //! It runs on the engine under test (`DEALFLOW_TEST_DATABASE`, SQLite by
 //! default), so scripts/test runs it on both; about a minute each on a
 //! 2-core machine.
@@ -27,6 +36,22 @@ const EXCLUDED: &[(&str, &str, &str)] = &[
         "/api/v1/users/{id}",
         "may deactivate or demote the admin the run acts as (once the stateful phase has made a second admin)",
     ),
+];
+
+/// Field errors a schema-valid request can still get, as a part of their
+/// message, each with why JSON Schema cannot say it.
+const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
+    ("does not exist", "an id of the right shape naming no record (the database decides)"),
+    ("is not a stage of pipeline", "a stage must belong to the deal's pipeline (another record)"),
+    ("is not a custom field of this record type", "custom fields are defined at run time"),
+    ("is required", "a custom field or lost reason the workspace's settings require"),
+    ("only single-select fields have options", "depends on another field (`kind`)"),
+    ("must be a day before `to`", "compares two fields"),
+    ("lies in the future", "compares with the clock"),
+    ("lies before", "compares with another time (created_at, sent_at, 1970 in the time's own offset)"),
+    ("is only accepted", "depends on another field (`status`)"),
+    ("only a replied message has a sentiment", "depends on another field (`replied_at`)"),
+    ("last active stage", "depends on the pipeline's other stages"),
 ];
 
 /// Fewest generated requests a passing run must have made.
@@ -48,7 +73,8 @@ fn test_db() -> dealflow_store::testing::TestDb {
 /// how to make it.
 fn schemathesis() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("DEALFLOW_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| root.join("target/test-venv"));
+    let venv =
+        std::env::var_os("DEALFLOW_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| root.join("target/test-venv"));
     let exe = venv.join("bin/schemathesis");
     assert!(
         exe.is_file(),
@@ -91,6 +117,7 @@ fn schemathesis_finds_no_failures() {
     let (mut server, base, token) = serve(&db.url);
     let out_dir = tempfile_dir();
     let report = out_dir.join("report.json");
+    let events = out_dir.join("events.ndjson");
     let mut cmd = Command::new(&exe);
     cmd.env("NO_COLOR", "1")
         .current_dir(&out_dir)
@@ -99,8 +126,10 @@ fn schemathesis_finds_no_failures() {
         .args(["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED, "--workers", "2"])
         .args(["--header", &format!("Authorization: Bearer {token}")])
-        .args(["--report", "json", "--report-json-path"])
-        .arg(&report);
+        .args(["--report", "json,ndjson", "--report-json-path"])
+        .arg(&report)
+        .arg("--report-ndjson-path")
+        .arg(&events);
     for (method, path, _why) in EXCLUDED {
         cmd.args(["--exclude-name", &format!("{method} {path}")]);
     }
@@ -109,16 +138,23 @@ fn schemathesis_finds_no_failures() {
     let _ = server.kill();
     let _ = server.wait();
     let text = String::from_utf8_lossy(&out.stdout);
-    let summary = std::fs::read_to_string(&report)
-        .unwrap_or_else(|e| panic!("no report at {} ({e}); schemathesis said:\n{text}\n{}", report.display(), String::from_utf8_lossy(&out.stderr)));
+    let summary = std::fs::read_to_string(&report).unwrap_or_else(|e| {
+        panic!(
+            "no report at {} ({e}); schemathesis said:\n{text}\n{}",
+            report.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let summary: serde_json::Value = serde_json::from_str(&summary).expect("the report is JSON");
     eprintln!("schemathesis ran {:.0?}: {}", started.elapsed(), summary["test_cases"]);
-    assert!(out.status.success(), "schemathesis found failures (exit {}):\n{text}", out.status);
     let generated = summary["test_cases"]["generated"].as_u64().expect("test_cases.generated in the report");
     assert!(generated >= MIN_REQUESTS, "only {generated} requests generated, {MIN_REQUESTS} wanted:\n{text}");
-    let failures = summary["test_cases"]["with_failures"].as_u64().expect("test_cases.with_failures");
     let errors = summary["errors"].as_array().map_or(0, Vec::len);
-    assert_eq!((failures, errors), (0, 0), "{text}");
+    assert_eq!(errors, 0, "schemathesis reported errors:\n{text}");
+    let events = std::fs::read_to_string(&events).expect("read the event log");
+    let (passed, failed) = failures(&events);
+    eprintln!("let pass ({}): {passed:#?}", passed.len());
+    assert!(failed.is_empty(), "schemathesis found failures:\n{failed:#?}\n\n{text}");
     let _ = std::fs::remove_dir_all(&out_dir);
 }
 
@@ -127,4 +163,111 @@ fn tempfile_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dealflow-schemathesis-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create a report folder");
     dir
+}
+
+/// Every failed check in schemathesis's event log, split into those let
+/// pass (with why) and the rest, each as `operation: what`.
+fn failures(ndjson: &str) -> (Vec<String>, Vec<String>) {
+    let (mut passed, mut failed) = (Vec::new(), Vec::new());
+    for line in ndjson.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("an event is JSON");
+        let recorder = &event["ScenarioFinished"]["recorder"];
+        let Some(checks) = recorder["checks"].as_object() else { continue };
+        for (case, checks) in checks {
+            for check in checks.as_array().into_iter().flatten().filter(|c| c["status"] == "failure") {
+                let failure = &check["failure_info"]["failure"];
+                let op = failure["operation"].as_str().unwrap_or("?");
+                let message = failure["message"].as_str().unwrap_or("");
+                let response = &recorder["interactions"][case]["response"];
+                let body = response["content"]["$base64"].as_str().map(base64).unwrap_or_default();
+                let what = format!(
+                    "{op}: {} {} → {} {}",
+                    failure["code"],
+                    message.replace('\n', " "),
+                    response["status_code"],
+                    String::from_utf8_lossy(&body)
+                );
+                match let_pass(
+                    failure["code"].as_str().unwrap_or(""),
+                    op,
+                    message,
+                    response["status_code"].as_u64(),
+                    &body,
+                ) {
+                    Some(why) => passed.push(format!("{what} ({why})")),
+                    None => failed.push(what),
+                }
+            }
+        }
+    }
+    (passed, failed)
+}
+
+/// Why a failure is let pass, or `None`.
+fn let_pass(code: &str, op: &str, message: &str, status: Option<u64>, body: &[u8]) -> Option<String> {
+    if code == "ST202" && status == Some(422) {
+        let problem: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let errors = problem["errors"].as_array().filter(|e| !e.is_empty())?;
+        let whys = errors
+            .iter()
+            .map(|e| {
+                let m = e["message"].as_str().unwrap_or("");
+                RULES_BEYOND_SCHEMA.iter().find(|(part, _)| m.contains(part)).map(|(_, why)| *why)
+            })
+            .collect::<Option<Vec<_>>>()?;
+        return Some(whys.join("; "));
+    }
+    is_tool_false_positive(code, op, message).then(|| "schemathesis coverage-phase false positive".to_string())
+}
+
+/// schemathesis 4.32.5's coverage phase, testing a PATCH after the POST of
+/// the same resource, sends the PATCH body without one of its optional
+/// properties and reports "Missing required property" for a property the
+/// PATCH schema does not require (only `version` is required in our PATCH
+/// bodies). The request is valid, and the server rightly accepts it.
+fn is_tool_false_positive(code: &str, op: &str, message: &str) -> bool {
+    code == "ST201"
+        && op.starts_with("PATCH ")
+        && message.lines().any(|l| {
+            l.trim().strip_prefix("Invalid component: Missing required property: ").is_some_and(|p| p != "version")
+        })
+}
+
+/// Decodes standard base64 (the event log's response bodies).
+fn base64(s: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let sextets: Vec<u8> = s.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for chunk in sextets.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &v)| n | (u32::from(v) << (18 - 6 * i)));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn base64_decodes() {
+    assert_eq!(base64("aGVsbG8="), b"hello");
+    assert_eq!(base64("aGk="), b"hi");
+    assert_eq!(base64("YWJj"), b"abc");
+}
+
+#[test]
+fn only_rules_beyond_a_schema_are_let_pass() {
+    let problem = |msg: &str| format!(r#"{{"status":422,"errors":[{{"field":"f","message":"{msg}"}}]}}"#).into_bytes();
+    assert!(let_pass("ST202", "POST /x", "", Some(422), &problem("person 0 does not exist")).is_some());
+    assert!(let_pass("ST202", "POST /x", "", Some(422), &problem("must not be empty")).is_none());
+    assert!(let_pass("ST202", "POST /x", "", Some(400), &problem("person 0 does not exist")).is_none());
+    let dropped = "Invalid data should have been rejected\n    Invalid component: Missing required property: name";
+    assert!(let_pass("ST201", "PATCH /x", dropped, Some(200), b"").is_some());
+    assert!(let_pass("ST201", "POST /x", dropped, Some(201), b"").is_none());
+    assert!(let_pass("ST201", "PATCH /x", &dropped.replace("name", "version"), Some(200), b"").is_none());
 }

@@ -49,6 +49,7 @@ pub struct MetricsQuery {
     pub pipeline_id: Option<PipelineId>,
     /// The deal's current owner.
     pub owner_id: Option<UserId>,
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub source: Option<String>,
     pub campaign_id: Option<CampaignId>,
     pub channel: Option<Channel>,

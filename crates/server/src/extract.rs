@@ -3,8 +3,8 @@
 //! parse.
 
 use crate::error::ApiError;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::FromRequestParts;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 
 /// JSON body. A number written with a zero fraction (`12.0`) is read as
 /// the integer it equals, since JSON Schema's `integer` (the OpenAPI

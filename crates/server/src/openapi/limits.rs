@@ -196,10 +196,7 @@ fn constraints(rule: Rule) -> Vec<(&'static str, Value)> {
             let pattern = format!("^[{WS}]*(?:[^{WS}{CTRL}]+)?[{WS}]*$");
             vec![("pattern", json!(pattern)), ("maxLength", json!(200))]
         }
-        DateText => vec![
-            ("pattern", json!("^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")),
-            ("format", json!("date")),
-        ],
+        DateText => vec![("pattern", json!("^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")), ("format", json!("date"))],
         IdText => vec![("pattern", json!("^[0-9]{1,18}$"))],
         GoalMetric => {
             let keys = dealflow_core::model::GoalMetric::ALL.iter().map(|m| json!(m.key())).collect::<Vec<_>>();
@@ -242,7 +239,9 @@ fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
         Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("exchange_rates"),
         _ => None,
     };
-    let Some(RefOr::T(Schema::Object(rates))) = rates else { panic!("openapi limits: no SettingsPatch.exchange_rates") };
+    let Some(RefOr::T(Schema::Object(rates))) = rates else {
+        panic!("openapi limits: no SettingsPatch.exchange_rates")
+    };
     let mut names = Object::with_type(Type::String);
     names.enum_values = Some(codes);
     rates.property_names = Some(Box::new(Schema::Object(names)));

@@ -47,12 +47,20 @@ fn operation(path: &str, method: &str, op: &mut Operation) {
         op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
     let change = method != "get";
     let reads_body = op.request_body.is_some();
-    ensure(op, 400, "The request could not be read: an unknown query parameter, a query string or body that does not parse, or a body sent without `Content-Type: application/json`.");
+    ensure(
+        op,
+        400,
+        "The request could not be read: an unknown query parameter, a query string or body that does not parse, or a body sent without `Content-Type: application/json`.",
+    );
     if !public {
         ensure(op, 401, "No valid credentials: send `Authorization: Bearer <token>` or a session cookie.");
     }
     if change && !public {
-        ensure(op, 403, "Not allowed: a change made with a session cookie must carry the session's `x-csrf-token` header.");
+        ensure(
+            op,
+            403,
+            "Not allowed: a change made with a session cookie must carry the session's `x-csrf-token` header.",
+        );
     }
     if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "limit")) {
         ensure(op, 422, "A parameter is out of range (`limit` is 1–500).");
