@@ -52,6 +52,10 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("is only accepted", "depends on another field (`status`)"),
     ("only a replied message has a sentiment", "depends on another field (`replied_at`)"),
     ("last active stage", "depends on the pipeline's other stages"),
+    (
+        "link the note to a deal, a person or an organization",
+        "one of three fields (deal_id, person_id, organization_id)",
+    ),
 ];
 
 /// Fewest generated requests a passing run must have made.
