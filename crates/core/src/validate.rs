@@ -84,8 +84,9 @@ pub fn int_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, Invalid
 /// the domain, no spaces. Lower-cased so lookups are case-insensitive.
 pub fn email(field: &str, s: &str) -> Result<String, Invalid> {
     let t = s.trim().to_lowercase();
-    // Characters, not bytes, so the OpenAPI document's maxLength says it.
-    let ok = t.chars().count() <= 254
+    // Characters as sent, not bytes of the trimmed address, so the OpenAPI
+    // document's maxLength says it.
+    let ok = s.chars().count() <= 254
         && !t.contains(|c: char| c.is_whitespace() || c.is_control())
         && t.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
