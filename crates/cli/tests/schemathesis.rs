@@ -99,19 +99,31 @@ fn serve(db: &str) -> (Child, String, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn dealflow serve");
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let Some(stdout) = child.stdout.take() else { unreachable!("stdout is piped") };
+    match address_and_token(stdout) {
+        Some((url, token)) => (child, url, token),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dealflow serve ended without printing its address and the demo token");
+        }
+    }
+}
+
+/// The base URL and the demo token from serve's output; the token is
+/// printed before the address.
+fn address_and_token(stdout: std::process::ChildStdout) -> Option<(String, String)> {
     let mut token = None;
     for line in BufReader::new(stdout).lines() {
-        let line = line.expect("read serve's output");
+        let line = line.ok()?;
         if let Some(t) = line.strip_prefix("demo API token: ") {
             token = Some(t.to_string());
         }
         if let Some(url) = line.strip_prefix("dealflow is running at ") {
-            let token = token.expect("the demo token is printed before the address");
-            return (child, url.to_string(), token);
+            return Some((url.to_string(), token?));
         }
     }
-    panic!("dealflow serve ended without printing its address");
+    None
 }
 
 #[test]
