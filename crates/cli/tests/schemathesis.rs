@@ -19,8 +19,9 @@
 //! of those still fails the test.
 //!
 //! It runs on the engine under test (`DEALFLOW_TEST_DATABASE`, SQLite by
-//! default), so scripts/test runs it on both; about a minute each on a
-//! 2-core machine.
+//! default), so scripts/test runs it on both: about 6,300 requests in
+//! 2.5–3 minutes on SQLite and 6,600 in 4–5 on PostgreSQL, measured on a
+//! shared, loaded 2-core machine.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
