@@ -164,6 +164,11 @@ const CURRENCIES: &[(&str, u8)] = &[
     ("ZWL", 2),
 ];
 
+/// Every accepted currency code (upper case), for the OpenAPI document.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    CURRENCIES.iter().map(|(code, _)| *code)
+}
+
 /// The largest amount accepted, in minor units: 10^15, i.e. ten trillion
 /// dollars. Far above any real deal, far below `i64::MAX`, so that sums over
 /// millions of deals cannot overflow.

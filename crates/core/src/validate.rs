@@ -3,18 +3,22 @@
 
 use crate::Invalid;
 
-/// Trims `s` and checks it is non-empty, at most `max` characters and one
-/// line: no control characters at all (see [`plain_chars`]).
+/// Checks `s` is at most `max` characters, then trims it and checks it is
+/// non-empty and one line: no control characters at all (see [`plain_chars`]).
 pub fn required_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
     checked_text(field, s, max, false)
 }
 
-/// Like [`required_text`] for an optional field: empty text becomes `None`.
+/// Like [`required_text`] for an optional field: blank text becomes `None`.
 pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => required_text(field, t, max).map(Some),
+    match s {
+        Some(s) if !is_blank(s) || s.chars().count() > max => required_text(field, s, max).map(Some),
+        _ => Ok(None),
     }
+}
+
+fn is_blank(s: &str) -> bool {
+    s.trim().is_empty()
 }
 
 /// Like [`required_text`] for text that may span lines (note bodies):
@@ -23,20 +27,22 @@ pub fn required_multiline(field: &str, s: &str, max: usize) -> Result<String, In
     checked_text(field, s, max, true)
 }
 
-/// Like [`required_multiline`] for an optional field: empty text becomes `None`.
+/// Like [`required_multiline`] for an optional field: blank text becomes `None`.
 pub fn optional_multiline(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => required_multiline(field, t, max).map(Some),
+    match s {
+        Some(s) if !is_blank(s) || s.chars().count() > max => required_multiline(field, s, max).map(Some),
+        _ => Ok(None),
     }
 }
 
+/// The length is counted as sent, white space at the ends included, so the
+/// OpenAPI document's `maxLength` states it exactly.
 fn checked_text(field: &str, s: &str, max: usize, multiline: bool) -> Result<String, Invalid> {
     let t = s.trim();
-    if t.is_empty() {
-        Err(Invalid::one(field, "must not be empty"))
-    } else if t.chars().count() > max {
+    if s.chars().count() > max {
         Err(Invalid::one(field, format!("is too long: at most {max} characters")))
+    } else if t.is_empty() {
+        Err(Invalid::one(field, "must not be empty"))
     } else {
         plain_chars(field, t, multiline)?;
         Ok(t.to_string())
@@ -78,7 +84,9 @@ pub fn int_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, Invalid
 /// the domain, no spaces. Lower-cased so lookups are case-insensitive.
 pub fn email(field: &str, s: &str) -> Result<String, Invalid> {
     let t = s.trim().to_lowercase();
-    let ok = t.len() <= 254
+    // Characters as sent, not bytes of the trimmed address, so the OpenAPI
+    // document's maxLength says it.
+    let ok = s.chars().count() <= 254
         && !t.contains(|c: char| c.is_whitespace() || c.is_control())
         && t.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()

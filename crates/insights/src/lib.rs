@@ -49,6 +49,7 @@ pub struct MetricsQuery {
     pub pipeline_id: Option<PipelineId>,
     /// The deal's current owner.
     pub owner_id: Option<UserId>,
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub source: Option<String>,
     pub campaign_id: Option<CampaignId>,
     pub channel: Option<Channel>,
@@ -126,10 +127,13 @@ pub struct StagesReport {
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     /// Revenue target in minor units of the base currency.
+    #[param(minimum = 0)]
     pub target: i64,
     /// Length of the future period in weeks (at least 1).
+    #[param(minimum = 1)]
     pub weeks: i64,
     /// Days before now whose rates are used (default 90).
+    #[param(minimum = 1, maximum = 3650)]
     pub lookback_days: Option<i64>,
 }
 

@@ -1,5 +1,11 @@
 //! The OpenAPI 3.1 document: collected from the route registrations, then
-//! given its title, security schemes and global security requirement here.
+//! given its title, security schemes and global security requirement here,
+//! then the facts true of every operation (`truth`).
+
+mod limits;
+mod truth;
+
+pub use truth::PROBLEM_JSON;
 
 use crate::AppState;
 use axum::Router;
@@ -32,6 +38,8 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         SecurityRequirement::new("bearer", Vec::<String>::new()),
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
+    truth::apply(&mut doc);
+    limits::apply(&mut doc);
     crate::auth::roles::document_refusals(&mut doc);
     doc
 }

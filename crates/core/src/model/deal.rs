@@ -157,9 +157,9 @@ pub struct FieldChange {
     pub deal_id: DealId,
     /// One of [`TRACKED_FIELDS`].
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value: a number, a string, an id (string) or null.
     pub old_value: Value,
-    #[schema(value_type = Object)]
+    /// Like `old_value`.
     pub new_value: Value,
     pub at: Timestamp,
     pub user_id: Option<UserId>,

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `csv` (default) or `xlsx`.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
 }
 

@@ -54,7 +54,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = r"^([0-9]{1,18})?$")]
     pub cursor: Option<String>,
 }
 
@@ -62,11 +64,17 @@ impl PageQuery {
     pub fn page(&self) -> Result<dealflow_store::Page, crate::error::ApiError> {
         let before = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                crate::error::ApiError::BadRequest(format!(
-                    "`{c}` is not a cursor; pass the next_cursor of a previous page"
-                ))
-            })?),
+            // Exactly the documented pattern (1 to 18 digits, which always
+            // fit an i64), so the document and the server agree on signs.
+            Some(c) => Some(
+                c.parse::<i64>().ok().filter(|_| c.len() <= 18 && c.bytes().all(|b| b.is_ascii_digit())).ok_or_else(
+                    || {
+                        crate::error::ApiError::BadRequest(format!(
+                            "`{c}` is not a cursor; pass the next_cursor of a previous page"
+                        ))
+                    },
+                )?,
+            ),
         };
         let limit = self.limit.unwrap_or(50);
         if !(1..=dealflow_store::Page::MAX).contains(&limit) {

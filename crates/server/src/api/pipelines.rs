@@ -98,7 +98,8 @@ async fn update_stage(
 /// Delete a stage no deal was ever in (admins); otherwise archive it.
 #[utoipa::path(delete, path = "/stages/{id}", tag = "pipelines", params(("id" = StageId, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem, description = "The pipeline's last active stage")))]
 async fn delete_stage(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StageId>) -> ApiResult<StatusCode> {
     st.store.delete_stage(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -33,8 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn check_password(field: &str, p: &str) -> Result<(), Invalid> {
     if p.chars().count() < MIN_PASSWORD_LEN {
         Err(Invalid::one(field, format!("must be at least {MIN_PASSWORD_LEN} characters")))
-    } else if p.len() > 1024 {
-        Err(Invalid::one(field, "is too long: at most 1024 bytes"))
+    } else if p.chars().count() > 1024 {
+        Err(Invalid::one(field, "is too long: at most 1024 characters"))
     } else {
         Ok(())
     }
