@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/board", get(board::page))
         .route("/board/cards", get(board::cards))
+        .route("/board/stats", get(board::stats))
         .merge(deal::router())
         .merge(lists::router())
         .route("/static/{file}", get(assets::serve))

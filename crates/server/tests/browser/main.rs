@@ -1,5 +1,6 @@
 //! Browser tests of the web app in real headless Chromium.
 
+mod board;
 mod deal_page;
 mod harness;
 mod insights;
