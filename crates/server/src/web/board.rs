@@ -137,7 +137,7 @@ fn more_query(stage: StageId, f: &BoardFilter, cards: &[Card]) -> String {
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<BoardQuery>) -> Response {
     match render(&st, &u, q).await {
         Ok(r) => r,
-        Err(e) => page_error(e),
+        Err(e) => u.error(e),
     }
 }
 

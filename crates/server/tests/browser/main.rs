@@ -2,6 +2,7 @@
 
 mod board;
 mod deal_page;
+mod errors;
 mod harness;
 mod insights;
 mod lists;
