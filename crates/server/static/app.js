@@ -50,27 +50,27 @@ async function api(method, path, body) {
   return data;
 }
 
+const columnOf = (el) => el.closest(".column");
+const setCount = (col, delta) => {
+  const c = col && col.querySelector(".count");
+  if (c) c.textContent = String(Number(c.textContent) + delta);
+};
+// Total and Weighted are sums in the base currency with exchange rates and
+// probabilities; the server computes them, so after a move the page asks
+// it for the affected columns' statistics under the board's filter.
+const refreshStats = (col) => {
+  if (!col) return Promise.resolve();
+  const params = new URLSearchParams({ stage: col.dataset.stage });
+  const here = new URLSearchParams(location.search);
+  for (const k of ["owner", "q"]) if (here.get(k)) params.set(k, here.get(k));
+  return fetch(`/board/stats?${params}`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText))))
+    .then((html) => { col.querySelector(".stats").innerHTML = html; })
+    .catch(() => {}); // the count was already adjusted; totals fix on reload
+};
+
 function boardInit(board) {
   const refused = board.dataset.tRefused;
-
-  const columnOf = (el) => el.closest(".column");
-  const setCount = (col, delta) => {
-    const c = col && col.querySelector(".count");
-    if (c) c.textContent = String(Number(c.textContent) + delta);
-  };
-  // Total and Weighted are sums in the base currency with exchange rates and
-  // probabilities; the server computes them, so after a move the page asks
-  // it for the affected columns' statistics under the board's filter.
-  const refreshStats = (col) => {
-    if (!col) return Promise.resolve();
-    const params = new URLSearchParams({ stage: col.dataset.stage });
-    const here = new URLSearchParams(location.search);
-    for (const k of ["owner", "q"]) if (here.get(k)) params.set(k, here.get(k));
-    return fetch(`/board/stats?${params}`, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText))))
-      .then((html) => { col.querySelector(".stats").innerHTML = html; })
-      .catch(() => {}); // the count was already adjusted; totals fix on reload
-  };
 
   // Dragging uses pointer events, so it works with a mouse, a pen and a
   // finger alike (HTML5 drag and drop does not fire on touch screens). A
@@ -141,8 +141,8 @@ function boardInit(board) {
     endDrag();
     if (!target) return;
     if (target.classList.contains("column")) moveToStage(card, target);
-    else if (target.dataset.status === "won") close(card, { status: "won" });
-    else if (target.dataset.status === "lost") askLostReason(card);
+    else if (target.dataset.status === "won") closeDeal(board, card, { status: "won" });
+    else if (target.dataset.status === "lost") askLostReason(board, card);
   });
   document.addEventListener("pointercancel", endDrag);
   // Keyboard: on a focused card, Shift+ArrowRight / Shift+ArrowLeft move it
@@ -154,8 +154,8 @@ function boardInit(board) {
     const i = cols.indexOf(columnOf(card));
     if (e.key === "ArrowRight" && i < cols.length - 1) moveToStage(card, cols[i + 1]).then(() => card.focus());
     else if (e.key === "ArrowLeft" && i > 0) moveToStage(card, cols[i - 1]).then(() => card.focus());
-    else if (e.key === "W") close(card, { status: "won" }, true);
-    else if (e.key === "L") askLostReason(card, true);
+    else if (e.key === "W") closeDeal(board, card, { status: "won" }, true);
+    else if (e.key === "L") askLostReason(board, card, true);
     else return;
     e.preventDefault();
   });
@@ -181,76 +181,81 @@ function boardInit(board) {
     }
   }
 
-  // After a card leaves by keyboard, focus goes to its neighbour, else to
-  // the column's list, never to the page body.
-  const focusAfter = (card, col) => {
-    const next = card.nextElementSibling?.closest(".card") || card.previousElementSibling?.closest(".card");
-    if (next) { next.focus(); return; }
+  loadMoreOnScroll(board);
+}
+
+// After a card leaves by keyboard, focus goes to its neighbour, else to
+// the column's list, never to the page body.
+const focusAfter = (card, col) => {
+  const next = card.nextElementSibling?.closest(".card") || card.previousElementSibling?.closest(".card");
+  if (next) { next.focus(); return; }
+  const list = col.querySelector(".cards");
+  list.tabIndex = -1;
+  list.focus();
+};
+
+// Won or lost: the card leaves with a message and an Undo that reopens the
+// deal in the stage it was in (version-checked, like every change).
+async function closeDeal(board, card, body, byKeyboard, comment) {
+  const refused = board.dataset.tRefused;
+  const col = columnOf(card);
+  try {
+    const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, { version: Number(card.dataset.version), ...body });
+    card.dataset.version = deal.version;
+    if (comment) {
+      await api("POST", "/api/v1/notes", { body: comment, deal_id: card.dataset.id })
+        .catch((err) => toast(`${refused}: ${err.message}`));
+    }
+    if (byKeyboard) focusAfter(card, col);
+    setCount(col, -1);
+    card.remove();
+    refreshStats(col);
+    const title = card.querySelector(".title")?.textContent || "";
+    const said = body.status === "won" ? board.dataset.tMarkedWon : board.dataset.tMarkedLost;
+    toast(`${said}: ${title}`, { label: board.dataset.tUndo, run: () => reopen(board, card, col) });
+  } catch (err) {
+    toast(`${refused}: ${err.message}`);
+  }
+}
+
+async function reopen(board, card, col) {
+  try {
+    const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, {
+      version: Number(card.dataset.version), status: "open", stage_id: col.dataset.stage,
+    });
+    card.dataset.version = deal.version;
     const list = col.querySelector(".cards");
-    list.tabIndex = -1;
-    list.focus();
+    list.querySelector(".empty")?.remove();
+    list.prepend(card);
+    setCount(col, 1);
+    await refreshStats(col);
+    card.focus();
+    toast(board.dataset.tReopened);
+  } catch (err) {
+    toast(`${board.dataset.tRefused}: ${err.message}`);
+  }
+}
+
+// The reason starts empty (the select is required), so a reason is a
+// choice, not a default; the optional comment is kept as a note on the deal.
+function askLostReason(board, card, byKeyboard) {
+  const dialog = document.getElementById("lost-dialog");
+  if (!dialog) return;
+  const select = dialog.querySelector('select[name="reason"]');
+  const comment = dialog.querySelector('textarea[name="comment"]');
+  select.value = "";
+  if (comment) comment.value = "";
+  dialog.returnValue = "";
+  dialog.onclose = () => {
+    if (dialog.returnValue !== "ok") { if (byKeyboard) card.focus(); return; }
+    closeDeal(board, card, { status: "lost", lost_reason: select.value }, byKeyboard, comment && comment.value.trim());
   };
+  dialog.showModal();
+}
 
-  // Won or lost: the card leaves with a message and an Undo that reopens the
-  // deal in the stage it was in (version-checked, like every change).
-  async function close(card, body, byKeyboard, comment) {
-    const col = columnOf(card);
-    try {
-      const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, { version: Number(card.dataset.version), ...body });
-      card.dataset.version = deal.version;
-      if (comment) {
-        await api("POST", "/api/v1/notes", { body: comment, deal_id: card.dataset.id })
-          .catch((err) => toast(`${refused}: ${err.message}`));
-      }
-      if (byKeyboard) focusAfter(card, col);
-      setCount(col, -1);
-      card.remove();
-      refreshStats(col);
-      const title = card.querySelector(".title")?.textContent || "";
-      const said = body.status === "won" ? board.dataset.tMarkedWon : board.dataset.tMarkedLost;
-      toast(`${said}: ${title}`, { label: board.dataset.tUndo, run: () => reopen(card, col) });
-    } catch (err) {
-      toast(`${refused}: ${err.message}`);
-    }
-  }
-
-  async function reopen(card, col) {
-    try {
-      const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, {
-        version: Number(card.dataset.version), status: "open", stage_id: col.dataset.stage,
-      });
-      card.dataset.version = deal.version;
-      const list = col.querySelector(".cards");
-      list.querySelector(".empty")?.remove();
-      list.prepend(card);
-      setCount(col, 1);
-      await refreshStats(col);
-      card.focus();
-      toast(board.dataset.tReopened);
-    } catch (err) {
-      toast(`${refused}: ${err.message}`);
-    }
-  }
-
-  // The reason starts empty (the select is required), so a reason is a
-  // choice, not a default; the optional comment is kept as a note on the deal.
-  function askLostReason(card, byKeyboard) {
-    const dialog = document.getElementById("lost-dialog");
-    if (!dialog) return;
-    const select = dialog.querySelector('select[name="reason"]');
-    const comment = dialog.querySelector('textarea[name="comment"]');
-    select.value = "";
-    if (comment) comment.value = "";
-    dialog.returnValue = "";
-    dialog.onclose = () => {
-      if (dialog.returnValue !== "ok") { if (byKeyboard) card.focus(); return; }
-      close(card, { status: "lost", lost_reason: select.value }, byKeyboard, comment && comment.value.trim());
-    };
-    dialog.showModal();
-  }
-
-  // Progressive loading: when a column's "more" marker scrolls into view,
-  // fetch the next page of cards and put it in the marker's place.
+// Progressive loading: when a column's "more" marker scrolls into view,
+// fetch the next page of cards and put it in the marker's place.
+function loadMoreOnScroll(board) {
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;
