@@ -9,13 +9,26 @@ const csrf = () =>
   document.querySelector('meta[name="csrf-token"]')?.content ||
   document.querySelector('form.logout input[name="csrf"]')?.value || "";
 
-function toast(message) {
+// Shows a message in the page's live region; with `action` ({label, run}),
+// a button beside it (e.g. Undo), and the message stays longer so there is
+// time to reach the button.
+function toast(message, action) {
   const el = document.getElementById("toast");
   if (!el) return;
-  el.textContent = message;
+  const text = document.createElement("span");
+  text.textContent = message;
+  el.replaceChildren(text);
+  if (action) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.textContent = action.label;
+    button.addEventListener("click", () => { el.hidden = true; action.run(); });
+    el.append(" ", button);
+  }
   el.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.hidden = true; }, 6000);
+  toast.timer = setTimeout(() => { el.hidden = true; }, action ? 12000 : 6000);
 }
 
 // Sends a JSON request to the API; resolves to the body, rejects with a
@@ -37,14 +50,27 @@ async function api(method, path, body) {
   return data;
 }
 
+const columnOf = (el) => el.closest(".column");
+const setCount = (col, delta) => {
+  const c = col && col.querySelector(".count");
+  if (c) c.textContent = String(Number(c.textContent) + delta);
+};
+// Total and Weighted are sums in the base currency with exchange rates and
+// probabilities; the server computes them, so after a move the page asks
+// it for the affected columns' statistics under the board's filter.
+const refreshStats = (col) => {
+  if (!col) return Promise.resolve();
+  const params = new URLSearchParams({ stage: col.dataset.stage });
+  const here = new URLSearchParams(location.search);
+  for (const k of ["owner", "q"]) if (here.get(k)) params.set(k, here.get(k));
+  return fetch(`/board/stats?${params}`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText))))
+    .then((html) => { col.querySelector(".stats").innerHTML = html; })
+    .catch(() => {}); // the count was already adjusted; totals fix on reload
+};
+
 function boardInit(board) {
   const refused = board.dataset.tRefused;
-
-  const columnOf = (el) => el.closest(".column");
-  const setCount = (col, delta) => {
-    const c = col && col.querySelector(".count");
-    if (c) c.textContent = String(Number(c.textContent) + delta);
-  };
 
   // Dragging uses pointer events, so it works with a mouse, a pen and a
   // finger alike (HTML5 drag and drop does not fire on touch screens). A
@@ -89,6 +115,14 @@ function boardInit(board) {
     drag = { card, x: e.clientX, y: e.clientY, active: false, touch: e.pointerType === "touch" };
     if (drag.touch) drag.timer = setTimeout(() => drag && startDrag(drag), 350);
   });
+  // Once a touch drag has lifted the card, the finger's movement belongs to
+  // the drag: cancelling the touch move keeps the browser from scrolling
+  // (which would cancel the pointer and drop the drag). Before the lift,
+  // nothing is cancelled, so a swipe scrolls as usual.
+  document.addEventListener("touchmove", (e) => {
+    if (drag && drag.active && e.cancelable) e.preventDefault();
+  }, { passive: false });
+  board.addEventListener("contextmenu", (e) => { if (drag && drag.touch) e.preventDefault(); });
   document.addEventListener("pointermove", (e) => {
     if (!drag) return;
     if (!drag.active) {
@@ -107,8 +141,8 @@ function boardInit(board) {
     endDrag();
     if (!target) return;
     if (target.classList.contains("column")) moveToStage(card, target);
-    else if (target.dataset.status === "won") close(card, { status: "won" });
-    else if (target.dataset.status === "lost") askLostReason(card);
+    else if (target.dataset.status === "won") closeDeal(board, card, { status: "won" });
+    else if (target.dataset.status === "lost") askLostReason(board, card);
   });
   document.addEventListener("pointercancel", endDrag);
   // Keyboard: on a focused card, Shift+ArrowRight / Shift+ArrowLeft move it
@@ -120,8 +154,8 @@ function boardInit(board) {
     const i = cols.indexOf(columnOf(card));
     if (e.key === "ArrowRight" && i < cols.length - 1) moveToStage(card, cols[i + 1]).then(() => card.focus());
     else if (e.key === "ArrowLeft" && i > 0) moveToStage(card, cols[i - 1]).then(() => card.focus());
-    else if (e.key === "W") close(card, { status: "won" });
-    else if (e.key === "L") askLostReason(card);
+    else if (e.key === "W") closeDeal(board, card, { status: "won" }, true);
+    else if (e.key === "L") askLostReason(board, card, true);
     else return;
     e.preventDefault();
   });
@@ -140,36 +174,88 @@ function boardInit(board) {
       });
       card.dataset.version = deal.version;
       setCount(from, -1); setCount(column, 1);
+      await Promise.all([refreshStats(from), refreshStats(column)]);
     } catch (err) {
       from.querySelector(".cards").prepend(card);
       toast(`${refused}: ${err.message}`);
     }
   }
 
-  async function close(card, body) {
-    try {
-      await api("PATCH", `/api/v1/deals/${card.dataset.id}`, { version: Number(card.dataset.version), ...body });
-      setCount(columnOf(card), -1);
-      card.remove();
-    } catch (err) {
-      toast(`${refused}: ${err.message}`);
+  loadMoreOnScroll(board);
+}
+
+// After a card leaves by keyboard, focus goes to its neighbour, else to
+// the column's list, never to the page body.
+const focusAfter = (card, col) => {
+  const next = card.nextElementSibling?.closest(".card") || card.previousElementSibling?.closest(".card");
+  if (next) { next.focus(); return; }
+  const list = col.querySelector(".cards");
+  list.tabIndex = -1;
+  list.focus();
+};
+
+// Won or lost: the card leaves with a message and an Undo that reopens the
+// deal in the stage it was in (version-checked, like every change).
+async function closeDeal(board, card, body, byKeyboard, comment) {
+  const refused = board.dataset.tRefused;
+  const col = columnOf(card);
+  try {
+    const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, { version: Number(card.dataset.version), ...body });
+    card.dataset.version = deal.version;
+    if (comment) {
+      await api("POST", "/api/v1/notes", { body: comment, deal_id: card.dataset.id })
+        .catch((err) => toast(`${refused}: ${err.message}`));
     }
+    if (byKeyboard) focusAfter(card, col);
+    setCount(col, -1);
+    card.remove();
+    refreshStats(col);
+    const title = card.querySelector(".title")?.textContent || "";
+    const said = body.status === "won" ? board.dataset.tMarkedWon : board.dataset.tMarkedLost;
+    toast(`${said}: ${title}`, { label: board.dataset.tUndo, run: () => reopen(board, card, col) });
+  } catch (err) {
+    toast(`${refused}: ${err.message}`);
   }
+}
 
-  function askLostReason(card) {
-    const dialog = document.getElementById("lost-dialog");
-    if (!dialog) return;
-    dialog.returnValue = "";
-    dialog.onclose = () => {
-      if (dialog.returnValue !== "ok") return;
-      const reason = dialog.querySelector('select[name="reason"]').value;
-      close(card, { status: "lost", lost_reason: reason });
-    };
-    dialog.showModal();
+async function reopen(board, card, col) {
+  try {
+    const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, {
+      version: Number(card.dataset.version), status: "open", stage_id: col.dataset.stage,
+    });
+    card.dataset.version = deal.version;
+    const list = col.querySelector(".cards");
+    list.querySelector(".empty")?.remove();
+    list.prepend(card);
+    setCount(col, 1);
+    await refreshStats(col);
+    card.focus();
+    toast(board.dataset.tReopened);
+  } catch (err) {
+    toast(`${board.dataset.tRefused}: ${err.message}`);
   }
+}
 
-  // Progressive loading: when a column's "more" marker scrolls into view,
-  // fetch the next page of cards and put it in the marker's place.
+// The reason starts empty (the select is required), so a reason is a
+// choice, not a default; the optional comment is kept as a note on the deal.
+function askLostReason(board, card, byKeyboard) {
+  const dialog = document.getElementById("lost-dialog");
+  if (!dialog) return;
+  const select = dialog.querySelector('select[name="reason"]');
+  const comment = dialog.querySelector('textarea[name="comment"]');
+  select.value = "";
+  if (comment) comment.value = "";
+  dialog.returnValue = "";
+  dialog.onclose = () => {
+    if (dialog.returnValue !== "ok") { if (byKeyboard) card.focus(); return; }
+    closeDeal(board, card, { status: "lost", lost_reason: select.value }, byKeyboard, comment && comment.value.trim());
+  };
+  dialog.showModal();
+}
+
+// Progressive loading: when a column's "more" marker scrolls into view,
+// fetch the next page of cards and put it in the marker's place.
+function loadMoreOnScroll(board) {
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;

@@ -4,7 +4,7 @@
 //! through the API.
 
 use super::clock::{local_time, start_of_tomorrow, zone};
-use super::{PageUser, T, html, page_error};
+use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -76,7 +76,7 @@ pub fn kind_label(t: T, k: ActivityKind) -> &'static str {
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<ActivitiesQuery>) -> Response {
-    render(&st, &u, q).await.unwrap_or_else(page_error)
+    render(&st, &u, q).await.unwrap_or_else(|e| u.error(e))
 }
 
 /// Every open activity matching `f`, up to [`MAX_SHOWN`].

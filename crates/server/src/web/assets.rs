@@ -37,6 +37,12 @@ pub fn version() -> &'static str {
     })
 }
 
+/// The site's icon, which browsers ask for on every page.
+pub async fn favicon() -> Response {
+    let icon: &'static [u8] = include_bytes!("../../static/favicon.ico");
+    ([(header::CONTENT_TYPE, "image/x-icon"), (header::CACHE_CONTROL, "public, max-age=86400")], icon).into_response()
+}
+
 pub async fn serve(Path(file): Path<String>) -> Response {
     let Some((_, body)) = FILES.iter().find(|(name, _)| *name == file) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use dealflow_core::agenda::{due_state, is_rotting};
 use dealflow_core::currency::Currency;
-use dealflow_core::model::{Pipeline, Stage, User};
+use dealflow_core::model::{Pipeline, Settings, Stage, User};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, PipelineId, StageId, UserId};
 use dealflow_store::{BoardFilter, Card};
@@ -41,12 +41,17 @@ pub struct CardView {
     pub rotting: bool,
 }
 
-pub struct ColumnView {
-    pub stage: Stage,
+/// A column's statistics, written in full in the base currency.
+pub struct StatsView {
     pub count: i64,
     pub total: String,
     pub weighted: String,
     pub unconverted: i64,
+}
+
+pub struct ColumnView {
+    pub stage: Stage,
+    pub stats: StatsView,
     pub cards: Vec<CardView>,
     /// Query for the next page of this column; empty when all are shown.
     pub more: String,
@@ -76,6 +81,15 @@ struct CardsFragment<'a> {
     t: super::T,
     cards: &'a [CardView],
     more: &'a str,
+}
+
+/// One column's statistics alone, which the page's script fetches after a
+/// move so Total and Weighted stay right without redoing money math in JS.
+#[derive(Template)]
+#[template(path = "components/stats.html")]
+struct StatsFragment {
+    t: super::T,
+    stats: StatsView,
 }
 
 fn parse_id(s: Option<&str>) -> Option<i64> {
@@ -123,7 +137,7 @@ fn more_query(stage: StageId, f: &BoardFilter, cards: &[Card]) -> String {
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<BoardQuery>) -> Response {
     match render(&st, &u, q).await {
         Ok(r) => r,
-        Err(e) => page_error(e),
+        Err(e) => u.error(e),
     }
 }
 
@@ -141,31 +155,12 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
     let totals = st.store.board_totals(pipeline.id, &filter).await?;
     let now = Timestamp::now();
     let tomorrow = start_of_tomorrow(&settings, now);
-    let base_digits = settings.base_currency.minor_digits();
-    let base = settings.base_currency.as_str().to_string();
-    // The same conversion the metrics use, so board totals and insights agree.
-    let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
     let mut columns = Vec::new();
     for stage in pipeline.stages.iter().filter(|s| !s.archived) {
-        let (mut count, mut total, mut weighted, mut unconverted) = (0, 0i64, 0i64, 0);
-        for tot in totals.iter().filter(|t| t.stage_id == stage.id) {
-            count += tot.count;
-            match (rates.to_base(tot.value, &tot.currency), rates.to_base(tot.weighted_x100, &tot.currency)) {
-                (Some(v), Some(w)) => {
-                    total += v;
-                    weighted += w;
-                }
-                _ => unconverted += tot.count,
-            }
-        }
         let cards = st.store.board_cards(stage.id, &filter, None, PAGE).await?;
         columns.push(ColumnView {
             stage: stage.clone(),
-            count,
-            total: u.t.money(total, &base, base_digits),
-            // Weighted sums are kept ×100 (percent probabilities); round to minor units.
-            weighted: u.t.money(weighted.saturating_add(50) / 100, &base, base_digits),
-            unconverted,
+            stats: stats_of(u.t, &settings, &totals, stage.id),
             more: more_query(stage.id, &filter, &cards),
             cards: cards.iter().map(|c| card_view(u.t, c, stage, tomorrow, now)).collect(),
         });
@@ -186,6 +181,60 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
         columns,
         lost_reasons,
     }))
+}
+
+/// Sums one stage's rows of the board totals in the base currency, with the
+/// same conversion the metrics use, so board totals and insights agree.
+fn stats_of(t: super::T, settings: &Settings, totals: &[dealflow_store::StageTotals], stage: StageId) -> StatsView {
+    let base_digits = settings.base_currency.minor_digits();
+    let base = settings.base_currency.as_str();
+    let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
+    let (mut count, mut total, mut weighted, mut unconverted) = (0, 0i64, 0i64, 0);
+    for tot in totals.iter().filter(|t| t.stage_id == stage) {
+        count += tot.count;
+        match (rates.to_base(tot.value, &tot.currency), rates.to_base(tot.weighted_x100, &tot.currency)) {
+            (Some(v), Some(w)) => {
+                total += v;
+                weighted += w;
+            }
+            _ => unconverted += tot.count,
+        }
+    }
+    StatsView {
+        count,
+        total: t.money(total, base, base_digits),
+        // Weighted sums are kept ×100 (percent probabilities); round to minor units.
+        weighted: t.money(weighted.saturating_add(50) / 100, base, base_digits),
+        unconverted,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    stage: String,
+    owner: Option<String>,
+    q: Option<String>,
+}
+
+/// One column's statistics as an HTML fragment (the `.stats` paragraph's
+/// content), under the same filter as the board.
+pub async fn stats(State(st): State<AppState>, u: PageUser, Query(q): Query<StatsQuery>) -> Response {
+    let result = async {
+        let stage_id = StageId(
+            parse_id(Some(&q.stage)).ok_or_else(|| crate::error::ApiError::BadRequest("stage must be an id".into()))?,
+        );
+        let stage = st.store.stage(stage_id).await?;
+        let settings = st.store.settings().await?;
+        let filter = BoardFilter {
+            owner_id: parse_id(q.owner.as_deref()).map(UserId),
+            q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        };
+        let totals = st.store.board_totals(stage.pipeline_id, &filter).await?;
+        let stats = stats_of(u.t, &settings, &totals, stage_id);
+        Ok::<_, crate::error::ApiError>(html(&StatsFragment { t: u.t, stats }))
+    }
+    .await;
+    result.unwrap_or_else(page_error)
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 //! bulk actions on selected rows, which the page script performs through
 //! the JSON API record by record.
 
-use super::{PageUser, T, html, page_error, urlencode};
+use super::{PageUser, T, html, urlencode};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -295,7 +295,7 @@ pub async fn deals(State(st): State<AppState>, u: PageUser, Query(q): Query<List
         ))
     }
     .await;
-    result.unwrap_or_else(page_error)
+    result.unwrap_or_else(|e| u.error(e))
 }
 
 pub async fn people(State(st): State<AppState>, u: PageUser, Query(q): Query<ListParams>) -> Response {
@@ -337,7 +337,7 @@ pub async fn people(State(st): State<AppState>, u: PageUser, Query(q): Query<Lis
         ))
     }
     .await;
-    result.unwrap_or_else(page_error)
+    result.unwrap_or_else(|e| u.error(e))
 }
 
 pub async fn organizations(State(st): State<AppState>, u: PageUser, Query(q): Query<ListParams>) -> Response {
@@ -379,5 +379,5 @@ pub async fn organizations(State(st): State<AppState>, u: PageUser, Query(q): Qu
         ))
     }
     .await;
-    result.unwrap_or_else(page_error)
+    result.unwrap_or_else(|e| u.error(e))
 }

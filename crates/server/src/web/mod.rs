@@ -38,9 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/board", get(board::page))
         .route("/board/cards", get(board::cards))
+        .route("/board/stats", get(board::stats))
         .merge(deal::router())
         .merge(lists::router())
         .route("/static/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .merge(activities::router())
         .merge(settings::router())
         .merge(search::router())
@@ -54,6 +56,50 @@ pub struct PageUser {
     pub user: User,
     pub csrf: String,
     pub t: T,
+}
+
+/// An error page inside the app's layout, with the navigation and a way
+/// back to the board, in the user's language.
+#[derive(askama::Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    t: T,
+    nav: &'static str,
+    user: &'a User,
+    csrf: &'a str,
+    asset_v: &'static str,
+    title: &'static str,
+    detail: String,
+}
+
+impl PageUser {
+    /// An error while rendering a page for a signed-in user: the problem's
+    /// status, a translated heading and the detail, inside the layout.
+    pub fn error(&self, e: ApiError) -> Response {
+        let p = e.to_problem();
+        if p.status >= 500 {
+            tracing::error!(error = %e, "page failed");
+        }
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let title = match p.status {
+            404 => self.t.t("error.not_found"),
+            403 => self.t.t("error.forbidden"),
+            _ => self.t.t("error.title"),
+        };
+        let mut resp = html(&ErrorPage {
+            t: self.t,
+            nav: "",
+            user: &self.user,
+            csrf: &self.csrf,
+            asset_v: assets::version(),
+            title,
+            detail: p.detail,
+        });
+        if resp.status().is_success() {
+            *resp.status_mut() = status;
+        }
+        resp
+    }
 }
 
 /// Why a page could not be shown.

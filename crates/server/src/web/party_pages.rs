@@ -4,7 +4,7 @@
 //! person's organization or the organization's people, and a timeline.
 
 use super::lists::{money, status_label};
-use super::{PageUser, T, html, page_error};
+use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -184,7 +184,7 @@ pub async fn person(State(st): State<AppState>, u: PageUser, Path(id): Path<Stri
         }))
     }
     .await;
-    result.unwrap_or_else(page_error)
+    result.unwrap_or_else(|e| u.error(e))
 }
 
 pub async fn organization(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
@@ -219,5 +219,5 @@ pub async fn organization(State(st): State<AppState>, u: PageUser, Path(id): Pat
         }))
     }
     .await;
-    result.unwrap_or_else(page_error)
+    result.unwrap_or_else(|e| u.error(e))
 }

@@ -1,7 +1,7 @@
 //! Global search (`/search?q=…`): deals, people and organizations whose
 //! name matches, each linked to its page.
 
-use super::{PageUser, T, html, page_error};
+use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -47,7 +47,7 @@ struct SearchPage<'a> {
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<SearchQuery>) -> Response {
-    render(&st, &u, q).await.unwrap_or_else(page_error)
+    render(&st, &u, q).await.unwrap_or_else(|e| u.error(e))
 }
 
 async fn render(st: &AppState, u: &PageUser, q: SearchQuery) -> Result<Response, ApiError> {

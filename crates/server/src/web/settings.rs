@@ -3,7 +3,7 @@
 //! the store; every form saves through the JSON API with the record's
 //! version, and the server's messages are shown.
 
-use super::{PageUser, T, html, page_error};
+use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -63,9 +63,9 @@ fn role_label(t: T, r: &str) -> &'static str {
 
 pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
     if u.user.role != Role::Admin {
-        return page_error(ApiError::Forbidden(u.t.t("set.forbidden").to_string()));
+        return u.error(ApiError::Forbidden(u.t.t("set.forbidden").to_string()));
     }
-    render(&st, &u).await.unwrap_or_else(page_error)
+    render(&st, &u).await.unwrap_or_else(|e| u.error(e))
 }
 
 async fn render(st: &AppState, u: &PageUser) -> Result<Response, ApiError> {

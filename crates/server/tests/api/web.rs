@@ -125,3 +125,33 @@ async fn sign_out_needs_the_csrf_token() {
     let r = c.get(format!("{}/board", app.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
 }
+
+#[tokio::test]
+async fn a_columns_stats_come_from_the_server_under_the_boards_filter() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let first = p["stages"][0]["id"].as_str().unwrap().to_string();
+    app.create_deal(json!({"title": "Alpha", "value": 5_590_000, "stage_id": first})).await;
+    app.create_deal(json!({"title": "Beta", "value": 100_000, "stage_id": first})).await;
+    let c = browser();
+    sign_in(&app, &c).await;
+    let get = |q: String| {
+        let c = c.clone();
+        let url = format!("{}/board/stats?{q}", app.base);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, all) = get(format!("stage={first}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(all.contains(r#"<span class="count">2</span>"#), "{all}");
+    assert!(all.contains("$56,900"), "the total in full: {all}");
+    let (_, one) = get(format!("stage={first}&q=Alpha")).await;
+    assert!(one.contains(r#"<span class="count">1</span>"#) && one.contains("$55,900"), "{one}");
+    let (s, bad) = get("stage=first".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("stage must be an id"), "{bad}");
+    let (s, _) = get("stage=999999".into()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

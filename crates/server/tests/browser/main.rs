@@ -1,6 +1,8 @@
 //! Browser tests of the web app in real headless Chromium.
 
+mod board;
 mod deal_page;
+mod errors;
 mod harness;
 mod insights;
 mod lists;

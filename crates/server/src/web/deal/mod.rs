@@ -8,14 +8,13 @@ mod markdown;
 mod timeline;
 mod views;
 
-use super::{PageUser, html, page_error};
+use super::{PageUser, html};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::TimeZone;
 use dealflow_core::DealId;
@@ -81,13 +80,12 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Path(id): Path<String
     match render(&st, &u, DealId(id)).await {
         Ok(r) => r,
         Err(ApiError::Store(StoreError::NotFound { .. })) | Err(ApiError::NotFound(_)) => not_found(&u),
-        Err(e) => page_error(e),
+        Err(e) => u.error(e),
     }
 }
 
 fn not_found(u: &PageUser) -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], u.t.t("deal.not_found").to_string())
-        .into_response()
+    u.error(ApiError::NotFound(u.t.t("deal.not_found").to_string()))
 }
 
 /// A time in the workspace's zone, in the page's language.

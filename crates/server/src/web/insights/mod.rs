@@ -20,7 +20,7 @@ mod goals;
 mod planner;
 
 use super::clock::zone;
-use super::{PageUser, T, html, page_error};
+use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::insights::{self, MetricsQuery};
@@ -81,7 +81,7 @@ struct InsightsPage<'a> {
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<InsightsParams>) -> Response {
-    render(&st, &u, q).await.unwrap_or_else(page_error)
+    render(&st, &u, q).await.unwrap_or_else(|e| u.error(e))
 }
 
 fn id_of(s: Option<&str>) -> Option<i64> {
