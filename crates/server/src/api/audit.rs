@@ -54,6 +54,7 @@ pub enum AuditFormat {
 #[into_params(parameter_in = Query)]
 pub struct AuditExportQuery {
     /// `csv` (the default and the only format: the file is written as it is read).
+    #[param(inline)]
     pub format: Option<AuditFormat>,
 }
 

@@ -90,8 +90,10 @@ async fn restore_deal(State(st): State<AppState>, u: CurrentUser, Path(id): Path
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Entries per page, 1–500 (default 500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^([0-9]{1,18}\.[0-9]{1,18})?$")]
     pub cursor: Option<String>,
 }
 

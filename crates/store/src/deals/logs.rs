@@ -31,9 +31,18 @@ impl fmt::Display for LogCursor {
 impl FromStr for LogCursor {
     type Err = ();
 
+    /// Exactly `{at}.{id}` with 1–18 digits each (always within an i64),
+    /// the pattern the API documents: no signs, no spaces.
     fn from_str(s: &str) -> Result<Self, ()> {
         let (at, id) = s.split_once('.').ok_or(())?;
-        Ok(LogCursor { at: at.parse().map_err(|_| ())?, id: id.parse().map_err(|_| ())? })
+        let part = |p: &str| -> Result<i64, ()> {
+            if (1..=18).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) {
+                p.parse().map_err(|_| ())
+            } else {
+                Err(())
+            }
+        };
+        Ok(LogCursor { at: part(at)?, id: part(id)? })
     }
 }
 
