@@ -37,6 +37,7 @@ const TABLES: &[&str] = &[
     "outreach_messages",
     "import_keys",
     "goals",
+    "jobs",
 ];
 
 /// Projection tables: derived from the tables above, so they are not
