@@ -8,6 +8,7 @@ pub mod custom_fields;
 pub mod deals;
 pub mod exports;
 pub mod goals;
+pub mod jobs;
 pub mod lost_reasons;
 pub mod metrics;
 pub mod notes;
@@ -40,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(outreach::router())
         .merge(metrics::router())
         .merge(exports::router())
-        .merge(goals::router());
+        .merge(goals::router())
+        .merge(jobs::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 
