@@ -24,8 +24,8 @@ CREATE TABLE jobs (
 );
 -- Scheduling the same thing twice yields one job (NULL keys never collide).
 CREATE UNIQUE INDEX jobs_dedupe_key ON jobs(dedupe_key);
--- The runner's two questions: pending jobs by due time, running jobs by the
--- end of their lease.
-CREATE INDEX jobs_status_due ON jobs(status, due_at);
+-- The runner's two questions: pending jobs in due order (id breaks ties
+-- without a sort), running jobs by the end of their lease.
+CREATE INDEX jobs_status_due ON jobs(status, due_at, id);
 CREATE INDEX jobs_status_lease ON jobs(status, lease_until);
 CREATE INDEX jobs_deal ON jobs(deal_id);

@@ -40,14 +40,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Job>, StoreError> {
         let mut tx = self.write().await?;
-        let pick = format!(
-            "SELECT id FROM jobs
-             WHERE (status = 'pending' AND due_at <= $1) OR (status = 'running' AND lease_until < $1)
-             ORDER BY due_at, id LIMIT $2{}",
-            self.engine().lock_skip_locked()
+        let limit = limit.max(1);
+        // Two picks, each answered by its index: jobs of crashed runners
+        // first (they have waited longest), then pending ones in due order.
+        let lock = self.engine().lock_skip_locked();
+        let expired = format!(
+            "SELECT id FROM jobs WHERE status = 'running' AND lease_until < $1 ORDER BY lease_until LIMIT $2{lock}"
         );
-        let ids: Vec<i64> =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(pick)).bind(now.0).bind(limit.max(1)).fetch_all(&mut *tx).await?;
+        let mut ids: Vec<i64> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(expired)).bind(now.0).bind(limit).fetch_all(&mut *tx).await?;
+        let room = limit - ids.len() as i64;
+        if room > 0 {
+            let due = format!(
+                "SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2{lock}"
+            );
+            let more: Vec<i64> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(due)).bind(now.0).bind(room).fetch_all(&mut *tx).await?;
+            ids.extend(more);
+        }
         if ids.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
