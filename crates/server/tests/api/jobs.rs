@@ -99,3 +99,40 @@ async fn a_job_without_a_handler_fails_and_an_admin_retries_it() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(pending["items"].as_array().map(Vec::len), Some(1), "{pending}");
 }
+
+#[tokio::test]
+async fn scheduling_wakes_the_runner_and_a_panicking_handler_only_fails_its_job() {
+    let app = spawn_app().await;
+    let mut handlers = Handlers::standard();
+    handlers.register("test.echo", |_store: Store, job: dealflow_store::Job| async move { Ok(job.payload) });
+    handlers.register("test.panic", |_store: Store, _job: dealflow_store::Job| async move {
+        if true {
+            panic!("a bug in a handler");
+        }
+        Ok(json!(null))
+    });
+    // A poll far longer than the test waits: only the wake-up can start the jobs in time.
+    let config = RunnerConfig { poll: Duration::from_secs(600), ..Default::default() };
+    let runner = Runner::start(app.store.clone(), handlers, config);
+    wait_for(&app, "/api/v1/jobs?kind=sessions.prune&status=done", |b| {
+        b["items"].as_array().is_some_and(|i| !i.is_empty())
+    })
+    .await;
+
+    let mut broken = NewJob::new("test.panic", json!({}), Timestamp::now());
+    broken.max_attempts = 1;
+    app.store.enqueue(&broken).await.expect("enqueue").expect("new job");
+    app.store.enqueue(&NewJob::new("test.echo", json!({ "hello": "jobs" }), Timestamp::now())).await.expect("enqueue");
+    let echoed = wait_for(&app, "/api/v1/jobs?kind=test.echo&status=done", |b| {
+        b["items"].as_array().is_some_and(|i| !i.is_empty())
+    })
+    .await;
+    assert_eq!(echoed["items"][0]["result"], json!({ "hello": "jobs" }));
+    let failed = wait_for(&app, "/api/v1/jobs?kind=test.panic&status=failed", |b| {
+        b["items"].as_array().is_some_and(|i| !i.is_empty())
+    })
+    .await;
+    let error = failed["items"][0]["last_error"].as_str().expect("an error");
+    assert!(error.contains("panicked"), "{error}");
+    runner.stop().await;
+}
