@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod jobs;
 pub mod openapi;
 pub mod query_params;
 pub mod security_headers;

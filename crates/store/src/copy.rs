@@ -38,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "import_keys",
     "goals",
     "audit_log",
+    "jobs",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

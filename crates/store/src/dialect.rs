@@ -93,6 +93,17 @@ impl Engine {
         }
     }
 
+    /// The locking clause that ends a job claim's SELECT. PostgreSQL locks
+    /// the picked rows and skips rows another claimer holds, so concurrent
+    /// claims take disjoint jobs; SQLite's write transaction already holds
+    /// the one write lock, so it needs none.
+    pub(crate) fn lock_skip_locked(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// How a read transaction that must see one point in time begins. A
     /// deferred SQLite transaction fixes its WAL snapshot at its first
     /// statement; PostgreSQL needs REPEATABLE READ for the same.

@@ -21,6 +21,7 @@ mod facts;
 pub mod generate;
 mod goals;
 mod import;
+mod jobs;
 mod lists;
 mod lost_reasons;
 mod metric_queries;
@@ -52,6 +53,10 @@ pub use error::StoreError;
 pub use facts::{FieldHistory, minor_rates};
 pub use goals::{Goal, GoalFilter, GoalPatch, NewGoal};
 pub use import::{ImportOptions, ImportReport};
+pub use jobs::{
+    DEFAULT_MAX_ATTEMPTS, JOB_BACKOFF_BASE_MS, JOB_BACKOFF_CAP_MS, Job, JobFilter, JobStatus, NewJob, backoff_ms,
+    enqueue_in,
+};
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
 pub use sql::{ListPage, Page};
@@ -115,6 +120,8 @@ impl Default for PoolSettings {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// Wakes this process's job runner when a job is scheduled here.
+    job_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -143,7 +150,7 @@ impl Store {
         if let Some(sql) = engine.on_open() {
             sqlx::raw_sql(sql).execute(&pool).await.map_err(StoreError::connect)?;
         }
-        let store = Self { pool, engine };
+        let store = Self { pool, engine, job_wake: Default::default() };
         migrate::run(&store).await?;
         store.ensure_defaults().await?;
         store.ensure_projections().await?;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_metric_projections.sql")),
     (5, include_str!("../migrations/0005_note_edits.sql")),
     (6, include_str!("../migrations/0006_audit_log.sql")),
+    (7, include_str!("../migrations/0007_jobs.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -441,3 +441,14 @@ impl Store {
         Ok((deals.len() as u64, acts.rows_affected()))
     }
 }
+
+impl Store {
+    /// Deletes the sessions that ended before `now` (the `sessions.prune`
+    /// job); returns how many. Idempotent.
+    pub async fn prune_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}

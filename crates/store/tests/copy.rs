@@ -133,6 +133,13 @@ async fn populate(store: &Store) {
         pipeline_id: None,
     };
     store.create_goal(&actor, goal).await.unwrap();
+    // A job of the deal that ran once and failed, so its optional columns hold values.
+    let job = dealflow_store::NewJob::new("mail.send", serde_json::json!({ "to": "pat@example.com" }), now)
+        .dedupe("mail:1")
+        .deal(deal.id);
+    store.enqueue(&job).await.unwrap();
+    let claimed = store.claim_jobs("copy-test", now, 60_000, 1).await.unwrap();
+    assert!(store.fail_job(&claimed[0], "the mail server said no", now).await.unwrap());
 }
 
 /// The tables of the store's schema, from the engine's own catalog.

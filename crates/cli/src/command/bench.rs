@@ -21,6 +21,8 @@ pub enum BenchCmd {
     /// Time and peak memory of a record export (CSV or XLSX) on a generated workspace.
     #[cfg(feature = "generate")]
     Export(super::bench_export::ExportBench),
+    /// How fast the background job runner drains a backlog of due jobs.
+    Jobs(super::bench_jobs::JobsBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -41,6 +43,7 @@ impl BenchCmd {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             BenchCmd::Board(b) => b.run().await,
+            BenchCmd::Jobs(j) => j.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Metrics(m) => m.run().await,
             #[cfg(feature = "generate")]

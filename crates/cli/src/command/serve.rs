@@ -1,5 +1,6 @@
-//! `dealflow serve`: run the server until SIGINT/SIGTERM, then finish the
-//! requests in flight and close the database.
+//! `dealflow serve`: run the server and the background job runner until
+//! SIGINT/SIGTERM, then finish the requests and jobs in flight and close the
+//! database.
 
 use anyhow::Context;
 use clap::Args;
@@ -35,6 +36,14 @@ pub struct Serve {
     #[arg(long, env = "DEALFLOW_AUDIT_RETENTION_DAYS", default_value_t = dealflow_store::audit::DEFAULT_RETENTION_DAYS,
         value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub audit_retention_days: u32,
+    /// Background jobs run at once by this process.
+    #[arg(long, env = "DEALFLOW_JOB_WORKERS", default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub job_workers: u16,
+    /// Longest wait, in seconds, between looks for due background jobs.
+    #[arg(long, env = "DEALFLOW_JOB_POLL_SECS", default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=10))]
+    pub job_poll_secs: u64,
 }
 
 impl Serve {
@@ -70,8 +79,18 @@ impl Serve {
             export_streams: usize::from(self.export_streams),
             ..Config::default()
         };
+        let runner = dealflow_server::jobs::Runner::start(
+            store.clone(),
+            dealflow_server::jobs::Handlers::standard(),
+            dealflow_server::jobs::RunnerConfig {
+                poll: std::time::Duration::from_secs(self.job_poll_secs),
+                concurrency: usize::from(self.job_workers),
+                ..Default::default()
+            },
+        );
         let served = dealflow_server::serve(listener, AppState::new(store, config), shutdown_signal()).await;
         pruner.abort();
+        runner.stop().await;
         served.context("the server stopped with an error")?;
         tracing::info!("shut down cleanly");
         Ok(())

@@ -9,6 +9,7 @@ pub mod custom_fields;
 pub mod deals;
 pub mod exports;
 pub mod goals;
+pub mod jobs;
 pub mod lost_reasons;
 pub mod metrics;
 pub mod notes;
@@ -42,7 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(exports::router())
         .merge(goals::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(jobs::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

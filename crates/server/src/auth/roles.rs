@@ -219,6 +219,8 @@ pub const TABLE: &[Rule] = &[
     r("GET", "/api/v1/deals/export", STAFF),
     r("GET", "/api/v1/people/export", STAFF),
     r("GET", "/api/v1/organizations/export", STAFF),
+    r("GET", "/api/v1/jobs", STAFF),
+    r("POST", "/api/v1/jobs/{id}/retry", ADMINS),
 ];
 
 /// The row of an operation, by method (`HEAD` reads as `GET`) and path template.

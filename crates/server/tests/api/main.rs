@@ -14,6 +14,7 @@ mod exports;
 mod forecast;
 mod goals;
 mod insights_page;
+mod jobs;
 mod lists;
 mod metrics;
 mod openapi;
