@@ -94,6 +94,8 @@ id_type!(
     EventId,
     /// A goal.
     GoalId,
+    /// A step of a stage's playbook.
+    StepId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -37,6 +37,9 @@ const TABLES: &[&str] = &[
     "outreach_messages",
     "import_keys",
     "goals",
+    "playbook_steps",
+    "deal_steps",
+    "deal_step_ticks",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_goals.sql")),
     (4, include_str!("../migrations/0004_metric_projections.sql")),
     (5, include_str!("../migrations/0005_note_edits.sql")),
+    (8, include_str!("../migrations/0008_playbooks.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so
