@@ -8,7 +8,7 @@ mod write;
 
 pub use logs::LogCursor;
 
-pub(crate) use write::{Gate, Written, create_deal_in, update_deal_gated, update_deal_in};
+pub(crate) use write::{Gate, Written, create_deal_gated, create_deal_in, update_deal_gated, update_deal_in};
 
 use crate::projections;
 use crate::row::*;

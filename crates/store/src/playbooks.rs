@@ -6,6 +6,7 @@
 
 pub(crate) mod checklist;
 pub(crate) mod gate;
+mod ticks;
 
 use crate::custom_fields;
 use crate::row::*;
@@ -63,7 +64,6 @@ pub(crate) fn step_from_row(r: &AnyRow) -> R<Step> {
 }
 
 /// The live steps of a stage, in order.
-#[allow(dead_code)] // used by the checklist
 pub(crate) async fn steps_in(tx: &mut Tx, stage: StageId) -> Result<Vec<Step>, StoreError> {
     let rows = sqlx::query(
         "SELECT * FROM playbook_steps WHERE stage_id = $1 AND deleted_at IS NULL ORDER BY position, id",

@@ -18,6 +18,7 @@ mod update;
 
 pub use create::decide_create;
 pub use update::decide_update;
+pub use update::is_forward as update_is_forward;
 
 use crate::custom_field::CustomField;
 use crate::model::{Deal, DealPatch, NewDeal, Organization, Person, Settings, Stage, StageEvent};

@@ -50,7 +50,7 @@ pub fn decide_update(cur: &Deal, p: &DealPatch, ctx: &Context) -> Result<Decisio
 /// Whether moving from `cur` to `to` is forward: a later stage of the
 /// same pipeline, or won, from an open deal. Backwards, lost, reopening
 /// and other-pipeline moves are not.
-pub(crate) fn is_forward(cur: &Deal, to: &Position, stages: &[crate::model::Stage]) -> bool {
+pub fn is_forward(cur: &Deal, to: &Position, stages: &[crate::model::Stage]) -> bool {
     if cur.status != DealStatus::Open || to.pipeline_id != cur.pipeline_id {
         return false;
     }

@@ -8,6 +8,7 @@
 pub mod due;
 pub mod gate;
 pub mod template;
+pub mod view;
 #[cfg(test)]
 mod tests;
 

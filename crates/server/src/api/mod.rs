@@ -9,6 +9,7 @@ pub mod deals;
 pub mod exports;
 pub mod goals;
 pub mod lost_reasons;
+pub mod steps;
 pub mod metrics;
 pub mod notes;
 pub mod organizations;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(pipelines::router())
         .merge(lost_reasons::router())
+        .merge(steps::router())
         .merge(custom_fields::router())
         .merge(deals::router())
         .merge(organizations::router())

@@ -173,6 +173,17 @@ async fn log_of(tx: &mut Tx, id: DealId) -> Result<Vec<StageEvent>, StoreError> 
 /// The body of [`crate::Store::create_deal`], inside the caller's transaction.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Result<Written, StoreError> {
+    create_deal_gated(tx, actor, n, Gate::Apply).await
+}
+
+/// [`create_deal_in`]; placing a deal ([`Gate::Bypass`]) leaves its
+/// checklist to the caller, which gives it only the stage it ends in.
+pub(crate) async fn create_deal_gated(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: NewDeal,
+    gate: Gate,
+) -> Result<Written, StoreError> {
     let loaded = load(tx, &needs(None, Change::Create(&n)), None, Gate::Apply).await?;
     let id = DealId::new();
     let d = decide_create(&n, id, &loaded.context(actor.user_id, actor.now, &[]))?;
@@ -184,6 +195,9 @@ pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Re
     );
     bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
     let log = insert_events(tx, id, &d.events, actor.user_id).await?;
+    if gate == Gate::Apply {
+        crate::playbooks::checklist::after_write(tx, actor, None, &d.deal).await?;
+    }
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
 }
@@ -225,6 +239,10 @@ pub(crate) async fn update_deal_gated(
         }
         log.extend(events);
         write_row(tx, &d.deal, p.version).await?;
+        // Placing a deal (an import) makes no tasks for the past.
+        if gate == Gate::Apply {
+            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal).await?;
+        }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {
         loaded.stages

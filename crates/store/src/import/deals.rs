@@ -5,7 +5,7 @@
 use super::refs::Refs;
 use super::setup::{Context, PipelineInfo};
 use super::{Outcome, RowFail, keys};
-use crate::deals::{Gate, create_deal_in, from_row as deal_from_row, update_deal_gated};
+use crate::deals::{Gate, create_deal_gated, from_row as deal_from_row, update_deal_gated};
 use crate::{Actor, StoreError, Tx};
 use dealflow_core::import::{RefKind, RowValues, Target, plan_history};
 use dealflow_core::model::{Deal, DealPatch, DealStatus, NewDeal};
@@ -124,7 +124,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         created_at: Some(plan.created_at),
         closed_at: close_now.map(|c| c.1),
     };
-    let mut deal = create_deal_in(tx, actor, n).await?.deal;
+    let mut deal = create_deal_gated(tx, actor, n, Gate::Bypass).await?.deal;
     for (stage, at) in &plan.moves {
         let patch = DealPatch {
             version: deal.version,
@@ -144,6 +144,9 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         };
         deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
     }
+    // Placed without the gate; the deal gets the checklist of the stage
+    // it ends in, and none of the stages it passed on the way.
+    crate::playbooks::checklist::after_write(tx, actor, None, &deal).await?;
     Ok(deal)
 }
 
