@@ -65,12 +65,11 @@ pub(crate) fn step_from_row(r: &AnyRow) -> R<Step> {
 
 /// The live steps of a stage, in order.
 pub(crate) async fn steps_in(tx: &mut Tx, stage: StageId) -> Result<Vec<Step>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT * FROM playbook_steps WHERE stage_id = $1 AND deleted_at IS NULL ORDER BY position, id",
-    )
-    .bind(stage.0)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows =
+        sqlx::query("SELECT * FROM playbook_steps WHERE stage_id = $1 AND deleted_at IS NULL ORDER BY position, id")
+            .bind(stage.0)
+            .fetch_all(&mut **tx)
+            .await?;
     Ok(rows.iter().map(step_from_row).collect::<R<_>>()?)
 }
 

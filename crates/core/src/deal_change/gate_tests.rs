@@ -93,8 +93,10 @@ fn a_forward_move_past_an_open_required_step_is_refused_naming_it() {
     steps[1].spec.required = false;
     let facts = Facts { steps: &steps, states: &[], evidence: &[] };
     let d = deal();
-    for p in [DealPatch { stage_id: Some(StageId(12)), ..patch(&d) }, DealPatch { status: Some(DealStatus::Won), ..patch(&d) }]
-    {
+    for p in [
+        DealPatch { stage_id: Some(StageId(12)), ..patch(&d) },
+        DealPatch { status: Some(DealStatus::Won), ..patch(&d) },
+    ] {
         let err = decide_update(&d, &p, &ctx(&s, &stages, Some(facts))).expect_err("gated");
         assert_eq!(err.0.len(), 1, "only the required step: {err}");
         assert_eq!(err.0[0].field, "steps");

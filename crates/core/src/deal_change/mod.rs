@@ -223,6 +223,6 @@ pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 pub(crate) mod gate_tests;
+#[cfg(test)]
+mod tests;

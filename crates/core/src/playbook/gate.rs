@@ -6,8 +6,8 @@
 //! their stored state (a task is also done when its activity is).
 
 use super::{FieldOp, OpenStep, Step, StepKind, StepStatus};
-use crate::model::{ActivityKind, Deal, Organization, Person};
 use crate::StepId;
+use crate::model::{ActivityKind, Deal, Organization, Person};
 use serde_json::Value;
 
 /// A deal's stored state of one step.

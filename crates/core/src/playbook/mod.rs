@@ -8,9 +8,9 @@
 pub mod due;
 pub mod gate;
 pub mod template;
-pub mod view;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 use crate::custom_field::CustomField;
 use crate::model::ActivityKind;

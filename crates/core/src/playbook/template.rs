@@ -54,7 +54,10 @@ pub fn check(field: &str, text: &str, deal_fields: &[CustomField]) -> Result<(),
                 if !known {
                     errs.add(
                         field,
-                        format!("`{{{{{n}}}}}` is not a known placeholder; use one of {}, or custom.<key>", FIXED.join(", ")),
+                        format!(
+                            "`{{{{{n}}}}}` is not a known placeholder; use one of {}, or custom.<key>",
+                            FIXED.join(", ")
+                        ),
                     );
                 }
             }

@@ -41,7 +41,11 @@ fn an_unknown_placeholder_is_refused() {
 #[test]
 fn due_rules_are_bounded_and_fit_the_kind() {
     let mut s = spec("Call", StepKind::Task);
-    s.due = Some(Due { anchor: DueAnchor::Meeting, offset_minutes: Some(MAX_OFFSET_MINUTES + 1), offset_working_days: None });
+    s.due = Some(Due {
+        anchor: DueAnchor::Meeting,
+        offset_minutes: Some(MAX_OFFSET_MINUTES + 1),
+        offset_working_days: None,
+    });
     assert_eq!(fields_of(check_spec(&s, &refs()).expect_err("too far")), ["due.offset_minutes"]);
     s.due = Some(Due { anchor: DueAnchor::Meeting, offset_minutes: Some(-120), offset_working_days: None });
     assert!(check_spec(&s, &refs()).is_ok());
@@ -81,7 +85,10 @@ fn working_days_keep_the_local_time_across_a_dst_change() {
     let meeting = Timestamp::parse("2026-03-30T08:00:00Z").expect("a time");
     let d = Due { anchor: DueAnchor::Meeting, offset_minutes: None, offset_working_days: Some(-1) };
     // The working day before is Friday 2026-03-27, 10:00 winter time (UTC+1).
-    assert_eq!(due::due_at(&d, meeting, &berlin()).to_rfc3339(), Timestamp::parse("2026-03-27T09:00:00Z").expect("t").to_rfc3339());
+    assert_eq!(
+        due::due_at(&d, meeting, &berlin()).to_rfc3339(),
+        Timestamp::parse("2026-03-27T09:00:00Z").expect("t").to_rfc3339()
+    );
     let m = Due { anchor: DueAnchor::Meeting, offset_minutes: Some(-120), offset_working_days: None };
     assert_eq!(due::due_at(&m, meeting, &berlin()), Timestamp(meeting.0 - 7_200_000));
 }
@@ -121,6 +128,9 @@ fn templates_fill_names_meeting_and_fields() {
         meeting: Some(Timestamp::parse("2026-03-30T08:00:00Z").expect("t")),
         settings: &s,
     };
-    let out = template::render("Hi {{person.first_name}}, {{meeting.date}} {{meeting.time}} – {{deal.title}} {{deal.value}} {{custom.plan}}{{organization.name}} / {{owner.name}}", &v);
+    let out = template::render(
+        "Hi {{person.first_name}}, {{meeting.date}} {{meeting.time}} – {{deal.title}} {{deal.value}} {{custom.plan}}{{organization.name}} / {{owner.name}}",
+        &v,
+    );
     assert_eq!(out, "Hi Ada, 2026-03-30 10:00 – Acme 123.45 Gold / Bob");
 }

@@ -70,9 +70,7 @@ async fn update_deal(
     Path(id): Path<DealId>,
     Json(p): Json<DealPatch>,
 ) -> ApiResult<Json<Deal>> {
-    if p.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty())
-        && !super::steps::may_override(u.user.role)
-    {
+    if p.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) && !super::steps::may_override(u.user.role) {
         return Err(crate::error::ApiError::Forbidden(format!(
             "a {} may not override a playbook: admins and managers may; do the open steps, or ask one of them",
             u.user.role.as_str()

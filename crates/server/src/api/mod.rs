@@ -9,7 +9,6 @@ pub mod deals;
 pub mod exports;
 pub mod goals;
 pub mod lost_reasons;
-pub mod steps;
 pub mod metrics;
 pub mod notes;
 pub mod organizations;
@@ -17,6 +16,7 @@ pub mod outreach;
 pub mod people;
 pub mod pipelines;
 pub mod settings;
+pub mod steps;
 pub mod users;
 
 use crate::AppState;

@@ -36,7 +36,11 @@ pub fn may_override(role: Role) -> bool {
 /// The steps of a stage, in order.
 #[utoipa::path(get, path = "/stages/{id}/steps", tag = "playbooks", params(("id" = StageId, Path)),
     responses((status = 200, body = Vec<Step>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn list_steps(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<StageId>) -> ApiResult<Json<Vec<Step>>> {
+async fn list_steps(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<StageId>,
+) -> ApiResult<Json<Vec<Step>>> {
     Ok(Json(st.store.stage_steps(id).await?))
 }
 

@@ -18,7 +18,8 @@ async fn step(app: &TestApp, stage: &str, body: Value) -> Value {
 
 /// A token for a new user of `role`.
 async fn token_for(app: &TestApp, role: &str) -> String {
-    let body = json!({"email": format!("{role}@example.com"), "name": role, "role": role, "password": "a password 123"});
+    let body =
+        json!({"email": format!("{role}@example.com"), "name": role, "role": role, "password": "a password 123"});
     let (st, u) = app.post("/api/v1/users", body).await;
     assert_eq!(st, StatusCode::CREATED, "{u}");
     let (st, t) = app.post("/api/v1/tokens", json!({"name": "t", "user_id": u["id"]})).await;
@@ -38,7 +39,10 @@ async fn bad_steps_are_refused_naming_the_field() {
             json!({"title": "x", "kind": "email", "template": {"subject": "Hi", "body": "Dear {{person.nmae}}"}}),
             "template.body",
         ),
-        (json!({"title": "x", "kind": "task", "due": {"anchor": "meeting", "offset_minutes": 600_000}}), "due.offset_minutes"),
+        (
+            json!({"title": "x", "kind": "task", "due": {"anchor": "meeting", "offset_minutes": 600_000}}),
+            "due.offset_minutes",
+        ),
         (json!({"title": "x", "kind": "campaign", "campaign_id": "12345"}), "campaign_id"),
         (
             json!({"title": "x", "kind": "field", "field": "expected_close_date", "due": {"anchor": "stage_entered", "offset_minutes": 5}}),
@@ -60,7 +64,12 @@ async fn the_gate_refuses_forward_moves_until_the_checklist_is_done() {
     let app = spawn_app().await;
     let p = app.default_pipeline().await;
     let (s0, s1) = (s(&p["stages"][0]["id"]), s(&p["stages"][1]["id"]));
-    let call = step(&app, &s0, json!({"title": "Call", "kind": "task", "due": {"anchor": "stage_entered", "offset_minutes": 60}})).await;
+    let call = step(
+        &app,
+        &s0,
+        json!({"title": "Call", "kind": "task", "due": {"anchor": "stage_entered", "offset_minutes": 60}}),
+    )
+    .await;
     let close = step(&app, &s0, json!({"title": "Close date", "kind": "field", "field": "expected_close_date"})).await;
     let mail = step(
         &app,
@@ -104,7 +113,15 @@ async fn the_gate_refuses_forward_moves_until_the_checklist_is_done() {
     assert_problem(st, &won, StatusCode::UNPROCESSABLE_ENTITY, Some("steps"));
 
     let (_, moves) = app.get(&format!("/api/v1/deals/{id}/moves")).await;
-    let to = |target: &str| moves.as_array().expect("moves").iter().find(|m| m["stage_id"] == json!(target) || m["target"] == json!(target)).cloned().expect("a move");
+    let to = |target: &str| {
+        moves
+            .as_array()
+            .expect("moves")
+            .iter()
+            .find(|m| m["stage_id"] == json!(target) || m["target"] == json!(target))
+            .cloned()
+            .expect("a move")
+    };
     assert_eq!(to(&s1)["allowed"], false);
     assert_eq!(to(&s1)["open_steps"][1]["title"], "Close date");
     assert_eq!(to("won")["allowed"], false);
@@ -134,13 +151,15 @@ async fn the_gate_refuses_forward_moves_until_the_checklist_is_done() {
     assert_eq!(st, StatusCode::OK, "{moved}");
 
     // Back (never gated) and forward again: done steps stay done, no new tasks.
-    let (st, back) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": moved["version"], "stage_id": s0})).await;
+    let (st, back) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": moved["version"], "stage_id": s0})).await;
     assert_eq!(st, StatusCode::OK, "{back}");
     let (_, l) = app.get(&format!("/api/v1/deals/{id}/steps")).await;
     assert_eq!(l[0]["status"], "done", "{l}");
     let (_, acts) = app.get(&format!("/api/v1/activities?deal_id={id}")).await;
     assert_eq!(acts["items"].as_array().map(Vec::len), Some(2), "re-entry made no second task");
-    let (st, again) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": back["version"], "stage_id": s1})).await;
+    let (st, again) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": back["version"], "stage_id": s1})).await;
     assert_eq!(st, StatusCode::OK, "{again}");
 }
 

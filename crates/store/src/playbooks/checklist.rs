@@ -131,13 +131,12 @@ async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId) -> Resul
 
 /// The deal's earliest open meeting with a time.
 pub(crate) async fn next_meeting(tx: &mut Tx, deal: DealId) -> Result<Option<Timestamp>, StoreError> {
-    let t: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(due_at) FROM activities WHERE deal_id = $1 AND kind = $2 AND done_at IS NULL",
-    )
-    .bind(deal.0)
-    .bind(ActivityKind::Meeting.as_str())
-    .fetch_one(&mut **tx)
-    .await?;
+    let t: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(due_at) FROM activities WHERE deal_id = $1 AND kind = $2 AND done_at IS NULL")
+            .bind(deal.0)
+            .bind(ActivityKind::Meeting.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
     Ok(t.map(Timestamp))
 }
 

@@ -6,10 +6,10 @@
 
 use crate::row::*;
 use crate::{StoreError, Tx};
+use dealflow_core::model::ActivityKind;
 use dealflow_core::playbook::gate::{Facts, StoredState};
 use dealflow_core::playbook::{Step, StepKind, StepStatus};
 use dealflow_core::time::Timestamp;
-use dealflow_core::model::ActivityKind;
 use dealflow_core::{DealId, StageId};
 
 /// The loaded facts, owned; [`GateData::facts`] lends them to the decision.

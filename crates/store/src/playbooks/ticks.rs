@@ -95,17 +95,19 @@ impl Store {
             closed_at: None,
             stage_entered_at: l.deal.stage_entered_at,
         };
-        let mut targets: Vec<(Option<StageId>, &'static str, Position)> = stages
-            .iter()
-            .filter(|s| !s.archived)
-            .map(|s| (Some(s.id), "stage", at(s.id, DealStatus::Open)))
-            .collect();
+        let mut targets: Vec<(Option<StageId>, &'static str, Position)> =
+            stages.iter().filter(|s| !s.archived).map(|s| (Some(s.id), "stage", at(s.id, DealStatus::Open))).collect();
         targets.push((None, "won", at(l.deal.stage_id, DealStatus::Won)));
         Ok(targets
             .into_iter()
             .map(|(stage_id, target, to)| {
                 let blocked = update_is_forward(&l.deal, &to, &stages) && !open.is_empty();
-                Move { stage_id, target, allowed: !blocked, open_steps: if blocked { open.clone() } else { Vec::new() } }
+                Move {
+                    stage_id,
+                    target,
+                    allowed: !blocked,
+                    open_steps: if blocked { open.clone() } else { Vec::new() },
+                }
             })
             .collect())
     }
@@ -120,12 +122,17 @@ impl Store {
         let deal = crate::records::live(&mut *tx, "deals", "deal", id.0, crate::deals::from_row).await?;
         let s = super::step_in(&mut tx, step).await?;
         if s.stage_id != deal.stage_id {
-            return Err(Invalid::one("step_id", format!("step {step} is not a step of the deal's current stage")).into());
+            return Err(
+                Invalid::one("step_id", format!("step {step} is not a step of the deal's current stage")).into()
+            );
         }
         if matches!(s.spec.kind, StepKind::Field | StepKind::Evidence) {
             return Err(Invalid::one(
                 "step_id",
-                format!("a {} step is done by the deal's data, not by a tick; fill the field or do the activity", s.spec.kind),
+                format!(
+                    "a {} step is done by the deal's data, not by a tick; fill the field or do the activity",
+                    s.spec.kind
+                ),
             )
             .into());
         }
@@ -157,12 +164,14 @@ impl Store {
                 .await?;
                 if let Some(a) = activity {
                     // The task follows the tick: done with it, open again without.
-                    sqlx::query("UPDATE activities SET done_at = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-                        .bind(done_at)
-                        .bind(actor.now.0)
-                        .bind(a)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE activities SET done_at = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+                    )
+                    .bind(done_at)
+                    .bind(actor.now.0)
+                    .bind(a)
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
             None => {
@@ -182,15 +191,17 @@ impl Store {
                 .await?;
             }
         }
-        sqlx::query("INSERT INTO deal_step_ticks (id, deal_id, step_id, done, at, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(dealflow_core::ids::next_id())
-            .bind(id.0)
-            .bind(step.0)
-            .bind(b(done))
-            .bind(actor.now.0)
-            .bind(actor.user_id.map(|u| u.0))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO deal_step_ticks (id, deal_id, step_id, done, at, user_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(dealflow_core::ids::next_id())
+        .bind(id.0)
+        .bind(step.0)
+        .bind(b(done))
+        .bind(actor.now.0)
+        .bind(actor.user_id.map(|u| u.0))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
