@@ -67,5 +67,6 @@ async fn a_stage_move_costs_few_statements() {
 /// Statements one stage move may send, transaction control included.
 /// Before the decision moved to core and the projections were refreshed
 /// from memory, a move sent 33 (create 33, value edit 29); now 14 on
-/// SQLite (create 9, value edit 12).
+/// SQLite (create 9, value edit 12); the playbook gate adds one read of the
+/// current stage's checklist and one of the entered stage's steps: 16.
 const STAGE_MOVE_BUDGET: usize = 16;

@@ -196,7 +196,7 @@ pub(crate) async fn create_deal_gated(
     bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
     let log = insert_events(tx, id, &d.events, actor.user_id).await?;
     if gate == Gate::Apply {
-        crate::playbooks::checklist::after_write(tx, actor, None, &d.deal).await?;
+        crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
     }
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
@@ -241,7 +241,8 @@ pub(crate) async fn update_deal_gated(
         write_row(tx, &d.deal, p.version).await?;
         // Placing a deal (an import) makes no tasks for the past.
         if gate == Gate::Apply {
-            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal).await?;
+            let left_steps = loaded.playbook.as_ref().map(|g| g.steps.len());
+            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, left_steps).await?;
         }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {

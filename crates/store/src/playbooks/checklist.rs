@@ -20,18 +20,21 @@ pub(crate) const LEFT_STAGE: &str = "left the stage";
 
 /// Applies the checklist effects of a deal write: leaving the stage it was
 /// in (when it was open there) and entering the one it is in (when open).
+/// `left_steps` is how many steps the gate found in the stage left, when it
+/// looked: none means there is nothing to close, and no statement is sent.
 pub(crate) async fn after_write(
     tx: &mut Tx,
     actor: &Actor,
     before: Option<&Deal>,
     after: &Deal,
+    left_steps: Option<usize>,
 ) -> Result<(), StoreError> {
     let was = before.filter(|b| b.status == DealStatus::Open).map(|b| b.stage_id);
     let is = (after.status == DealStatus::Open).then_some(after.stage_id);
     if was == is {
         return Ok(());
     }
-    if let Some(s) = was {
+    if let Some(s) = was.filter(|_| left_steps != Some(0)) {
         leave(tx, actor, after.id, s).await?;
     }
     if let Some(s) = is {
