@@ -264,7 +264,7 @@ fn check_condition(op: Option<FieldOp>, value: Option<&Value>, errs: &mut Invali
         (None, None) => {}
         (None, Some(_)) => errs.add("op", "a `value` needs an `op`: equals, one_of, at_least or at_most"),
         (Some(op), None) => errs.add("value", format!("`op: {op}` needs a `value`")),
-        (Some(FieldOp::OneOf), Some(v)) if !v.as_array().is_some_and(|a| !a.is_empty()) => {
+        (Some(FieldOp::OneOf), Some(v)) if v.as_array().is_none_or(|a| a.is_empty()) => {
             errs.add("value", "`one_of` needs a non-empty array of values")
         }
         (Some(FieldOp::AtLeast | FieldOp::AtMost), Some(v))
@@ -294,7 +294,7 @@ fn check_due(kind: StepKind, d: &Due, errs: &mut Invalid) {
             "due.offset_working_days",
             format!("must lie within a year ({MAX_OFFSET_WORKING_DAYS} working days) either way"),
         ),
-        (None, Some(w)) if w != 0 && d.anchor == DueAnchor::StageEntered && w < 0 => {
+        (None, Some(w)) if d.anchor == DueAnchor::StageEntered && w < 0 => {
             errs.add("due.offset_working_days", "cannot fall before the deal entered the stage")
         }
         (Some(m), None) if d.anchor == DueAnchor::StageEntered && m < 0 => {
