@@ -68,5 +68,6 @@ async fn a_stage_move_costs_few_statements() {
 /// Before the decision moved to core and the projections were refreshed
 /// from memory, a move sent 33 (create 33, value edit 29); now 14 on
 /// SQLite (create 9, value edit 12); the playbook gate adds one read of the
-/// current stage's checklist and one of the entered stage's steps: 16.
+/// pipeline's checklists, which also tells the entered stage's: 15 (create
+/// 10, as the new deal's stage is looked up for steps).
 const STAGE_MOVE_BUDGET: usize = 16;

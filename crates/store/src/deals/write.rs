@@ -241,8 +241,10 @@ pub(crate) async fn update_deal_gated(
         write_row(tx, &d.deal, p.version).await?;
         // Placing a deal (an import) makes no tasks for the past.
         if gate == Gate::Apply {
-            let left_steps = loaded.playbook.as_ref().map(|g| g.steps.len());
-            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, left_steps).await?;
+            // The gate's read covers the deal's pipeline; another one's
+            // stages are read afresh.
+            let known = loaded.playbook.as_ref().filter(|_| d.deal.pipeline_id == cur.pipeline_id);
+            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, known).await?;
         }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {

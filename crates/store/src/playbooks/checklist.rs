@@ -5,6 +5,7 @@
 //! keeps what was, without making a second task. Leaving a stage closes
 //! its open playbook tasks and marks their steps skipped.
 
+use super::gate::GateData;
 use crate::row::*;
 use crate::{Actor, StoreError, Tx};
 use dealflow_core::model::{ActivityKind, Deal, DealStatus, NewActivity, Settings};
@@ -20,25 +21,30 @@ pub(crate) const LEFT_STAGE: &str = "left the stage";
 
 /// Applies the checklist effects of a deal write: leaving the stage it was
 /// in (when it was open there) and entering the one it is in (when open).
-/// `left_steps` is how many steps the gate found in the stage left, when it
-/// looked: none means there is nothing to close, and no statement is sent.
+/// `known` is what the gate read of the deal's pipeline, when it looked and
+/// the deal stayed in that pipeline: a stage without steps then costs no
+/// statement at all.
 pub(crate) async fn after_write(
     tx: &mut Tx,
     actor: &Actor,
     before: Option<&Deal>,
     after: &Deal,
-    left_steps: Option<usize>,
+    known: Option<&GateData>,
 ) -> Result<(), StoreError> {
     let was = before.filter(|b| b.status == DealStatus::Open).map(|b| b.stage_id);
     let is = (after.status == DealStatus::Open).then_some(after.stage_id);
     if was == is {
         return Ok(());
     }
-    if let Some(s) = was.filter(|_| left_steps != Some(0)) {
+    if let Some(s) = was.filter(|_| known.is_none_or(|k| !k.steps.is_empty())) {
         leave(tx, actor, after.id, s).await?;
     }
     if let Some(s) = is {
-        enter(tx, actor, after, s).await?;
+        let steps = match known {
+            Some(k) => k.pipeline_steps.iter().filter(|x| x.stage_id == s).cloned().collect(),
+            None => super::steps_in(tx, s).await?,
+        };
+        enter(tx, actor, after, s, steps).await?;
     }
     Ok(())
 }
@@ -83,8 +89,7 @@ struct Row {
 
 /// Gives a deal that entered `stage` its checklist: new rows and tasks for
 /// steps it never had, reopened rows and tasks for steps not done.
-async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId) -> Result<(), StoreError> {
-    let steps = super::steps_in(tx, stage).await?;
+async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId, steps: Vec<Step>) -> Result<(), StoreError> {
     if steps.is_empty() {
         return Ok(());
     }
