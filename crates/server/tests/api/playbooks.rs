@@ -189,6 +189,11 @@ async fn overrides_follow_the_role_and_are_recorded() {
     let (st, moved) = app.call_as(Some(&manager), Method::PATCH, &url, Some(body)).await;
     assert_eq!(st, StatusCode::OK, "{moved}");
     assert_eq!(moved["stage_id"], json!(s1));
+    // Leaving the stage closed its open playbook task.
+    let (_, acts) = app.get(&format!("/api/v1/activities?deal_id={id}")).await;
+    let task = acts["items"].as_array().and_then(|a| a.first()).cloned().expect("the step's task");
+    assert_eq!(task["subject"], "Qualify");
+    assert!(task["done_at"].is_string(), "closed on leaving: {task}");
 
     let (_, events) = app.get(&format!("{url}/events")).await;
     let last = events["items"].as_array().and_then(|a| a.last()).cloned().expect("an event");
