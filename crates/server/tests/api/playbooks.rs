@@ -208,3 +208,31 @@ async fn overrides_follow_the_role_and_are_recorded() {
     let (st, p) = app.get("/api/v1/overrides?from=yesterday").await;
     assert_problem(st, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("from"));
 }
+
+#[tokio::test]
+async fn the_deal_page_shows_the_checklist_with_its_progress() {
+    let app = spawn_app().await;
+    let s0 = s(&app.default_pipeline().await["stages"][0]["id"]);
+    let call = step(&app, &s0, json!({"title": "Call <them>", "kind": "task"})).await;
+    step(&app, &s0, json!({"title": "Close date", "kind": "field", "field": "expected_close_date"})).await;
+    let d = app.create_deal(json!({"title": "Acme"})).await;
+    let id = s(&d["id"]);
+    app.post(&format!("/api/v1/deals/{id}/steps/{}/done", s(&call["id"])), json!({})).await;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = [("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "/board")];
+    let r = c.post(format!("{}/login", app.base)).form(&login).send().await.expect("sign in");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for (lang, heading) in [("en", "Checklist"), ("zh-CN", "检查清单")] {
+        let r = c.get(format!("{}/deals/{id}", app.base)).header("accept-language", lang).send().await.expect("page");
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.expect("a body");
+        assert!(html.contains(heading), "{lang}: {html}");
+        assert!(html.contains(r#"<span class="progress">1/2</span>"#), "{html}");
+        assert!(html.contains("Call &#60;them&#62;") && !html.contains("Call <them>"), "escaped: {html}");
+        assert!(html.contains(&format!(r#"data-step="{}" checked"#, s(&call["id"]))), "{html}");
+    }
+}
