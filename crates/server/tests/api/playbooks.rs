@@ -161,6 +161,12 @@ async fn the_gate_refuses_forward_moves_until_the_checklist_is_done() {
     let (st, again) =
         app.patch(&format!("/api/v1/deals/{id}"), json!({"version": back["version"], "stage_id": s1})).await;
     assert_eq!(st, StatusCode::OK, "{again}");
+    let (st, won) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": again["version"], "status": "won"})).await;
+    assert_eq!(st, StatusCode::OK, "{won}");
+    let (_, moves) = app.get(&format!("/api/v1/deals/{id}/moves")).await;
+    let all = moves.as_array().expect("moves");
+    assert!(all.iter().all(|m| m["allowed"] == false), "a won deal moves nowhere: {moves}");
 }
 
 #[tokio::test]

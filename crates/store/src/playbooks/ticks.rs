@@ -82,6 +82,7 @@ impl Store {
 
     /// For every stage of the deal's pipeline and for won: whether the
     /// deal may move there now, and the open required steps that block it.
+    /// A closed deal may move nowhere until it is reopened.
     pub async fn deal_moves(&self, id: DealId) -> Result<Vec<Move>, StoreError> {
         let mut tx = self.pool().begin().await?;
         let l = load(&mut tx, id).await?;
@@ -105,7 +106,7 @@ impl Store {
                 Move {
                     stage_id,
                     target,
-                    allowed: !blocked,
+                    allowed: !blocked && l.deal.status == DealStatus::Open,
                     open_steps: if blocked { open.clone() } else { Vec::new() },
                 }
             })
