@@ -306,5 +306,37 @@ fn an_import_is_one_audit_entry_with_the_file_checksum_and_counts() {
     assert!(!out.status.success());
     ok(&import(&db, "deals", &fixture("deals.csv"), &fixture("deals.json"), &["--dry-run"]));
     assert_eq!(audit(&rt, &store).len(), 1, "nothing kept, nothing logged");
+}
+
+/// Imports place deals where the file says, past open required playbook
+/// steps, and give an open deal the checklist of the stage it ends in only.
+#[test]
+fn imports_place_deals_without_the_playbook_gate() {
+    let rt = rt();
+    let db = fresh(&rt);
+    load_fixtures(&db);
+    let deals_json = fixture("deals.json");
+    ok(&import(&db, "deals", &fixture("deals.csv"), &deals_json, &[]));
+    // Every stage (the file's pipeline included) now has a required step.
+    let store = rt.block_on(db.open()).expect("open");
+    let system = dealflow_store::Actor::system();
+    for p in rt.block_on(store.pipelines()).expect("pipelines") {
+        for s in p.stages {
+            let spec = serde_json::from_value(serde_json::json!({"title": format!("Do {}", s.name), "kind": "task"}))
+                .expect("a step");
+            rt.block_on(store.create_step(&system, s.id, spec)).expect("a step");
+        }
+    }
+    let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
+    assert!(out.contains("1 created, 2 updated"), "{out}");
+    let deals = rt.block_on(all_deals(&store));
+    assert_eq!(by_title(&deals, "D-3").status, DealStatus::Won, "won past an open required step");
+    let d5 = by_title(&deals, "D-5");
+    let list = rt.block_on(store.deal_checklist(d5.id)).expect("a checklist");
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert!(list[0].activity_id.is_some(), "the open deal got its current stage's task");
+    let filter = dealflow_store::ActivityFilter { deal_id: Some(d5.id), ..Default::default() };
+    let tasks = rt.block_on(store.list_activities(&filter, Page::default())).expect("activities").items;
+    assert_eq!(tasks.len(), 1, "no tasks for the stages it passed: {tasks:?}");
     rt.block_on(store.close());
 }

@@ -10,6 +10,13 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong and what would be accepted instead.
     pub message: String,
+    /// The record the error is about, when it is not the request's own
+    /// field: the id of an open playbook step (`field: "steps"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// That record's title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// A set of field errors; empty means valid.
@@ -29,7 +36,13 @@ impl Invalid {
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError { field: field.into(), message: message.into(), id: None, title: None });
+    }
+
+    /// An error about a record the request did not name: the open step
+    /// `id` titled `title`, reported under `field`.
+    pub fn add_about(&mut self, field: &str, message: String, id: String, title: String) {
+        self.0.push(FieldError { field: field.into(), message, id: Some(id), title: Some(title) });
     }
 
     pub fn is_empty(&self) -> bool {

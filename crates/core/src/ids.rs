@@ -98,6 +98,8 @@ id_type!(
     AuditId,
     /// Any record named by an audit-log entry (a deal, a user, a token, …).
     RecordId,
+    /// A step of a stage's playbook.
+    StepId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod patch;
+pub mod playbook;
 pub mod stage_move;
 pub mod time;
 pub mod validate;

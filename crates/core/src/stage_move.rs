@@ -68,6 +68,9 @@ impl PlannedEvent {
             lost_reason: self.lost_reason.clone(),
             at: self.at,
             user_id: user,
+            override_reason: None,
+            override_by: None,
+            override_steps: Vec::new(),
         }
     }
 }

@@ -110,7 +110,7 @@ impl ApiError {
                 }
                 StoreError::Duplicate { field, message } => {
                     let mut p = problem(S::CONFLICT, "duplicate", "Already exists", format!("{field}: {message}"));
-                    p.errors.push(FieldError { field: field.clone(), message: message.clone() });
+                    p.errors.push(FieldError { field: field.clone(), message: message.clone(), id: None, title: None });
                     p
                 }
                 StoreError::InUse(m) => problem(S::CONFLICT, "in-use", "In use", m.clone()),

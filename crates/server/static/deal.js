@@ -213,6 +213,20 @@ document.addEventListener("DOMContentLoaded", () => {
     else if (act === "reschedule") rescheduleActivity(b.closest(".act"));
   });
 
+  // ---- playbook checklist ------------------------------------------------
+  document.addEventListener("change", async (e) => {
+    const box = e.target.closest("input[data-step]");
+    if (!box) return;
+    const how = box.checked ? "done" : "undone";
+    try {
+      await call("POST", `/api/v1/deals/${dealId}/steps/${box.dataset.step}/${how}`, {});
+      reload(text("tSaved"));
+    } catch (err) {
+      box.checked = !box.checked;
+      refused(err);
+    }
+  });
+
   function askLost() {
     const dialog = document.getElementById("lost-dialog");
     dialog.returnValue = "";

@@ -39,6 +39,9 @@ pub const TABLES: &[&str] = &[
     "goals",
     "audit_log",
     "jobs",
+    "playbook_steps",
+    "deal_steps",
+    "deal_step_ticks",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

@@ -8,7 +8,7 @@ mod write;
 
 pub use logs::LogCursor;
 
-pub(crate) use write::{Written, create_deal_in, update_deal_in};
+pub(crate) use write::{Gate, Written, create_deal_gated, create_deal_in, update_deal_gated, update_deal_in};
 
 use crate::projections;
 use crate::row::*;
@@ -80,6 +80,14 @@ pub(crate) fn event_from_row(r: &AnyRow) -> R<StageEvent> {
         lost_reason: opt_text(r, "lost_reason")?,
         at: ts(r, "at")?,
         user_id: opt_i64(r, "user_id")?.map(UserId),
+        override_reason: opt_text(r, "override_reason")?,
+        override_by: opt_i64(r, "override_by")?.map(UserId),
+        override_steps: match opt_text(r, "override_steps")? {
+            // Written by this program from a serialized list; a row that
+            // does not parse shows no steps rather than failing the log.
+            Some(s) => serde_json::from_str(&s).unwrap_or_default(),
+            None => Vec::new(),
+        },
     })
 }
 

@@ -30,6 +30,7 @@ mod migrate;
 mod names;
 mod parties;
 mod pipelines;
+mod playbooks;
 mod projections;
 mod records;
 mod row;

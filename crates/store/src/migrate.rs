@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_note_edits.sql")),
     (6, include_str!("../migrations/0006_audit_log.sql")),
     (7, include_str!("../migrations/0007_jobs.sql")),
+    (8, include_str!("../migrations/0008_playbooks.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -8,7 +8,7 @@ use sqlx::{Row, any::AnyRow};
 
 pub(crate) type R<T> = Result<T, sqlx::Error>;
 
-fn decode_err(col: &str, msg: impl std::fmt::Display) -> sqlx::Error {
+pub(crate) fn decode_err(col: &str, msg: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: col.to_string(), source: msg.to_string().into() }
 }
 

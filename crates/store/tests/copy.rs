@@ -75,6 +75,9 @@ async fn populate(store: &Store) {
     };
     let person = store.create_person(&actor, person).await.unwrap();
     let stages = store.pipelines().await.unwrap()[0].stages.clone();
+    let spec: dealflow_core::playbook::StepSpec =
+        serde_json::from_value(serde_json::json!({"title": "Call «Pat»", "kind": "task"})).unwrap();
+    let step = store.create_step(&actor, stages[0].id, spec).await.unwrap();
     let new = NewDeal {
         title: "Acme renewal".into(),
         value: 12_000,
@@ -83,6 +86,7 @@ async fn populate(store: &Store) {
         ..Default::default()
     };
     let deal = store.create_deal(&actor, new).await.unwrap();
+    store.tick_step(&actor, deal.id, step.id, true).await.unwrap();
     let patch =
         DealPatch { version: deal.version, stage_id: Some(stages[2].id), value: Some(15_000), ..Default::default() };
     let deal = store.update_deal(&actor, deal.id, patch).await.unwrap();
@@ -213,7 +217,13 @@ async fn sqlite_round_trip_copies_every_row_both_ways() {
     let back = copy_workspace(&b, &a, true).await.unwrap();
     assert_ok(&back);
     assert_eq!(dump(&a).await, dump(&b).await);
-    assert_eq!(back.rows(), report.rows() + 3, "one more deal, its creation event and its audit entry");
+    // The new deal entered a stage with a task step: its task and the
+    // step's state row come with it, and the deal's creation is audited.
+    assert_eq!(
+        back.rows(),
+        report.rows() + 5,
+        "one more deal, its creation event, its audit entry, its task and step state"
+    );
 }
 
 #[tokio::test]

@@ -67,6 +67,7 @@ async fn a_stage_move_costs_few_statements() {
 /// Statements one stage move may send, transaction control included.
 /// Before the decision moved to core and the projections were refreshed
 /// from memory, a move sent 33 (create 33, value edit 29); then 14 on
-/// SQLite (create 9, value edit 12), and one more each since every write
-/// appends its audit-log entry.
+/// SQLite (create 9, value edit 12); every write appends its audit-log
+/// entry (one more each), and the playbook gate adds one read of the
+/// pipeline's checklists, which also tells the entered stage's.
 const STAGE_MOVE_BUDGET: usize = 16;

@@ -114,5 +114,5 @@ pub fn decide_create(n: &NewDeal, id: DealId, ctx: &Context) -> Result<Decision,
         deleted_at: None,
         version: 1,
     };
-    Ok(Decision { deal, events: plan.events, changes: Vec::new(), at: created_at, changed: true })
+    Ok(Decision { deal, events: plan.events, changes: Vec::new(), at: created_at, changed: true, overridden: None })
 }

@@ -18,6 +18,7 @@ mod update;
 
 pub use create::decide_create;
 pub use update::decide_update;
+pub use update::is_forward as update_is_forward;
 
 use crate::custom_field::CustomField;
 use crate::model::{Deal, DealPatch, NewDeal, Organization, Person, Settings, Stage, StageEvent};
@@ -81,6 +82,10 @@ pub struct Context<'a> {
     pub person: Option<Found<&'a Person>>,
     /// The organization the deal ends up with, when [`needs`] asked for it.
     pub organization: Option<Found<&'a Organization>>,
+    /// The checklist of the deal's current stage, when [`needs`] asked for
+    /// it (`None` also when the stage has no steps, or for paths that
+    /// place deals without the gate, such as imports).
+    pub playbook: Option<crate::playbook::gate::Facts<'a>>,
 }
 
 /// What the store must read before calling the decision.
@@ -96,6 +101,10 @@ pub struct Needs {
     pub owner: Option<UserId>,
     pub person: Option<PersonId>,
     pub organization: Option<OrganizationId>,
+    /// The stage whose checklist the gate reads (the current stage of an
+    /// open deal that is asked to move), with the moment the deal entered
+    /// it, from when evidence counts.
+    pub playbook: Option<(crate::StageId, Timestamp)>,
 }
 
 /// What to read for a change of `cur` (or a new deal when `cur` is `None`).
@@ -112,6 +121,7 @@ pub fn needs(cur: Option<&Deal>, change: Change<'_>) -> Needs {
             owner: n.owner_id,
             person: n.person_id,
             organization: n.organization_id,
+            playbook: None,
         },
         (Some(cur), Change::Update(p)) => {
             let moving = update::wants_move(p);
@@ -125,6 +135,8 @@ pub fn needs(cur: Option<&Deal>, change: Change<'_>) -> Needs {
                 owner: p.owner_id.flatten().filter(|o| Some(*o) != cur.owner_id),
                 person: person.filter(|x| moving || Some(*x) != cur.person_id),
                 organization: organization.filter(|x| moving || Some(*x) != cur.organization_id),
+                playbook: (moving && cur.status == crate::model::DealStatus::Open)
+                    .then_some((cur.stage_id, cur.stage_entered_at)),
             }
         }
         (None, Change::Update(_)) => Needs::default(),
@@ -163,6 +175,16 @@ pub struct Decision {
     /// False when the request changes nothing: the store writes nothing
     /// and the deal keeps its version.
     pub changed: bool,
+    /// Set when the move went past open required steps with an
+    /// `override_reason`: recorded on the move's stage events.
+    pub overridden: Option<Override>,
+}
+
+/// A move past open required playbook steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub reason: String,
+    pub steps: Vec<crate::playbook::OpenStep>,
 }
 
 /// Checks that a linked record may be linked; the message names the field.
@@ -200,5 +222,7 @@ pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
     pairs.into_iter().filter(|(_, a, b)| a != b).map(|(field, old, new)| TrackedChange { field, old, new }).collect()
 }
 
+#[cfg(test)]
+pub(crate) mod gate_tests;
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,7 @@ impl World {
             owner: None,
             person: None,
             organization: None,
+            playbook: None,
         }
     }
 

@@ -2,7 +2,8 @@
 
 use super::{Context, Decision, check_found, tracked_changes};
 use crate::currency::check_amount;
-use crate::model::{Deal, DealPatch};
+use crate::model::{Deal, DealPatch, DealStatus};
+use crate::playbook::gate;
 use crate::stage_move::{self, MoveRequest, Position};
 use crate::time::Timestamp;
 use crate::validate::{int_range, optional_text, percent, required_text};
@@ -22,9 +23,11 @@ pub fn decide_update(cur: &Deal, p: &DealPatch, ctx: &Context) -> Result<Decisio
     check_links(cur, &next, ctx, &mut errs);
     let at = change_time(cur, p, ctx, &mut errs);
     let mut events = Vec::new();
+    let mut overridden = None;
     if wants_move(p)
         && let Some(plan) = plan(cur, p, ctx, at, &mut errs)
     {
+        overridden = gate(cur, &next, &plan.position, p, ctx, &mut errs);
         let np = plan.position;
         next.pipeline_id = np.pipeline_id;
         next.stage_id = np.stage_id;
@@ -41,7 +44,62 @@ pub fn decide_update(cur: &Deal, p: &DealPatch, ctx: &Context) -> Result<Decisio
         next.updated_at = Timestamp(ctx.now.0.max(at.0));
     }
     let changes = tracked_changes(cur, &next);
-    Ok(Decision { deal: next, events, changes, at, changed })
+    Ok(Decision { deal: next, events, changes, at, changed, overridden })
+}
+
+/// Whether moving from `cur` to `to` is forward: a later stage of the
+/// same pipeline, or won, from an open deal. Backwards, lost, reopening
+/// and other-pipeline moves are not.
+pub fn is_forward(cur: &Deal, to: &Position, stages: &[crate::model::Stage]) -> bool {
+    if cur.status != DealStatus::Open || to.pipeline_id != cur.pipeline_id {
+        return false;
+    }
+    match to.status {
+        DealStatus::Won => true,
+        DealStatus::Lost => false,
+        DealStatus::Open => {
+            let pos = |id| stages.iter().find(|s| s.id == id).map(|s| s.position);
+            matches!((pos(cur.stage_id), pos(to.stage_id)), (Some(a), Some(b)) if b > a)
+        }
+    }
+}
+
+/// The playbook gate: a forward move needs every required step of the
+/// current stage done. Field steps look at the deal as the patch leaves it
+/// (so one PATCH may fill a field and move on). Open steps refuse the move
+/// (one `steps` error each, naming the step), unless the patch carries an
+/// `override_reason`: then the move goes ahead and the override is returned
+/// for the stage event.
+fn gate(
+    cur: &Deal,
+    next: &Deal,
+    to: &Position,
+    p: &DealPatch,
+    ctx: &Context,
+    errs: &mut Invalid,
+) -> Option<super::Override> {
+    let facts = ctx.playbook?;
+    let stages = ctx.pipeline.map_or(&[][..], |v| v.stages);
+    if facts.steps.is_empty() || !is_forward(cur, to, stages) {
+        return None;
+    }
+    let rec = gate::Records { deal: next, person: live(ctx.person), organization: live(ctx.organization) };
+    let open = gate::open_required(&facts, &rec);
+    if open.is_empty() {
+        return None;
+    }
+    if let Some(reason) = p.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        let reason = errs.take(required_text("override_reason", reason, 500))?;
+        return Some(super::Override { reason, steps: open });
+    }
+    for s in open {
+        let message = format!(
+            "required step \"{}\" (id {}) of the current stage is open; do it first, or give `override_reason`",
+            s.title, s.id
+        );
+        errs.add_about("steps", message, s.id.to_string(), s.title);
+    }
+    None
 }
 
 /// The deal with the patch's plain fields applied, each validated.
@@ -160,4 +218,12 @@ fn plan(cur: &Deal, p: &DealPatch, ctx: &Context, at: Timestamp, errs: &mut Inva
         last_event_at: ctx.history.last().map(|e| e.at),
     };
     errs.take(stage_move::plan_move(&position, &req, &move_ctx))
+}
+
+/// The record when it was found live.
+fn live<T>(f: Option<super::Found<&T>>) -> Option<&T> {
+    match f {
+        Some(super::Found::Live(x)) => Some(x),
+        _ => None,
+    }
 }

@@ -133,6 +133,10 @@ pub struct DealPatch {
     /// When this change happened (history loading); now when absent. Not in
     /// the future, and not before the deal's latest stage event.
     pub at: Option<Timestamp>,
+    /// Moves the deal forward although required playbook steps of its
+    /// stage are open; the stage event records the reason, who and the
+    /// open steps. Only roles the workspace allows may give one.
+    pub override_reason: Option<String>,
 }
 
 /// One entry of the append-only stage log.
@@ -149,6 +153,16 @@ pub struct StageEvent {
     pub lost_reason: Option<String>,
     pub at: Timestamp,
     pub user_id: Option<UserId>,
+    /// Set when the move went past open required playbook steps: the
+    /// reason the overriding user gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    /// Who overrode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_by: Option<UserId>,
+    /// The required steps that were open when the deal moved on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub override_steps: Vec<crate::playbook::OpenStep>,
 }
 
 /// A recorded change of one tracked deal field.

@@ -56,16 +56,26 @@ async fn get_deal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<De
 }
 
 /// Change a deal. `stage_id`, `pipeline_id`, `status` and `lost_reason`
-/// move it (checked by the stage rules); `version` must be current.
+/// move it (checked by the stage rules); `version` must be current. A
+/// forward move needs the current stage's required playbook steps done
+/// (422 listing each open step under `steps`), unless an admin or manager
+/// gives `override_reason` (a rep who does gets 403).
 #[utoipa::path(patch, path = "/deals/{id}", tag = "deals", params(("id" = DealId, Path)), request_body = DealPatch,
     responses((status = 200, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn update_deal(
     State(st): State<AppState>,
     u: CurrentUser,
     Path(id): Path<DealId>,
     Json(p): Json<DealPatch>,
 ) -> ApiResult<Json<Deal>> {
+    if p.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) && !super::steps::may_override(u.user.role) {
+        return Err(crate::error::ApiError::Forbidden(format!(
+            "a {} may not override a playbook: admins and managers may; do the open steps, or ask one of them",
+            u.user.role.as_str()
+        )));
+    }
     Ok(Json(st.store.update_deal(&u.actor(), id, p).await?))
 }
 

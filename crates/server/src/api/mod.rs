@@ -18,6 +18,7 @@ pub mod outreach;
 pub mod people;
 pub mod pipelines;
 pub mod settings;
+pub mod steps;
 pub mod users;
 
 use crate::AppState;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(pipelines::router())
         .merge(lost_reasons::router())
+        .merge(steps::router())
         .merge(custom_fields::router())
         .merge(deals::router())
         .merge(organizations::router())

@@ -77,6 +77,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     let reason = created(app, &t, "/api/v1/lost-reasons", json!({"label": "Too dear"})).await;
     let field_body = json!({"entity": "deal", "key": "product", "label": "Product", "kind": "text"});
     let field = created(app, &t, "/api/v1/custom-fields", field_body).await;
+    let step_body = json!({"title": "Call", "kind": "task"});
+    let step = created(app, &t, &format!("/api/v1/stages/{}/steps", id(&stage)), step_body).await;
     let team_goal = id(&created(app, &t, "/api/v1/goals", goal_body(Value::Null)).await);
     let mut members = Vec::new();
     for (role, email) in [(Role::Rep, "rep@example.com"), (Role::Manager, "boss@example.com"), (Role::Admin, "")] {
@@ -94,6 +96,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("outreach", id(&outreach)),
         ("lost-reasons", id(&reason)),
         ("custom-fields", id(&field)),
+        ("steps", id(&step)),
         ("notes", other.note.clone()),
         ("goals", team_goal.clone()),
         ("users", other.id.clone()),

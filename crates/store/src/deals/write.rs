@@ -45,6 +45,15 @@ struct Loaded {
     owner: Option<Found<UserId>>,
     person: Option<Found<Person>>,
     organization: Option<Found<Organization>>,
+    playbook: Option<crate::playbooks::gate::GateData>,
+}
+
+/// Whether a change passes the playbook gate. Working a deal does; placing
+/// one where a file says (imports) does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    Apply,
+    Bypass,
 }
 
 impl Loaded {
@@ -60,12 +69,13 @@ impl Loaded {
             owner: self.owner,
             person: self.person.as_ref().map(Found::as_ref),
             organization: self.organization.as_ref().map(Found::as_ref),
+            playbook: self.playbook.as_ref().map(|p| p.facts()),
         }
     }
 }
 
 /// Reads what the decision needs: the settings always, the rest on demand.
-async fn load(tx: &mut Tx, n: &Needs) -> Result<Loaded, StoreError> {
+async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Result<Loaded, StoreError> {
     let mut out = Loaded {
         settings: crate::settings::load(tx).await?,
         lost_reasons: Vec::new(),
@@ -75,6 +85,7 @@ async fn load(tx: &mut Tx, n: &Needs) -> Result<Loaded, StoreError> {
         owner: None,
         person: None,
         organization: None,
+        playbook: None,
     };
     if n.pipeline.is_some() || n.first_pipeline {
         (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
@@ -99,6 +110,9 @@ async fn load(tx: &mut Tx, n: &Needs) -> Result<Loaded, StoreError> {
     }
     if let Some(o) = n.organization {
         out.organization = Some(party(tx, "organizations", o.0, org_from_row).await?);
+    }
+    if let (Some((stage, since)), Some(deal), Gate::Apply) = (n.playbook, deal, gate) {
+        out.playbook = Some(crate::playbooks::gate::facts(tx, deal, stage, since).await?);
     }
     Ok(out)
 }
@@ -159,7 +173,18 @@ async fn log_of(tx: &mut Tx, id: DealId) -> Result<Vec<StageEvent>, StoreError> 
 /// The body of [`crate::Store::create_deal`], inside the caller's transaction.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Result<Written, StoreError> {
-    let loaded = load(tx, &needs(None, Change::Create(&n))).await?;
+    create_deal_gated(tx, actor, n, Gate::Apply).await
+}
+
+/// [`create_deal_in`]; placing a deal ([`Gate::Bypass`]) leaves its
+/// checklist to the caller, which gives it only the stage it ends in.
+pub(crate) async fn create_deal_gated(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: NewDeal,
+    gate: Gate,
+) -> Result<Written, StoreError> {
+    let loaded = load(tx, &needs(None, Change::Create(&n)), None, Gate::Apply).await?;
     let id = DealId::new();
     let d = decide_create(&n, id, &loaded.context(actor.user_id, actor.now, &[]))?;
     let insert = sqlx::query(
@@ -170,6 +195,9 @@ pub(crate) async fn create_deal_in(tx: &mut Tx, actor: &Actor, n: NewDeal) -> Re
     );
     bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
     let log = insert_events(tx, id, &d.events, actor.user_id).await?;
+    if gate == Gate::Apply {
+        crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
+    }
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
 }
@@ -184,18 +212,44 @@ pub(crate) async fn update_deal_in(
     id: DealId,
     p: DealPatch,
 ) -> Result<Written, StoreError> {
+    update_deal_gated(tx, actor, id, p, Gate::Apply).await
+}
+
+/// [`update_deal_in`] with the playbook gate applied or bypassed.
+pub(crate) async fn update_deal_gated(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: DealId,
+    p: DealPatch,
+    gate: Gate,
+) -> Result<Written, StoreError> {
     let cur = crate::records::live(&mut **tx, "deals", "deal", id.0, from_row).await?;
     check_version(cur.version, p.version)?;
     let log_before = log_of(tx, id).await?;
-    let loaded = load(tx, &needs(Some(&cur), Change::Update(&p))).await?;
+    let loaded = load(tx, &needs(Some(&cur), Change::Update(&p)), Some(id), gate).await?;
     // Now is read inside the transaction: a writer that waited for the
     // lock must not stamp its events before those it waited for.
     let d: Decision = decide_update(&cur, &p, &loaded.context(actor.user_id, Timestamp::now(), &log_before))?;
     let mut log = log_before.clone();
     if d.changed {
         insert_changes(tx, id, &d.changes, d.at, actor.user_id).await?;
-        log.extend(insert_events(tx, id, &d.events, actor.user_id).await?);
+        let mut events = insert_events(tx, id, &d.events, actor.user_id).await?;
+        if let Some(o) = &d.overridden {
+            record_override(tx, &mut events, o, actor.user_id).await?;
+            // An override is a decision the weekly audit reviews: its own entry.
+            let detail = serde_json::json!({"reason": o.reason, "open_steps": o.steps});
+            crate::audit::append(tx, actor, crate::audit::Entry::new("deal", "override", Some(id.0)).detail(detail))
+                .await?;
+        }
+        log.extend(events);
         write_row(tx, &d.deal, p.version).await?;
+        // Placing a deal (an import) makes no tasks for the past.
+        if gate == Gate::Apply {
+            // The gate's read covers the deal's pipeline; another one's
+            // stages are read afresh.
+            let known = loaded.playbook.as_ref().filter(|_| d.deal.pipeline_id == cur.pipeline_id);
+            crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, known).await?;
+        }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {
         loaded.stages
@@ -270,6 +324,34 @@ async fn insert_events(
     }
     sql.query().execute(&mut **tx).await?;
     Ok(stored)
+}
+
+/// Marks the events of an overriding move with the reason, who and the
+/// open steps, in one statement.
+async fn record_override(
+    tx: &mut Tx,
+    events: &mut [StageEvent],
+    o: &dealflow_core::deal_change::Override,
+    user: Option<UserId>,
+) -> Result<(), StoreError> {
+    let steps = serde_json::to_string(&o.steps).map_err(|e| StoreError::Config(e.to_string()))?;
+    let mut sql = Sql::new("UPDATE stage_events SET override_reason = ");
+    sql.bind(o.reason.clone()).push(", override_by = ").bind(user.map(|u| u.0));
+    sql.push(", override_steps = ").bind(steps).push(" WHERE id IN (");
+    for (i, e) in events.iter_mut().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(e.id.0);
+        e.override_reason = Some(o.reason.clone());
+        e.override_by = user;
+        e.override_steps = o.steps.clone();
+    }
+    sql.push(")");
+    if !events.is_empty() {
+        sql.query().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Appends the field-history rows of one change in one statement.

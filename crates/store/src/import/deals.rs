@@ -5,7 +5,7 @@
 use super::refs::Refs;
 use super::setup::{Context, PipelineInfo};
 use super::{Outcome, RowFail, keys};
-use crate::deals::{create_deal_in, from_row as deal_from_row, update_deal_in};
+use crate::deals::{Gate, create_deal_gated, from_row as deal_from_row, update_deal_gated};
 use crate::{Actor, StoreError, Tx};
 use dealflow_core::import::{RefKind, RowValues, Target, plan_history};
 use dealflow_core::model::{Deal, DealPatch, DealStatus, NewDeal};
@@ -124,7 +124,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         created_at: Some(plan.created_at),
         closed_at: close_now.map(|c| c.1),
     };
-    let mut deal = create_deal_in(tx, actor, n).await?.deal;
+    let mut deal = create_deal_gated(tx, actor, n, Gate::Bypass).await?.deal;
     for (stage, at) in &plan.moves {
         let patch = DealPatch {
             version: deal.version,
@@ -132,7 +132,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
             at: Some(*at),
             ..Default::default()
         };
-        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
+        deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
     }
     if let (Some((status, at)), false) = (plan.close, plan.moves.is_empty()) {
         let patch = DealPatch {
@@ -142,8 +142,11 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
             at: Some(at),
             ..Default::default()
         };
-        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
+        deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
     }
+    // Placed without the gate; the deal gets the checklist of the stage
+    // it ends in, and none of the stages it passed on the way.
+    crate::playbooks::checklist::after_write(tx, actor, None, &deal, None).await?;
     Ok(deal)
 }
 
@@ -191,7 +194,7 @@ async fn update(
     let mut deal = cur.clone();
     if fields_changed {
         patch.version = deal.version;
-        deal = update_deal_in(tx, actor, deal.id, patch).await?.deal;
+        deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
     }
     // Stage and outcome: only a change makes events, dated by the file when
     // it can be and not before the deal's latest event.
@@ -224,6 +227,6 @@ async fn update(
         at,
         ..Default::default()
     };
-    update_deal_in(tx, actor, deal.id, patch).await?;
+    update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?;
     Ok(Outcome::Updated)
 }

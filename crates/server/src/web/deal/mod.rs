@@ -4,6 +4,7 @@
 //! (the timeline is the store's `deal_timeline` read model); its script
 //! changes the deal through the JSON API.
 
+mod checklist;
 mod markdown;
 mod timeline;
 mod views;
@@ -73,6 +74,8 @@ struct DealPage<'a> {
     done_acts: Vec<ActivityView>,
     notes: Vec<NoteView>,
     timeline: Vec<Entry>,
+    steps: Vec<checklist::StepView>,
+    steps_done: usize,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
@@ -191,6 +194,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         person: &person_name,
     };
     let timeline = wording.entries(&items);
+    let (steps, steps_done) = checklist::views(t, tz, &st.store.deal_checklist(id).await?);
 
     let status = match deal.status {
         DealStatus::Open => "open",
@@ -231,5 +235,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         done_acts,
         notes,
         timeline,
+        steps,
+        steps_done,
     }))
 }

@@ -1,0 +1,172 @@
+//! Playbooks over HTTP: the steps of a stage (admins edit, everyone
+//! reads), a deal's checklist with its ticks, the moves a deal may make
+//! now, and the overrides recorded.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use dealflow_core::model::Role;
+use dealflow_core::playbook::view::{ChecklistItem, Move, OverrideRecord};
+use dealflow_core::playbook::{Step, StepSpec};
+use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::{DealId, Invalid, StageId, StepId};
+use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_steps, create_step))
+        .routes(routes!(update_step, delete_step))
+        .routes(routes!(deal_steps))
+        .routes(routes!(step_done))
+        .routes(routes!(step_undone))
+        .routes(routes!(deal_moves))
+        .routes(routes!(list_overrides))
+}
+
+/// Whether `role` may move a deal past open required steps with an
+/// `override_reason`: admins and managers.
+pub fn may_override(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Manager)
+}
+
+/// The steps of a stage, in order.
+#[utoipa::path(get, path = "/stages/{id}/steps", tag = "playbooks", params(("id" = StageId, Path)),
+    responses((status = 200, body = Vec<Step>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn list_steps(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<StageId>,
+) -> ApiResult<Json<Vec<Step>>> {
+    Ok(Json(st.store.stage_steps(id).await?))
+}
+
+/// Add a step to the end of a stage's checklist (admins).
+#[utoipa::path(post, path = "/stages/{id}/steps", tag = "playbooks", params(("id" = StageId, Path)), request_body = StepSpec,
+    responses((status = 201, body = Step), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn create_step(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<StageId>,
+    Json(spec): Json<StepSpec>,
+) -> ApiResult<(StatusCode, Json<Step>)> {
+    Ok((StatusCode::CREATED, Json(st.store.create_step(&u.actor(), id, spec).await?)))
+}
+
+/// Change a step (admins): `version` and the properties to change;
+/// `position` reorders. The whole step is checked again.
+#[utoipa::path(patch, path = "/steps/{id}", tag = "playbooks", params(("id" = StepId, Path)), request_body = Object,
+    responses((status = 200, body = Step), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_step(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<StepId>,
+    Json(patch): Json<Value>,
+) -> ApiResult<Json<Step>> {
+    Ok(Json(st.store.update_step(&u.actor(), id, &patch).await?))
+}
+
+/// Remove a step (admins). Deals keep its history; it no longer gates.
+#[utoipa::path(delete, path = "/steps/{id}", tag = "playbooks", params(("id" = StepId, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_step(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StepId>) -> ApiResult<StatusCode> {
+    st.store.delete_step(&u.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The checklist of the deal's current stage.
+#[utoipa::path(get, path = "/deals/{id}/steps", tag = "playbooks", params(("id" = DealId, Path)),
+    responses((status = 200, body = Vec<ChecklistItem>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn deal_steps(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<DealId>,
+) -> ApiResult<Json<Vec<ChecklistItem>>> {
+    Ok(Json(st.store.deal_checklist(id).await?))
+}
+
+/// Tick a step of the deal's current stage done: a task step completes its
+/// task, an e-mail step counts as sent by hand. Answers the checklist.
+#[utoipa::path(post, path = "/deals/{id}/steps/{step_id}/done", tag = "playbooks",
+    params(("id" = DealId, Path), ("step_id" = StepId, Path)),
+    responses((status = 200, body = Vec<ChecklistItem>), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn step_done(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path((id, step)): Path<(DealId, StepId)>,
+) -> ApiResult<Json<Vec<ChecklistItem>>> {
+    st.store.tick_step(&u.actor(), id, step, true).await?;
+    Ok(Json(st.store.deal_checklist(id).await?))
+}
+
+/// Untick a step: it is open again, and so is its task. Answers the checklist.
+#[utoipa::path(post, path = "/deals/{id}/steps/{step_id}/undone", tag = "playbooks",
+    params(("id" = DealId, Path), ("step_id" = StepId, Path)),
+    responses((status = 200, body = Vec<ChecklistItem>), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn step_undone(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path((id, step)): Path<(DealId, StepId)>,
+) -> ApiResult<Json<Vec<ChecklistItem>>> {
+    st.store.tick_step(&u.actor(), id, step, false).await?;
+    Ok(Json(st.store.deal_checklist(id).await?))
+}
+
+/// For every stage of the deal's pipeline and for won: whether the deal
+/// may move there now, and the open required steps that block it.
+#[utoipa::path(get, path = "/deals/{id}/moves", tag = "playbooks", params(("id" = DealId, Path)),
+    responses((status = 200, body = Vec<Move>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn deal_moves(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<DealId>) -> ApiResult<Json<Vec<Move>>> {
+    Ok(Json(st.store.deal_moves(id).await?))
+}
+
+/// The period of `GET /api/v1/overrides`.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverridesQuery {
+    /// Start: an RFC 3339 time, or a date (`YYYY-MM-DD`, from midnight in
+    /// the workspace time zone). Default: 7 days before `to`.
+    pub from: Option<String>,
+    /// End (inclusive): an RFC 3339 time, or a date (its whole day). Default: now.
+    pub to: Option<String>,
+}
+
+/// Moves made past open required steps in a period, oldest first (at most
+/// 10,000).
+#[utoipa::path(get, path = "/overrides", tag = "playbooks", params(OverridesQuery),
+    responses((status = 200, body = Vec<OverrideRecord>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+async fn list_overrides(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<OverridesQuery>,
+) -> ApiResult<Json<Vec<OverrideRecord>>> {
+    let tz = st.store.settings().await?.time_zone;
+    let bound = |field: &str, s: Option<&str>, end: bool| -> Result<Option<Timestamp>, Invalid> {
+        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+        if let Ok(t) = Timestamp::parse(s) {
+            return Ok(Some(t));
+        }
+        match Date::parse(s) {
+            Ok(d) if end => Ok(d.0.succ_opt().map(|n| Timestamp(tz.midnight(n) - 1))),
+            Ok(d) => Ok(Some(Timestamp(tz.midnight(d.0)))),
+            Err(_) => Err(Invalid::one(field, format!("`{s}` is neither an RFC 3339 time nor a date (YYYY-MM-DD)"))),
+        }
+    };
+    let mut errs = Invalid::new();
+    let to = errs.take(bound("to", q.to.as_deref(), true)).flatten().unwrap_or_else(Timestamp::now);
+    let from = errs.take(bound("from", q.from.as_deref(), false)).flatten().unwrap_or(Timestamp(to.0 - 7 * 86_400_000));
+    if from > to {
+        errs.add("from", "lies after `to`");
+    }
+    errs.into_result().map_err(ApiError::from)?;
+    Ok(Json(st.store.overrides(from, to).await?))
+}

@@ -1,0 +1,275 @@
+//! A deal's checklist as it moves. Entering a stage gives the deal a state
+//! row per step of the stage; `task` steps and `draft` e-mail steps become
+//! tasks of the deal's owner, due at the step's due time (an e-mail's task
+//! carries the filled-in text). Re-entering reopens what was not done and
+//! keeps what was, without making a second task. Leaving a stage closes
+//! its open playbook tasks and marks their steps skipped.
+
+use super::gate::GateData;
+use crate::row::*;
+use crate::{Actor, StoreError, Tx};
+use dealflow_core::model::{ActivityKind, Deal, DealStatus, NewActivity, Settings};
+use dealflow_core::playbook::due::due_at;
+use dealflow_core::playbook::template::{Values, render};
+use dealflow_core::playbook::{DueAnchor, SendMode, Step, StepKind, StepStatus};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{DealId, StageId};
+
+/// Why a step was closed when its deal left the stage; a re-entry reopens
+/// exactly these.
+pub(crate) const LEFT_STAGE: &str = "left the stage";
+
+/// Applies the checklist effects of a deal write: leaving the stage it was
+/// in (when it was open there) and entering the one it is in (when open).
+/// `known` is what the gate read of the deal's pipeline, when it looked and
+/// the deal stayed in that pipeline: a stage without steps then costs no
+/// statement at all.
+pub(crate) async fn after_write(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: Option<&Deal>,
+    after: &Deal,
+    known: Option<&GateData>,
+) -> Result<(), StoreError> {
+    let was = before.filter(|b| b.status == DealStatus::Open).map(|b| b.stage_id);
+    let is = (after.status == DealStatus::Open).then_some(after.stage_id);
+    if was == is {
+        return Ok(());
+    }
+    if let Some(s) = was.filter(|_| known.is_none_or(|k| !k.steps.is_empty())) {
+        leave(tx, actor, after.id, s).await?;
+    }
+    if let Some(s) = is {
+        let steps = match known {
+            Some(k) => k.pipeline_steps.iter().filter(|x| x.stage_id == s).cloned().collect(),
+            None => super::steps_in(tx, s).await?,
+        };
+        enter(tx, actor, after, s, steps).await?;
+    }
+    Ok(())
+}
+
+/// Closes the open steps of `stage` for a deal that left it: a task done
+/// meanwhile counts as done, the rest are skipped and their tasks closed.
+async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId) -> Result<(), StoreError> {
+    let in_stage = "SELECT id FROM playbook_steps WHERE stage_id = $2";
+    let done = format!(
+        "UPDATE deal_steps SET status = 'done', updated_at = $3,
+           done_at = (SELECT a.done_at FROM activities a WHERE a.id = deal_steps.activity_id)
+         WHERE deal_id = $1 AND status = 'open' AND step_id IN ({in_stage})
+           AND activity_id IN (SELECT id FROM activities WHERE done_at IS NOT NULL)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(done)).bind(deal.0).bind(stage.0).bind(actor.now.0).execute(&mut **tx).await?;
+    let close = format!(
+        "UPDATE activities SET done_at = $3, updated_at = $3, version = version + 1
+         WHERE done_at IS NULL AND id IN (SELECT activity_id FROM deal_steps
+           WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage}))"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(close)).bind(deal.0).bind(stage.0).bind(actor.now.0).execute(&mut **tx).await?;
+    let skip = format!(
+        "UPDATE deal_steps SET status = 'skipped', reason = $4, updated_at = $3
+         WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage})"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(skip))
+        .bind(deal.0)
+        .bind(stage.0)
+        .bind(actor.now.0)
+        .bind(LEFT_STAGE)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A stored state row, as [`enter`] needs it.
+struct Row {
+    id: i64,
+    status: StepStatus,
+    activity_id: Option<i64>,
+}
+
+/// Gives a deal that entered `stage` its checklist: new rows and tasks for
+/// steps it never had, reopened rows and tasks for steps not done.
+async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId, steps: Vec<Step>) -> Result<(), StoreError> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT ds.id, ds.step_id, ds.status, ds.activity_id FROM deal_steps ds
+         JOIN playbook_steps s ON s.id = ds.step_id WHERE ds.deal_id = $1 AND s.stage_id = $2",
+    )
+    .bind(deal.id.0)
+    .bind(stage.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut stored = std::collections::HashMap::new();
+    for r in &rows {
+        let row = Row {
+            id: i64_(r, "id")?,
+            status: enum_(r, "status", StepStatus::parse)?,
+            activity_id: opt_i64(r, "activity_id")?,
+        };
+        stored.insert(i64_(r, "step_id")?, row);
+    }
+    let settings = crate::settings::load(tx).await?;
+    let meeting = if steps.iter().any(|s| s.spec.due.as_ref().is_some_and(|d| d.anchor == DueAnchor::Meeting)) {
+        next_meeting(tx, deal.id).await?
+    } else {
+        None
+    };
+    let mut names = None;
+    for step in &steps {
+        let due = step.spec.due.as_ref().and_then(|d| match d.anchor {
+            DueAnchor::StageEntered => Some(due_at(d, deal.stage_entered_at, &settings)),
+            DueAnchor::Meeting => meeting.map(|m| due_at(d, m, &settings)),
+        });
+        match stored.get(&step.id.0) {
+            Some(r) if matches!(r.status, StepStatus::Done) => {}
+            Some(r) => reopen(tx, actor, r, step, due).await?,
+            None => {
+                if names.is_none() && step.spec.kind == StepKind::Email {
+                    names = Some(Names::load(tx, deal).await?);
+                }
+                let ctx = Fill { deal, settings: &settings, meeting, names: names.as_ref() };
+                start(tx, actor, deal, step, due, &ctx).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The deal's earliest open meeting with a time.
+pub(crate) async fn next_meeting(tx: &mut Tx, deal: DealId) -> Result<Option<Timestamp>, StoreError> {
+    let t: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(due_at) FROM activities WHERE deal_id = $1 AND kind = $2 AND done_at IS NULL")
+            .bind(deal.0)
+            .bind(ActivityKind::Meeting.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(t.map(Timestamp))
+}
+
+/// Reopens a step not done on a re-entry, and its task.
+async fn reopen(tx: &mut Tx, actor: &Actor, r: &Row, step: &Step, due: Option<Timestamp>) -> Result<(), StoreError> {
+    let status = first_status(step);
+    sqlx::query(
+        "UPDATE deal_steps SET status = $1, reason = NULL, due_at = $2, done_at = NULL, done_by = NULL,
+          updated_at = $3 WHERE id = $4",
+    )
+    .bind(status.as_str())
+    .bind(due.map(|t| t.0))
+    .bind(actor.now.0)
+    .bind(r.id)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(a) = r.activity_id {
+        sqlx::query(
+            "UPDATE activities SET done_at = NULL, due_at = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+        )
+        .bind(due.map(|t| t.0))
+        .bind(actor.now.0)
+        .bind(a)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The status a step starts in: an automatic e-mail waits for its send
+/// (sending is not built yet); everything else is open.
+fn first_status(step: &Step) -> StepStatus {
+    if step.spec.kind == StepKind::Email && step.spec.send == Some(SendMode::Auto) {
+        StepStatus::Waiting
+    } else {
+        StepStatus::Open
+    }
+}
+
+/// The names a template may use, read once per entry.
+struct Names {
+    person: Option<String>,
+    owner: Option<String>,
+    organization: Option<String>,
+}
+
+impl Names {
+    async fn load(tx: &mut Tx, deal: &Deal) -> Result<Self, StoreError> {
+        async fn name(tx: &mut Tx, table: &str, id: Option<i64>) -> Result<Option<String>, StoreError> {
+            let Some(id) = id else { return Ok(None) };
+            let sql = format!("SELECT name FROM {table} WHERE id = $1");
+            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?)
+        }
+        Ok(Names {
+            person: name(tx, "people", deal.person_id.map(|x| x.0)).await?,
+            owner: name(tx, "users", deal.owner_id.map(|x| x.0)).await?,
+            organization: name(tx, "organizations", deal.organization_id.map(|x| x.0)).await?,
+        })
+    }
+}
+
+/// What an e-mail step's text is filled from.
+struct Fill<'a> {
+    deal: &'a Deal,
+    settings: &'a Settings,
+    meeting: Option<Timestamp>,
+    names: Option<&'a Names>,
+}
+
+/// Starts a step the deal never had: its task (for task and draft e-mail
+/// steps) and its state row.
+async fn start(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    step: &Step,
+    due: Option<Timestamp>,
+    fill: &Fill<'_>,
+) -> Result<(), StoreError> {
+    let task = match (step.spec.kind, step.spec.send, &step.spec.template) {
+        (StepKind::Task, _, _) => Some((step.spec.title.clone(), step.spec.description.clone())),
+        (StepKind::Email, Some(SendMode::Draft) | None, Some(t)) => {
+            let v = Values {
+                deal: fill.deal,
+                person_name: fill.names.and_then(|n| n.person.as_deref()),
+                owner_name: fill.names.and_then(|n| n.owner.as_deref()),
+                organization_name: fill.names.and_then(|n| n.organization.as_deref()),
+                meeting: fill.meeting,
+                settings: fill.settings,
+            };
+            let subject: String = render(&t.subject, &v).chars().take(dealflow_core::validate::limits::NAME).collect();
+            let body: String = render(&t.body, &v).chars().take(dealflow_core::validate::limits::LONG).collect();
+            Some((subject, Some(body)))
+        }
+        _ => None,
+    };
+    let activity = match task {
+        Some((subject, note)) => {
+            let n = NewActivity {
+                kind: Some(ActivityKind::Task),
+                subject: if subject.trim().is_empty() { step.spec.title.clone() } else { subject },
+                due_at: due,
+                note,
+                deal_id: Some(deal.id),
+                person_id: deal.person_id,
+                organization_id: deal.organization_id,
+                owner_id: deal.owner_id,
+                ..Default::default()
+            };
+            Some(crate::activities::create_activity_in(tx, actor, n).await?.id.0)
+        }
+        None => None,
+    };
+    sqlx::query(
+        "INSERT INTO deal_steps (id, deal_id, step_id, status, due_at, done_at, done_by, activity_id, reason, updated_at)
+         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, NULL, $7)",
+    )
+    .bind(dealflow_core::ids::next_id())
+    .bind(deal.id.0)
+    .bind(step.id.0)
+    .bind(first_status(step).as_str())
+    .bind(due.map(|t| t.0))
+    .bind(activity)
+    .bind(actor.now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

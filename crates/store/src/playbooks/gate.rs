@@ -1,0 +1,70 @@
+//! What the stage gate reads for a deal about to leave its stage: the live
+//! steps of every stage of its pipeline with the deal's stored state of
+//! each (and whether the task a step made is done) in one statement, and,
+//! only when the current stage has evidence steps, the kinds of activity
+//! done since the deal entered the stage in a second. The steps of the
+//! other stages let the move's checklist effects skip their own read.
+
+use crate::row::*;
+use crate::{StoreError, Tx};
+use dealflow_core::model::ActivityKind;
+use dealflow_core::playbook::gate::{Facts, StoredState};
+use dealflow_core::playbook::{Step, StepKind, StepStatus};
+use dealflow_core::time::Timestamp;
+use dealflow_core::{DealId, StageId};
+
+/// The loaded facts, owned; [`GateData::facts`] lends them to the decision.
+#[derive(Debug, Default)]
+pub(crate) struct GateData {
+    /// The current stage's steps, in order.
+    pub steps: Vec<Step>,
+    /// The steps of every stage of the pipeline, the current one included.
+    pub pipeline_steps: Vec<Step>,
+    pub states: Vec<StoredState>,
+    pub evidence: Vec<ActivityKind>,
+}
+
+impl GateData {
+    pub fn facts(&self) -> Facts<'_> {
+        Facts { steps: &self.steps, states: &self.states, evidence: &self.evidence }
+    }
+}
+
+/// Reads the checklist facts of `deal` in `stage`, entered at `since`.
+pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Timestamp) -> Result<GateData, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.*, ds.status AS ds_status, a.done_at AS ds_activity_done FROM playbook_steps s
+         LEFT JOIN deal_steps ds ON ds.step_id = s.id AND ds.deal_id = $1
+         LEFT JOIN activities a ON a.id = ds.activity_id
+         WHERE s.deleted_at IS NULL AND s.stage_id IN
+           (SELECT id FROM stages WHERE pipeline_id = (SELECT pipeline_id FROM stages WHERE id = $2))
+         ORDER BY s.position, s.id",
+    )
+    .bind(deal.0)
+    .bind(stage.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = GateData::default();
+    for r in &rows {
+        let step = super::step_from_row(r)?;
+        if step.stage_id == stage {
+            if let Some(status) = opt_enum(r, "ds_status", StepStatus::parse)? {
+                let activity_done = opt_i64(r, "ds_activity_done")?.is_some();
+                out.states.push(StoredState { step_id: step.id, status, activity_done });
+            }
+            out.steps.push(step.clone());
+        }
+        out.pipeline_steps.push(step);
+    }
+    if out.steps.iter().any(|s| s.spec.kind == StepKind::Evidence) {
+        let kinds: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT kind FROM activities WHERE deal_id = $1 AND done_at IS NOT NULL AND done_at >= $2",
+        )
+        .bind(deal.0)
+        .bind(since.0)
+        .fetch_all(&mut **tx)
+        .await?;
+        out.evidence = kinds.iter().filter_map(|k| ActivityKind::parse(k).ok()).collect();
+    }
+    Ok(out)
+}
