@@ -91,9 +91,13 @@ pub struct Person {
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     pub name: String,
+    /// At most 20.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub emails: Vec<String>,
+    /// At most 20.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub phones: Vec<String>,
     pub job_title: Option<String>,
     pub organization_id: Option<OrganizationId>,
@@ -110,7 +114,11 @@ pub struct NewPerson {
 pub struct PersonPatch {
     pub version: i64,
     pub name: Option<String>,
+    /// At most 20.
+    #[schema(max_items = 20)]
     pub emails: Option<Vec<String>>,
+    /// At most 20.
+    #[schema(max_items = 20)]
     pub phones: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use dealflow_core::model::Role;
 use dealflow_core::playbook::view::{ChecklistItem, Move, OverrideRecord};
 use dealflow_core::playbook::{Step, StepSpec};
-use dealflow_core::time::{Date, Timestamp};
+use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, Invalid, StageId, StepId};
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -132,11 +132,10 @@ async fn deal_moves(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverridesQuery {
-    /// Start: an RFC 3339 time, or a date (`YYYY-MM-DD`, from midnight in
-    /// the workspace time zone). Default: 7 days before `to`.
-    pub from: Option<String>,
-    /// End (inclusive): an RFC 3339 time, or a date (its whole day). Default: now.
-    pub to: Option<String>,
+    /// Start (RFC 3339, inclusive), like the audit log's. Default: 7 days before `to`.
+    pub from: Option<Timestamp>,
+    /// End (RFC 3339, inclusive). Default: now.
+    pub to: Option<Timestamp>,
 }
 
 /// Moves made past open required steps in a period, oldest first (at most
@@ -149,21 +148,9 @@ async fn list_overrides(
     _u: CurrentUser,
     Query(q): Query<OverridesQuery>,
 ) -> ApiResult<Json<Vec<OverrideRecord>>> {
-    let tz = st.store.settings().await?.time_zone;
-    let bound = |field: &str, s: Option<&str>, end: bool| -> Result<Option<Timestamp>, Invalid> {
-        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-        if let Ok(t) = Timestamp::parse(s) {
-            return Ok(Some(t));
-        }
-        match Date::parse(s) {
-            Ok(d) if end => Ok(d.0.succ_opt().map(|n| Timestamp(tz.midnight(n) - 1))),
-            Ok(d) => Ok(Some(Timestamp(tz.midnight(d.0)))),
-            Err(_) => Err(Invalid::one(field, format!("`{s}` is neither an RFC 3339 time nor a date (YYYY-MM-DD)"))),
-        }
-    };
     let mut errs = Invalid::new();
-    let to = errs.take(bound("to", q.to.as_deref(), true)).flatten().unwrap_or_else(Timestamp::now);
-    let from = errs.take(bound("from", q.from.as_deref(), false)).flatten().unwrap_or(Timestamp(to.0 - 7 * 86_400_000));
+    let to = q.to.unwrap_or_else(Timestamp::now);
+    let from = q.from.unwrap_or(Timestamp(to.0 - 7 * 86_400_000));
     if from > to {
         errs.add("from", "lies after `to`");
     }

@@ -133,7 +133,15 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GoalPatchBody", "to", DateText),
     ("GoalPatchBody", "owner_id", IdText),
     ("GoalPatchBody", "pipeline_id", IdText),
+    ("StepSpec", "title", Line(200)),
+    ("StepSpec", "description", OptMulti(10_000)),
+    ("Template", "subject", Line(300)),
+    ("Template", "body", Multi(20_000)),
+    ("Due", "offset_minutes", Range(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)),
+    ("Due", "offset_working_days", Range(-MAX_OFFSET_WORKING_DAYS, MAX_OFFSET_WORKING_DAYS)),
 ];
+
+use dealflow_core::playbook::{MAX_OFFSET_MINUTES, MAX_OFFSET_WORKING_DAYS};
 
 /// Writes every rule of the table into the document's schemas.
 ///
