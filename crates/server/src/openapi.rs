@@ -41,6 +41,29 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     truth::apply(&mut doc);
     limits::apply(&mut doc);
     crate::auth::roles::document_refusals(&mut doc);
+    open_flattened(doc, "Step", "StepSpec")
+}
+
+/// A stored record that flattens its editable part (`Step` is its id,
+/// stage and times plus a `StepSpec`) is documented as `allOf` the part's
+/// schema, whose `additionalProperties: false` (a request body refuses
+/// unknown properties) would then refuse the record's own fields. The
+/// record gets an open copy of the part instead; the request keeps the
+/// closed one.
+fn open_flattened(mut doc: OpenApi, record: &str, part: &str) -> OpenApi {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    let Some(components) = doc.components.as_mut() else { return doc };
+    let Some(RefOr::T(Schema::Object(closed))) = components.schemas.get(part) else { return doc };
+    let mut open = closed.clone();
+    open.additional_properties = None;
+    let reference = format!("#/components/schemas/{part}");
+    if let Some(RefOr::T(Schema::AllOf(all))) = components.schemas.get_mut(record) {
+        for item in all.items.iter_mut() {
+            if matches!(item, RefOr::Ref(r) if r.ref_location == reference) {
+                *item = RefOr::T(Schema::Object(open.clone()));
+            }
+        }
+    }
     doc
 }
 
