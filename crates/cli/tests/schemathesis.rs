@@ -44,6 +44,10 @@ const EXCLUDED: &[(&str, &str, &str)] = &[
 const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("does not exist", "an id of the right shape naming no record (the database decides)"),
     ("is not a stage of pipeline", "a stage must belong to the deal's pipeline (another record)"),
+    ("is deleted; restore it first", "the named record is in the trash (its state, which the run changes)"),
+    ("is archived", "the named record is archived (its state, which the run changes)"),
+    ("is deactivated", "the named user is deactivated (its state, which the run changes)"),
+    ("belong to this campaign", "the campaign still has messages (other records)"),
     ("is not a custom field of this record type", "custom fields are defined at run time"),
     ("is required", "a custom field or lost reason the workspace's settings require"),
     ("only single-select fields have options", "depends on another field (`kind`)"),
