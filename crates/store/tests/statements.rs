@@ -69,5 +69,8 @@ async fn a_stage_move_costs_few_statements() {
 /// from memory, a move sent 33 (create 33, value edit 29); then 14 on
 /// SQLite (create 9, value edit 12); every write appends its audit-log
 /// entry (one more each), and the playbook gate adds one read of the
-/// pipeline's checklists, which also tells the entered stage's.
-const STAGE_MOVE_BUDGET: usize = 16;
+/// pipeline's checklists, which also tells the entered stage's: 16 on
+/// SQLite, 17 on PostgreSQL (its write transaction begins with one more
+/// statement). The budget holds the larger; the scale issue's "fewer
+/// statements per deal write" is where it comes down again.
+const STAGE_MOVE_BUDGET: usize = 17;
