@@ -209,6 +209,26 @@ fn stats_of(t: super::T, settings: &Settings, totals: &[dealflow_store::StageTot
     }
 }
 
+/// The column a fragment request names (its stage, read with the settings)
+/// and the board's filter, as the two fragment routes read them.
+async fn column(
+    st: &AppState,
+    stage: &str,
+    owner: Option<&str>,
+    q: Option<&str>,
+) -> Result<(StageId, dealflow_core::model::Stage, dealflow_core::model::Settings, BoardFilter), crate::error::ApiError>
+{
+    let stage_id =
+        StageId(parse_id(Some(stage)).ok_or_else(|| crate::error::ApiError::BadRequest("stage must be an id".into()))?);
+    let stage = st.store.stage(stage_id).await?;
+    let settings = st.store.settings().await?;
+    let filter = BoardFilter {
+        owner_id: parse_id(owner).map(UserId),
+        q: q.filter(|s| !s.trim().is_empty()).map(str::to_string),
+    };
+    Ok((stage_id, stage, settings, filter))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct StatsQuery {
     stage: String,
@@ -220,15 +240,7 @@ pub struct StatsQuery {
 /// content), under the same filter as the board.
 pub async fn stats(State(st): State<AppState>, u: PageUser, Query(q): Query<StatsQuery>) -> Response {
     let result = async {
-        let stage_id = StageId(
-            parse_id(Some(&q.stage)).ok_or_else(|| crate::error::ApiError::BadRequest("stage must be an id".into()))?,
-        );
-        let stage = st.store.stage(stage_id).await?;
-        let settings = st.store.settings().await?;
-        let filter = BoardFilter {
-            owner_id: parse_id(q.owner.as_deref()).map(UserId),
-            q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        };
+        let (stage_id, stage, settings, filter) = column(&st, &q.stage, q.owner.as_deref(), q.q.as_deref()).await?;
         let totals = st.store.board_totals(stage.pipeline_id, &filter).await?;
         let stats = stats_of(u.t, &settings, &totals, stage_id);
         Ok::<_, crate::error::ApiError>(html(&StatsFragment { t: u.t, stats }))
@@ -248,15 +260,7 @@ pub struct CardsQuery {
 /// The next page of one column, as an HTML fragment the script appends.
 pub async fn cards(State(st): State<AppState>, u: PageUser, Query(q): Query<CardsQuery>) -> Response {
     let result = async {
-        let stage_id = StageId(
-            parse_id(Some(&q.stage)).ok_or_else(|| crate::error::ApiError::BadRequest("stage must be an id".into()))?,
-        );
-        let stage = st.store.stage(stage_id).await?;
-        let settings = st.store.settings().await?;
-        let filter = BoardFilter {
-            owner_id: parse_id(q.owner.as_deref()).map(UserId),
-            q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        };
+        let (stage_id, stage, settings, filter) = column(&st, &q.stage, q.owner.as_deref(), q.q.as_deref()).await?;
         let before = parse_id(q.before.as_deref()).map(DealId);
         let cards = st.store.board_cards(stage_id, &filter, before, PAGE).await?;
         let now = Timestamp::now();
