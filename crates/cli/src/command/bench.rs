@@ -23,6 +23,8 @@ pub enum BenchCmd {
     Export(super::bench_export::ExportBench),
     /// How fast the background job runner drains a backlog of due jobs.
     Jobs(super::bench_jobs::JobsBench),
+    /// What the playbook gate costs a stage move: moves with and without a five-step checklist.
+    Gate(super::bench_gate::GateBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -44,6 +46,7 @@ impl BenchCmd {
         match self {
             BenchCmd::Board(b) => b.run().await,
             BenchCmd::Jobs(j) => j.run().await,
+            BenchCmd::Gate(g) => g.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Metrics(m) => m.run().await,
             #[cfg(feature = "generate")]

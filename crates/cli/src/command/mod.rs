@@ -6,6 +6,7 @@ mod bench;
 // default here), so a build without it has no `bench metrics`.
 #[cfg(feature = "generate")]
 mod bench_export;
+mod bench_gate;
 mod bench_jobs;
 #[cfg(feature = "generate")]
 mod bench_metrics;
