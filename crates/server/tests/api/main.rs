@@ -8,6 +8,7 @@ mod admin_pages;
 mod audit;
 mod auth;
 mod bad_input;
+mod compression;
 mod deal_page;
 mod deals;
 mod exports;
