@@ -42,6 +42,7 @@ pub const TABLES: &[&str] = &[
     "playbook_steps",
     "deal_steps",
     "deal_step_ticks",
+    "campaign_members",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

@@ -8,6 +8,8 @@ mod admin_pages;
 mod audit;
 mod auth;
 mod bad_input;
+mod campaign_members;
+mod compliance;
 mod deal_page;
 mod deals;
 mod exports;
