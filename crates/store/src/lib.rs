@@ -192,8 +192,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Creates the settings row, the default pipeline and lost reasons when
-    /// the workspace is new. Idempotent.
+    /// Creates the settings row, the default pipeline, lost reasons and
+    /// playbook (with its "Nurture" campaign) when the workspace is new.
+    /// Idempotent.
     async fn ensure_defaults(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let have: Option<i64> =
@@ -202,6 +203,7 @@ impl Store {
             settings::insert_default(&mut tx).await?;
             pipelines::insert_default(&mut tx).await?;
             lost_reasons::insert_default(&mut tx).await?;
+            playbooks::defaults::insert_default(&mut tx, dealflow_core::time::Timestamp::now().0).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -12,6 +12,7 @@ mod campaign_members;
 mod compliance;
 mod deal_page;
 mod deals;
+mod default_playbook;
 mod exports;
 mod forecast;
 mod goals;
