@@ -117,7 +117,8 @@ async fn writer(base: String, token: String, stages: Vec<String>, acked: Arc<Mut
         let id = deal["id"].as_str().expect("a deal id").to_string();
         let mut version = deal["version"].as_i64().expect("a version");
         acked.lock().expect("lock").deals.insert(id.clone(), version);
-        for stage in stages.iter().skip(1).take(1 + i % 3) {
+        // Up to "Demo booked": leaving it needs its default playbook done.
+        for stage in stages.iter().skip(1).take(1 + i % 2) {
             let patch = json!({ "version": version, "stage_id": stage });
             let Some(moved) = send(client.patch(format!("{base}/api/v1/deals/{id}")).json(&patch)).await else {
                 return;

@@ -36,6 +36,11 @@ async fn seed(store: &Store) {
     store.create_user(&actor, "rep@example.com", "Rep", Role::Rep, "x", None).await.unwrap();
     let pipeline = store.pipelines().await.unwrap().remove(0);
     let st: Vec<_> = pipeline.stages.iter().map(|s| s.id).collect();
+    // The history below walks a deal through "Demo booked" without working
+    // its default playbook, which would gate the move on.
+    for step in store.stage_steps(st[2]).await.unwrap() {
+        store.delete_step(&actor, step.id).await.unwrap();
+    }
 
     let deal = |title: &str, days_ago: i64| NewDeal {
         title: title.into(),

@@ -24,8 +24,8 @@ pub use forecast::{BacktestQuery, BacktestRow, ForecastQuery, ForecastReport, St
 pub use gate::{DEFAULT_HEAVY_READS, DEFAULT_HEAVY_WAIT, HeavyPermit, HeavyReads};
 
 use dealflow_core::metrics::{
-    ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, PlannerInputs, Slice, StageFigures, StageMetrics,
-    activity_from, pace_period, plan_from, stages_from,
+    ActivityMetrics, DAY_MS, GoalPlan, Ms, Period, PlannerInput, PlannerInputs, Slice, StageCompliance, StageFigures,
+    StageMetrics, activity_from, compliance, pace_period, plan_from, stages_from,
 };
 use dealflow_core::model::{Channel, Milestone, Settings};
 use dealflow_core::time::{Date, TimeZone, Timestamp};
@@ -111,6 +111,19 @@ pub struct StageRow {
     pub milestone: Option<Milestone>,
     #[serde(flatten)]
     pub figures: StageFigures,
+    /// Playbook compliance of the forward exits from the stage in the period.
+    #[serde(flatten)]
+    pub playbook: StageCompliance,
+}
+
+/// Overrides of one deal owner in the period (forward exits made past open
+/// required steps, counted by the deal's current owner).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnerOverrideRow {
+    /// Null for deals without an owner.
+    pub owner_id: Option<String>,
+    pub owner: Option<String>,
+    pub overrides: u64,
 }
 
 /// `GET /metrics/stages`.
@@ -120,6 +133,9 @@ pub struct StagesReport {
     /// Stages of the (sliced) pipelines, in pipeline and stage order;
     /// archived pipelines only when asked for.
     pub stages: Vec<StageRow>,
+    /// Overrides per deal owner in the period, most first (owners without
+    /// one left out).
+    pub overrides_by_owner: Vec<OwnerOverrideRow>,
 }
 
 /// Parameters of `/planner`.
@@ -237,7 +253,14 @@ pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Insights
     let settings = store.settings().await?;
     let period = resolve_period(q.from, q.to, now.0, DEFAULT_DAYS, &settings)?;
     check_slice(store, q.pipeline_id, q.owner_id).await?;
-    let mut figures = stage_figures(store, &q.slice(), period).await?.stages;
+    let slice = q.slice();
+    let (figures, inputs, users) = tokio::try_join!(
+        stage_figures(store, &slice, period),
+        async { store.compliance_inputs(&slice, period).await.map_err(InsightsError::from) },
+        async { store.users().await.map_err(InsightsError::from) },
+    )?;
+    let mut figures = figures.stages;
+    let comp = compliance(&inputs, period);
     let mut rows = Vec::new();
     let include_archived = q.include_archived.unwrap_or(false) || q.pipeline_id.is_some();
     for p in store.pipelines().await?.into_iter().filter(|p| include_archived || !p.archived) {
@@ -253,11 +276,21 @@ pub async fn stages(store: &Store, q: &MetricsQuery, now: Timestamp) -> Insights
                     position: s.position,
                     milestone: s.milestone,
                     figures: f,
+                    playbook: comp.stages.get(&s.id).cloned().unwrap_or_default(),
                 });
             }
         }
     }
-    Ok(StagesReport { period: PeriodInfo::new(period, &settings), stages: rows })
+    let overrides_by_owner = comp
+        .overrides_by_owner
+        .into_iter()
+        .map(|o| OwnerOverrideRow {
+            owner_id: o.owner_id.map(|u| u.to_string()),
+            owner: o.owner_id.and_then(|u| users.iter().find(|x| x.id == u)).map(|x| x.name.clone()),
+            overrides: o.overrides,
+        })
+        .collect();
+    Ok(StagesReport { period: PeriodInfo::new(period, &settings), stages: rows, overrides_by_owner })
 }
 
 /// The goal plan for `target` (base minor units) over `weeks`, learning

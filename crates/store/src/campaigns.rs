@@ -1,9 +1,12 @@
-//! Campaigns and the outreach messages sent in them (in [`outreach`]).
-//! Campaigns have no trash: deleting one removes it for good, so one still
+//! Campaigns, the outreach messages sent in them (in [`outreach`]) and
+//! their members (in [`members`]). Campaigns have no trash: deleting one
+//! removes it for good (with its membership history), so one still
 //! referred to by messages cannot be deleted.
 
+pub(crate) mod members;
 mod outreach;
 
+pub use members::MemberFilter;
 pub use outreach::OutreachFilter;
 
 use crate::records;
@@ -133,6 +136,8 @@ impl Store {
                 "{used} outreach message(s), including any in the trash, belong to this campaign; move or purge them first"
             )));
         }
+        // Membership means nothing without its campaign; it goes with it.
+        sqlx::query("DELETE FROM campaign_members WHERE campaign_id = $1").bind(id.0).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM campaigns WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         crate::audit::deleted(&mut tx, actor, "campaign", "delete", id.0).await?;
         tx.commit().await?;

@@ -42,6 +42,7 @@ pub const TABLES: &[&str] = &[
     "playbook_steps",
     "deal_steps",
     "deal_step_ticks",
+    "campaign_members",
 ];
 
 /// Projection tables: derived from the tables above, so they are not
@@ -51,8 +52,8 @@ pub const DERIVED_TABLES: &[&str] =
 
 /// Tables whose rows mean someone has used the workspace, with how the
 /// refusal names one row and several. A fresh workspace only holds the
-/// defaults (settings, pipeline, stages, lost reasons), which a copy may
-/// replace without asking.
+/// defaults (settings, pipeline, stages, lost reasons, the playbook and
+/// the campaign it points to), which a copy may replace without asking.
 const USER_DATA: &[(&str, &str, &str)] = &[
     ("users", "user", "users"),
     ("organizations", "organization", "organizations"),
@@ -202,9 +203,14 @@ async fn refuse_if_in_use(dst: &mut Tx) -> Result<(), StoreError> {
 pub(crate) async fn user_data(dst: &mut Tx) -> Result<Vec<String>, StoreError> {
     let mut found = Vec::new();
     for (table, one, many) in USER_DATA {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}")))
-            .fetch_one(&mut **dst)
-            .await?;
+        // A new workspace's playbook comes with its "Nurture" campaign: a
+        // campaign a step points to is configuration, like the stage.
+        let only = match *table {
+            "campaigns" => " WHERE id NOT IN (SELECT campaign_id FROM playbook_steps WHERE campaign_id IS NOT NULL)",
+            _ => "",
+        };
+        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}{only}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **dst).await?;
         if n > 0 {
             found.push(format!("{n} {}", if n == 1 { one } else { many }));
         }

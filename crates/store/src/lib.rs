@@ -9,6 +9,7 @@ pub mod audit;
 mod backup;
 mod board;
 mod campaigns;
+mod compliance;
 mod consistency;
 mod copy;
 mod custom_fields;
@@ -44,7 +45,7 @@ pub use activities::{ActivityFilter, NoteFilter};
 pub use audit::{AuditEntry, AuditFilter, Credential, Origin};
 pub use backup::{backup_to_file, restore_from_file};
 pub use board::{BoardFilter, Card, StageTotals};
-pub use campaigns::{CampaignFilter, OutreachFilter};
+pub use campaigns::{CampaignFilter, MemberFilter, OutreachFilter};
 pub use consistency::ConsistencyReport;
 pub use copy::{CopyReport, DERIVED_TABLES, TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};
@@ -191,8 +192,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Creates the settings row, the default pipeline and lost reasons when
-    /// the workspace is new. Idempotent.
+    /// Creates the settings row, the default pipeline, lost reasons and
+    /// playbook (with its "Nurture" campaign) when the workspace is new.
+    /// Idempotent.
     async fn ensure_defaults(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let have: Option<i64> =
@@ -201,6 +203,7 @@ impl Store {
             settings::insert_default(&mut tx).await?;
             pipelines::insert_default(&mut tx).await?;
             lost_reasons::insert_default(&mut tx).await?;
+            playbooks::defaults::insert_default(&mut tx, dealflow_core::time::Timestamp::now().0).await?;
         }
         tx.commit().await?;
         Ok(())

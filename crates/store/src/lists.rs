@@ -136,12 +136,13 @@ pub struct OrganizationRow {
 /// One entry of a person's or organization's timeline.
 #[derive(Debug, Clone)]
 pub struct TimelineItem {
-    /// `note`, `activity` or `outreach`.
+    /// `note`, `activity`, `outreach`, `campaign_joined` or `campaign_left`.
     pub kind: &'static str,
     pub at: Timestamp,
-    /// Note body, activity subject, or outreach channel.
+    /// Note body, activity subject, outreach channel, or campaign name.
     pub text: String,
-    /// Activity kind and state, or the outreach campaign and reply.
+    /// Activity kind and state, the outreach campaign and reply, or the
+    /// title of the playbook step that enrolled the person.
     pub detail: Option<String>,
     pub done: bool,
 }
@@ -344,8 +345,9 @@ impl Store {
         fetch(self, &sql, &q, back, organization_row).await
     }
 
-    /// Notes, activities and (for people) outreach of a person or an
-    /// organization, newest first, at most `limit` of each kind.
+    /// Notes, activities and (for people) outreach and campaign joins and
+    /// leaves of a person or an organization, newest first, at most
+    /// `limit` of each kind.
     pub async fn timeline(
         &self,
         person: Option<PersonId>,
@@ -414,7 +416,40 @@ impl Store {
                 });
             }
         }
+        if let Some(p) = person {
+            self.membership_timeline(p, limit, &mut out).await?;
+        }
         out.sort_by_key(|e| std::cmp::Reverse(e.at.0));
         Ok(out)
+    }
+
+    /// A person's campaign memberships as timeline entries: one when they
+    /// joined (with the step that enrolled them, if one did) and one when
+    /// they left.
+    async fn membership_timeline(
+        &self,
+        person: PersonId,
+        limit: i64,
+        out: &mut Vec<TimelineItem>,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.name AS campaign, m.joined_at, m.left_at, s.title AS step FROM campaign_members m
+             JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN playbook_steps s ON s.id = m.step_id
+             WHERE m.person_id = $1 ORDER BY m.joined_at DESC, m.id DESC LIMIT $2",
+        )
+        .bind(person.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            let campaign = text(r, "campaign")?;
+            if let Some(left) = opt_ts(r, "left_at")? {
+                let text = campaign.clone();
+                out.push(TimelineItem { kind: "campaign_left", at: left, text, detail: None, done: false });
+            }
+            let (at, detail) = (ts(r, "joined_at")?, opt_text(r, "step")?);
+            out.push(TimelineItem { kind: "campaign_joined", at, text: campaign, detail, done: false });
+        }
+        Ok(())
     }
 }

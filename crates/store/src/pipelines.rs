@@ -354,6 +354,10 @@ impl Store {
                 ));
             }
         }
+        // No deal was ever in the stage, so no deal has a state of its
+        // steps: its playbook (a new workspace's "Demo booked" has one) goes
+        // with it rather than holding it by its foreign key.
+        sqlx::query("DELETE FROM playbook_steps WHERE stage_id = $1").bind(id.0).execute(&mut *tx).await?;
         let n = sqlx::query("DELETE FROM stages WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let Some(pipeline) = pipeline.filter(|_| n.rows_affected() > 0) else {
             return Err(StoreError::not_found("stage", id));

@@ -2,9 +2,10 @@
 //! `core::playbook`), and what the stage gate reads (see
 //! [`gate::facts`]). The per-deal checklist — the state rows made when a
 //! deal enters a stage, the tasks they make, the ticks — is in
-//! [`checklist`].
+//! [`checklist`]; the playbook a new workspace starts with in [`defaults`].
 
 pub(crate) mod checklist;
+pub(crate) mod defaults;
 pub(crate) mod gate;
 mod ticks;
 

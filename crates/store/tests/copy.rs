@@ -6,8 +6,8 @@
 
 use dealflow_core::custom_field::{Entity, FieldKind, NewCustomField};
 use dealflow_core::model::{
-    ActivityKind, Channel, DealPatch, DealStatus, NewActivity, NewCampaign, NewDeal, NewNote, NewOrganization,
-    NewOutreachMessage, NewPerson, Role, Sentiment,
+    ActivityKind, Channel, DealPatch, DealStatus, NewActivity, NewCampaign, NewDeal, NewMember, NewNote,
+    NewOrganization, NewOutreachMessage, NewPerson, Role, Sentiment,
 };
 use dealflow_core::time::Timestamp;
 use dealflow_store::{Actor, CopyReport, Engine, NewSession, PoolSettings, Store, StoreError, copy_workspace};
@@ -109,6 +109,7 @@ async fn populate(store: &Store) {
     store.create_note(&actor, note).await.unwrap();
     let campaign = NewCampaign { name: "Spring".into(), channel: Some(Channel::Email), ..Default::default() };
     let campaign = store.create_campaign(&actor, campaign).await.unwrap();
+    store.add_campaign_member(&actor, campaign.id, NewMember { person_id: person.id }).await.unwrap();
     let message = NewOutreachMessage {
         person_id: person.id,
         campaign_id: Some(campaign.id),

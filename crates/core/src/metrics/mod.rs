@@ -20,6 +20,7 @@
 //!   `close_rate_vs_*`) can exceed 100; true shares stay within 0–100.
 
 pub mod activity;
+pub mod compliance;
 pub mod facts;
 pub mod forecast;
 mod history;
@@ -32,6 +33,7 @@ pub mod stages;
 mod tests;
 
 pub use activity::{ActivityMetrics, activity_from, activity_metrics};
+pub use compliance::{Compliance, ComplianceInputs, OwnerOverrides, StageCompliance, compliance};
 pub use facts::*;
 pub use forecast::{
     Backtest, DealFields, DealForecast, Forecast, ForecastOptions, ProbabilitySource, backtest, current_fields,

@@ -5,6 +5,7 @@
 //! [`crate::deal_change`] reads ([`gate`]). Pure: the store loads the
 //! steps and the facts, and writes what the API and the decision return.
 
+pub mod defaults;
 pub mod due;
 pub mod gate;
 pub mod template;

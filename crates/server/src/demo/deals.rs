@@ -74,6 +74,9 @@ pub async fn seed_deals(
             if closing_age && roll < 0.05 + 0.05 * idx as f64 {
                 // Won more often from later stages.
                 let won = rng.random_bool(0.15 + 0.12 * idx as f64);
+                if won {
+                    work_checklist(store, &actor, &deal, usize::MAX).await?;
+                }
                 let patch = if won {
                     DealPatch {
                         version: deal.version,
@@ -114,6 +117,9 @@ pub async fn seed_deals(
             if next == idx || roll > 0.85 && roll <= 0.95 {
                 continue;
             }
+            if next > idx {
+                work_checklist(store, &actor, &deal, usize::MAX).await?;
+            }
             idx = next;
             deal = store
                 .update_deal(
@@ -128,7 +134,29 @@ pub async fn seed_deals(
                 )
                 .await?;
         }
+        if deal.status == DealStatus::Open {
+            // Open deals stand at every point of their checklists.
+            let upto = rng.random_range(0..=5);
+            work_checklist(store, &actor, &deal, upto).await?;
+        }
         seed_context(store, rng, now, &actor, &deal).await?;
+    }
+    Ok(())
+}
+
+/// Ticks done up to `upto` open steps of the deal's current checklist
+/// that a person ticks (tasks, e-mails sent by hand, campaign
+/// enrolments), as the rep would before moving the deal on; the gate
+/// refuses a forward move until every required one is done.
+async fn work_checklist(store: &Store, actor: &Actor, deal: &Deal, upto: usize) -> anyhow::Result<()> {
+    use dealflow_core::playbook::{StepKind, StepStatus};
+    let items = store.deal_checklist(deal.id).await?;
+    let open = items.iter().filter(|i| {
+        matches!(i.status, StepStatus::Open | StepStatus::Waiting)
+            && matches!(i.kind, StepKind::Task | StepKind::Email | StepKind::Campaign)
+    });
+    for item in open.take(upto) {
+        store.tick_step(actor, deal.id, item.step_id, true).await?;
     }
     Ok(())
 }

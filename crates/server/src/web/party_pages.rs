@@ -106,6 +106,14 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                     let kind = kind_label(t, i.detail.as_deref().unwrap_or(""));
                     (t.t("lists.tl_activity"), i.text, format!("{kind} · {state}"))
                 }
+                "campaign_joined" => {
+                    let how = match i.detail {
+                        Some(step) => format!("{} {step}", t.t("lists.tl_by_step")),
+                        None => t.t("lists.tl_added").to_string(),
+                    };
+                    (t.t("lists.tl_campaign_joined"), i.text, how)
+                }
+                "campaign_left" => (t.t("lists.tl_campaign_left"), i.text, String::new()),
                 _ => {
                     let mut d = i.detail.unwrap_or_default();
                     if i.done {

@@ -2,7 +2,9 @@
 //! steps of every stage of its pipeline with the deal's stored state of
 //! each (and whether the task a step made is done) in one statement, and,
 //! only when the current stage has evidence steps, the kinds of activity
-//! done since the deal entered the stage in a second. The steps of the
+//! done since the deal entered the stage in a second (and, only when it
+//! has campaign steps, the campaigns the deal's person is a member of,
+//! which decide those steps). The steps of the
 //! other stages let the move's checklist effects skip their own read.
 
 use crate::row::*;
@@ -55,6 +57,10 @@ pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Time
             out.steps.push(step.clone());
         }
         out.pipeline_steps.push(step);
+    }
+    if out.steps.iter().any(|s| s.spec.kind == StepKind::Campaign) {
+        let member_of = crate::campaigns::members::deal_person_campaigns(tx, deal).await?;
+        crate::campaigns::members::overlay(&out.steps, &mut out.states, &member_of);
     }
     if out.steps.iter().any(|s| s.spec.kind == StepKind::Evidence) {
         let kinds: Vec<String> = sqlx::query_scalar(

@@ -9,7 +9,7 @@ use dealflow_core::deal_change::update_is_forward;
 use dealflow_core::model::{Deal, DealStatus, Organization, Person};
 use dealflow_core::playbook::gate::{Records, open_required, status_of};
 use dealflow_core::playbook::view::{ChecklistItem, Move, OverrideRecord};
-use dealflow_core::playbook::{SendMode, StepKind, StepStatus};
+use dealflow_core::playbook::{SendMode, Step, StepKind, StepStatus};
 use dealflow_core::stage_move::Position;
 use dealflow_core::time::Timestamp;
 use dealflow_core::{ActivityId, DealId, EventId, Invalid, StageId, StepId, UserId};
@@ -115,7 +115,9 @@ impl Store {
 
     /// Ticks a step of the deal's current stage done (`done`) or undone.
     /// A task step completes or reopens its task; an e-mail step ticked
-    /// done counts as sent by hand. Field and evidence steps are worked
+    /// done counts as sent by hand; a campaign step enrols the deal's
+    /// person in its campaign (by this step), and unticked ends that
+    /// membership, since membership is what the step asks for. Field and evidence steps are worked
     /// out from the deal and cannot be ticked. Every tick is kept.
     #[tracing::instrument(skip_all, fields(deal = %id, step = %step))]
     pub async fn tick_step(&self, actor: &Actor, id: DealId, step: StepId, done: bool) -> Result<(), StoreError> {
@@ -136,6 +138,9 @@ impl Store {
                 ),
             )
             .into());
+        }
+        if s.spec.kind == StepKind::Campaign {
+            campaign_tick(&mut tx, actor, &deal, &s, done).await?;
         }
         let row: Option<(i64, Option<i64>)> =
             sqlx::query_as("SELECT id, activity_id FROM deal_steps WHERE deal_id = $1 AND step_id = $2")
@@ -235,4 +240,31 @@ impl Store {
             .collect::<R<_>>()
             .map_err(StoreError::from)
     }
+}
+
+/// A campaign step ticked: enrols the deal's person by this step, or
+/// (unticked) ends their membership. Enrolling needs a person.
+async fn campaign_tick(tx: &mut Tx, actor: &Actor, deal: &Deal, s: &Step, done: bool) -> Result<(), StoreError> {
+    // `check_spec` refuses a campaign step without a campaign.
+    let Some(campaign) = s.spec.campaign_id else { return Ok(()) };
+    match (deal.person_id, done) {
+        (Some(p), true) => {
+            crate::campaigns::members::enrol_in(tx, actor, campaign, p, Some((s.id, deal.id))).await?;
+        }
+        (Some(p), false) => {
+            crate::campaigns::members::leave_in(tx, actor, campaign, p).await?;
+        }
+        (None, true) => {
+            return Err(Invalid::one(
+                "person_id",
+                format!(
+                    "the deal has no person to enrol in the campaign of step \"{}\"; link a person to the deal first",
+                    s.spec.title
+                ),
+            )
+            .into());
+        }
+        (None, false) => {}
+    }
+    Ok(())
 }

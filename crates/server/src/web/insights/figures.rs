@@ -1,6 +1,7 @@
 //! The figures sections of the insights page: KPI tiles against the
-//! previous period, funnel, conversion per stage, velocity, time in stage
-//! and the forecast, with the export links of the same question.
+//! previous period, funnel, conversion per stage, velocity, time in stage,
+//! playbook compliance per stage with the overrides per owner, and the
+//! forecast, with the export links of the same question.
 
 use super::format::{Chart, Fmt, Tile, dash, days_text, month_label, tiles};
 use crate::AppState;
@@ -32,6 +33,10 @@ pub struct Figures {
     pub velocity: Velocity,
     pub cycle_text: String,
     pub cycle: Vec<Chart>,
+    /// Playbook compliance per stage, one chart per pipeline.
+    pub compliance: Vec<Chart>,
+    /// Overrides per deal owner: (owner, count).
+    pub overrides: Vec<(String, String)>,
     pub months: Chart,
     pub range: Chart,
     pub forecast_period: String,
@@ -97,6 +102,12 @@ pub async fn figures(
     let f = Fmt { t, currency: &currency, digits };
     let m = &report.metrics;
     let (funnel, conversion, cycle) = stage_charts(&f, &stages.stages);
+    let compliance = compliance_charts(&f, &stages.stages);
+    let overrides = stages
+        .overrides_by_owner
+        .iter()
+        .map(|o| (o.owner.clone().unwrap_or_else(|| t.t("ins.no_owner").to_string()), o.overrides.to_string()))
+        .collect();
     let (months, range, forecast_period) = forecast_charts(&f, &fc, settings);
 
     let mut notes = Vec::new();
@@ -121,6 +132,8 @@ pub async fn figures(
         },
         cycle_text: f.days(m.sales_cycle_days),
         cycle,
+        compliance,
+        overrides,
         months,
         range,
         forecast_period,
@@ -128,6 +141,51 @@ pub async fn figures(
         notes,
         exports: exports(t, q, days),
     })
+}
+
+/// Playbook compliance per stage: the share of forward exits with the
+/// checklist complete as bars, the counts and the on-time share in the
+/// numbers table; one chart per pipeline.
+fn compliance_charts(f: &Fmt<'_>, stages: &[StageRow]) -> Vec<Chart> {
+    let t = f.t;
+    let groups = by_pipeline(stages);
+    let several = groups.len() > 1;
+    let mut out = Vec::new();
+    for (i, (pname, rows)) in groups.iter().enumerate() {
+        let title = chart_title(t.t("ins.compliance"), pname, several);
+        let bars: Vec<Bar> = rows
+            .iter()
+            .map(|r| Bar {
+                label: r.name.clone(),
+                value: r.playbook.playbook_complete_rate,
+                text: f.pct(r.playbook.playbook_complete_rate),
+            })
+            .collect();
+        out.push(Chart {
+            id: format!("compliance-{i}"),
+            svg: charts::hbars(&title, &bars, t.t("ins.empty")),
+            title,
+            head: vec![
+                t.t("ins.stage"),
+                t.t("ins.left_forward"),
+                t.t("ins.playbook_complete"),
+                t.t("ins.playbook_on_time"),
+            ],
+            rows: rows
+                .iter()
+                .map(|r| {
+                    let p = &r.playbook;
+                    vec![
+                        r.name.clone(),
+                        p.left_forward.to_string(),
+                        format!("{} ({})", p.playbook_complete, f.pct(p.playbook_complete_rate)),
+                        format!("{} ({})", p.playbook_on_time, f.pct(p.playbook_on_time_rate)),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    out
 }
 
 /// Funnel, conversion and time-in-stage charts, one of each per pipeline.
