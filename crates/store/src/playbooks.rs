@@ -6,6 +6,8 @@
 
 pub(crate) mod checklist;
 pub(crate) mod gate;
+mod preview;
+mod progress;
 mod ticks;
 
 use crate::custom_fields;

@@ -24,5 +24,6 @@ mod permissions;
 mod playbooks;
 mod roles;
 mod security;
+mod step_preview;
 mod text_input;
 mod web;
