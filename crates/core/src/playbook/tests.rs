@@ -152,6 +152,9 @@ fn a_sample_shows_what_each_placeholder_stands_for() {
         updated_at: Timestamp(0),
         version: 1,
     };
-    let out = template::sample("Hi {{ person.first_name }}, {{meeting.time}} on {{meeting.date}}: {{custom.plan}} {{x", &[plan]);
+    let out = template::sample(
+        "Hi {{ person.first_name }}, {{meeting.time}} on {{meeting.date}}: {{custom.plan}} {{x",
+        &[plan],
+    );
     assert_eq!(out, "Hi Ada, 10:00 on 2026-03-05: [Plan] {{x");
 }

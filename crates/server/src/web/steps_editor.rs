@@ -109,7 +109,9 @@ fn row(t: T, s: &Step, campaigns: &[(String, String)]) -> StepRow {
             };
             format!("{}{cond}", spec.field.as_deref().unwrap_or_default())
         }
-        StepKind::Evidence => spec.activity_kind.map(|k| super::activities::kind_label(t, k)).unwrap_or_default().into(),
+        StepKind::Evidence => {
+            spec.activity_kind.map(|k| super::activities::kind_label(t, k)).unwrap_or_default().into()
+        }
         StepKind::Campaign => spec
             .campaign_id
             .and_then(|c| campaigns.iter().find(|(id, _)| *id == c.to_string()).map(|(_, n)| n.clone()))
@@ -192,7 +194,13 @@ mod tests {
         let now = due(DueAnchor::StageEntered, Some(0), None);
         assert_eq!(due_words(en, &now), "right after the stage is entered");
         assert_eq!(due_words(zh, &now), "进入本阶段后立即");
-        assert_eq!(due_words(en, &due(DueAnchor::StageEntered, Some(90), None)), "90 minutes after the stage is entered");
-        assert_eq!(due_words(en, &due(DueAnchor::StageEntered, None, Some(3))), "3 working days after the stage is entered");
+        assert_eq!(
+            due_words(en, &due(DueAnchor::StageEntered, Some(90), None)),
+            "90 minutes after the stage is entered"
+        );
+        assert_eq!(
+            due_words(en, &due(DueAnchor::StageEntered, None, Some(3))),
+            "3 working days after the stage is entered"
+        );
     }
 }

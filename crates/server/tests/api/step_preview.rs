@@ -32,9 +32,7 @@ async fn a_preview_with_a_deal_shows_its_real_values() {
     assert_eq!(st, StatusCode::OK, "{s}");
     let (st, person) = app.post("/api/v1/people", json!({"name": "Grace Hopper"})).await;
     assert_eq!(st, StatusCode::CREATED, "{person}");
-    let deal = app
-        .create_deal(json!({"title": "Navy compilers", "value": 123_456, "person_id": person["id"]}))
-        .await;
+    let deal = app.create_deal(json!({"title": "Navy compilers", "value": 123_456, "person_id": person["id"]})).await;
     // 2026-06-01 02:30 UTC is 10:30 in Shanghai: the preview speaks the
     // workspace's time, as the e-mail would.
     let (st, a) = app

@@ -31,6 +31,18 @@ async fn deal(s: &Session, title: &str) -> DealId {
     s.store.create_deal(&Actor::system(), n).await.expect("deal").id
 }
 
+/// Waits until the server has the deal in `stage` (the page moves the card
+/// before the server answers).
+async fn until_in(s: &Session, id: DealId, stage: StageId) {
+    for _ in 0..100 {
+        if s.store.deal(id).await.expect("deal").stage_id == stage {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("deal {id} never reached stage {stage}");
+}
+
 async fn click(s: &Session, css: &str) {
     s.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
 }
@@ -52,7 +64,10 @@ async fn a_blocked_drop_names_the_missing_field_and_filling_it_moves_the_card() 
     // The card: none of two steps done, and the mark of a blocked deal.
     let badge = s.js(&format!("return document.querySelector(\"{card} .steps .n\").textContent")).await;
     assert_eq!(badge, json!("0/2"));
-    assert_eq!(s.js(&format!("return document.querySelector(\"{card}\").classList.contains('blocked')")).await, json!(true));
+    assert_eq!(
+        s.js(&format!("return document.querySelector(\"{card}\").classList.contains('blocked')")).await,
+        json!(true)
+    );
     assert_eq!(s.js(&format!("return !!document.querySelector(\"{card} .steps .stop\")")).await, json!(true));
 
     // While the card is held over the board, the column it may not enter
@@ -63,12 +78,21 @@ async fn a_blocked_drop_names_the_missing_field_and_filling_it_moves_the_card() 
         .then(PointerAction::MoveToElement { element: src, duration: None, x: 0.0, y: 0.0 })
         .then(PointerAction::Down { button: fantoccini::actions::MOUSE_BUTTON_LEFT })
         .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(100)), x: 12.0, y: 12.0 })
-        .then(PointerAction::MoveToElement { element: dst, duration: Some(Duration::from_millis(200)), x: 0.0, y: 0.0 });
+        .then(PointerAction::MoveToElement {
+            element: dst,
+            duration: Some(Duration::from_millis(200)),
+            x: 0.0,
+            y: 0.0,
+        });
     s.client.perform_actions(hold).await.expect("hold");
     s.until(&format!("return document.querySelector('{}').classList.contains('no-entry')", column(1))).await;
-    assert_eq!(s.js(&format!("return document.querySelector('{}').classList.contains('no-entry')", column(0))).await, json!(false));
+    assert_eq!(
+        s.js(&format!("return document.querySelector('{}').classList.contains('no-entry')", column(0))).await,
+        json!(false)
+    );
     s.screenshot("board-drag-no-entry").await;
-    let up = MouseActions::new("mouse".into()).then(PointerAction::Up { button: fantoccini::actions::MOUSE_BUTTON_LEFT });
+    let up =
+        MouseActions::new("mouse".into()).then(PointerAction::Up { button: fantoccini::actions::MOUSE_BUTTON_LEFT });
     s.client.perform_actions(up).await.expect("release");
 
     // The drop opens the dialog naming the open required step, with its
@@ -77,17 +101,22 @@ async fn a_blocked_drop_names_the_missing_field_and_filling_it_moves_the_card() 
     let said = s.js("return document.querySelector('#moves-dialog .open-steps').textContent").await;
     let said = said.as_str().unwrap_or_default().to_string();
     assert!(said.contains("Close date known") && !said.contains("Intro call"), "{said}");
-    assert_eq!(s.js("return document.querySelector('#moves-dialog .override').hidden").await, json!(false), "admins may override");
+    assert_eq!(
+        s.js("return document.querySelector('#moves-dialog .override').hidden").await,
+        json!(false),
+        "admins may override"
+    );
     s.screenshot("board-moves-dialog").await;
     assert_eq!(s.store.deal(id).await.expect("deal").stage_id, s0);
 
     // Filling the field saves the deal and makes the move.
-    s.js("document.querySelector('#moves-dialog input[name=expected_close_date]').value = '2026-12-31'; return true").await;
+    s.js("document.querySelector('#moves-dialog input[name=expected_close_date]').value = '2026-12-31'; return true")
+        .await;
     click(&s, "#moves-dialog button[value=fill]").await;
     s.until(&format!("return !!document.querySelector(\"{} {card}\")", column(1))).await;
     s.until("return !document.getElementById('moves-dialog').open").await;
+    until_in(&s, id, s1).await;
     let d = s.store.deal(id).await.expect("deal");
-    assert_eq!(d.stage_id, s1);
     assert_eq!(d.expected_close_date.map(|x| x.to_iso()).as_deref(), Some("2026-12-31"));
     // The next stage has no steps: the badge goes.
     s.until(&format!("return document.querySelector(\"{card} .steps\").hidden")).await;
@@ -122,11 +151,11 @@ async fn an_admin_overrides_with_a_reason_and_a_rep_sees_no_override() {
     click(&s, "#moves-dialog .override button").await;
     s.until("return !document.querySelector('#moves-dialog .error').hidden").await;
     assert_eq!(s.store.deal(id).await.expect("deal").stage_id, s0);
-    s.js("document.querySelector('#moves-dialog textarea[name=override_reason]').value = '客户急需'; return true").await;
+    s.js("document.querySelector('#moves-dialog textarea[name=override_reason]').value = '客户急需'; return true")
+        .await;
     click(&s, "#moves-dialog .override button").await;
     s.until(&format!("return !!document.querySelector(\"{} {card}\")", column(1))).await;
-    let d = s.store.deal(id).await.expect("deal");
-    assert_eq!(d.stage_id, s1);
+    until_in(&s, id, s1).await;
     let events = s.store.deal_events(id).await.expect("events");
     assert!(events.iter().any(|e| e.override_reason.as_deref() == Some("客户急需")), "{events:?}");
 
@@ -143,8 +172,20 @@ async fn an_admin_overrides_with_a_reason_and_a_rep_sees_no_override() {
     s.goto("/login").await;
     s.client.delete_all_cookies().await.expect("sign out");
     s.goto("/login").await;
-    s.client.find(Locator::Css("input[name=email]")).await.expect("email").send_keys("rep@example.com").await.expect("t");
-    s.client.find(Locator::Css("input[name=password]")).await.expect("pw").send_keys("a rep password 123").await.expect("t");
+    s.client
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .expect("email")
+        .send_keys("rep@example.com")
+        .await
+        .expect("t");
+    s.client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .expect("pw")
+        .send_keys("a rep password 123")
+        .await
+        .expect("t");
     click(&s, "form button[type=submit]").await;
     let other_card = format!(".card[data-id='{other}']");
     s.wait_for(&other_card).await;

@@ -16,14 +16,23 @@ async fn an_email_step_is_previewed_checked_and_saved_with_its_due_rule_in_words
     }
     let s = start(false, Screen::Desktop, "en").await;
     let stage = s.store.pipelines().await.expect("pipelines")[0].stages[0].id;
-    s.store.create_deal(&Actor::system(), NewDeal { title: "Already here".into(), ..Default::default() }).await.expect("deal");
+    s.store
+        .create_deal(&Actor::system(), NewDeal { title: "Already here".into(), ..Default::default() })
+        .await
+        .expect("deal");
     s.login().await;
     s.goto(&format!("/settings/stages/{stage}/steps")).await;
     s.wait_for("#step-form").await;
     assert_eq!(s.js("return document.querySelector('.open-deals strong').textContent").await, json!("1"));
 
     // An e-mail step: its fields show, and the template previews live.
-    s.client.find(Locator::Css("#step-form input[name=title]")).await.expect("title").send_keys("Reminder").await.expect("t");
+    s.client
+        .find(Locator::Css("#step-form input[name=title]"))
+        .await
+        .expect("title")
+        .send_keys("Reminder")
+        .await
+        .expect("t");
     s.js("const k = document.querySelector('#step-form select[name=kind]'); k.value = 'email'; k.dispatchEvent(new Event('change', {bubbles: true})); return true").await;
     s.until("return !document.querySelector('#step-form fieldset[data-kinds=email]').hidden").await;
     let subject = s.client.find(Locator::Css("#step-form input[name='template.subject']")).await.expect("subject");
@@ -56,9 +65,21 @@ async fn an_email_step_is_previewed_checked_and_saved_with_its_due_rule_in_words
 
     // A field step naming an unknown field: the 422 shows by the field,
     // and nothing is saved.
-    s.client.find(Locator::Css("#step-form input[name=title]")).await.expect("title").send_keys("Budget").await.expect("t");
+    s.client
+        .find(Locator::Css("#step-form input[name=title]"))
+        .await
+        .expect("title")
+        .send_keys("Budget")
+        .await
+        .expect("t");
     s.js("const k = document.querySelector('#step-form select[name=kind]'); k.value = 'field'; k.dispatchEvent(new Event('change', {bubbles: true})); return true").await;
-    s.client.find(Locator::Css("#step-form input[name=field]")).await.expect("field").send_keys("budget").await.expect("t");
+    s.client
+        .find(Locator::Css("#step-form input[name=field]"))
+        .await
+        .expect("field")
+        .send_keys("budget")
+        .await
+        .expect("t");
     s.client.find(Locator::Css("#step-form button[type=submit]")).await.expect("save").click().await.expect("click");
     s.until("const e = document.querySelector('[data-err=\"field\"]'); return !e.hidden && e.textContent.includes('budget')").await;
     assert_eq!(s.store.stage_steps(stage).await.expect("steps").len(), 1);
