@@ -21,6 +21,7 @@ mod openapi;
 mod outage;
 mod parties;
 mod permissions;
+mod playbook_pages;
 mod playbooks;
 mod roles;
 mod security;
