@@ -31,7 +31,14 @@ impl Store {
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| Invalid::one("deal_id", format!("no deal {id} exists (or it is in the trash)")))?;
+            .ok_or_else(|| {
+                Invalid::one(
+                    "deal_id",
+                    format!(
+                        "deal {id} does not exist (or is in the trash); preview without `deal_id` or name a live deal"
+                    ),
+                )
+            })?;
         let deal = crate::deals::from_row(&row)?;
         let settings = crate::settings::load(&mut tx).await?;
         let meeting = super::checklist::next_meeting(&mut tx, deal.id).await?;
