@@ -45,7 +45,9 @@ async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
   if (!resp.ok) {
     const fields = (data && data.errors || []).map((e) => e.message).join("; ");
-    throw new Error(fields || (data && data.detail) || resp.statusText);
+    const err = new Error(fields || (data && data.detail) || resp.statusText);
+    err.problem = data; // the playbook dialog puts each error by its field
+    throw err;
   }
   return data;
 }
@@ -93,6 +95,7 @@ function boardInit(board) {
     state.active = true;
     state.card.classList.add("dragging");
     document.body.classList.add("dragging");
+    if (window.boardGate) boardGate.mark(board, state.card);
   };
   const moveGhost = (state, x, y) => {
     state.ghost.style.transform = `translate(${x - state.dx}px, ${y - state.dy}px)`;
@@ -107,6 +110,7 @@ function boardInit(board) {
     drag.card.classList.remove("dragging");
     document.body.classList.remove("dragging");
     document.querySelectorAll(".over").forEach((el) => el.classList.remove("over"));
+    if (window.boardGate) boardGate.unmark();
     drag = null;
   };
   board.addEventListener("pointerdown", (e) => {
@@ -141,7 +145,9 @@ function boardInit(board) {
     endDrag();
     if (!target) return;
     if (target.classList.contains("column")) moveToStage(card, target);
-    else if (target.dataset.status === "won") closeDeal(board, card, { status: "won" });
+    else if (target.dataset.status === "won") {
+      gated(board, card, null, (extra) => closeDeal(board, card, { status: "won", ...extra }));
+    }
     else if (target.dataset.status === "lost") askLostReason(board, card);
   });
   document.addEventListener("pointercancel", endDrag);
@@ -154,7 +160,7 @@ function boardInit(board) {
     const i = cols.indexOf(columnOf(card));
     if (e.key === "ArrowRight" && i < cols.length - 1) moveToStage(card, cols[i + 1]).then(() => card.focus());
     else if (e.key === "ArrowLeft" && i > 0) moveToStage(card, cols[i - 1]).then(() => card.focus());
-    else if (e.key === "W") closeDeal(board, card, { status: "won" }, true);
+    else if (e.key === "W") gated(board, card, null, (extra) => closeDeal(board, card, { status: "won", ...extra }, true));
     else if (e.key === "L") askLostReason(board, card, true);
     else return;
     e.preventDefault();
@@ -162,7 +168,12 @@ function boardInit(board) {
   // Browsers' own image/text dragging would fight with ours.
   board.addEventListener("dragstart", (e) => e.preventDefault());
 
-  async function moveToStage(card, column) {
+  function moveToStage(card, column) {
+    if (columnOf(card) === column) return Promise.resolve();
+    return gated(board, card, column.dataset.stage, (extra) => moveNow(card, column, extra));
+  }
+
+  async function moveNow(card, column, extra) {
     const from = columnOf(card);
     if (from === column) return;
     const list = column.querySelector(".cards");
@@ -170,10 +181,11 @@ function boardInit(board) {
     list.prepend(card); // optimistic; undone when the server refuses
     try {
       const deal = await api("PATCH", `/api/v1/deals/${card.dataset.id}`, {
-        version: Number(card.dataset.version), stage_id: column.dataset.stage,
+        version: Number(card.dataset.version), stage_id: column.dataset.stage, ...extra,
       });
       card.dataset.version = deal.version;
       setCount(from, -1); setCount(column, 1);
+      if (window.boardGate) boardGate.refresh(board, card);
       await Promise.all([refreshStats(from), refreshStats(column)]);
     } catch (err) {
       from.querySelector(".cards").prepend(card);
@@ -182,6 +194,19 @@ function boardInit(board) {
   }
 
   loadMoreOnScroll(board);
+}
+
+// Asks the playbook gate before a move to `stage` (an id; `null` for won):
+// a move that open required steps block opens the dialog saying what is
+// missing instead; otherwise, or after an override, `go(extra)` moves,
+// with `extra` holding the override's reason.
+async function gated(board, card, stage, go) {
+  const m = window.boardGate ? await boardGate.moveTo(card, stage) : null;
+  if (m && !m.allowed && m.open_steps.length) {
+    boardGate.explain(board, card, m, () => gated(board, card, stage, go), (reason) => go({ override_reason: reason }));
+    return;
+  }
+  await go({});
 }
 
 // After a card leaves by keyboard, focus goes to its neighbour, else to
@@ -229,6 +254,7 @@ async function reopen(board, card, col) {
     list.prepend(card);
     setCount(col, 1);
     await refreshStats(col);
+    if (window.boardGate) boardGate.refresh(board, card);
     card.focus();
     toast(board.dataset.tReopened);
   } catch (err) {

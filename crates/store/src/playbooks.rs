@@ -7,6 +7,8 @@
 pub(crate) mod checklist;
 pub(crate) mod defaults;
 pub(crate) mod gate;
+mod preview;
+mod progress;
 mod ticks;
 
 use crate::custom_fields;

@@ -79,6 +79,38 @@ pub struct Values<'a> {
 
 /// Fills in `text`; a placeholder without a value becomes empty text.
 pub fn render(text: &str, v: &Values) -> String {
+    fill(text, |name| value_of(name, v))
+}
+
+/// Fills in `text` with sample values that show what each placeholder
+/// stands for, for a preview without a deal: a custom field shows its
+/// label in brackets, since no sample could guess its meaning.
+pub fn sample(text: &str, deal_fields: &[CustomField]) -> String {
+    fill(text, |name| match name {
+        "person.name" => "Ada Lovelace".into(),
+        "person.first_name" => "Ada".into(),
+        "owner.name" => "Sam Carter".into(),
+        "organization.name" => "Analytical Engines Ltd".into(),
+        "meeting.date" => "2026-03-05".into(),
+        "meeting.time" => "10:00".into(),
+        "deal.title" => "Analytical Engines: 20 seats".into(),
+        "deal.value" => "12500.00".into(),
+        "deal.currency" => "EUR".into(),
+        "deal.expected_close_date" => "2026-04-30".into(),
+        "deal.source" => "referral".into(),
+        other => {
+            let key = other.strip_prefix("custom.").unwrap_or(other);
+            match deal_fields.iter().find(|d| d.key == key) {
+                Some(d) => format!("[{}]", d.label),
+                None => format!("[{other}]"),
+            }
+        }
+    })
+}
+
+/// Replaces each `{{name}}` of `text` with `value(name)`; an unclosed `{{`
+/// and what follows it stay as they are.
+fn fill(text: &str, value: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
@@ -88,7 +120,7 @@ pub fn render(text: &str, v: &Values) -> String {
             out.push_str(&rest[i..]);
             return out;
         };
-        out.push_str(&value_of(after[..j].trim(), v));
+        out.push_str(&value(after[..j].trim()));
         rest = &after[j + 2..];
     }
     out.push_str(rest);

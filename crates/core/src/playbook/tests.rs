@@ -134,3 +134,27 @@ fn templates_fill_names_meeting_and_fields() {
     );
     assert_eq!(out, "Hi Ada, 2026-03-30 10:00 – Acme 123.45 Gold / Bob");
 }
+
+#[test]
+fn a_sample_shows_what_each_placeholder_stands_for() {
+    use crate::custom_field::{CustomField, Entity, FieldKind};
+    let plan = CustomField {
+        id: crate::CustomFieldId(1),
+        entity: Entity::Deal,
+        key: "plan".into(),
+        label: "Plan".into(),
+        kind: FieldKind::Text,
+        options: vec![],
+        required: false,
+        position: 0,
+        archived: false,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+        version: 1,
+    };
+    let out = template::sample(
+        "Hi {{ person.first_name }}, {{meeting.time}} on {{meeting.date}}: {{custom.plan}} {{x",
+        &[plan],
+    );
+    assert_eq!(out, "Hi Ada, 10:00 on 2026-03-05: [Plan] {{x");
+}

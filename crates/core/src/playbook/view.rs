@@ -49,3 +49,29 @@ pub struct OverrideRecord {
     pub reason: String,
     pub open_steps: Vec<OpenStep>,
 }
+
+/// How far a deal is through its current stage's checklist, as a board
+/// card shows it ("3/5"), and whether an open required step blocks a
+/// forward move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Steps done or skipped, required and optional alike.
+    pub done: usize,
+    pub total: usize,
+    pub blocked: bool,
+}
+
+impl Progress {
+    /// The progress of the deal `rec` over the stage's steps in `facts`.
+    pub fn of(facts: &super::gate::Facts, rec: &super::gate::Records) -> Self {
+        let mut p = Progress { total: facts.steps.len(), ..Default::default() };
+        for s in facts.steps {
+            if super::gate::is_done(s, facts, rec) {
+                p.done += 1;
+            } else if s.spec.required {
+                p.blocked = true;
+            }
+        }
+        p
+    }
+}

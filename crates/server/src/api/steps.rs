@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use dealflow_core::model::Role;
 use dealflow_core::playbook::view::{ChecklistItem, Move, OverrideRecord};
-use dealflow_core::playbook::{Step, StepSpec};
+use dealflow_core::playbook::{Step, StepSpec, Template};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, Invalid, StageId, StepId};
 use serde_json::Value;
@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_steps, create_step))
         .routes(routes!(update_step, delete_step))
+        .routes(routes!(preview_template))
         .routes(routes!(deal_steps))
         .routes(routes!(step_done))
         .routes(routes!(step_undone))
@@ -78,6 +79,31 @@ async fn update_step(
 async fn delete_step(State(st): State<AppState>, u: CurrentUser, Path(id): Path<StepId>) -> ApiResult<StatusCode> {
     st.store.delete_step(&u.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /api/v1/steps/preview`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The e-mail template to fill in, as a step would carry it.
+    pub template: Template,
+    /// A deal whose values fill the placeholders; sample values without one.
+    pub deal_id: Option<DealId>,
+}
+
+/// Fill in an e-mail template (admins, for the step editor's live
+/// preview): from the deal's values when `deal_id` is given, otherwise
+/// with sample values that show what each placeholder stands for. An
+/// unknown placeholder is a 422 naming it, as when the step is saved.
+#[utoipa::path(post, path = "/steps/preview", tag = "playbooks", request_body = PreviewRequest,
+    responses((status = 200, body = Template), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn preview_template(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Json(req): Json<PreviewRequest>,
+) -> ApiResult<Json<Template>> {
+    Ok(Json(st.store.preview_template(&req.template, req.deal_id).await?))
 }
 
 /// The checklist of the deal's current stage.

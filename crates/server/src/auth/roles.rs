@@ -156,6 +156,7 @@ pub const TABLE: &[Rule] = &[
     r("POST", "/api/v1/stages/{id}/steps", ADMINS),
     r("PATCH", "/api/v1/steps/{id}", ADMINS),
     r("DELETE", "/api/v1/steps/{id}", ADMINS),
+    r("POST", "/api/v1/steps/preview", ADMINS),
     r("GET", "/api/v1/lost-reasons", ALL),
     r("POST", "/api/v1/lost-reasons", ADMINS),
     r("GET", "/api/v1/lost-reasons/{id}", ALL),

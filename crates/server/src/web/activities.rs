@@ -44,6 +44,8 @@ pub struct ActivityView {
     pub deal: Option<(String, String)>,
     pub person: Option<(String, String)>,
     pub owner: String,
+    /// The title of the playbook step that made this task; empty otherwise.
+    pub step: String,
 }
 
 pub struct Group {
@@ -115,6 +117,8 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
         Group { key: "upcoming", title: u.t.t("act.upcoming"), items: Vec::new() },
     ];
     let total = items.len();
+    // One read says which of them playbook steps made.
+    let steps = st.store.playbook_tasks(&items.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
     for a in items {
         let deal = match a.deal_id {
             Some(id) => {
@@ -155,6 +159,7 @@ async fn render(st: &AppState, u: &PageUser, q: ActivitiesQuery) -> Result<Respo
             deal,
             person,
             owner: a.owner_id.and_then(|o| users.get(&o.0).cloned()).unwrap_or_default(),
+            step: steps.get(&a.id).cloned().unwrap_or_default(),
         });
     }
     Ok(html(&ActivitiesPage {

@@ -22,6 +22,8 @@ const FILES: &[(&str, &str)] = &[
     ("quickadd.js", include_str!("../../static/quickadd.js")),
     ("quickadd.css", include_str!("../../static/quickadd.css")),
     ("insights.css", include_str!("../../static/insights.css")),
+    ("board-steps.js", include_str!("../../static/board-steps.js")),
+    ("steps.js", include_str!("../../static/steps.js")),
 ];
 
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).

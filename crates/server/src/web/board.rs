@@ -1,5 +1,6 @@
 //! The pipeline board: a column per stage with count, total and weighted
-//! value, and cards that load progressively as a column scrolls.
+//! value, and cards that load progressively as a column scrolls. A card
+//! shows its stage's checklist progress and whether it may move forward.
 
 use super::clock::start_of_tomorrow;
 use super::{PageUser, html, page_error};
@@ -10,6 +11,7 @@ use axum::response::Response;
 use dealflow_core::agenda::{due_state, is_rotting};
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Pipeline, Settings, Stage, User};
+use dealflow_core::playbook::view::Progress;
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, PipelineId, StageId, UserId};
 use dealflow_store::{BoardFilter, Card};
@@ -39,6 +41,10 @@ pub struct CardView {
     /// `overdue`, `today`, `later` or `none`.
     pub next: &'static str,
     pub rotting: bool,
+    /// The current stage's checklist, "done/all"; empty without steps.
+    pub steps: String,
+    /// An open required step keeps the deal from moving forward.
+    pub blocked: bool,
 }
 
 /// A column's statistics, written in full in the base currency.
@@ -73,6 +79,8 @@ struct BoardPage<'a> {
     q: String,
     columns: Vec<ColumnView>,
     lost_reasons: Vec<String>,
+    /// Whether the dialog of a blocked move offers the override.
+    may_override: bool,
 }
 
 #[derive(Template)]
@@ -100,7 +108,14 @@ fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
 }
 
-fn card_view(t: super::T, c: &Card, stage: &Stage, tomorrow: Timestamp, now: Timestamp) -> CardView {
+fn card_view(
+    t: super::T,
+    c: &Card,
+    stage: &Stage,
+    progress: Option<&Progress>,
+    tomorrow: Timestamp,
+    now: Timestamp,
+) -> CardView {
     let next = due_state(c.next_due_at, now, tomorrow).as_str();
     let rotting = is_rotting(stage.rotting_days, c.stage_entered_at, c.last_contact_at, now);
     let digits = Currency::parse(&c.currency).map(|cur| cur.minor_digits()).unwrap_or(2);
@@ -116,6 +131,8 @@ fn card_view(t: super::T, c: &Card, stage: &Stage, tomorrow: Timestamp, now: Tim
         owner,
         next,
         rotting,
+        steps: progress.map(|p| format!("{}/{}", p.done, p.total)).unwrap_or_default(),
+        blocked: progress.is_some_and(|p| p.blocked),
     }
 }
 
@@ -155,16 +172,22 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
     let totals = st.store.board_totals(pipeline.id, &filter).await?;
     let now = Timestamp::now();
     let tomorrow = start_of_tomorrow(&settings, now);
-    let mut columns = Vec::new();
+    let mut pages = Vec::new();
     for stage in pipeline.stages.iter().filter(|s| !s.archived) {
-        let cards = st.store.board_cards(stage.id, &filter, None, PAGE).await?;
-        columns.push(ColumnView {
+        pages.push((stage, st.store.board_cards(stage.id, &filter, None, PAGE).await?));
+    }
+    // One read for the checklists of every card on the board.
+    let ids: Vec<DealId> = pages.iter().flat_map(|(_, cards)| cards.iter().map(|c| c.id)).collect();
+    let progress = st.store.board_progress(&ids).await?;
+    let columns = pages
+        .into_iter()
+        .map(|(stage, cards)| ColumnView {
             stage: stage.clone(),
             stats: stats_of(u.t, &settings, &totals, stage.id),
             more: more_query(stage.id, &filter, &cards),
-            cards: cards.iter().map(|c| card_view(u.t, c, stage, tomorrow, now)).collect(),
-        });
-    }
+            cards: cards.iter().map(|c| card_view(u.t, c, stage, progress.get(&c.id), tomorrow, now)).collect(),
+        })
+        .collect();
     let users = st.store.users().await?.into_iter().filter(|x| x.active).collect();
     let lost_reasons = st.store.lost_reasons().await?.into_iter().filter(|r| !r.archived).map(|r| r.label).collect();
     Ok(html(&BoardPage {
@@ -180,6 +203,7 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
         q: filter.q.clone().unwrap_or_default(),
         columns,
         lost_reasons,
+        may_override: crate::api::steps::may_override(u.user.role),
     }))
 }
 
@@ -265,7 +289,9 @@ pub async fn cards(State(st): State<AppState>, u: PageUser, Query(q): Query<Card
         let cards = st.store.board_cards(stage_id, &filter, before, PAGE).await?;
         let now = Timestamp::now();
         let tomorrow = start_of_tomorrow(&settings, now);
-        let views: Vec<CardView> = cards.iter().map(|c| card_view(u.t, c, &stage, tomorrow, now)).collect();
+        let progress = st.store.board_progress(&cards.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+        let views: Vec<CardView> =
+            cards.iter().map(|c| card_view(u.t, c, &stage, progress.get(&c.id), tomorrow, now)).collect();
         let more = more_query(stage_id, &filter, &cards);
         Ok::<_, crate::error::ApiError>(html(&CardsFragment { t: u.t, cards: &views, more: &more }))
     }

@@ -22,6 +22,7 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/admin.json"),
     include_str!("../../i18n/en/insights.json"),
     include_str!("../../i18n/en/audit.json"),
+    include_str!("../../i18n/en/playbooks.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
@@ -30,6 +31,7 @@ const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/admin.json"),
     include_str!("../../i18n/zh-CN/insights.json"),
     include_str!("../../i18n/zh-CN/audit.json"),
+    include_str!("../../i18n/zh-CN/playbooks.json"),
 ];
 
 type Catalog = HashMap<String, String>;

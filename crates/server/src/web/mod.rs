@@ -18,6 +18,7 @@ mod login;
 mod party_pages;
 mod search;
 mod settings;
+mod steps_editor;
 
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, sha256_hex};

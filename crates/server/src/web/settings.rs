@@ -15,7 +15,7 @@ use dealflow_core::custom_field::CustomField;
 use dealflow_core::model::{ApiToken, LostReason, Pipeline, Role, Settings, User};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/settings", get(page))
+    Router::new().route("/settings", get(page)).route("/settings/stages/{id}/steps", get(super::steps_editor::page))
 }
 
 pub struct Weekday {

@@ -1,12 +1,15 @@
 //! Browser tests of the web app in real headless Chromium.
 
 mod board;
+mod board_steps;
+mod checklist;
 mod deal_page;
 mod errors;
 mod harness;
 mod insights;
 mod lists;
 mod settings;
+mod steps_editor;
 
 use harness::{Screen, enabled, start};
 use serde_json::json;
