@@ -55,7 +55,12 @@ pub(crate) async fn after_write(
         return Ok(());
     }
     if let Some(s) = was.filter(|_| known.is_none_or(|k| !k.steps.is_empty())) {
-        leave(tx, actor, after.id, s).await?;
+        // Only a stage with automatic e-mails can have send jobs to cancel;
+        // without the gate's read, look anyway.
+        let mails = known.is_none_or(|k| {
+            k.steps.iter().any(|x| x.spec.kind == StepKind::Email && x.spec.send == Some(SendMode::Auto))
+        });
+        leave(tx, actor, after.id, s, mails).await?;
     }
     if let Some(s) = is {
         let steps = match known {
@@ -92,8 +97,10 @@ pub(crate) async fn step_added(tx: &mut Tx, actor: &Actor, step: &Step) -> Resul
 
 /// Closes the open steps of `stage` for a deal that left it: a task done
 /// meanwhile counts as done, the rest are skipped and their tasks closed.
-async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId) -> Result<(), StoreError> {
-    super::mail::cancel(tx, actor.now, deal).await?;
+async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, mails: bool) -> Result<(), StoreError> {
+    if mails {
+        super::mail::cancel(tx, actor.now, deal).await?;
+    }
     let in_stage = "SELECT id FROM playbook_steps WHERE stage_id = $2";
     let done = format!(
         "UPDATE deal_steps SET status = 'done', updated_at = $3,
