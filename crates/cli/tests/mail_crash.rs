@@ -66,7 +66,10 @@ async fn workspace(store: &Store, port: u16) -> (i64, i64) {
         "due": {"anchor": "meeting", "offset_minutes": 0}});
     let step = store.create_step(&a, stage, serde_json::from_value(spec).expect("a step")).await.expect("step");
     let person = store
-        .create_person(&a, serde_json::from_value(json!({"name": "Grace Hopper", "emails": ["grace@example.com"]})).expect("a person"))
+        .create_person(
+            &a,
+            serde_json::from_value(json!({"name": "Grace Hopper", "emails": ["grace@example.com"]})).expect("a person"),
+        )
         .await
         .expect("person");
     (step.id.0, person.id.0)

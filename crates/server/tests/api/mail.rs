@@ -214,7 +214,10 @@ async fn moving_the_meeting_moves_the_email_and_leaving_the_stage_cancels_it() {
     assert_eq!(it["due_at"], "2027-06-01T08:00:00.000Z", "{it}");
     let (_, a) = app.get(&format!("/api/v1/activities/{meeting}")).await;
     let (st, _) = app
-        .patch(&format!("/api/v1/activities/{meeting}"), json!({"version": a["version"], "due_at": "2027-06-02T10:00:00Z"}))
+        .patch(
+            &format!("/api/v1/activities/{meeting}"),
+            json!({"version": a["version"], "due_at": "2027-06-02T10:00:00Z"}),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     let it = item(&app, &deal, &step).await;
@@ -225,7 +228,9 @@ async fn moving_the_meeting_moves_the_email_and_leaving_the_stage_cancels_it() {
 
     let p = app.default_pipeline().await;
     let (_, d) = app.get(&format!("/api/v1/deals/{deal}")).await;
-    let (st, d) = app.patch(&format!("/api/v1/deals/{deal}"), json!({"version": d["version"], "stage_id": p["stages"][1]["id"]})).await;
+    let (st, d) = app
+        .patch(&format!("/api/v1/deals/{deal}"), json!({"version": d["version"], "stage_id": p["stages"][1]["id"]}))
+        .await;
     assert_eq!(st, StatusCode::OK, "{d}");
     let (_, jobs) = app.get(&format!("/api/v1/jobs?deal_id={deal}&kind=playbook.email")).await;
     assert_eq!(jobs["items"][0]["status"], "cancelled", "leaving the stage cancels it: {jobs}");

@@ -65,15 +65,18 @@ pub(crate) async fn schedule(
                 .bind(k.clone())
                 .execute(&mut **tx)
                 .await?;
-            let payload = json!({ "deal_id": deal.to_string(), "deal_step_id": deal_step.to_string(), "entry": entry.0 });
+            let payload =
+                json!({ "deal_id": deal.to_string(), "deal_step_id": deal_step.to_string(), "entry": entry.0 });
             let job = NewJob::new(EMAIL_JOB, payload, due).dedupe(k.clone()).deal(deal);
             match enqueue_in(tx, &job, now).await? {
                 Some(id) => id,
                 // A running job of the same entry holds the key: it is the one.
-                None => sqlx::query_scalar::<_, i64>("SELECT id FROM jobs WHERE dedupe_key = $1")
-                    .bind(k)
-                    .fetch_one(&mut **tx)
-                    .await?,
+                None => {
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM jobs WHERE dedupe_key = $1")
+                        .bind(k)
+                        .fetch_one(&mut **tx)
+                        .await?
+                }
             }
         }
     };
@@ -147,12 +150,14 @@ pub(crate) async fn meeting_changed(tx: &mut Tx, now: Timestamp, deal_id: DealId
                 continue;
             }
         };
-        sqlx::query("UPDATE deal_steps SET status = 'waiting', reason = NULL, due_at = $1, updated_at = $2 WHERE id = $3")
-            .bind(due.0)
-            .bind(now.0)
-            .bind(ds)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE deal_steps SET status = 'waiting', reason = NULL, due_at = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(due.0)
+        .bind(now.0)
+        .bind(ds)
+        .execute(&mut **tx)
+        .await?;
         schedule(tx, now, deal_id, ds, deal.stage_entered_at, due).await?;
     }
     Ok(())
@@ -254,7 +259,8 @@ impl Store {
             meeting,
             settings: &settings,
         };
-        let domain = settings.mail.mail_from.as_deref().and_then(|f| f.rsplit_once('@')).map_or("dealflow.invalid", |x| x.1);
+        let domain =
+            settings.mail.mail_from.as_deref().and_then(|f| f.rsplit_once('@')).map_or("dealflow.invalid", |x| x.1);
         Ok(EmailPlan::Send(Outgoing {
             deal_step_id: ds,
             to,
@@ -325,8 +331,12 @@ impl Store {
         .await?;
         let detail = json!({"step_id": StepId(step_id), "to": out.to, "message_id": out.message_id,
                             "activity_id": activity.id});
-        crate::audit::append(&mut tx, &actor, crate::audit::Entry::new("deal", "email_sent", Some(deal_id)).detail(detail))
-            .await?;
+        crate::audit::append(
+            &mut tx,
+            &actor,
+            crate::audit::Entry::new("deal", "email_sent", Some(deal_id)).detail(detail),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -340,7 +350,9 @@ impl Store {
         let deal = crate::records::live(&mut *tx, "deals", "deal", id.0, crate::deals::from_row).await?;
         let s = super::step_in(&mut tx, step).await?;
         if s.stage_id != deal.stage_id || deal.status != DealStatus::Open {
-            return Err(Invalid::one("step_id", format!("step {step} is not a step of the deal's current stage")).into());
+            return Err(
+                Invalid::one("step_id", format!("step {step} is not a step of the deal's current stage")).into()
+            );
         }
         if s.spec.kind != StepKind::Email || s.spec.send != Some(SendMode::Auto) {
             return Err(Invalid::one(
@@ -358,7 +370,9 @@ impl Store {
         let ds = match row {
             Some((ds, status)) if status == "waiting" || status == "failed" => ds,
             Some((_, status)) => {
-                return Err(StoreError::InUse(format!("the step is {status}; only a waiting or failed e-mail is sent")));
+                return Err(StoreError::InUse(format!(
+                    "the step is {status}; only a waiting or failed e-mail is sent"
+                )));
             }
             None => {
                 let ds = dealflow_core::ids::next_id();
@@ -382,8 +396,12 @@ impl Store {
             .await?;
         let job = schedule(&mut tx, actor.now, id, ds, deal.stage_entered_at, actor.now).await?;
         let detail = json!({"step_id": step, "job_id": job.to_string()});
-        crate::audit::append(&mut tx, actor, crate::audit::Entry::new("deal", "email_send_now", Some(id.0)).detail(detail))
-            .await?;
+        crate::audit::append(
+            &mut tx,
+            actor,
+            crate::audit::Entry::new("deal", "email_send_now", Some(id.0)).detail(detail),
+        )
+        .await?;
         tx.commit().await?;
         self.jobs_enqueued();
         Ok(job)
