@@ -325,6 +325,11 @@ fn imports_place_deals_without_the_playbook_gate() {
             let spec = serde_json::from_value(serde_json::json!({"title": format!("Do {}", s.name), "kind": "task"}))
                 .expect("a step");
             rt.block_on(store.create_step(&system, s.id, spec)).expect("a step");
+            let mail = serde_json::json!({"title": "Mail", "kind": "email", "send": "auto", "required": false,
+                "template": {"subject": "Hi", "body": "Hello {{person.name}}"},
+                "due": {"anchor": "stage_entered", "offset_minutes": 0}});
+            rt.block_on(store.create_step(&system, s.id, serde_json::from_value(mail).expect("a step")))
+                .expect("a step");
         }
     }
     let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
@@ -333,8 +338,14 @@ fn imports_place_deals_without_the_playbook_gate() {
     assert_eq!(by_title(&deals, "D-3").status, DealStatus::Won, "won past an open required step");
     let d5 = by_title(&deals, "D-5");
     let list = rt.block_on(store.deal_checklist(d5.id)).expect("a checklist");
-    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list.len(), 2, "{list:?}");
     assert!(list[0].activity_id.is_some(), "the open deal got its current stage's task");
+    // Imports send no e-mail: the automatic one waits for the next entry.
+    assert_eq!((list[1].job_id.as_ref(), list[1].email_state), (None, None), "{list:?}");
+    assert!(list[1].reason.as_deref().is_some_and(|r| r.contains("import")), "{list:?}");
+    let mails = dealflow_store::JobFilter { kind: Some("playbook.email".into()), ..Default::default() };
+    let jobs = rt.block_on(store.jobs(&mails, Page::default())).expect("jobs").items;
+    assert!(jobs.is_empty(), "no send job scheduled by an import: {jobs:?}");
     let filter = dealflow_store::ActivityFilter { deal_id: Some(d5.id), ..Default::default() };
     let tasks = rt.block_on(store.list_activities(&filter, Page::default())).expect("activities").items;
     assert_eq!(tasks.len(), 1, "no tasks for the stages it passed: {tasks:?}");

@@ -43,6 +43,10 @@ pub enum ApiError {
     /// 413: body too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 502: a server dealflow talks to (the mail server) refused or could
+    /// not be reached; the detail says what it said.
+    #[error("{0}")]
+    BadGateway(String),
     /// 503 with `Retry-After`: a bounded resource (heavy reads) is taken.
     #[error("{message}")]
     Busy { message: String, retry_after_secs: u64 },
@@ -97,6 +101,7 @@ impl ApiError {
             ApiError::Forbidden(m) => problem(S::FORBIDDEN, "forbidden", "Not allowed", m.clone()),
             ApiError::NotFound(m) => problem(S::NOT_FOUND, "not-found", "Not found", m.clone()),
             ApiError::TooLarge(m) => problem(S::PAYLOAD_TOO_LARGE, "too-large", "Request too large", m.clone()),
+            ApiError::BadGateway(m) => problem(S::BAD_GATEWAY, "upstream", "The mail server refused", m.clone()),
             ApiError::Busy { message, .. } => problem(S::SERVICE_UNAVAILABLE, "busy", "Busy", message.clone()),
             ApiError::TooManyRequests { detail, .. } => {
                 problem(S::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", detail.clone())

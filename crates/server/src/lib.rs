@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod jobs;
+pub mod mail;
 pub mod openapi;
 pub mod query_params;
 pub mod security_headers;

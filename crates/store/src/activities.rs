@@ -119,7 +119,35 @@ pub(crate) async fn create_activity_in(tx: &mut Tx, actor: &Actor, n: NewActivit
     .execute(&mut **tx)
     .await?;
     let a = records::load(&mut **tx, "activities", "activity", id.0, activity_from_row).await?;
+    meetings_changed(tx, actor, None, Some(&a)).await?;
     Ok(a)
+}
+
+/// A meeting of a deal was added, changed or removed (`before` and `after`
+/// are the activity around the write): playbook e-mails counted from the
+/// deal's next meeting follow it.
+async fn meetings_changed(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: Option<&Activity>,
+    after: Option<&Activity>,
+) -> Result<(), StoreError> {
+    let meeting = |a: Option<&Activity>| a.filter(|a| a.kind == ActivityKind::Meeting).and_then(|a| a.deal_id);
+    let (was, is) = (meeting(before), meeting(after));
+    let moved = match (before, after) {
+        (Some(b), Some(a)) => b.due_at != a.due_at || b.done_at != a.done_at || was != is,
+        _ => true,
+    };
+    if !moved {
+        return Ok(());
+    }
+    if let Some(d) = was {
+        crate::playbooks::mail::meeting_changed(tx, actor.now, d).await?;
+    }
+    if let Some(d) = is.filter(|d| Some(*d) != was) {
+        crate::playbooks::mail::meeting_changed(tx, actor.now, d).await?;
+    }
+    Ok(())
 }
 
 /// The body of [`Store::update_activity`], inside the caller's transaction.
@@ -203,6 +231,7 @@ pub(crate) async fn update_activity_in(
         return Err(records::stale(tx, "activities", id.0).await);
     }
     let a = records::load(&mut **tx, "activities", "activity", id.0, activity_from_row).await?;
+    meetings_changed(tx, actor, Some(&cur), Some(&a)).await?;
     Ok(a)
 }
 
@@ -240,7 +269,13 @@ impl Store {
     /// Removes an activity for good.
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_activity(&self, actor: &Actor, id: ActivityId) -> Result<(), StoreError> {
-        self.hard_delete(actor, "activities", "activity", id.0).await
+        let mut tx = self.write().await?;
+        let before = records::load(&mut *tx, "activities", "activity", id.0, activity_from_row).await?;
+        records::remove(&mut tx, "activities", "activity", id.0).await?;
+        meetings_changed(&mut tx, actor, Some(&before), None).await?;
+        crate::audit::deleted(&mut tx, actor, "activity", "delete", id.0).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Activities, newest first.
@@ -274,21 +309,5 @@ impl Store {
         }
         page.apply(&mut sql, "id");
         fetch_page(self.pool(), &sql, page, activity_from_row).await
-    }
-
-    /// Deletes a row of a table without a trash; 404 when it is not there.
-    #[tracing::instrument(skip_all, fields(id = %id))]
-    pub(crate) async fn hard_delete(
-        &self,
-        actor: &Actor,
-        table: &str,
-        what: &'static str,
-        id: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        records::remove(&mut tx, table, what, id).await?;
-        crate::audit::deleted(&mut tx, actor, what, "delete", id).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

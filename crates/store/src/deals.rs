@@ -199,7 +199,13 @@ impl Store {
         }
         // Deleted rows leave every metric; restored ones come back.
         match table {
-            "deals" => projections::refresh_deals(&mut tx, &[id]).await?,
+            "deals" => {
+                projections::refresh_deals(&mut tx, &[id]).await?;
+                // A deleted deal sends no more playbook e-mails.
+                if delete {
+                    crate::playbooks::mail::cancel(&mut tx, actor.now, DealId(id)).await?;
+                }
+            }
             "people" => projections::refresh_person(&mut tx, id).await?,
             "outreach_messages" => {
                 let person: i64 = sqlx::query_scalar("SELECT person_id FROM outreach_messages WHERE id = $1")

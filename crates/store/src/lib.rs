@@ -61,6 +61,8 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
+pub use playbooks::{EMAIL_JOB, EmailPlan, Outgoing};
+pub use settings::SmtpConfig;
 pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};
 

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_audit_log.sql")),
     (7, include_str!("../migrations/0007_jobs.sql")),
     (8, include_str!("../migrations/0008_playbooks.sql")),
+    (9, include_str!("../migrations/0009_mail.sql")),
     (11, include_str!("../migrations/0011_campaign_members.sql")),
 ];
 

@@ -7,9 +7,12 @@
 pub(crate) mod checklist;
 pub(crate) mod defaults;
 pub(crate) mod gate;
+pub(crate) mod mail;
 mod preview;
 mod progress;
 mod ticks;
+
+pub use mail::{EMAIL_JOB, EmailPlan, Outgoing};
 
 use crate::custom_fields;
 use crate::row::*;
@@ -170,6 +173,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, 1, NULL)",
         );
         bind_spec(q, &spec).bind(id.0).bind(stage.0).bind(next).bind(actor.now.0).execute(&mut *tx).await?;
+        let step = step_in(&mut tx, id).await?;
+        checklist::step_added(&mut tx, actor, &step).await?;
         crate::audit::created(&mut tx, actor, "step", id.0, &spec).await?;
         tx.commit().await?;
         self.step(id).await

@@ -1,12 +1,13 @@
-//! Workspace settings (one row, id 1).
+//! Workspace settings (one row, id 1), and the mail server's settings
+//! with their password, which only the sender reads ([`SmtpConfig`]).
 
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::Invalid;
 use dealflow_core::currency::Currency;
-use dealflow_core::model::{Settings, SettingsPatch};
-use dealflow_core::time::TimeZone;
-use dealflow_core::validate::required_text;
+use dealflow_core::model::{MAX_HOLIDAYS, MailSettings, Settings, SettingsPatch, SmtpSecurity};
+use dealflow_core::time::{Date, TimeZone};
+use dealflow_core::validate::{email, optional_text, required_text};
 use sqlx::any::AnyRow;
 
 pub(crate) async fn insert_default(tx: &mut Tx) -> Result<(), StoreError> {
@@ -30,10 +31,70 @@ fn from_row(r: &AnyRow) -> R<Settings> {
         base_currency: Currency::parse(&text(r, "base_currency")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         exchange_rates: json(r, "exchange_rates")?,
         working_days: json(r, "working_days")?,
+        holidays: holidays_from(r)?,
         require_lost_reason: bool_(r, "require_lost_reason")?,
+        mail: MailSettings {
+            smtp_host: opt_text(r, "smtp_host")?,
+            smtp_port: opt_i64(r, "smtp_port")?,
+            smtp_security: enum_(r, "smtp_security", SmtpSecurity::parse)?,
+            smtp_username: opt_text(r, "smtp_username")?,
+            smtp_password_set: opt_text(r, "smtp_password")?.is_some_and(|p| !p.is_empty()),
+            mail_from: opt_text(r, "mail_from")?,
+        },
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
     })
+}
+
+/// The stored days off; written by this program as ISO dates.
+fn holidays_from(r: &AnyRow) -> R<Vec<Date>> {
+    let texts: Vec<String> = json(r, "holidays")?;
+    texts
+        .iter()
+        .map(|t| Date::parse_stored(t).map_err(|e| sqlx::Error::Decode(format!("settings.holidays: {e}").into())))
+        .collect()
+}
+
+/// What sending an e-mail needs: the mail server, how to reach and sign in
+/// to it, and the sender. Its `Debug` leaves the password out.
+#[derive(Clone, PartialEq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// The mail server's settings, or what is missing for it, in words.
+pub(crate) fn smtp_from_row(r: &AnyRow) -> Result<Result<SmtpConfig, String>, StoreError> {
+    let s = from_row(r)?;
+    let (Some(host), Some(from)) = (s.mail.smtp_host, s.mail.mail_from) else {
+        return Ok(Err("no mail server is configured: set `smtp_host` and `mail_from` in the settings".into()));
+    };
+    let port = s.mail.smtp_port.and_then(|p| u16::try_from(p).ok()).unwrap_or(s.mail.smtp_security.default_port());
+    Ok(Ok(SmtpConfig {
+        host,
+        port,
+        security: s.mail.smtp_security,
+        username: s.mail.smtp_username,
+        password: opt_text(r, "smtp_password")?,
+        from,
+    }))
 }
 
 pub(crate) async fn load(tx: &mut Tx) -> Result<Settings, StoreError> {
@@ -42,6 +103,12 @@ pub(crate) async fn load(tx: &mut Tx) -> Result<Settings, StoreError> {
 }
 
 impl Store {
+    /// The mail server to send through, or why there is none (`Err` inside).
+    pub async fn smtp_config(&self) -> Result<Result<SmtpConfig, String>, StoreError> {
+        let r = sqlx::query("SELECT * FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
+        smtp_from_row(&r)
+    }
+
     pub async fn settings(&self) -> Result<Settings, StoreError> {
         let r = sqlx::query("SELECT * FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
         Ok(from_row(&r)?)
@@ -53,6 +120,7 @@ impl Store {
         let before = s.clone();
         crate::records::check_version(s.version, p.version)?;
         let mut errs = Invalid::new();
+        let password = check_mail(&p, &mut s.mail, &mut errs);
         if let Some(n) = &p.name
             && let Some(n) = errs.take(required_text("name", n, 200))
         {
@@ -85,13 +153,24 @@ impl Store {
             }
             s.working_days = days;
         }
+        if let Some(mut days) = p.holidays {
+            days.sort_unstable();
+            days.dedup();
+            if days.len() > MAX_HOLIDAYS {
+                errs.add("holidays", format!("at most {MAX_HOLIDAYS} days off; remove past ones"));
+            }
+            s.holidays = days;
+        }
         if let Some(r) = p.require_lost_reason {
             s.require_lost_reason = r;
         }
         errs.into_result()?;
+        let holidays: Vec<String> = s.holidays.iter().map(|d| d.to_iso()).collect();
         sqlx::query(
             "UPDATE settings SET name = $1, time_zone = $2, base_currency = $3, exchange_rates = $4,
-             working_days = $5, require_lost_reason = $6, updated_at = $7, version = version + 1 WHERE id = 1",
+             working_days = $5, require_lost_reason = $6, updated_at = $7, version = version + 1,
+             holidays = $8, smtp_host = $9, smtp_port = $10, smtp_security = $11, smtp_username = $12,
+             mail_from = $13 WHERE id = 1",
         )
         .bind(s.name.clone())
         .bind(s.time_zone.name().to_string())
@@ -100,11 +179,68 @@ impl Store {
         .bind(serde_json::to_string(&s.working_days).unwrap_or_else(|_| "[]".into()))
         .bind(b(s.require_lost_reason))
         .bind(actor.now.0)
+        .bind(serde_json::to_string(&holidays).unwrap_or_else(|_| "[]".into()))
+        .bind(s.mail.smtp_host.clone())
+        .bind(s.mail.smtp_port)
+        .bind(s.mail.smtp_security.as_str())
+        .bind(s.mail.smtp_username.clone())
+        .bind(s.mail.mail_from.clone())
         .execute(&mut *tx)
         .await?;
+        if let Some(pw) = password {
+            // A statement of its own, so no other write path carries it.
+            sqlx::query("UPDATE settings SET smtp_password = $1 WHERE id = 1").bind(pw).execute(&mut *tx).await?;
+        }
         let out = load(&mut tx).await?;
         crate::audit::updated(&mut tx, actor, "settings", 1, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// Applies and checks the SMTP part of a patch; returns the password to
+/// store (`Some(None)` clears it). The audit entry sees only whether one
+/// is set, since `Settings` carries no password.
+fn check_mail(p: &SettingsPatch, m: &mut MailSettings, errs: &mut Invalid) -> Option<Option<String>> {
+    if let Some(h) = &p.smtp_host {
+        m.smtp_host = match h.as_deref().map(str::trim) {
+            Some(h) if h.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') => {
+                errs.add("smtp_host", "write the mail server's host name or address only, e.g. `smtp.example.com`");
+                None
+            }
+            h => errs.take(optional_text("smtp_host", h, 253)).flatten(),
+        };
+    }
+    if let Some(port) = p.smtp_port {
+        match port {
+            Some(n) if !(1..=65_535).contains(&n) => {
+                errs.add("smtp_port", "must be a port number from 1 to 65535 (usually 587 for starttls, 465 for tls)")
+            }
+            other => m.smtp_port = other,
+        }
+    }
+    if let Some(sec) = p.smtp_security {
+        m.smtp_security = sec;
+    }
+    if let Some(u) = &p.smtp_username {
+        m.smtp_username = errs.take(optional_text("smtp_username", u.as_deref(), 254)).flatten();
+    }
+    if let Some(f) = &p.mail_from {
+        m.mail_from = match f.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => errs.take(email("mail_from", f)),
+            None => None,
+        };
+    }
+    let password = match &p.smtp_password {
+        Some(Some(pw)) if pw.chars().count() > 1_000 || pw.contains(['\0', '\r', '\n']) => {
+            errs.add("smtp_password", "must be at most 1000 characters on one line");
+            None
+        }
+        Some(pw) => Some(pw.clone().filter(|pw| !pw.is_empty())),
+        None => None,
+    };
+    if let Some(pw) = &password {
+        m.smtp_password_set = pw.is_some();
+    }
+    password
 }

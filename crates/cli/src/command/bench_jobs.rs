@@ -3,12 +3,19 @@
 //! one delete in its own write transaction) on a fresh SQLite file, starts
 //! the runner `serve` uses, and reports how long it takes until none is
 //! pending or running. A figure, never a pass or fail.
+//!
+//! With `--email-sink HOST:PORT` the jobs are playbook e-mails instead:
+//! N deals enter a stage with an automatic e-mail step due at once, each
+//! scheduling its `playbook.email` job the way a move does, and the runner
+//! sends them all over plain SMTP to the server at that address (a local
+//! sink; never a real mail server), recording each send.
 
 use anyhow::Context;
 use clap::Args;
 use dealflow_core::time::Timestamp;
 use dealflow_server::jobs::{Handlers, Runner, RunnerConfig, SESSIONS_PRUNE};
-use dealflow_store::{JobFilter, JobStatus, NewJob, Page, PoolSettings, Store};
+use dealflow_store::{Actor, JobFilter, JobStatus, NewJob, Page, PoolSettings, Store};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
@@ -19,6 +26,10 @@ pub struct JobsBench {
     /// Jobs the runner runs at once (as `serve --job-workers`).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// Drain playbook e-mail jobs, sent to the SMTP server at this address
+    /// (e.g. a local sink at `127.0.0.1:2525`), instead of session prunes.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub email_sink: Option<String>,
 }
 
 impl JobsBench {
@@ -33,13 +44,22 @@ impl JobsBench {
     async fn measure(&self, url: &str) -> anyhow::Result<()> {
         let store = Store::open(url, &PoolSettings::default()).await.context("open the bench database")?;
         let started = Instant::now();
-        let due = Timestamp::now();
-        for _ in 0..self.jobs {
-            store.enqueue(&NewJob::new(SESSIONS_PRUNE, serde_json::json!({}), due)).await?;
-        }
+        let what = match &self.email_sink {
+            Some(addr) => {
+                email_jobs(&store, addr, self.jobs).await?;
+                "due e-mail jobs (one deal created each)"
+            }
+            None => {
+                let due = Timestamp::now();
+                for _ in 0..self.jobs {
+                    store.enqueue(&NewJob::new(SESSIONS_PRUNE, serde_json::json!({}), due)).await?;
+                }
+                "due jobs"
+            }
+        };
         let enqueued = started.elapsed();
         println!(
-            "scheduled {} due jobs in {:.2} s ({:.0} per second, one transaction each)",
+            "scheduled {} {what} in {:.2} s ({:.0} per second, one transaction each)",
             self.jobs,
             enqueued.as_secs_f64(),
             self.jobs as f64 / enqueued.as_secs_f64()
@@ -63,6 +83,30 @@ impl JobsBench {
         store.close().await;
         Ok(())
     }
+}
+
+/// Points the workspace at the sink, gives the first stage an automatic
+/// e-mail step due at once, and creates `n` deals of one person there.
+async fn email_jobs(store: &Store, addr: &str, n: usize) -> anyhow::Result<()> {
+    let (host, port) = addr.rsplit_once(':').context("--email-sink takes HOST:PORT")?;
+    let port: u16 = port.parse().context("--email-sink: the port is a number")?;
+    let a = Actor::cli();
+    let version = store.settings().await?.version;
+    let patch = json!({"version": version, "smtp_host": host, "smtp_port": port, "smtp_security": "none",
+                       "mail_from": "bench@example.com"});
+    store.update_settings(&a, serde_json::from_value(patch)?).await?;
+    let stage = store.pipelines().await?.first().and_then(|p| p.stages.first()).context("no stage")?.id;
+    let spec = json!({"title": "Welcome", "kind": "email", "send": "auto",
+        "template": {"subject": "Welcome, {{person.first_name}}", "body": "Hello {{person.name}}, about {{deal.title}}."},
+        "due": {"anchor": "stage_entered", "offset_minutes": 0}});
+    store.create_step(&a, stage, serde_json::from_value(spec)?).await?;
+    let person = json!({"name": "Bench Person", "emails": ["person@example.com"]});
+    let person = store.create_person(&a, serde_json::from_value(person)?).await?;
+    for i in 0..n {
+        let deal = json!({"title": format!("Deal {i}"), "value": 100, "person_id": person.id});
+        store.create_deal(&a, serde_json::from_value(deal)?).await?;
+    }
+    Ok(())
 }
 
 /// Whether any job is in `status`.

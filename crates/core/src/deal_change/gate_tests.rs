@@ -19,6 +19,8 @@ fn settings() -> Settings {
         exchange_rates: Default::default(),
         working_days: vec![1, 2, 3, 4, 5],
         require_lost_reason: false,
+        holidays: Vec::new(),
+        mail: Default::default(),
         updated_at: Timestamp(0),
         version: 1,
     }

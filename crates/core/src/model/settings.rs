@@ -1,9 +1,22 @@
 //! Workspace settings: one row per workspace.
 
 use crate::currency::Currency;
-use crate::time::{TimeZone, Timestamp};
+use crate::patch::double_option;
+use crate::text_enum;
+use crate::time::{Date, TimeZone, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The most holidays a workspace keeps: a few years' worth, so a working-day
+/// count stays cheap.
+pub const MAX_HOLIDAYS: usize = 1_000;
+
+text_enum!(
+    /// How the connection to the mail server is protected: `none` (plain,
+    /// for a relay on the same machine), `starttls` (plain, then upgraded;
+    /// usually port 587) or `tls` (TLS from the first byte; usually 465).
+    SmtpSecurity { None = "none", Starttls = "starttls", Tls = "tls" }
+);
 
 /// Settings every calendar- or currency-dependent feature reads.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -17,14 +30,61 @@ pub struct Settings {
     pub exchange_rates: BTreeMap<String, f64>,
     /// ISO weekday numbers, 1 = Monday … 7 = Sunday.
     pub working_days: Vec<u8>,
+    /// The workspace's days off (ISO dates, ascending): working-day offsets
+    /// of playbook due times skip them.
+    pub holidays: Vec<Date>,
     /// Whether marking a deal lost needs a lost reason.
     pub require_lost_reason: bool,
+    /// The mail server playbook e-mails go out through.
+    #[serde(flatten)]
+    pub mail: MailSettings,
     pub updated_at: Timestamp,
     pub version: i64,
 }
 
-/// Body of `PATCH /api/v1/settings`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// The SMTP settings as everyone may read them: the password is never
+/// shown, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MailSettings {
+    /// The mail server's host name; no e-mail is sent without one.
+    pub smtp_host: Option<String>,
+    /// Its port; without one, the usual port of `smtp_security`.
+    pub smtp_port: Option<i64>,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    /// Whether a password is stored (it is written, never returned).
+    pub smtp_password_set: bool,
+    /// The sender address of every e-mail.
+    pub mail_from: Option<String>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password_set: false,
+            mail_from: None,
+        }
+    }
+}
+
+impl SmtpSecurity {
+    /// The port used when none is set.
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+        }
+    }
+}
+
+/// Body of `PATCH /api/v1/settings`. The SMTP texts and the port take
+/// `null` to clear them.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     pub version: i64,
@@ -33,5 +93,25 @@ pub struct SettingsPatch {
     pub base_currency: Option<Currency>,
     pub exchange_rates: Option<BTreeMap<String, f64>>,
     pub working_days: Option<Vec<u8>>,
+    /// Replaces the list of days off.
+    pub holidays: Option<Vec<Date>>,
     pub require_lost_reason: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub smtp_host: Option<Option<String>>,
+    /// 1–65535.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub smtp_port: Option<Option<i64>>,
+    pub smtp_security: Option<SmtpSecurity>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub smtp_username: Option<Option<String>>,
+    /// Stored and used to sign in to the mail server; never returned.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub smtp_password: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub mail_from: Option<Option<String>>,
 }

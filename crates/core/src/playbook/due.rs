@@ -2,11 +2,12 @@
 //! its next meeting) moved by an offset in minutes, or in working days of
 //! the workspace. Working days keep the anchor's local time of day, so "one
 //! working day before a Monday 10:00 meeting" is the Friday before at 10:00,
-//! across daylight-saving changes too.
+//! across daylight-saving changes too. The workspace's holidays are not
+//! working days.
 
 use super::Due;
 use crate::model::Settings;
-use crate::time::Timestamp;
+use crate::time::{Date, Timestamp};
 use chrono::{Datelike, TimeZone as _};
 
 /// When a step with rule `due` falls due, counted from `anchor`.
@@ -25,15 +26,17 @@ pub fn due_at(due: &Due, anchor: Timestamp, settings: &Settings) -> Timestamp {
         let wd = d.weekday().number_from_monday() as u8;
         // A workspace without working days counts every day, rather than
         // never finding one.
-        settings.working_days.is_empty() || settings.working_days.contains(&wd)
+        let weekday = settings.working_days.is_empty() || settings.working_days.contains(&wd);
+        weekday && !settings.holidays.contains(&Date(d))
     };
     let step = if days > 0 { 1 } else { -1 };
     let mut date = local.date();
     let mut left = days.abs();
-    // At most a year of working days (checked on save); a year of calendar
-    // days bounds the walk even if the settings name odd weekdays.
+    // At most a year of working days (checked on save); a few years of
+    // calendar days bound the walk even if the settings name odd weekdays
+    // or the holidays cover whole months.
     let mut guard = 0;
-    while left > 0 && guard < 3 * 366 {
+    while left > 0 && guard < 4 * 366 {
         date += chrono::Duration::days(step);
         guard += 1;
         if working(date) {

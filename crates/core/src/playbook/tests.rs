@@ -74,6 +74,8 @@ fn berlin() -> Settings {
         exchange_rates: Default::default(),
         working_days: vec![1, 2, 3, 4, 5],
         require_lost_reason: false,
+        holidays: Vec::new(),
+        mail: Default::default(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -157,4 +159,25 @@ fn a_sample_shows_what_each_placeholder_stands_for() {
         &[plan],
     );
     assert_eq!(out, "Hi Ada, 10:00 on 2026-03-05: [Plan] {{x");
+}
+
+#[test]
+fn working_days_skip_holidays_across_a_dst_change() {
+    let date = |s: &str| crate::time::Date::parse(s).expect("a date");
+    let mut s = berlin();
+    s.holidays = vec![date("2026-03-27")];
+    // Monday 2026-03-30 10:00 summer time; Friday the 27th is a holiday, so
+    // one working day before is Thursday the 26th, 10:00 winter time.
+    let meeting = Timestamp::parse("2026-03-30T08:00:00Z").expect("a time");
+    let d = Due { anchor: DueAnchor::Meeting, offset_minutes: None, offset_working_days: Some(-1) };
+    assert_eq!(due::due_at(&d, meeting, &s), Timestamp::parse("2026-03-26T09:00:00Z").expect("t"));
+    // Forward over Easter: Thursday 2 April + 2 working days, with Good
+    // Friday and Easter Monday off, is Wednesday 8 April at the same time.
+    s.holidays = vec![date("2026-04-03"), date("2026-04-06")];
+    let entered = Timestamp::parse("2026-04-02T12:30:00Z").expect("a time");
+    let d = Due { anchor: DueAnchor::StageEntered, offset_minutes: None, offset_working_days: Some(2) };
+    assert_eq!(due::due_at(&d, entered, &s), Timestamp::parse("2026-04-08T12:30:00Z").expect("t"));
+    // Minute offsets are wall-clock time: holidays do not move them.
+    let m = Due { anchor: DueAnchor::StageEntered, offset_minutes: Some(24 * 60), offset_working_days: None };
+    assert_eq!(due::due_at(&m, entered, &s), Timestamp::parse("2026-04-03T12:30:00Z").expect("t"));
 }

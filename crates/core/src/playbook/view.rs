@@ -2,9 +2,16 @@
 //! make now, and the overrides recorded.
 
 use super::{OpenStep, StepKind, StepStatus};
+use crate::text_enum;
 use crate::time::Timestamp;
 use crate::{ActivityId, DealId, EventId, StageId, StepId, UserId};
 use serde::Serialize;
+
+text_enum!(
+    /// Where an automatic e-mail step's send is: a job will send it
+    /// (`scheduled`), it went out (`sent`), or it could not (`failed`).
+    EmailState { Scheduled = "scheduled", Sent = "sent", Failed = "failed" }
+);
 
 /// One step of the deal's current stage, as `GET /api/v1/deals/{id}/steps`
 /// lists it.
@@ -20,8 +27,17 @@ pub struct ChecklistItem {
     pub done_by: Option<UserId>,
     /// The task the step made, if any.
     pub activity_id: Option<ActivityId>,
-    /// Why the step is skipped or failed.
+    /// Why the step is skipped, failed or waiting.
     pub reason: Option<String>,
+    /// Automatic e-mail steps: where the send is (absent while the e-mail
+    /// waits for a due time, or for "send now").
+    pub email_state: Option<EmailState>,
+    /// Automatic e-mail steps: what the mail server (or its absence) said
+    /// at the last failed attempt, while the send is retried or failed.
+    pub last_error: Option<String>,
+    /// Automatic e-mail steps: the background job that sends it (see
+    /// `GET /api/v1/jobs`; a failed one can be retried).
+    pub job_id: Option<String>,
 }
 
 /// Where a deal may go now, as `GET /api/v1/deals/{id}/moves` lists it.

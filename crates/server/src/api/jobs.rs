@@ -75,7 +75,7 @@ impl From<Job> for JobOut {
 }
 
 /// List background jobs, newest first; filter by `status` (`pending`,
-/// `running`, `done`, `failed`), `kind` and `deal_id`.
+/// `running`, `done`, `failed`, `cancelled`), `kind` and `deal_id`.
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobFilter, PageQuery),
     responses((status = 200, body = Page<JobOut>), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 422, body = Problem)))]

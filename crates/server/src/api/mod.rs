@@ -11,6 +11,7 @@ pub mod exports;
 pub mod goals;
 pub mod jobs;
 pub mod lost_reasons;
+pub mod mail;
 pub mod metrics;
 pub mod notes;
 pub mod organizations;
@@ -46,7 +47,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(goals::router())
         .merge(audit::router())
-        .merge(jobs::router());
+        .merge(jobs::router())
+        .merge(mail::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

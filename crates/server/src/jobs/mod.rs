@@ -10,8 +10,10 @@
 //! before recording it, the lease ends and another claim repeats it. So
 //! handlers must be idempotent (see docs/running.md).
 
+mod email;
 mod prune;
 
+pub use email::{EMAIL_JOB, run as run_email_job};
 pub use prune::{SESSIONS_PRUNE, ensure_daily_prune};
 
 use dealflow_core::time::Timestamp;
@@ -53,6 +55,7 @@ impl Handlers {
     pub fn standard() -> Self {
         let mut h = Self::default();
         h.register(SESSIONS_PRUNE, prune::run);
+        h.register(EMAIL_JOB, email::run);
         h
     }
 

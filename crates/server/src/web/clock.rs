@@ -62,6 +62,8 @@ mod tests {
             exchange_rates: Default::default(),
             working_days: vec![1, 2, 3, 4, 5],
             require_lost_reason: true,
+            holidays: Vec::new(),
+            mail: Default::default(),
             updated_at: Timestamp(0),
             version: 1,
         };

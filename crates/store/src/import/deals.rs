@@ -146,7 +146,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
     }
     // Placed without the gate; the deal gets the checklist of the stage
     // it ends in, and none of the stages it passed on the way.
-    crate::playbooks::checklist::after_write(tx, actor, None, &deal, None).await?;
+    crate::playbooks::checklist::after_placement(tx, actor, &deal).await?;
     Ok(deal)
 }
 

@@ -37,6 +37,9 @@ pub enum JobStatus {
     Done,
     /// Gave up after its last attempt; `last_error` says why.
     Failed,
+    /// No longer wanted before it ran (a playbook e-mail whose deal left
+    /// the stage); it never runs.
+    Cancelled,
 }
 
 impl JobStatus {
@@ -46,6 +49,7 @@ impl JobStatus {
             JobStatus::Running => "running",
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 
@@ -55,6 +59,7 @@ impl JobStatus {
             "running" => Ok(JobStatus::Running),
             "done" => Ok(JobStatus::Done),
             "failed" => Ok(JobStatus::Failed),
+            "cancelled" => Ok(JobStatus::Cancelled),
             other => Err(format!("unknown job status {other:?}")),
         }
     }
@@ -259,6 +264,14 @@ impl Store {
             )));
         }
         let job = crate::records::load(&mut *tx, "jobs", "job", id, from_row).await?;
+        // A playbook e-mail step that failed with this job waits for it again.
+        sqlx::query(
+            "UPDATE deal_steps SET status = 'waiting', reason = NULL, updated_at = $2 WHERE job_id = $1 AND status = 'failed'",
+        )
+        .bind(id)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.jobs_enqueued();
         Ok(job)

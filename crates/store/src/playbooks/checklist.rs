@@ -3,7 +3,9 @@
 //! tasks of the deal's owner, due at the step's due time (an e-mail's task
 //! carries the filled-in text). Re-entering reopens what was not done and
 //! keeps what was, without making a second task. Leaving a stage closes
-//! its open playbook tasks and marks their steps skipped.
+//! its open playbook tasks and marks their steps skipped. Automatic e-mail
+//! steps get a send job when they have a due time (see [`super::mail`]);
+//! leaving cancels it.
 
 use super::gate::GateData;
 use crate::row::*;
@@ -18,6 +20,22 @@ use dealflow_core::{DealId, StageId};
 /// Why a step was closed when its deal left the stage; a re-entry reopens
 /// exactly these.
 pub(crate) const LEFT_STAGE: &str = "left the stage";
+
+/// Why an automatic e-mail of a deal an import placed waits: imports send
+/// nothing, and the deal's next entry into a stage does.
+const PLACED: &str = "the deal was placed by an import; e-mails go out when it next enters a stage";
+
+/// How a deal came to have a stage's checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entering {
+    /// It entered the stage (created, moved, reopened).
+    Moved,
+    /// An import placed it there: no e-mail is sent.
+    Placed,
+    /// The step was added while the deal was in the stage: an e-mail whose
+    /// due time has passed is not sent by itself.
+    StepAdded,
+}
 
 /// Applies the checklist effects of a deal write: leaving the stage it was
 /// in (when it was open there) and entering the one it is in (when open).
@@ -37,21 +55,52 @@ pub(crate) async fn after_write(
         return Ok(());
     }
     if let Some(s) = was.filter(|_| known.is_none_or(|k| !k.steps.is_empty())) {
-        leave(tx, actor, after.id, s).await?;
+        // Only a stage with automatic e-mails can have send jobs to cancel;
+        // without the gate's read, look anyway.
+        let mails = known.is_none_or(|k| {
+            k.steps.iter().any(|x| x.spec.kind == StepKind::Email && x.spec.send == Some(SendMode::Auto))
+        });
+        leave(tx, actor, after.id, s, mails).await?;
     }
     if let Some(s) = is {
         let steps = match known {
             Some(k) => k.pipeline_steps.iter().filter(|x| x.stage_id == s).cloned().collect(),
             None => super::steps_in(tx, s).await?,
         };
-        enter(tx, actor, after, s, steps).await?;
+        enter(tx, actor, after, s, steps, Entering::Moved).await?;
+    }
+    Ok(())
+}
+
+/// The checklist of a deal an import placed in its stage: tasks as usual,
+/// but no automatic e-mail is scheduled.
+pub(crate) async fn after_placement(tx: &mut Tx, actor: &Actor, deal: &Deal) -> Result<(), StoreError> {
+    if deal.status != DealStatus::Open {
+        return Ok(());
+    }
+    let steps = super::steps_in(tx, deal.stage_id).await?;
+    enter(tx, actor, deal, deal.stage_id, steps, Entering::Placed).await
+}
+
+/// A step added to a stage applies to the open deals already in it.
+pub(crate) async fn step_added(tx: &mut Tx, actor: &Actor, step: &Step) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT * FROM deals WHERE stage_id = $1 AND status = 'open' AND deleted_at IS NULL")
+        .bind(step.stage_id.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in &rows {
+        let deal = crate::deals::from_row(r)?;
+        enter(tx, actor, &deal, step.stage_id, vec![step.clone()], Entering::StepAdded).await?;
     }
     Ok(())
 }
 
 /// Closes the open steps of `stage` for a deal that left it: a task done
 /// meanwhile counts as done, the rest are skipped and their tasks closed.
-async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId) -> Result<(), StoreError> {
+async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, mails: bool) -> Result<(), StoreError> {
+    if mails {
+        super::mail::cancel(tx, actor.now, deal).await?;
+    }
     let in_stage = "SELECT id FROM playbook_steps WHERE stage_id = $2";
     let done = format!(
         "UPDATE deal_steps SET status = 'done', updated_at = $3,
@@ -89,7 +138,14 @@ struct Row {
 
 /// Gives a deal that entered `stage` its checklist: new rows and tasks for
 /// steps it never had, reopened rows and tasks for steps not done.
-async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId, steps: Vec<Step>) -> Result<(), StoreError> {
+async fn enter(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    stage: StageId,
+    steps: Vec<Step>,
+    how: Entering,
+) -> Result<(), StoreError> {
     if steps.is_empty() {
         return Ok(());
     }
@@ -124,13 +180,17 @@ async fn enter(tx: &mut Tx, actor: &Actor, deal: &Deal, stage: StageId, steps: V
         });
         match stored.get(&step.id.0) {
             Some(r) if matches!(r.status, StepStatus::Done) => {}
-            Some(r) => reopen(tx, actor, r, step, due).await?,
+            Some(r) => {
+                reopen(tx, actor, r, step, due).await?;
+                auto_email(tx, actor, deal, r.id, step, due, how).await?;
+            }
             None => {
                 if names.is_none() && step.spec.kind == StepKind::Email {
                     names = Some(Names::load(tx, deal).await?);
                 }
                 let ctx = Fill { deal, settings: &settings, meeting, names: names.as_ref() };
-                start(tx, actor, deal, step, due, &ctx).await?;
+                let id = start(tx, actor, deal, step, due, &ctx).await?;
+                auto_email(tx, actor, deal, id, step, due, how).await?;
             }
         }
     }
@@ -146,6 +206,38 @@ pub(crate) async fn next_meeting(tx: &mut Tx, deal: DealId) -> Result<Option<Tim
             .fetch_one(&mut **tx)
             .await?;
     Ok(t.map(Timestamp))
+}
+
+/// Schedules the send job of an automatic e-mail step just started or
+/// reopened, when it has a due time; one that waits for a meeting is
+/// scheduled when the meeting is added.
+async fn auto_email(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    deal_step: i64,
+    step: &Step,
+    due: Option<Timestamp>,
+    how: Entering,
+) -> Result<(), StoreError> {
+    if first_status(step) != StepStatus::Waiting {
+        return Ok(());
+    }
+    let reason = match (how, due) {
+        (Entering::Placed, _) => Some(PLACED),
+        (Entering::StepAdded, Some(d)) if d < actor.now => Some(super::mail::DUE_BEFORE_STEP),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        sqlx::query("UPDATE deal_steps SET reason = $1 WHERE id = $2")
+            .bind(reason)
+            .bind(deal_step)
+            .execute(&mut **tx)
+            .await?;
+    } else if let Some(due) = due {
+        super::mail::schedule(tx, actor.now, deal.id, deal_step, deal.stage_entered_at, due).await?;
+    }
+    Ok(())
 }
 
 /// Reopens a step not done on a re-entry, and its task.
@@ -174,8 +266,8 @@ async fn reopen(tx: &mut Tx, actor: &Actor, r: &Row, step: &Step, due: Option<Ti
     Ok(())
 }
 
-/// The status a step starts in: an automatic e-mail waits for its send
-/// (sending is not built yet); everything else is open.
+/// The status a step starts in: an automatic e-mail waits for its send job;
+/// everything else is open.
 fn first_status(step: &Step) -> StepStatus {
     if step.spec.kind == StepKind::Email && step.spec.send == Some(SendMode::Auto) {
         StepStatus::Waiting
@@ -185,14 +277,14 @@ fn first_status(step: &Step) -> StepStatus {
 }
 
 /// The names a template may use, read once per entry.
-struct Names {
-    person: Option<String>,
-    owner: Option<String>,
-    organization: Option<String>,
+pub(crate) struct Names {
+    pub person: Option<String>,
+    pub owner: Option<String>,
+    pub organization: Option<String>,
 }
 
 impl Names {
-    async fn load(tx: &mut Tx, deal: &Deal) -> Result<Self, StoreError> {
+    pub(crate) async fn load(tx: &mut Tx, deal: &Deal) -> Result<Self, StoreError> {
         async fn name(tx: &mut Tx, table: &str, id: Option<i64>) -> Result<Option<String>, StoreError> {
             let Some(id) = id else { return Ok(None) };
             let sql = format!("SELECT name FROM {table} WHERE id = $1");
@@ -215,7 +307,7 @@ struct Fill<'a> {
 }
 
 /// Starts a step the deal never had: its task (for task and draft e-mail
-/// steps) and its state row.
+/// steps) and its state row, whose id it returns.
 async fn start(
     tx: &mut Tx,
     actor: &Actor,
@@ -223,7 +315,7 @@ async fn start(
     step: &Step,
     due: Option<Timestamp>,
     fill: &Fill<'_>,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let task = match (step.spec.kind, step.spec.send, &step.spec.template) {
         (StepKind::Task, _, _) => Some((step.spec.title.clone(), step.spec.description.clone())),
         (StepKind::Email, Some(SendMode::Draft) | None, Some(t)) => {
@@ -241,6 +333,7 @@ async fn start(
         }
         _ => None,
     };
+    let id = dealflow_core::ids::next_id();
     let activity = match task {
         Some((subject, note)) => {
             let n = NewActivity {
@@ -262,7 +355,7 @@ async fn start(
         "INSERT INTO deal_steps (id, deal_id, step_id, status, due_at, done_at, done_by, activity_id, reason, updated_at)
          VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, NULL, $7)",
     )
-    .bind(dealflow_core::ids::next_id())
+    .bind(id)
     .bind(deal.id.0)
     .bind(step.id.0)
     .bind(first_status(step).as_str())
@@ -271,5 +364,5 @@ async fn start(
     .bind(actor.now.0)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(id)
 }

@@ -8,7 +8,7 @@ use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::deal_change::update_is_forward;
 use dealflow_core::model::{Deal, DealStatus, Organization, Person};
 use dealflow_core::playbook::gate::{Records, open_required, status_of};
-use dealflow_core::playbook::view::{ChecklistItem, Move, OverrideRecord};
+use dealflow_core::playbook::view::{ChecklistItem, EmailState, Move, OverrideRecord};
 use dealflow_core::playbook::{SendMode, Step, StepKind, StepStatus};
 use dealflow_core::stage_move::Position;
 use dealflow_core::time::Timestamp;
@@ -51,7 +51,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let l = load(&mut tx, id).await?;
         let rows = sqlx::query(
-            "SELECT ds.* FROM deal_steps ds JOIN playbook_steps s ON s.id = ds.step_id
+            "SELECT ds.*, j.status AS job_status, j.last_error AS job_error FROM deal_steps ds
+             JOIN playbook_steps s ON s.id = ds.step_id LEFT JOIN jobs j ON j.id = ds.job_id
              WHERE ds.deal_id = $1 AND s.stage_id = $2",
         )
         .bind(id.0)
@@ -64,6 +65,19 @@ impl Store {
             let row = rows.iter().find(|r| opt_i64(r, "step_id").ok().flatten() == Some(step.id.0));
             let status = status_of(step, &facts, &l.records()).unwrap_or(StepStatus::Open);
             let field = |c: &str| row.map(|r| opt_i64(r, c)).transpose().map(Option::flatten);
+            let auto = step.spec.kind == StepKind::Email && step.spec.send == Some(SendMode::Auto);
+            let job = if auto { row.map(|r| opt_text(r, "job_status")).transpose()?.flatten() } else { None };
+            let email_state = match (auto, status, job.as_deref()) {
+                (false, _, _) => None,
+                (true, StepStatus::Done, _) => Some(EmailState::Sent),
+                (true, StepStatus::Failed, _) | (true, StepStatus::Waiting, Some("failed")) => Some(EmailState::Failed),
+                (true, StepStatus::Waiting, Some("pending" | "running")) => Some(EmailState::Scheduled),
+                _ => None,
+            };
+            let last_error = match job.as_deref() {
+                Some("pending" | "running" | "failed") => row.map(|r| opt_text(r, "job_error")).transpose()?.flatten(),
+                _ => None,
+            };
             out.push(ChecklistItem {
                 step_id: step.id,
                 title: step.spec.title.clone(),
@@ -75,6 +89,9 @@ impl Store {
                 done_by: field("done_by")?.map(UserId),
                 activity_id: field("activity_id")?.map(ActivityId),
                 reason: row.map(|r| opt_text(r, "reason")).transpose()?.flatten(),
+                email_state,
+                last_error,
+                job_id: if auto { field("job_id")?.map(|j| j.to_string()) } else { None },
             });
         }
         Ok(out)
