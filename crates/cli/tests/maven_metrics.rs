@@ -331,6 +331,7 @@ fn maven_dates_follow_the_workspace_time_zone() {
         exchange_rates: None,
         working_days: None,
         require_lost_reason: None,
+        override_roles: None,
     };
     rt.block_on(store.update_settings(&dealflow_store::Actor::system(), patch)).expect("time zone");
     rt.block_on(store.close());

@@ -31,6 +31,7 @@ async fn seed(store: &Store) {
         exchange_rates: None,
         working_days: None,
         require_lost_reason: Some(false),
+        override_roles: None,
     };
     store.update_settings(&actor, patch).await.unwrap();
     store.create_user(&actor, "rep@example.com", "Rep", Role::Rep, "x", None).await.unwrap();

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_audit_log.sql")),
     (7, include_str!("../migrations/0007_jobs.sql")),
     (8, include_str!("../migrations/0008_playbooks.sql")),
+    (10, include_str!("../migrations/0010_playbook_rules.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

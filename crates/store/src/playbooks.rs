@@ -6,6 +6,7 @@
 
 pub(crate) mod checklist;
 pub(crate) mod gate;
+mod skip;
 mod ticks;
 
 use crate::custom_fields;

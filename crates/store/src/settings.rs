@@ -4,7 +4,7 @@ use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::Invalid;
 use dealflow_core::currency::Currency;
-use dealflow_core::model::{Settings, SettingsPatch};
+use dealflow_core::model::{Role, Settings, SettingsPatch};
 use dealflow_core::time::TimeZone;
 use dealflow_core::validate::required_text;
 use sqlx::any::AnyRow;
@@ -31,6 +31,7 @@ fn from_row(r: &AnyRow) -> R<Settings> {
         exchange_rates: json(r, "exchange_rates")?,
         working_days: json(r, "working_days")?,
         require_lost_reason: bool_(r, "require_lost_reason")?,
+        override_roles: json(r, "override_roles")?,
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
     })
@@ -88,6 +89,9 @@ impl Store {
         if let Some(r) = p.require_lost_reason {
             s.require_lost_reason = r;
         }
+        if let Some(roles) = &p.override_roles {
+            s.override_roles = override_roles(roles, &mut errs);
+        }
         errs.into_result()?;
         sqlx::query(
             "UPDATE settings SET name = $1, time_zone = $2, base_currency = $3, exchange_rates = $4,
@@ -102,9 +106,30 @@ impl Store {
         .bind(actor.now.0)
         .execute(&mut *tx)
         .await?;
+        if p.override_roles.is_some() {
+            // Its own statement, so the playbook rules stay apart from the
+            // other settings' columns.
+            sqlx::query("UPDATE settings SET override_roles = $1 WHERE id = 1")
+                .bind(serde_json::to_string(&s.override_roles).unwrap_or_else(|_| "[]".into()))
+                .execute(&mut *tx)
+                .await?;
+        }
         let out = load(&mut tx).await?;
         crate::audit::updated(&mut tx, actor, "settings", 1, &before, &out).await?;
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// The roles named in `override_roles`, each once, in the matrix's order;
+/// an unknown name is an error naming it.
+fn override_roles(names: &[String], errs: &mut Invalid) -> Vec<Role> {
+    let mut roles = Vec::new();
+    for n in names {
+        match Role::parse(n) {
+            Ok(r) => roles.push(r),
+            Err(e) => errs.add("override_roles", format!("{e}; name the roles that may override")),
+        }
+    }
+    Role::ALL.iter().copied().filter(|r| roles.contains(r)).collect()
 }

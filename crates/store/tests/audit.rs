@@ -21,6 +21,7 @@ fn rename(version: i64, name: &str) -> SettingsPatch {
         exchange_rates: None,
         working_days: None,
         require_lost_reason: None,
+        override_roles: None,
     }
 }
 

@@ -77,6 +77,7 @@ async fn load(store: &Store, world: &Value) -> Ids {
         exchange_rates: None,
         working_days: None,
         require_lost_reason: Some(false),
+        override_roles: None,
     };
     store.update_settings(&actor, patch).await.unwrap();
 

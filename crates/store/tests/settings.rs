@@ -21,6 +21,7 @@ async fn the_time_zone_is_parsed_when_the_settings_load() {
         exchange_rates: None,
         working_days: None,
         require_lost_reason: None,
+        override_roles: None,
     };
     let s = store.update_settings(&Actor::system(), patch(1, "Europe/Berlin")).await.expect("a real zone");
     assert_eq!(s.time_zone.name(), "Europe/Berlin");

@@ -65,6 +65,9 @@ pub fn decide_create(n: &NewDeal, id: DealId, ctx: &Context) -> Result<Decision,
         }
     });
     let status = n.status.unwrap_or(DealStatus::Open);
+    if let (Some(v), Some(s)) = (pipeline, stage_id) {
+        no_skipping(v, s, status, &mut errs);
+    }
     let closed_at = match status {
         DealStatus::Open => n.closed_at,
         _ => Some(n.closed_at.unwrap_or(ctx.now)),
@@ -114,5 +117,43 @@ pub fn decide_create(n: &NewDeal, id: DealId, ctx: &Context) -> Result<Decision,
         deleted_at: None,
         version: 1,
     };
-    Ok(Decision { deal, events: plan.events, changes: Vec::new(), at: created_at, changed: true, overridden: None })
+    let origin = super::origin_of(&[n.created_at, n.closed_at], ctx.now);
+    Ok(Decision {
+        deal,
+        events: plan.events,
+        changes: Vec::new(),
+        at: created_at,
+        changed: true,
+        overridden: None,
+        origin,
+    })
+}
+
+/// A pipeline that allows no skipping stages takes new deals in its first
+/// stage only, and won ones only when that stage is also its last.
+fn no_skipping(v: super::PipelineView, stage_id: crate::StageId, status: DealStatus, errs: &mut Invalid) {
+    let Some(first) = super::order::first_stage(v.stages).filter(|_| v.no_skipping_stages) else { return };
+    if stage_id != first.id {
+        errs.add(
+            "stage_id",
+            format!(
+                "this pipeline allows no skipping stages: deals start in its first stage, \"{}\" (id {}); \
+                 create the deal there and move it on",
+                first.name, first.id
+            ),
+        );
+    } else if status == DealStatus::Won {
+        let to = crate::stage_move::Position {
+            pipeline_id: v.id,
+            stage_id,
+            status,
+            lost_reason: None,
+            closed_at: None,
+            stage_entered_at: crate::time::Timestamp(0),
+        };
+        let skipped = super::order::stages_first(stage_id, &to, v.stages);
+        if !skipped.is_empty() {
+            super::order::refuse(errs, &to, &skipped);
+        }
+    }
 }

@@ -14,6 +14,7 @@ fn settings() -> Settings {
         exchange_rates: Default::default(),
         working_days: vec![1, 2, 3, 4, 5],
         require_lost_reason: false,
+        override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -41,7 +42,12 @@ impl World {
             settings: &self.settings,
             lost_reasons: &[],
             custom_fields: &[],
-            pipeline: Some(PipelineView { id: PipelineId(1), archived: false, stages: &self.stages }),
+            pipeline: Some(PipelineView {
+                id: PipelineId(1),
+                archived: false,
+                stages: &self.stages,
+                no_skipping_stages: false,
+            }),
             history: &self.history,
             owner: None,
             person: None,

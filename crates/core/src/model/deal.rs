@@ -25,6 +25,13 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a stage event came to be: a deal worked now (`live`), history an
+    /// admin loaded with a past time (`loaded`), or a file import
+    /// (`imported`).
+    EventOrigin { Live = "live", Loaded = "loaded", Imported = "imported" }
+);
+
 /// A deal: a potential sale moving through a pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Deal {
@@ -163,6 +170,7 @@ pub struct StageEvent {
     /// The required steps that were open when the deal moved on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub override_steps: Vec<crate::playbook::OpenStep>,
+    pub origin: EventOrigin,
 }
 
 /// A recorded change of one tracked deal field.

@@ -74,6 +74,7 @@ fn berlin() -> Settings {
         exchange_rates: Default::default(),
         working_days: vec![1, 2, 3, 4, 5],
         require_lost_reason: false,
+        override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -108,6 +109,7 @@ fn templates_fill_names_meeting_and_fields() {
                 id: crate::PipelineId(1),
                 archived: false,
                 stages: &[crate::stage_move::tests::stage(10, 1, 0)],
+                no_skipping_stages: false,
             }),
             history: &[],
             owner: None,

@@ -62,6 +62,7 @@ mod tests {
             exchange_rates: Default::default(),
             working_days: vec![1, 2, 3, 4, 5],
             require_lost_reason: true,
+            override_roles: dealflow_core::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
             updated_at: Timestamp(0),
             version: 1,
         };

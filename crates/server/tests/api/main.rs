@@ -21,6 +21,7 @@ mod openapi;
 mod outage;
 mod parties;
 mod permissions;
+mod playbook_rules;
 mod playbooks;
 mod roles;
 mod security;
