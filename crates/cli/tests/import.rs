@@ -108,6 +108,7 @@ fn import_reimport_and_update() {
     assert!(out.contains("0 created, 0 updated, 2 unchanged"), "{out}");
 
     // A newer export: D-1's value changed, D-3 was won, D-5 is new.
+    let started = dealflow_core::time::Timestamp::now();
     let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
     assert!(out.contains("5 rows: 1 created, 2 updated, 2 unchanged"), "{out}");
     let deals = rt.block_on(all_deals(&store));
@@ -322,13 +323,17 @@ fn imports_place_deals_without_the_playbook_gate() {
     let system = dealflow_store::Actor::system();
     for p in rt.block_on(store.pipelines()).expect("pipelines") {
         for s in p.stages {
-            let spec = serde_json::from_value(serde_json::json!({"title": format!("Do {}", s.name), "kind": "task"}))
-                .expect("a step");
+            let body = serde_json::json!({"title": format!("Do {}", s.name), "kind": "task",
+                "due": {"anchor": "stage_entered", "offset_minutes": 60}});
+            let spec = serde_json::from_value(body).expect("a step");
             rt.block_on(store.create_step(&system, s.id, spec)).expect("a step");
         }
     }
+    let started = dealflow_core::time::Timestamp::now();
     let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
     assert!(out.contains("1 created, 2 updated"), "{out}");
+    // D-3 won past its stages' steps, D-5 placed past the first stage's.
+    assert!(out.contains("2 deals placed past required playbook steps"), "{out}");
     let deals = rt.block_on(all_deals(&store));
     assert_eq!(by_title(&deals, "D-3").status, DealStatus::Won, "won past an open required step");
     let d5 = by_title(&deals, "D-5");
@@ -338,5 +343,14 @@ fn imports_place_deals_without_the_playbook_gate() {
     let filter = dealflow_store::ActivityFilter { deal_id: Some(d5.id), ..Default::default() };
     let tasks = rt.block_on(store.list_activities(&filter, Page::default())).expect("activities").items;
     assert_eq!(tasks.len(), 1, "no tasks for the stages it passed: {tasks:?}");
+    // No task for the past: its due time counts from the import, not from
+    // the file's stage date.
+    let due = tasks[0].due_at.expect("a due time");
+    assert!(due.0 >= started.0 + 3_600_000, "due from now: {due:?}");
+    let events = rt.block_on(store.deal_events_page(d5.id, None, 500)).expect("events").items;
+    assert!(!events.is_empty());
+    for e in &events {
+        assert_eq!(e.origin, dealflow_core::model::EventOrigin::Imported, "{e:?}");
+    }
     rt.block_on(store.close());
 }
