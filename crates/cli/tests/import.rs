@@ -108,7 +108,6 @@ fn import_reimport_and_update() {
     assert!(out.contains("0 created, 0 updated, 2 unchanged"), "{out}");
 
     // A newer export: D-1's value changed, D-3 was won, D-5 is new.
-    let started = dealflow_core::time::Timestamp::now();
     let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
     assert!(out.contains("5 rows: 1 created, 2 updated, 2 unchanged"), "{out}");
     let deals = rt.block_on(all_deals(&store));

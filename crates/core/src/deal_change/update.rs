@@ -91,11 +91,8 @@ fn gate(
         }
         None => Vec::new(),
     };
-    let skipped = if view.no_skipping_stages {
-        super::order::stages_first(cur.stage_id, to, view.stages)
-    } else {
-        Vec::new()
-    };
+    let skipped =
+        if view.no_skipping_stages { super::order::stages_first(cur.stage_id, to, view.stages) } else { Vec::new() };
     if open.is_empty() && skipped.is_empty() {
         return None;
     }

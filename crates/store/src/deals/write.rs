@@ -150,8 +150,7 @@ async fn pipeline_with_stages(
     sql.push(" ORDER BY s.position, s.id");
     let rows = sql.query().fetch_all(&mut **tx).await?;
     let Some(first) = rows.first() else { return Ok((None, Vec::new())) };
-    let pipeline =
-        (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0, i64_(first, "p_no_skip")? != 0);
+    let pipeline = (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0, i64_(first, "p_no_skip")? != 0);
     // A pipeline without stages gives one row whose stage columns are NULL.
     let stages = rows
         .iter()

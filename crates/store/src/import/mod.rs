@@ -142,7 +142,9 @@ impl Store {
             exec(&mut tx, "SAVEPOINT import_row").await?;
             let mut past_open = false;
             let applied = match mapping.entity {
-                Target::Deals => deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched, &mut past_open).await,
+                Target::Deals => {
+                    deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched, &mut past_open).await
+                }
                 Target::Organizations => parties::apply_organization(&mut tx, actor, &mut refs, &row).await,
                 Target::People => parties::apply_person(&mut tx, actor, &mut refs, &row).await,
                 Target::Activities => activities::apply(&mut tx, actor, &mut refs, &row).await,
