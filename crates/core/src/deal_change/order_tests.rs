@@ -74,6 +74,9 @@ fn a_strict_pipeline_takes_new_deals_in_its_first_stage_only() {
     assert!(decide_create(&at(10, DealStatus::Open), DealId(2), &strict(&s, &stages)).is_ok());
     assert!(decide_create(&at(10, DealStatus::Lost), DealId(2), &strict(&s, &stages)).is_ok(), "lost is free");
     assert!(decide_create(&at(11, DealStatus::Open), DealId(2), &ctx(&s, &stages, None)).is_ok());
+    let over = NewDeal { override_reason: Some("came in signed".into()), ..at(12, DealStatus::Won) };
+    let out = decide_create(&over, DealId(2), &strict(&s, &stages)).expect("an override excepts");
+    assert_eq!(out.overridden.map(|o| o.reason).as_deref(), Some("came in signed"));
 }
 
 #[test]

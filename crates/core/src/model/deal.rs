@@ -96,6 +96,10 @@ pub struct NewDeal {
     pub created_at: Option<Timestamp>,
     /// For a deal loaded as won or lost: when; now when absent.
     pub closed_at: Option<Timestamp>,
+    /// Creates the deal past the first stage of a pipeline that allows no
+    /// skipping stages; recorded on its stage events. Only roles the
+    /// workspace allows may give one.
+    pub override_reason: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/deals/{id}`. Every stage and outcome change goes

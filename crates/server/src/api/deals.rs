@@ -39,7 +39,9 @@ async fn list_deals(
 
 /// Create a deal. It enters the given stage (or the pipeline's first) at
 /// `created_at`; admins may load history with past times (more than five
-/// minutes back: 403 for others), and the events are marked `loaded`.
+/// minutes back: 403 for others), and the events are marked `loaded`. In a
+/// pipeline without skipping stages it starts in the first stage, unless a
+/// role the workspace allows gives `override_reason` (403 for others).
 #[utoipa::path(post, path = "/deals", tag = "deals", request_body = NewDeal,
     responses((status = 201, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -49,6 +51,9 @@ async fn create_deal(
     Json(n): Json<NewDeal>,
 ) -> ApiResult<(StatusCode, Json<Deal>)> {
     check_history(u.user.role, &[("created_at", n.created_at), ("closed_at", n.closed_at)])?;
+    if n.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        super::steps::check_override(&st, u.user.role).await?;
+    }
     let d = st.store.create_deal(&u.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }

@@ -131,6 +131,13 @@ async fn a_pipeline_without_skipping_moves_deals_one_stage_at_a_time() {
 
     let (st, p) = app.post("/api/v1/deals", json!({"title": "Acme", "stage_id": stages[1]})).await;
     assert_problem(st, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("stage_id"));
+    let body = json!({"title": "Referral", "stage_id": stages[1], "override_reason": "came in qualified"});
+    let (rep, _) = user(&app, "rep").await;
+    let (st, p) = app.call_as(Some(&rep), Method::POST, "/api/v1/deals", Some(body.clone())).await;
+    assert_problem(st, &p, StatusCode::FORBIDDEN, None);
+    let placed = app.create_deal(body).await;
+    let (_, events) = app.get(&format!("/api/v1/deals/{}/events", s(&placed["id"]))).await;
+    assert_eq!(events["items"][0]["override_reason"], "came in qualified", "{events}");
     let d = app.create_deal(json!({"title": "Acme"})).await;
     let id = s(&d["id"]);
     let url = format!("/api/v1/deals/{id}");

@@ -207,7 +207,13 @@ pub(crate) async fn create_deal_gated(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL)",
     );
     bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
-    let log = insert_events(tx, id, &d.events, actor.user_id, origin(&d, gate)).await?;
+    let mut log = insert_events(tx, id, &d.events, actor.user_id, origin(&d, gate)).await?;
+    if let Some(o) = &d.overridden {
+        record_override(tx, &mut log, o, actor.user_id).await?;
+        let detail = serde_json::json!({"reason": o.reason, "open_steps": o.steps});
+        crate::audit::append(tx, actor, crate::audit::Entry::new("deal", "override", Some(id.0)).detail(detail))
+            .await?;
+    }
     if gate == Gate::Apply {
         crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
     }

@@ -125,6 +125,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         custom: Some(row.custom()),
         created_at: Some(plan.created_at),
         closed_at: close_now.map(|c| c.1),
+        override_reason: None,
     };
     let mut deal = create_deal_gated(tx, actor, n, Gate::Bypass).await?.deal;
     for (stage, at) in &plan.moves {
