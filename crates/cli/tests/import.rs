@@ -322,8 +322,9 @@ fn imports_place_deals_without_the_playbook_gate() {
     let system = dealflow_store::Actor::system();
     for p in rt.block_on(store.pipelines()).expect("pipelines") {
         for s in p.stages {
-            let spec = serde_json::from_value(serde_json::json!({"title": format!("Do {}", s.name), "kind": "task"}))
-                .expect("a step");
+            let body = serde_json::json!({"title": format!("Do {}", s.name), "kind": "task",
+                "due": {"anchor": "stage_entered", "offset_minutes": 60}});
+            let spec = serde_json::from_value(body).expect("a step");
             rt.block_on(store.create_step(&system, s.id, spec)).expect("a step");
             let mail = serde_json::json!({"title": "Mail", "kind": "email", "send": "auto", "required": false,
                 "template": {"subject": "Hi", "body": "Hello {{person.name}}"},
@@ -332,8 +333,11 @@ fn imports_place_deals_without_the_playbook_gate() {
                 .expect("a step");
         }
     }
+    let started = dealflow_core::time::Timestamp::now();
     let out = ok(&import(&db, "deals", &fixture("deals_v2.csv"), &deals_json, &[]));
     assert!(out.contains("1 created, 2 updated"), "{out}");
+    // D-3 won past its stages' steps, D-5 placed past the first stage's.
+    assert!(out.contains("2 deals placed past required playbook steps"), "{out}");
     let deals = rt.block_on(all_deals(&store));
     assert_eq!(by_title(&deals, "D-3").status, DealStatus::Won, "won past an open required step");
     let d5 = by_title(&deals, "D-5");
@@ -349,5 +353,14 @@ fn imports_place_deals_without_the_playbook_gate() {
     let filter = dealflow_store::ActivityFilter { deal_id: Some(d5.id), ..Default::default() };
     let tasks = rt.block_on(store.list_activities(&filter, Page::default())).expect("activities").items;
     assert_eq!(tasks.len(), 1, "no tasks for the stages it passed: {tasks:?}");
+    // No task for the past: its due time counts from the import, not from
+    // the file's stage date.
+    let due = tasks[0].due_at.expect("a due time");
+    assert!(due.0 >= started.0 + 3_600_000, "due from now: {due:?}");
+    let events = rt.block_on(store.deal_events_page(d5.id, None, 500)).expect("events").items;
+    assert!(!events.is_empty());
+    for e in &events {
+        assert_eq!(e.origin, dealflow_core::model::EventOrigin::Imported, "{e:?}");
+    }
     rt.block_on(store.close());
 }

@@ -71,6 +71,7 @@ impl PlannedEvent {
             override_reason: None,
             override_by: None,
             override_steps: Vec::new(),
+            origin: crate::model::EventOrigin::Live,
         }
     }
 }

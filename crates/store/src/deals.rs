@@ -88,6 +88,7 @@ pub(crate) fn event_from_row(r: &AnyRow) -> R<StageEvent> {
             Some(s) => serde_json::from_str(&s).unwrap_or_default(),
             None => Vec::new(),
         },
+        origin: enum_(r, "origin", dealflow_core::model::EventOrigin::parse)?,
     })
 }
 

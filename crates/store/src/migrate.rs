@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_jobs.sql")),
     (8, include_str!("../migrations/0008_playbooks.sql")),
     (9, include_str!("../migrations/0009_mail.sql")),
+    (10, include_str!("../migrations/0010_playbook_rules.sql")),
     (11, include_str!("../migrations/0011_campaign_members.sql")),
 ];
 

@@ -49,6 +49,7 @@ fn pipeline_from_row(r: &AnyRow, stages: Vec<Stage>) -> R<Pipeline> {
         name: text(r, "name")?,
         position: i64_(r, "position")?,
         archived: bool_(r, "archived")?,
+        no_skipping_stages: bool_(r, "no_skipping_stages")?,
         stages,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
@@ -231,13 +232,15 @@ impl Store {
         crate::records::check_version(before.version, p.version)?;
         sqlx::query(
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
-             archived = COALESCE($3, archived), updated_at = $4, version = version + 1 WHERE id = $5",
+             archived = COALESCE($3, archived), updated_at = $4, version = version + 1,
+             no_skipping_stages = COALESCE($6, no_skipping_stages) WHERE id = $5",
         )
         .bind(name)
         .bind(p.position)
         .bind(p.archived.map(b))
         .bind(actor.now.0)
         .bind(id.0)
+        .bind(p.no_skipping_stages.map(b))
         .execute(&mut *tx)
         .await?;
         let after = pipeline_in(&mut tx, id).await?;

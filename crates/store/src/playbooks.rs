@@ -10,6 +10,7 @@ pub(crate) mod gate;
 pub(crate) mod mail;
 mod preview;
 mod progress;
+mod skip;
 mod ticks;
 
 pub use mail::{EMAIL_JOB, EmailPlan, Outgoing};

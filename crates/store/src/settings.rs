@@ -5,7 +5,7 @@ use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::Invalid;
 use dealflow_core::currency::Currency;
-use dealflow_core::model::{MAX_HOLIDAYS, MailSettings, Settings, SettingsPatch, SmtpSecurity};
+use dealflow_core::model::{MAX_HOLIDAYS, MailSettings, Role, Settings, SettingsPatch, SmtpSecurity};
 use dealflow_core::time::{Date, TimeZone};
 use dealflow_core::validate::{email, optional_text, required_text};
 use sqlx::any::AnyRow;
@@ -41,6 +41,7 @@ fn from_row(r: &AnyRow) -> R<Settings> {
             smtp_password_set: opt_text(r, "smtp_password")?.is_some_and(|p| !p.is_empty()),
             mail_from: opt_text(r, "mail_from")?,
         },
+        override_roles: json(r, "override_roles")?,
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
     })
@@ -164,6 +165,9 @@ impl Store {
         if let Some(r) = p.require_lost_reason {
             s.require_lost_reason = r;
         }
+        if let Some(roles) = &p.override_roles {
+            s.override_roles = override_roles(roles, &mut errs);
+        }
         errs.into_result()?;
         let holidays: Vec<String> = s.holidays.iter().map(|d| d.to_iso()).collect();
         sqlx::query(
@@ -190,6 +194,14 @@ impl Store {
         if let Some(pw) = password {
             // A statement of its own, so no other write path carries it.
             sqlx::query("UPDATE settings SET smtp_password = $1 WHERE id = 1").bind(pw).execute(&mut *tx).await?;
+        }
+        if p.override_roles.is_some() {
+            // Its own statement, so the playbook rules stay apart from the
+            // other settings' columns.
+            sqlx::query("UPDATE settings SET override_roles = $1 WHERE id = 1")
+                .bind(serde_json::to_string(&s.override_roles).unwrap_or_else(|_| "[]".into()))
+                .execute(&mut *tx)
+                .await?;
         }
         let out = load(&mut tx).await?;
         crate::audit::updated(&mut tx, actor, "settings", 1, &before, &out).await?;
@@ -243,4 +255,17 @@ fn check_mail(p: &SettingsPatch, m: &mut MailSettings, errs: &mut Invalid) -> Op
         m.smtp_password_set = pw.is_some();
     }
     password
+}
+
+/// The roles named in `override_roles`, each once, in the matrix's order;
+/// an unknown name is an error naming it.
+fn override_roles(names: &[String], errs: &mut Invalid) -> Vec<Role> {
+    let mut roles = Vec::new();
+    for n in names {
+        match Role::parse(n) {
+            Ok(r) => roles.push(r),
+            Err(e) => errs.add("override_roles", format!("{e}; name the roles that may override")),
+        }
+    }
+    Role::ALL.iter().copied().filter(|r| roles.contains(r)).collect()
 }

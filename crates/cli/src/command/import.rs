@@ -89,6 +89,13 @@ impl Import {
             r.updated,
             r.unchanged,
         );
+        if r.placed_past_open_steps > 0 {
+            println!(
+                "{} deals {verb}placed past required playbook steps that are not done (imports place deals without \
+                 the gate)",
+                r.placed_past_open_steps
+            );
+        }
         if !r.setup.is_empty() {
             println!("{verb}created: {}", r.setup.join(", "));
         }

@@ -65,6 +65,10 @@ pub fn decide_create(n: &NewDeal, id: DealId, ctx: &Context) -> Result<Decision,
         }
     });
     let status = n.status.unwrap_or(DealStatus::Open);
+    let mut overridden = None;
+    if let (Some(v), Some(s)) = (pipeline, stage_id) {
+        overridden = no_skipping(v, s, status, n.override_reason.as_deref(), &mut errs);
+    }
     let closed_at = match status {
         DealStatus::Open => n.closed_at,
         _ => Some(n.closed_at.unwrap_or(ctx.now)),
@@ -114,5 +118,53 @@ pub fn decide_create(n: &NewDeal, id: DealId, ctx: &Context) -> Result<Decision,
         deleted_at: None,
         version: 1,
     };
-    Ok(Decision { deal, events: plan.events, changes: Vec::new(), at: created_at, changed: true, overridden: None })
+    let origin = super::origin_of(&[n.created_at, n.closed_at], ctx.now);
+    Ok(Decision { deal, events: plan.events, changes: Vec::new(), at: created_at, changed: true, overridden, origin })
+}
+
+/// A pipeline that allows no skipping stages takes new deals in its first
+/// stage only, and won ones only when that stage is also its last; an
+/// `override_reason` excepts, and is returned for the stage events.
+fn no_skipping(
+    v: super::PipelineView,
+    stage_id: crate::StageId,
+    status: DealStatus,
+    reason: Option<&str>,
+    errs: &mut Invalid,
+) -> Option<super::Override> {
+    let first = super::order::first_stage(v.stages).filter(|_| v.no_skipping_stages)?;
+    let to = crate::stage_move::Position {
+        pipeline_id: v.id,
+        stage_id,
+        status,
+        lost_reason: None,
+        closed_at: None,
+        stage_entered_at: crate::time::Timestamp(0),
+    };
+    let past_first = stage_id != first.id;
+    let skipped = if past_first || status != DealStatus::Won {
+        Vec::new()
+    } else {
+        super::order::stages_first(stage_id, &to, v.stages)
+    };
+    if !past_first && skipped.is_empty() {
+        return None;
+    }
+    if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+        let reason = errs.take(required_text("override_reason", reason, 500))?;
+        return Some(super::Override { reason, steps: Vec::new() });
+    }
+    if past_first {
+        errs.add(
+            "stage_id",
+            format!(
+                "this pipeline allows no skipping stages: deals start in its first stage, \"{}\" (id {}); \
+                 create the deal there and move it on",
+                first.name, first.id
+            ),
+        );
+    } else {
+        super::order::refuse(errs, &to, &skipped);
+    }
+    None
 }

@@ -11,7 +11,7 @@ use crate::stage_move::tests::stage;
 use crate::{DealId, StageId, StepId};
 use proptest::prelude::*;
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         name: "Test".into(),
         time_zone: crate::time::TimeZone(chrono_tz::UTC),
@@ -21,6 +21,7 @@ fn settings() -> Settings {
         require_lost_reason: false,
         holidays: Vec::new(),
         mail: Default::default(),
+        override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -56,7 +57,7 @@ fn step(id: i64, spec: StepSpec) -> Step {
 }
 
 /// A deal open in the middle stage (11) of stages 10, 11, 12.
-fn deal() -> Deal {
+pub(super) fn deal() -> Deal {
     let n = NewDeal { title: "Acme".into(), value: 100, created_at: Some(Timestamp(1_000)), ..Default::default() };
     let stages = [stage(10, 1, 0), stage(11, 1, 1), stage(12, 1, 2)];
     let s = settings();
@@ -66,14 +67,14 @@ fn deal() -> Deal {
     d
 }
 
-fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<'a>>) -> Context<'a> {
+pub(super) fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<'a>>) -> Context<'a> {
     Context {
         actor: Some(UserId(7)),
         now: Timestamp(5_000),
         settings: s,
         lost_reasons: &[],
         custom_fields: &[],
-        pipeline: Some(PipelineView { id: PipelineId(1), archived: false, stages }),
+        pipeline: Some(PipelineView { id: PipelineId(1), archived: false, stages, no_skipping_stages: false }),
         history: &[],
         owner: None,
         person: None,
@@ -82,7 +83,7 @@ fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<'a>>) -> Co
     }
 }
 
-fn patch(d: &Deal) -> DealPatch {
+pub(super) fn patch(d: &Deal) -> DealPatch {
     DealPatch { version: d.version, ..Default::default() }
 }
 

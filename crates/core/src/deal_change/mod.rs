@@ -14,6 +14,7 @@
 //! [`update::gates`] that reads the context, so every path obeys it.
 
 mod create;
+pub mod order;
 mod update;
 
 pub use create::decide_create;
@@ -56,6 +57,10 @@ pub struct PipelineView<'a> {
     pub id: PipelineId,
     pub archived: bool,
     pub stages: &'a [Stage],
+    /// The pipeline's "no skipping stages" rule, when it applies (paths that
+    /// place deals, such as imports, pass `false`): deals start in the
+    /// first stage and move forward one stage at a time.
+    pub no_skipping_stages: bool,
 }
 
 /// Everything the rules may look at besides the deal and the request.
@@ -178,9 +183,33 @@ pub struct Decision {
     /// Set when the move went past open required steps with an
     /// `override_reason`: recorded on the move's stage events.
     pub overridden: Option<Override>,
+    /// `loaded` when the change carries a time more than
+    /// [`HISTORY_GRACE_MS`] in the past ([`is_history`]), else `live`.
+    pub origin: crate::model::EventOrigin,
 }
 
-/// A move past open required playbook steps.
+/// How far in the past a change's time may lie and still count as now
+/// (clocks and slow clients): five minutes. Beyond it the change loads
+/// history, which only admins may do.
+pub const HISTORY_GRACE_MS: i64 = 5 * 60_000;
+
+/// Whether `at` lies more than [`HISTORY_GRACE_MS`] before `now`.
+pub fn is_history(at: Timestamp, now: Timestamp) -> bool {
+    at.0 < now.0 - HISTORY_GRACE_MS
+}
+
+/// The origin of events written at `times` (the explicit times a request
+/// gives), when `now`.
+fn origin_of(times: &[Option<Timestamp>], now: Timestamp) -> crate::model::EventOrigin {
+    if times.iter().flatten().any(|t| is_history(*t, now)) {
+        crate::model::EventOrigin::Loaded
+    } else {
+        crate::model::EventOrigin::Live
+    }
+}
+
+/// A move past open required playbook steps, or past stages a pipeline
+/// without skipping wants gone through.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub reason: String,
@@ -224,5 +253,7 @@ pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
 
 #[cfg(test)]
 pub(crate) mod gate_tests;
+#[cfg(test)]
+mod order_tests;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ fn settings() -> Settings {
         require_lost_reason: false,
         holidays: Vec::new(),
         mail: Default::default(),
+        override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -43,7 +44,12 @@ impl World {
             settings: &self.settings,
             lost_reasons: &[],
             custom_fields: &[],
-            pipeline: Some(PipelineView { id: PipelineId(1), archived: false, stages: &self.stages }),
+            pipeline: Some(PipelineView {
+                id: PipelineId(1),
+                archived: false,
+                stages: &self.stages,
+                no_skipping_stages: false,
+            }),
             history: &self.history,
             owner: None,
             person: None,

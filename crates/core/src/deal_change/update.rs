@@ -44,7 +44,8 @@ pub fn decide_update(cur: &Deal, p: &DealPatch, ctx: &Context) -> Result<Decisio
         next.updated_at = Timestamp(ctx.now.0.max(at.0));
     }
     let changes = tracked_changes(cur, &next);
-    Ok(Decision { deal: next, events, changes, at, changed, overridden })
+    let origin = super::origin_of(&[p.at], ctx.now);
+    Ok(Decision { deal: next, events, changes, at, changed, overridden, origin })
 }
 
 /// Whether moving from `cur` to `to` is forward: a later stage of the
@@ -64,12 +65,13 @@ pub fn is_forward(cur: &Deal, to: &Position, stages: &[crate::model::Stage]) -> 
     }
 }
 
-/// The playbook gate: a forward move needs every required step of the
-/// current stage done. Field steps look at the deal as the patch leaves it
-/// (so one PATCH may fill a field and move on). Open steps refuse the move
-/// (one `steps` error each, naming the step), unless the patch carries an
-/// `override_reason`: then the move goes ahead and the override is returned
-/// for the stage event.
+/// The gates of a forward move: every required step of the current stage
+/// done, and, in a pipeline that allows no skipping stages, no stage
+/// skipped ([`super::order`]). Field steps look at the deal as the patch
+/// leaves it (so one PATCH may fill a field and move on). Each open step
+/// is an error (`steps`, naming the step) and so are skipped stages,
+/// unless the patch carries an `override_reason`: then the move goes ahead
+/// and the override is returned for the stage event.
 fn gate(
     cur: &Deal,
     next: &Deal,
@@ -78,14 +80,20 @@ fn gate(
     ctx: &Context,
     errs: &mut Invalid,
 ) -> Option<super::Override> {
-    let facts = ctx.playbook?;
-    let stages = ctx.pipeline.map_or(&[][..], |v| v.stages);
-    if facts.steps.is_empty() || !is_forward(cur, to, stages) {
+    let view = ctx.pipeline?;
+    if !is_forward(cur, to, view.stages) {
         return None;
     }
-    let rec = gate::Records { deal: next, person: live(ctx.person), organization: live(ctx.organization) };
-    let open = gate::open_required(&facts, &rec);
-    if open.is_empty() {
+    let open = match ctx.playbook.filter(|f| !f.steps.is_empty()) {
+        Some(facts) => {
+            let rec = gate::Records { deal: next, person: live(ctx.person), organization: live(ctx.organization) };
+            gate::open_required(&facts, &rec)
+        }
+        None => Vec::new(),
+    };
+    let skipped =
+        if view.no_skipping_stages { super::order::stages_first(cur.stage_id, to, view.stages) } else { Vec::new() };
+    if open.is_empty() && skipped.is_empty() {
         return None;
     }
     if let Some(reason) = p.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -98,6 +106,9 @@ fn gate(
             s.title, s.id
         );
         errs.add_about("steps", message, s.id.to_string(), s.title);
+    }
+    if !skipped.is_empty() {
+        super::order::refuse(errs, to, &skipped);
     }
     None
 }

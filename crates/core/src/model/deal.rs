@@ -25,6 +25,13 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a stage event came to be: a deal worked now (`live`), history an
+    /// admin loaded with a past time (`loaded`), or a file import
+    /// (`imported`).
+    EventOrigin { Live = "live", Loaded = "loaded", Imported = "imported" }
+);
+
 /// A deal: a potential sale moving through a pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Deal {
@@ -89,6 +96,10 @@ pub struct NewDeal {
     pub created_at: Option<Timestamp>,
     /// For a deal loaded as won or lost: when; now when absent.
     pub closed_at: Option<Timestamp>,
+    /// Creates the deal past the first stage of a pipeline that allows no
+    /// skipping stages; recorded on its stage events. Only roles the
+    /// workspace allows may give one.
+    pub override_reason: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/deals/{id}`. Every stage and outcome change goes
@@ -163,6 +174,7 @@ pub struct StageEvent {
     /// The required steps that were open when the deal moved on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub override_steps: Vec<crate::playbook::OpenStep>,
+    pub origin: EventOrigin,
 }
 
 /// A recorded change of one tracked deal field.

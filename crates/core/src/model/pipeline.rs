@@ -17,6 +17,9 @@ pub struct Pipeline {
     pub name: String,
     pub position: i64,
     pub archived: bool,
+    /// Deals start in the first stage and move forward one stage at a time
+    /// (won only from the last open stage); an override excepts.
+    pub no_skipping_stages: bool,
     /// The pipeline's stages in order, archived ones included.
     pub stages: Vec<Stage>,
     pub created_at: Timestamp,
@@ -58,6 +61,8 @@ pub struct PipelinePatch {
     pub name: Option<String>,
     pub position: Option<i64>,
     pub archived: Option<bool>,
+    /// Turns the "no skipping stages" rule on or off.
+    pub no_skipping_stages: Option<bool>,
 }
 
 /// Body of `POST /api/v1/pipelines/{id}/stages` (and an element of

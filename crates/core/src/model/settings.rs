@@ -38,6 +38,9 @@ pub struct Settings {
     /// The mail server playbook e-mails go out through.
     #[serde(flatten)]
     pub mail: MailSettings,
+    /// Roles that may move a deal on with an `override_reason` (past open
+    /// playbook steps or a pipeline's "no skipping stages").
+    pub override_roles: Vec<super::Role>,
     pub updated_at: Timestamp,
     pub version: i64,
 }
@@ -114,4 +117,26 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub mail_from: Option<Option<String>>,
+    /// Role names (`admin`, `manager`, `rep`) that may override.
+    pub override_roles: Option<Vec<String>>,
+}
+
+/// The roles that may override when the workspace has not chosen.
+pub const DEFAULT_OVERRIDE_ROLES: [super::Role; 2] = [super::Role::Admin, super::Role::Manager];
+
+impl Settings {
+    /// Whether `role` may move a deal on with an `override_reason`.
+    pub fn may_override(&self, role: super::Role) -> bool {
+        self.override_roles.contains(&role)
+    }
+
+    /// Who may override, in words for a refusal: "admins and managers".
+    pub fn override_who(&self) -> String {
+        let names: Vec<String> = self.override_roles.iter().map(|r| format!("{}s", r.as_str())).collect();
+        match names.as_slice() {
+            [] => "nobody (the workspace setting `override_roles` is empty)".into(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    }
 }

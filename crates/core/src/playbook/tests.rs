@@ -76,6 +76,7 @@ fn berlin() -> Settings {
         require_lost_reason: false,
         holidays: Vec::new(),
         mail: Default::default(),
+        override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
         updated_at: Timestamp(0),
         version: 1,
     }
@@ -110,6 +111,7 @@ fn templates_fill_names_meeting_and_fields() {
                 id: crate::PipelineId(1),
                 archived: false,
                 stages: &[crate::stage_move::tests::stage(10, 1, 0)],
+                no_skipping_stages: false,
             }),
             history: &[],
             owner: None,

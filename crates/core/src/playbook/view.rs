@@ -51,6 +51,17 @@ pub struct Move {
     /// The required steps of the current stage still open, when they block
     /// this move.
     pub open_steps: Vec<OpenStep>,
+    /// The stages this move would skip, when the pipeline allows no
+    /// skipping stages: the deal must go through them first (empty
+    /// otherwise).
+    pub stages_first: Vec<StageRef>,
+}
+
+/// A stage named in a refusal.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StageRef {
+    pub id: StageId,
+    pub name: String,
 }
 
 /// A move made past open required steps, as `GET /api/v1/overrides` lists it.

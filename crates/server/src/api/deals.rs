@@ -9,7 +9,9 @@ use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use dealflow_core::DealId;
-use dealflow_core::model::{Deal, DealPatch, FieldChange, NewDeal, StageEvent};
+use dealflow_core::deal_change::is_history;
+use dealflow_core::model::{Deal, DealPatch, FieldChange, NewDeal, Role, StageEvent};
+use dealflow_core::time::Timestamp;
 use dealflow_store::{DealFilter, LogCursor};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -36,14 +38,22 @@ async fn list_deals(
 }
 
 /// Create a deal. It enters the given stage (or the pipeline's first) at
-/// `created_at`; history may be loaded with past times.
+/// `created_at`; admins may load history with past times (more than five
+/// minutes back: 403 for others), and the events are marked `loaded`. In a
+/// pipeline without skipping stages it starts in the first stage, unless a
+/// role the workspace allows gives `override_reason` (403 for others).
 #[utoipa::path(post, path = "/deals", tag = "deals", request_body = NewDeal,
-    responses((status = 201, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_deal(
     State(st): State<AppState>,
     u: CurrentUser,
     Json(n): Json<NewDeal>,
 ) -> ApiResult<(StatusCode, Json<Deal>)> {
+    check_history(u.user.role, &[("created_at", n.created_at), ("closed_at", n.closed_at)])?;
+    if n.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        super::steps::check_override(&st, u.user.role).await?;
+    }
     let d = st.store.create_deal(&u.actor(), n).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
@@ -58,8 +68,9 @@ async fn get_deal(State(st): State<AppState>, _u: CurrentUser, Path(id): Path<De
 /// Change a deal. `stage_id`, `pipeline_id`, `status` and `lost_reason`
 /// move it (checked by the stage rules); `version` must be current. A
 /// forward move needs the current stage's required playbook steps done
-/// (422 listing each open step under `steps`), unless an admin or manager
-/// gives `override_reason` (a rep who does gets 403).
+/// (422 listing each open step under `steps`), unless a role the workspace
+/// setting `override_roles` names (admins and managers by default) gives
+/// `override_reason` (any other role that does gets 403).
 #[utoipa::path(patch, path = "/deals/{id}", tag = "deals", params(("id" = DealId, Path)), request_body = DealPatch,
     responses((status = 200, body = Deal), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -70,13 +81,26 @@ async fn update_deal(
     Path(id): Path<DealId>,
     Json(p): Json<DealPatch>,
 ) -> ApiResult<Json<Deal>> {
-    if p.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) && !super::steps::may_override(u.user.role) {
-        return Err(crate::error::ApiError::Forbidden(format!(
-            "a {} may not override a playbook: admins and managers may; do the open steps, or ask one of them",
-            u.user.role.as_str()
-        )));
+    check_history(u.user.role, &[("at", p.at)])?;
+    if p.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        super::steps::check_override(&st, u.user.role).await?;
     }
     Ok(Json(st.store.update_deal(&u.actor(), id, p).await?))
+}
+
+/// Refuses (403) a time more than five minutes in the past from anyone but
+/// an admin: loading history is not working a deal, so back-dating is no
+/// way round the playbook gate. Future times are the decision's to refuse.
+fn check_history(role: Role, times: &[(&str, Option<Timestamp>)]) -> ApiResult<()> {
+    let now = Timestamp::now();
+    let Some((field, _)) = times.iter().find(|(_, t)| t.is_some_and(|t| is_history(t, now))) else { return Ok(()) };
+    if role == Role::Admin {
+        return Ok(());
+    }
+    Err(crate::error::ApiError::Forbidden(format!(
+        "only admins load history: `{field}` lies more than 5 minutes in the past; leave it out to record the change \
+         as happening now"
+    )))
 }
 
 /// Move a deal to the trash (restorable).

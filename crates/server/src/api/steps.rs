@@ -24,14 +24,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deal_steps))
         .routes(routes!(step_done))
         .routes(routes!(step_undone))
+        .routes(routes!(step_skip))
         .routes(routes!(deal_moves))
         .routes(routes!(list_overrides))
 }
 
-/// Whether `role` may move a deal past open required steps with an
-/// `override_reason`: admins and managers.
-pub fn may_override(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Manager)
+/// Refuses (403) a role the workspace setting `override_roles` does not
+/// name: only those may move a deal on with an `override_reason`. It is
+/// about the caller, not the deal, so the API checks it, not the decision.
+pub async fn check_override(st: &AppState, role: Role) -> ApiResult<()> {
+    let settings = st.store.settings().await?;
+    if settings.may_override(role) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "a {} may not override the playbook rules: {} may (the workspace setting `override_roles`); \
+         do the open steps, or ask one of them",
+        role.as_str(),
+        settings.override_who()
+    )))
 }
 
 /// The steps of a stage, in order.
@@ -132,7 +143,8 @@ async fn step_done(
     Ok(Json(st.store.deal_checklist(id).await?))
 }
 
-/// Untick a step: it is open again, and so is its task. Answers the checklist.
+/// Untick a step: it is open again, and so is its task; a skipped step is
+/// reopened. Answers the checklist.
 #[utoipa::path(post, path = "/deals/{id}/steps/{step_id}/undone", tag = "playbooks",
     params(("id" = DealId, Path), ("step_id" = StepId, Path)),
     responses((status = 200, body = Vec<ChecklistItem>), (status = 401, body = Problem), (status = 404, body = Problem),
@@ -143,6 +155,31 @@ async fn step_undone(
     Path((id, step)): Path<(DealId, StepId)>,
 ) -> ApiResult<Json<Vec<ChecklistItem>>> {
     st.store.tick_step(&u.actor(), id, step, false).await?;
+    Ok(Json(st.store.deal_checklist(id).await?))
+}
+
+/// Body of `POST /api/v1/deals/{id}/steps/{step_id}/skip`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkipBody {
+    /// Why the step need not be done (required, at most 500 characters).
+    pub reason: String,
+}
+
+/// Mark a step of the deal's current stage skipped with a reason (managers
+/// and admins): it counts as done for the gate, and the checklist shows
+/// who skipped it, when and why. `/undone` reopens it. Answers the checklist.
+#[utoipa::path(post, path = "/deals/{id}/steps/{step_id}/skip", tag = "playbooks",
+    params(("id" = DealId, Path), ("step_id" = StepId, Path)), request_body = SkipBody,
+    responses((status = 200, body = Vec<ChecklistItem>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn step_skip(
+    State(st): State<AppState>,
+    u: CurrentUser,
+    Path((id, step)): Path<(DealId, StepId)>,
+    Json(body): Json<SkipBody>,
+) -> ApiResult<Json<Vec<ChecklistItem>>> {
+    st.store.skip_step(&u.actor(), id, step, &body.reason).await?;
     Ok(Json(st.store.deal_checklist(id).await?))
 }
 

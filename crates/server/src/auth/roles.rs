@@ -180,6 +180,7 @@ pub const TABLE: &[Rule] = &[
     r("POST", "/api/v1/deals/{id}/steps/{step_id}/done", ALL),
     r("POST", "/api/v1/deals/{id}/steps/{step_id}/undone", ALL),
     r("POST", "/api/v1/deals/{id}/steps/{step_id}/send", ALL),
+    r("POST", "/api/v1/deals/{id}/steps/{step_id}/skip", STAFF),
     r("GET", "/api/v1/deals/{id}/moves", ALL),
     r("GET", "/api/v1/overrides", ALL),
     r("GET", "/api/v1/organizations", ALL),

@@ -133,6 +133,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GoalPatchBody", "to", DateText),
     ("GoalPatchBody", "owner_id", IdText),
     ("GoalPatchBody", "pipeline_id", IdText),
+    ("SkipBody", "reason", Line(500)),
     ("StepSpec", "title", Line(200)),
     ("StepSpec", "description", OptMulti(10_000)),
     ("Template", "subject", Line(300)),

@@ -203,7 +203,7 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
         q: filter.q.clone().unwrap_or_default(),
         columns,
         lost_reasons,
-        may_override: crate::api::steps::may_override(u.user.role),
+        may_override: settings.may_override(u.user.role),
     }))
 }
 

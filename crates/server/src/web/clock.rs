@@ -64,6 +64,7 @@ mod tests {
             require_lost_reason: true,
             holidays: Vec::new(),
             mail: Default::default(),
+            override_roles: dealflow_core::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
             updated_at: Timestamp(0),
             version: 1,
         };

@@ -27,6 +27,7 @@ mod outage;
 mod parties;
 mod permissions;
 mod playbook_pages;
+mod playbook_rules;
 mod playbooks;
 mod roles;
 mod security;

@@ -15,7 +15,7 @@ use dealflow_core::custom_field::{CustomField, Entity};
 use dealflow_core::deal_change::{
     Change, Context, Decision, Found, Needs, PipelineView, TrackedChange, decide_create, decide_update, needs,
 };
-use dealflow_core::model::{Deal, DealPatch, NewDeal, Organization, Person, Settings, Stage, StageEvent};
+use dealflow_core::model::{Deal, DealPatch, EventOrigin, NewDeal, Organization, Person, Settings, Stage, StageEvent};
 use dealflow_core::stage_move::PlannedEvent;
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, EventId, PipelineId, UserId};
@@ -40,7 +40,9 @@ struct Loaded {
     settings: Settings,
     lost_reasons: Vec<String>,
     custom_fields: Vec<CustomField>,
-    pipeline: Option<(PipelineId, bool)>,
+    /// The pipeline, whether it is archived, and whether its "no skipping
+    /// stages" rule applies to this write.
+    pipeline: Option<(PipelineId, bool, bool)>,
     stages: Vec<Stage>,
     owner: Option<Found<UserId>>,
     person: Option<Found<Person>>,
@@ -64,7 +66,12 @@ impl Loaded {
             settings: &self.settings,
             lost_reasons: &self.lost_reasons,
             custom_fields: &self.custom_fields,
-            pipeline: self.pipeline.map(|(id, archived)| PipelineView { id, archived, stages: &self.stages }),
+            pipeline: self.pipeline.map(|(id, archived, no_skipping_stages)| PipelineView {
+                id,
+                archived,
+                stages: &self.stages,
+                no_skipping_stages,
+            }),
             history,
             owner: self.owner,
             person: self.person.as_ref().map(Found::as_ref),
@@ -89,6 +96,12 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
     };
     if n.pipeline.is_some() || n.first_pipeline {
         (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
+        // Placing a deal where a file says skips the pipeline's rules too.
+        if gate == Gate::Bypass
+            && let Some(p) = &mut out.pipeline
+        {
+            p.2 = false;
+        }
     }
     if n.lost_reasons {
         out.lost_reasons = crate::lost_reasons::labels(tx).await?;
@@ -122,8 +135,8 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
 async fn pipeline_with_stages(
     tx: &mut Tx,
     id: Option<PipelineId>,
-) -> Result<(Option<(PipelineId, bool)>, Vec<Stage>), StoreError> {
-    let head = "SELECT p.id AS p_id, p.archived AS p_archived, s.* FROM pipelines p
+) -> Result<(Option<(PipelineId, bool, bool)>, Vec<Stage>), StoreError> {
+    let head = "SELECT p.id AS p_id, p.archived AS p_archived, p.no_skipping_stages AS p_no_skip, s.* FROM pipelines p
                 LEFT JOIN stages s ON s.pipeline_id = p.id WHERE p.id = ";
     let mut sql = Sql::new(head);
     match id {
@@ -137,7 +150,7 @@ async fn pipeline_with_stages(
     sql.push(" ORDER BY s.position, s.id");
     let rows = sql.query().fetch_all(&mut **tx).await?;
     let Some(first) = rows.first() else { return Ok((None, Vec::new())) };
-    let pipeline = (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0);
+    let pipeline = (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0, i64_(first, "p_no_skip")? != 0);
     // A pipeline without stages gives one row whose stage columns are NULL.
     let stages = rows
         .iter()
@@ -184,7 +197,7 @@ pub(crate) async fn create_deal_gated(
     n: NewDeal,
     gate: Gate,
 ) -> Result<Written, StoreError> {
-    let loaded = load(tx, &needs(None, Change::Create(&n)), None, Gate::Apply).await?;
+    let loaded = load(tx, &needs(None, Change::Create(&n)), None, gate).await?;
     let id = DealId::new();
     let d = decide_create(&n, id, &loaded.context(actor.user_id, actor.now, &[]))?;
     let insert = sqlx::query(
@@ -194,7 +207,13 @@ pub(crate) async fn create_deal_gated(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL)",
     );
     bind_row(insert, &d.deal).bind(d.deal.created_at.0).execute(&mut **tx).await?;
-    let log = insert_events(tx, id, &d.events, actor.user_id).await?;
+    let mut log = insert_events(tx, id, &d.events, actor.user_id, origin(&d, gate)).await?;
+    if let Some(o) = &d.overridden {
+        record_override(tx, &mut log, o, actor.user_id).await?;
+        let detail = serde_json::json!({"reason": o.reason, "open_steps": o.steps});
+        crate::audit::append(tx, actor, crate::audit::Entry::new("deal", "override", Some(id.0)).detail(detail))
+            .await?;
+    }
     if gate == Gate::Apply {
         crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
     }
@@ -233,7 +252,7 @@ pub(crate) async fn update_deal_gated(
     let mut log = log_before.clone();
     if d.changed {
         insert_changes(tx, id, &d.changes, d.at, actor.user_id).await?;
-        let mut events = insert_events(tx, id, &d.events, actor.user_id).await?;
+        let mut events = insert_events(tx, id, &d.events, actor.user_id, origin(&d, gate)).await?;
         if let Some(o) = &d.overridden {
             record_override(tx, &mut events, o, actor.user_id).await?;
             // An override is a decision the weekly audit reviews: its own entry.
@@ -251,7 +270,7 @@ pub(crate) async fn update_deal_gated(
             crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, known).await?;
         }
     }
-    let stages = if loaded.pipeline.is_some_and(|(pid, _)| pid == d.deal.pipeline_id) {
+    let stages = if loaded.pipeline.is_some_and(|(pid, _, _)| pid == d.deal.pipeline_id) {
         loaded.stages
     } else {
         crate::pipelines::stages_of(tx, d.deal.pipeline_id).await?
@@ -302,25 +321,38 @@ fn bind_row<'q>(q: AnyQuery<'q>, d: &Deal) -> AnyQuery<'q> {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
+/// Where a write's events come from: a file when the gate is bypassed
+/// (imports), else what the decision says (loaded history or live).
+fn origin(d: &Decision, gate: Gate) -> EventOrigin {
+    match gate {
+        Gate::Bypass => EventOrigin::Imported,
+        Gate::Apply => d.origin,
+    }
+}
+
 /// Appends the planned events in one statement; returns them as stored.
 async fn insert_events(
     tx: &mut Tx,
     deal: DealId,
     events: &[PlannedEvent],
     user: Option<UserId>,
+    origin: EventOrigin,
 ) -> Result<Vec<StageEvent>, StoreError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let stored: Vec<StageEvent> = events.iter().map(|e| e.stored(EventId::new(), deal, user)).collect();
+    let stored: Vec<StageEvent> =
+        events.iter().map(|e| StageEvent { origin, ..e.stored(EventId::new(), deal, user) }).collect();
     let mut sql = Sql::new(
-        "INSERT INTO stage_events (id, deal_id, kind, pipeline_id, stage_id, from_stage_id, lost_reason, at, user_id) VALUES ",
+        "INSERT INTO stage_events (id, deal_id, kind, pipeline_id, stage_id, from_stage_id, lost_reason, at, user_id,
+          origin) VALUES ",
     );
     for (i, e) in stored.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(e.id.0).push(", ").bind(deal.0).push(", ").bind(e.kind.as_str()).push(", ");
         sql.bind(e.pipeline_id.0).push(", ").bind(e.stage_id.0).push(", ").bind(e.from_stage_id.map(|s| s.0));
-        sql.push(", ").bind(e.lost_reason.clone()).push(", ").bind(e.at.0).push(", ").bind(user.map(|u| u.0)).push(")");
+        sql.push(", ").bind(e.lost_reason.clone()).push(", ").bind(e.at.0).push(", ").bind(user.map(|u| u.0));
+        sql.push(", ").bind(origin.as_str()).push(")");
     }
     sql.query().execute(&mut **tx).await?;
     Ok(stored)

@@ -26,6 +26,7 @@ pub(crate) async fn apply(
     refs: &mut Refs<'_>,
     row: &RowValues,
     touched: &mut Vec<i64>,
+    past_open: &mut bool,
 ) -> Result<Outcome, RowFail> {
     let pipeline_name = row.text("pipeline");
     let pipeline = ctx.pipeline(pipeline_name.as_deref()).ok_or_else(|| {
@@ -55,10 +56,11 @@ pub(crate) async fn apply(
                     other => RowFail::Store(other),
                 })?;
             touched.push(id);
-            update(tx, actor, pipeline, row, &links, deal).await?
+            update(tx, actor, pipeline, row, &links, deal, past_open).await?
         }
         None => {
             let deal = create(tx, actor, pipeline, row, &links).await?;
+            *past_open = crate::playbooks::checklist::open_steps_passed(tx, &deal).await? > 0;
             touched.push(deal.id.0);
             if let Some(e) = ext {
                 keys::put(tx, Target::Deals, &refs_source(refs), e, deal.id.0, actor.now).await?;
@@ -123,6 +125,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         custom: Some(row.custom()),
         created_at: Some(plan.created_at),
         closed_at: close_now.map(|c| c.1),
+        override_reason: None,
     };
     let mut deal = create_deal_gated(tx, actor, n, Gate::Bypass).await?.deal;
     for (stage, at) in &plan.moves {
@@ -146,8 +149,14 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
     }
     // Placed without the gate; the deal gets the checklist of the stage
     // it ends in, and none of the stages it passed on the way.
-    crate::playbooks::checklist::after_placement(tx, actor, &deal).await?;
+    crate::playbooks::checklist::after_placing(tx, actor, None, &deal).await?;
     Ok(deal)
+}
+
+/// Whether stage `to` comes after `from` in the pipeline.
+fn is_later(p: &PipelineInfo, from: StageId, to: StageId) -> bool {
+    let at = |id| p.stages.iter().position(|s| s.id == id);
+    matches!((at(from), at(to)), (Some(a), Some(b)) if b > a)
 }
 
 /// `Some(new)` when it differs from `cur`.
@@ -162,6 +171,7 @@ async fn update(
     row: &RowValues,
     links: &Links,
     cur: Deal,
+    past_open: &mut bool,
 ) -> Result<Outcome, RowFail> {
     let custom: serde_json::Map<_, _> =
         row.custom().into_iter().filter(|(k, v)| cur.custom.get(k) != Some(v)).collect();
@@ -227,6 +237,11 @@ async fn update(
         at,
         ..Default::default()
     };
-    update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?;
+    let placed = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
+    // A placed move closes the stage it left and opens the one it is in,
+    // as a created deal's placement does.
+    crate::playbooks::checklist::after_placing(tx, actor, Some(&deal), &placed).await?;
+    let forward = status == DealStatus::Won || (stage_moves && is_later(p, cur.stage_id, placed.stage_id));
+    *past_open = forward && crate::playbooks::checklist::open_steps_passed(tx, &placed).await? > 0;
     Ok(Outcome::Updated)
 }

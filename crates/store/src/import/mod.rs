@@ -43,6 +43,9 @@ pub struct ImportReport {
     pub users_created: Vec<String>,
     /// Custom fields and pipelines the mapping asked for and that were created.
     pub setup: Vec<String>,
+    /// Deals the file placed past required playbook steps that are not
+    /// done (imports place deals without the gate).
+    pub placed_past_open_steps: usize,
     /// Whether the changes were kept.
     pub committed: bool,
 }
@@ -137,8 +140,11 @@ impl Store {
                 }
             };
             exec(&mut tx, "SAVEPOINT import_row").await?;
+            let mut past_open = false;
             let applied = match mapping.entity {
-                Target::Deals => deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched).await,
+                Target::Deals => {
+                    deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched, &mut past_open).await
+                }
                 Target::Organizations => parties::apply_organization(&mut tx, actor, &mut refs, &row).await,
                 Target::People => parties::apply_person(&mut tx, actor, &mut refs, &row).await,
                 Target::Activities => activities::apply(&mut tx, actor, &mut refs, &row).await,
@@ -147,6 +153,7 @@ impl Store {
                 Ok(outcome) => {
                     exec(&mut tx, "RELEASE SAVEPOINT import_row").await?;
                     report.users_created.extend(refs.keep_row());
+                    report.placed_past_open_steps += usize::from(past_open);
                     match outcome {
                         Outcome::Created => report.created += 1,
                         Outcome::Updated => report.updated += 1,
@@ -181,6 +188,7 @@ impl Store {
                 "created": report.created,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
+                "placed_past_open_steps": report.placed_past_open_steps,
                 "rejected": report.rejected.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len(),
                 "users_created": report.users_created,
                 "setup": report.setup,

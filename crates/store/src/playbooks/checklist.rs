@@ -49,6 +49,18 @@ pub(crate) async fn after_write(
     after: &Deal,
     known: Option<&GateData>,
 ) -> Result<(), StoreError> {
+    write_effects(tx, actor, before, after, known, Entering::Moved).await
+}
+
+/// [`after_write`], entering the new stage as `how` says.
+async fn write_effects(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: Option<&Deal>,
+    after: &Deal,
+    known: Option<&GateData>,
+    how: Entering,
+) -> Result<(), StoreError> {
     let was = before.filter(|b| b.status == DealStatus::Open).map(|b| b.stage_id);
     let is = (after.status == DealStatus::Open).then_some(after.stage_id);
     if was == is {
@@ -67,19 +79,9 @@ pub(crate) async fn after_write(
             Some(k) => k.pipeline_steps.iter().filter(|x| x.stage_id == s).cloned().collect(),
             None => super::steps_in(tx, s).await?,
         };
-        enter(tx, actor, after, s, steps, Entering::Moved).await?;
+        enter(tx, actor, after, s, steps, how).await?;
     }
     Ok(())
-}
-
-/// The checklist of a deal an import placed in its stage: tasks as usual,
-/// but no automatic e-mail is scheduled.
-pub(crate) async fn after_placement(tx: &mut Tx, actor: &Actor, deal: &Deal) -> Result<(), StoreError> {
-    if deal.status != DealStatus::Open {
-        return Ok(());
-    }
-    let steps = super::steps_in(tx, deal.stage_id).await?;
-    enter(tx, actor, deal, deal.stage_id, steps, Entering::Placed).await
 }
 
 /// A step added to a stage applies to the open deals already in it.
@@ -127,6 +129,46 @@ async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, mails: 
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The checklist effects of placing a deal where a file says (imports):
+/// the stage it left is closed as on any move, and the stage it is placed
+/// in (when open) gives its tasks as if the deal entered it now, so no task
+/// falls due in the past, and no automatic e-mail is scheduled (the deal's
+/// next entry into a stage sends them). The stages it passed on the way
+/// give nothing.
+pub(crate) async fn after_placing(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: Option<&Deal>,
+    after: &Deal,
+) -> Result<(), StoreError> {
+    let mut placed = after.clone();
+    placed.stage_entered_at = actor.now;
+    write_effects(tx, actor, before, &placed, None, Entering::Placed).await
+}
+
+/// How many required steps of the stages a placed deal went past are not
+/// done: the live required steps of its pipeline's stages before the one
+/// it is in (that one too when it is won) without a done or skipped state
+/// (a step closed because the deal left its stage does not count as done).
+pub(crate) async fn open_steps_passed(tx: &mut Tx, deal: &Deal) -> Result<i64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM playbook_steps s JOIN stages st ON st.id = s.stage_id
+         WHERE s.deleted_at IS NULL AND s.required = 1 AND st.pipeline_id = $1
+           AND (st.position < (SELECT position FROM stages WHERE id = $2)
+             OR (st.id = $2 AND $3 = 1))
+           AND NOT EXISTS (SELECT 1 FROM deal_steps ds WHERE ds.deal_id = $4 AND ds.step_id = s.id
+             AND (ds.status = 'done' OR (ds.status = 'skipped' AND COALESCE(ds.reason, '') <> $5)))",
+    )
+    .bind(deal.pipeline_id.0)
+    .bind(deal.stage_id.0)
+    .bind(b(deal.status == DealStatus::Won))
+    .bind(deal.id.0)
+    .bind(LEFT_STAGE)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
 }
 
 /// A stored state row, as [`enter`] needs it.

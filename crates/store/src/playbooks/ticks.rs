@@ -5,10 +5,11 @@ use super::gate::{GateData, facts};
 use crate::parties::{org_from_row, person_from_row};
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
+use dealflow_core::deal_change::order::stages_first;
 use dealflow_core::deal_change::update_is_forward;
 use dealflow_core::model::{Deal, DealStatus, Organization, Person};
 use dealflow_core::playbook::gate::{Records, open_required, status_of};
-use dealflow_core::playbook::view::{ChecklistItem, EmailState, Move, OverrideRecord};
+use dealflow_core::playbook::view::{ChecklistItem, EmailState, Move, OverrideRecord, StageRef};
 use dealflow_core::playbook::{SendMode, Step, StepKind, StepStatus};
 use dealflow_core::stage_move::Position;
 use dealflow_core::time::Timestamp;
@@ -99,11 +100,16 @@ impl Store {
 
     /// For every stage of the deal's pipeline and for won: whether the
     /// deal may move there now, and the open required steps that block it.
-    /// A closed deal may move nowhere until it is reopened.
+    /// A closed deal may move nowhere until it is reopened. In a pipeline
+    /// that allows no skipping stages, a move past stages names them.
     pub async fn deal_moves(&self, id: DealId) -> Result<Vec<Move>, StoreError> {
         let mut tx = self.pool().begin().await?;
         let l = load(&mut tx, id).await?;
         let stages = crate::pipelines::stages_of(&mut tx, l.deal.pipeline_id).await?;
+        let no_skipping: i64 = sqlx::query_scalar("SELECT no_skipping_stages FROM pipelines WHERE id = $1")
+            .bind(l.deal.pipeline_id.0)
+            .fetch_one(&mut *tx)
+            .await?;
         let open = open_required(&l.data.facts(), &l.records());
         let at = |stage_id: StageId, status: DealStatus| Position {
             pipeline_id: l.deal.pipeline_id,
@@ -119,12 +125,22 @@ impl Store {
         Ok(targets
             .into_iter()
             .map(|(stage_id, target, to)| {
-                let blocked = update_is_forward(&l.deal, &to, &stages) && !open.is_empty();
+                let forward = update_is_forward(&l.deal, &to, &stages);
+                let blocked = forward && !open.is_empty();
+                let skipped = if forward && no_skipping != 0 {
+                    stages_first(l.deal.stage_id, &to, &stages)
+                        .into_iter()
+                        .map(|s| StageRef { id: s.id, name: s.name.clone() })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 Move {
                     stage_id,
                     target,
-                    allowed: !blocked && l.deal.status == DealStatus::Open,
+                    allowed: !blocked && skipped.is_empty() && l.deal.status == DealStatus::Open,
                     open_steps: if blocked { open.clone() } else { Vec::new() },
+                    stages_first: skipped,
                 }
             })
             .collect())
@@ -134,8 +150,9 @@ impl Store {
     /// A task step completes or reopens its task; an e-mail step ticked
     /// done counts as sent by hand; a campaign step enrols the deal's
     /// person in its campaign (by this step), and unticked ends that
-    /// membership, since membership is what the step asks for. Field and evidence steps are worked
-    /// out from the deal and cannot be ticked. Every tick is kept.
+    /// membership, since membership is what the step asks for. Field and
+    /// evidence steps are worked out from the deal and cannot be ticked,
+    /// except undone when skipped. Every tick is kept.
     #[tracing::instrument(skip_all, fields(deal = %id, step = %step))]
     pub async fn tick_step(&self, actor: &Actor, id: DealId, step: StepId, done: bool) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
@@ -146,7 +163,15 @@ impl Store {
                 Invalid::one("step_id", format!("step {step} is not a step of the deal's current stage")).into()
             );
         }
-        if matches!(s.spec.kind, StepKind::Field | StepKind::Evidence) {
+        let row: Option<(i64, Option<i64>, String)> =
+            sqlx::query_as("SELECT id, activity_id, status FROM deal_steps WHERE deal_id = $1 AND step_id = $2")
+                .bind(id.0)
+                .bind(step.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // A skipped step of any kind may be reopened (ticked undone).
+        let skipped = row.as_ref().is_some_and(|r| r.2 == StepStatus::Skipped.as_str());
+        if matches!(s.spec.kind, StepKind::Field | StepKind::Evidence) && (done || !skipped) {
             return Err(Invalid::one(
                 "step_id",
                 format!(
@@ -159,12 +184,6 @@ impl Store {
         if s.spec.kind == StepKind::Campaign {
             campaign_tick(&mut tx, actor, &deal, &s, done).await?;
         }
-        let row: Option<(i64, Option<i64>)> =
-            sqlx::query_as("SELECT id, activity_id FROM deal_steps WHERE deal_id = $1 AND step_id = $2")
-                .bind(id.0)
-                .bind(step.0)
-                .fetch_optional(&mut *tx)
-                .await?;
         let (status, done_at, done_by) = if done {
             (StepStatus::Done, Some(actor.now.0), actor.user_id.map(|u| u.0))
         } else if s.spec.kind == StepKind::Email && s.spec.send == Some(SendMode::Auto) {
@@ -173,7 +192,7 @@ impl Store {
             (StepStatus::Open, None, None)
         };
         match row {
-            Some((row_id, activity)) => {
+            Some((row_id, activity, _)) => {
                 sqlx::query(
                     "UPDATE deal_steps SET status = $1, done_at = $2, done_by = $3, reason = NULL, updated_at = $4
                      WHERE id = $5",
