@@ -81,13 +81,30 @@
         row.dataset.version = rec.version;
         after(row);
       });
+      // Rows that changed are let go, so the next action cannot hit them by
+      // accident; refused rows stay ticked for another try.
+      done.forEach((row) => { row.querySelector(".pick").checked = false; });
+      refresh();
       showReport(done.length, targets.length, refusals);
       toast(fmt(tr.tResult, { ok: done.length, total: targets.length }));
+    }
+
+    // Asks before a bulk delete, in the page's own dialog; answers whether
+    // the user confirmed.
+    function confirmDelete(n) {
+      const dialog = document.getElementById("bulk-confirm");
+      return new Promise((resolve) => {
+        dialog.querySelector("p").textContent = fmt(tr.tConfirmDelete, { n });
+        dialog.returnValue = "";
+        dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+        dialog.showModal();
+      });
     }
 
     async function deleteAll() {
       const targets = picked();
       if (!targets.length) { toast(tr.tNone); return; }
+      if (!(await confirmDelete(targets.length))) return;
       const { done, refusals } = await run(targets, async (row) => {
         await api("DELETE", `/api/v1/${kind}/${row.dataset.id}`);
         row.querySelector(".pick").checked = false;

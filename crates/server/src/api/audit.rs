@@ -98,7 +98,8 @@ async fn export_audit_log(
     head.write_record(HEADER).map_err(csv_failed)?;
     let head = head.into_inner().map_err(|e| csv_failed(e.error()))?;
     let state = Chunks { store: st.store.clone(), filter: f, tz, next: Some(first), head: Some(head) };
-    let stream = futures_util::stream::try_unfold(state, Chunks::next_chunk);
+    // Fused, as the compression layer may poll once more after the end.
+    let stream = futures_util::StreamExt::fuse(futures_util::stream::try_unfold(state, Chunks::next_chunk));
     let date = chrono::Utc::now().with_timezone(&tz).date_naive().format("%Y-%m-%d");
     Ok((
         [

@@ -90,7 +90,11 @@ where
 fn receive(
     rx: mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+    // Fused: the compression layer may poll once more after the end, which
+    // a bare `unfold` answers with a panic.
+    futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
 }
 
 /// Reads the finished file into the channel; stops when the client goes.

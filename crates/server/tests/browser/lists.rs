@@ -56,6 +56,9 @@ async fn change_the_owner_of_several_deals_at_once() {
         let v = s.js(&format!("return document.querySelector(\"tr[data-id='{id}']\").dataset.version")).await;
         assert_eq!(v, json!(d.version.to_string()), "the row carries the new version");
     }
+    // The changed rows are let go, so the next action cannot hit them.
+    let still = s.js("return document.querySelectorAll('table.list tbody input.pick:checked').length").await;
+    assert_eq!(still, json!(0), "rows that changed are no longer ticked");
     // Rows not selected were left alone.
     let others = s
         .js("return [...document.querySelectorAll('table.list tbody tr')].slice(3).filter(r => r.querySelector('.owner-name').textContent === 'Ada Admin').length")
@@ -88,7 +91,22 @@ async fn delete_two_people_and_undo() {
     for id in &ids {
         click(&s, &format!("tr[data-id='{id}'] input.pick")).await;
     }
+    // Delete asks first; Cancel deletes nothing.
     click(&s, "#bulk button[data-action=delete]").await;
+    s.wait_for("#bulk-confirm[open]").await;
+    let ask = s.js("return document.getElementById('bulk-confirm-text').textContent").await;
+    assert!(ask.as_str().unwrap_or("").contains("Delete the 2 selected"), "{ask}");
+    click(&s, "#bulk-confirm button[value=no]").await;
+    s.until("return !document.getElementById('bulk-confirm').open").await;
+    for id in &ids {
+        let p = s.store.person(PersonId(id.parse().expect("id"))).await;
+        assert!(p.is_ok(), "person {id} kept after Cancel");
+        let hidden = s.js(&format!("return document.querySelector(\"tr[data-id='{id}']\").hidden")).await;
+        assert_eq!(hidden, json!(false));
+    }
+    click(&s, "#bulk button[data-action=delete]").await;
+    s.wait_for("#bulk-confirm[open]").await;
+    click(&s, "#bulk-confirm button[value=yes]").await;
     for id in &ids {
         s.until(&format!("return document.querySelector(\"tr[data-id='{id}']\").hidden")).await;
         let gone = s.store.person(PersonId(id.parse().expect("id"))).await;
@@ -125,5 +143,46 @@ async fn deals_list_fits_a_phone() {
     let inner = s.js("const w = document.querySelector('.table-wrap'); return w.scrollWidth > w.clientWidth").await;
     assert_eq!(inner, json!(true), "the table scrolls inside its own container");
     s.screenshot("lists-deals-phone").await;
+    s.close().await;
+}
+
+#[tokio::test]
+async fn a_bulk_move_past_open_playbook_steps_is_refused_with_the_steps() {
+    if !enabled() {
+        return;
+    }
+    let s = start(true, Screen::Desktop, "en").await;
+    let pipeline = s.store.pipelines().await.expect("pipelines").into_iter().next().expect("default pipeline");
+    let at = |name: &str| pipeline.stages.iter().find(|x| x.name == name).expect("stage").id;
+    let (booked, proposal) = (at("Demo booked"), at("Proposal sent"));
+    // A demo deal in "Demo booked" whose checklist blocks the move.
+    let f = dealflow_store::DealFilter {
+        stage_id: Some(booked),
+        status: Some(dealflow_core::model::DealStatus::Open),
+        ..Default::default()
+    };
+    let deals = s.store.list_deals(&f, dealflow_store::Page { limit: 50, before: None }).await.expect("deals").items;
+    let mut blocked = None;
+    for d in deals {
+        let moves = s.store.deal_moves(d.id).await.expect("moves");
+        if let Some(m) = moves.iter().find(|m| m.stage_id == Some(proposal) && !m.allowed) {
+            blocked = Some((d, m.open_steps[0].title.clone()));
+            break;
+        }
+    }
+    let (deal, step) = blocked.expect("the demo has a deal with open steps in Demo booked");
+
+    s.login().await;
+    s.goto(&format!("/deals?pipeline={}&stage={booked}", pipeline.id)).await;
+    s.wait_for(&format!("tr[data-id='{}']", deal.id)).await;
+    click(&s, &format!("tr[data-id='{}'] input.pick", deal.id)).await;
+    s.js(&format!("document.getElementById('bulk-stage').value = '{}:{proposal}'; return true", pipeline.id)).await;
+    click(&s, "#bulk button[data-action=stage]").await;
+    s.until("const r = document.getElementById('bulk-report'); return !!r.querySelector('li')").await;
+    let refusal = s.js("return document.querySelector('#bulk-report li').textContent").await;
+    assert!(refusal.as_str().unwrap_or("").contains(&step), "the refusal names the open step {step:?}: {refusal}");
+    let after = s.store.deal(deal.id).await.expect("deal");
+    assert_eq!(after.stage_id, booked, "the deal stayed where it was");
+    assert_eq!(after.version, deal.version);
     s.close().await;
 }
