@@ -73,6 +73,7 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("`one_of` needs", "depends on another field (`op`)"),
     ("compare with a number or an ISO date", "depends on another field (`op`)"),
     ("`equals` compares", "depends on another field (`op`)"),
+    ("no mail server is configured", "depends on the workspace's settings (`smtp_host`, `mail_from`)"),
     (
         "link the note to a deal, a person or an organization",
         "one of three fields (deal_id, person_id, organization_id)",

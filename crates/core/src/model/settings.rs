@@ -117,7 +117,9 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub mail_from: Option<Option<String>>,
-    /// Role names (`admin`, `manager`, `rep`) that may override.
+    /// Role names (`admin`, `manager`, `rep`) that may override. Read as
+    /// text, so an unknown name is a 422 naming it rather than a bad body.
+    #[schema(value_type = Option<Vec<super::Role>>)]
     pub override_roles: Option<Vec<String>>,
 }
 

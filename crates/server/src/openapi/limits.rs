@@ -66,6 +66,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewUser", "locale", OptLine(20)),
     ("NewUser", "password", Len(10, 1024)),
     ("NewUser", "email", Email),
+    ("TestEmail", "to", Email),
+    ("SettingsPatch", "smtp_port", Range(1, 65_535)),
     ("UserPatch", "name", Line(200)),
     ("UserPatch", "password", Len(10, 1024)),
     ("NewToken", "name", Line(100)),

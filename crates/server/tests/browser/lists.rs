@@ -173,7 +173,13 @@ async fn a_bulk_move_past_open_playbook_steps_is_refused_with_the_steps() {
     let (deal, step) = blocked.expect("the demo has a deal with open steps in Demo booked");
 
     s.login().await;
-    s.goto(&format!("/deals?pipeline={}&stage={booked}", pipeline.id)).await;
+    // Narrowed to the deal by its title: the page sorts and pages as it likes.
+    let q: String = deal
+        .title
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    s.goto(&format!("/deals?pipeline={}&stage={booked}&status=open&q={q}", pipeline.id)).await;
     s.wait_for(&format!("tr[data-id='{}']", deal.id)).await;
     click(&s, &format!("tr[data-id='{}'] input.pick", deal.id)).await;
     s.js(&format!("document.getElementById('bulk-stage').value = '{}:{proposal}'; return true", pipeline.id)).await;
