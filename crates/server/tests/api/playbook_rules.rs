@@ -110,11 +110,27 @@ async fn a_manager_skips_a_step_with_a_reason_and_it_counts_as_done() {
     assert_problem(st, &p, StatusCode::UNPROCESSABLE_ENTITY, Some("steps"));
     assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "only the reopened step: {p}");
 
+    // Skipped again, the deal moves on; coming back keeps the skips (a
+    // manager's decision, not a step left undone) and opens nothing.
+    let (st, _) = app.call_as(Some(&manager), Method::POST, &skip(&field), Some(json!({"reason": "agreed"}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, now) = app.get(&format!("/api/v1/deals/{id}")).await;
+    let (st, now) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": now["version"], "stage_id": s1})).await;
+    assert_eq!(st, StatusCode::OK, "{now}");
+    let (st, now) = app.patch(&format!("/api/v1/deals/{id}"), json!({"version": now["version"], "stage_id": s0})).await;
+    assert_eq!(st, StatusCode::OK, "{now}");
+    let (_, list) = app.get(&format!("/api/v1/deals/{id}/steps")).await;
+    for (stp, reason) in [(&task, "qualified at the trade fair"), (&field, "agreed")] {
+        let item = list.as_array().and_then(|l| l.iter().find(|i| i["step_id"] == stp["id"])).cloned().expect("item");
+        assert_eq!(item["status"], "skipped", "kept on re-entry: {item}");
+        assert_eq!(item["reason"], reason, "{item}");
+    }
+
     let (st, log) = app.get(&format!("/api/v1/audit-log?record_type=deal&record_id={id}")).await;
     assert_eq!(st, StatusCode::OK, "{log}");
     let skips: Vec<&Value> =
         log["items"].as_array().expect("entries").iter().filter(|e| e["action"] == "deal.step_skip").collect();
-    assert_eq!(skips.len(), 2, "{log}");
+    assert_eq!(skips.len(), 3, "{log}");
     assert!(skips.iter().any(|e| e["detail"]["title"] == "Qualify" && e["user_id"] == manager_id), "{log}");
 }
 

@@ -176,6 +176,9 @@ struct Row {
     id: i64,
     status: StepStatus,
     activity_id: Option<i64>,
+    /// Done, or skipped by a person with a reason (not closed because the
+    /// deal left the stage): a re-entry keeps it as it is.
+    kept: bool,
 }
 
 /// Gives a deal that entered `stage` its checklist: new rows and tasks for
@@ -192,7 +195,7 @@ async fn enter(
         return Ok(());
     }
     let rows = sqlx::query(
-        "SELECT ds.id, ds.step_id, ds.status, ds.activity_id FROM deal_steps ds
+        "SELECT ds.id, ds.step_id, ds.status, ds.activity_id, ds.reason FROM deal_steps ds
          JOIN playbook_steps s ON s.id = ds.step_id WHERE ds.deal_id = $1 AND s.stage_id = $2",
     )
     .bind(deal.id.0)
@@ -201,11 +204,10 @@ async fn enter(
     .await?;
     let mut stored = std::collections::HashMap::new();
     for r in &rows {
-        let row = Row {
-            id: i64_(r, "id")?,
-            status: enum_(r, "status", StepStatus::parse)?,
-            activity_id: opt_i64(r, "activity_id")?,
-        };
+        let status = enum_(r, "status", StepStatus::parse)?;
+        let left = opt_text(r, "reason")?.is_none_or(|x| x == LEFT_STAGE);
+        let kept = status == StepStatus::Done || (status == StepStatus::Skipped && !left);
+        let row = Row { id: i64_(r, "id")?, status, activity_id: opt_i64(r, "activity_id")?, kept };
         stored.insert(i64_(r, "step_id")?, row);
     }
     let settings = crate::settings::load(tx).await?;
@@ -221,7 +223,7 @@ async fn enter(
             DueAnchor::Meeting => meeting.map(|m| due_at(d, m, &settings)),
         });
         match stored.get(&step.id.0) {
-            Some(r) if matches!(r.status, StepStatus::Done) => {}
+            Some(r) if r.kept => {}
             Some(r) => {
                 reopen(tx, actor, r, step, due).await?;
                 auto_email(tx, actor, deal, r.id, step, due, how).await?;
