@@ -44,7 +44,7 @@ impl Store {
         }
         let mut out = ComplianceInputs::default();
         let mut q = Sql::new(
-            "SELECT e.deal_id, d.owner_id, e.kind, e.stage_id, e.from_stage_id, e.at, e.override_reason
+            "SELECT e.deal_id, d.owner_id, e.kind, e.stage_id, e.from_stage_id, e.at, e.override_reason, e.origin
              FROM stage_events e JOIN deals d ON d.id = e.deal_id WHERE e.deal_id IN (",
         );
         moved(&mut q, slice, p);
@@ -58,6 +58,7 @@ impl Store {
                 from_stage: opt_i64(r, "from_stage_id")?.map(StageId),
                 at: i64_(r, "at")?,
                 overridden: opt_text(r, "override_reason")?.is_some(),
+                worked: text(r, "origin")? == "live",
             });
         }
         if out.events.is_empty() {

@@ -31,6 +31,9 @@ pub struct LogEvent {
     pub at: Ms,
     /// The move went past open required steps with an override.
     pub overridden: bool,
+    /// Made by someone working the deal (origin `live`), not loaded as
+    /// history or placed by an import: only those are exits.
+    pub worked: bool,
 }
 
 /// A required step, live or deleted.
@@ -126,6 +129,7 @@ pub fn compliance(i: &ComplianceInputs, p: Period) -> Compliance {
             prev = None;
         }
         if p.contains(e.at)
+            && e.worked
             && let Some(stage) = left_forward(e, prev, &place)
         {
             let start = entered.get(&stage).copied();
@@ -218,6 +222,7 @@ mod tests {
             from_stage: from.map(StageId),
             at,
             overridden,
+            worked: true,
         }
     }
 
@@ -242,7 +247,8 @@ mod tests {
     /// Five deals leave stage 10 in the period, by hand-counted outcomes:
     /// d1 on time, d2 late on the task step, d3 overridden, d4 with its
     /// meeting after the due time, d5 moved backwards (not an exit) and
-    /// then won in stage 10 with nothing timed. d6 left before the period.
+    /// then won in stage 10 with nothing timed. d6 left before the period;
+    /// d7's exit was imported.
     #[test]
     fn counts_forward_exits_complete_and_on_time() {
         let mut i = inputs();
@@ -262,6 +268,9 @@ mod tests {
             ev(5, Won, 10, None, t0 + 2 * H, false),
             ev(6, Enter, 10, None, H, false),
             ev(6, Enter, 11, Some(10), 2 * H, false),
+            // d7 was placed by an import past stage 10: no exit.
+            ev(7, Enter, 10, None, t0, false),
+            LogEvent { worked: false, ..ev(7, Enter, 11, Some(10), t0 + 5 * H, false) },
         ];
         let due = t0 + 3 * H;
         let times = |deal, step, done: Option<Ms>| StepTimes {
