@@ -174,7 +174,6 @@ pub(crate) async fn open_steps_passed(tx: &mut Tx, deal: &Deal) -> Result<i64, S
 /// A stored state row, as [`enter`] needs it.
 struct Row {
     id: i64,
-    status: StepStatus,
     activity_id: Option<i64>,
     /// Done, or skipped by a person with a reason (not closed because the
     /// deal left the stage): a re-entry keeps it as it is.
@@ -207,7 +206,7 @@ async fn enter(
         let status = enum_(r, "status", StepStatus::parse)?;
         let left = opt_text(r, "reason")?.is_none_or(|x| x == LEFT_STAGE);
         let kept = status == StepStatus::Done || (status == StepStatus::Skipped && !left);
-        let row = Row { id: i64_(r, "id")?, status, activity_id: opt_i64(r, "activity_id")?, kept };
+        let row = Row { id: i64_(r, "id")?, activity_id: opt_i64(r, "activity_id")?, kept };
         stored.insert(i64_(r, "step_id")?, row);
     }
     let settings = crate::settings::load(tx).await?;
