@@ -180,6 +180,7 @@
     const kind = form.dataset.kind;
     const state = form.querySelector(".save-state");
     const value = (f) => {
+      if (f.dataset.type === "bool") return f.checked;
       const v = f.value.trim();
       switch (f.dataset.type) {
         case "list": return v.split(",").map((s) => s.trim()).filter(Boolean);

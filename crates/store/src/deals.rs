@@ -202,10 +202,10 @@ impl Store {
         match table {
             "deals" => {
                 projections::refresh_deals(&mut tx, &[id]).await?;
-                // A deleted deal sends no more playbook e-mails.
-                if delete {
-                    crate::playbooks::mail::cancel(&mut tx, actor.now, DealId(id)).await?;
-                }
+                // A deleted deal leaves its stage's checklist (no more
+                // e-mails, its tasks closed); a restored one enters it again.
+                let deal = crate::records::load(&mut *tx, "deals", "deal", id, from_row).await?;
+                crate::playbooks::checklist::deleted_or_restored(&mut tx, actor, &deal, delete).await?;
             }
             "people" => projections::refresh_person(&mut tx, id).await?,
             "outreach_messages" => {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_mail.sql")),
     (10, include_str!("../migrations/0010_playbook_rules.sql")),
     (11, include_str!("../migrations/0011_campaign_members.sql")),
+    (12, include_str!("../migrations/0012_do_not_email.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -81,6 +81,7 @@ pub(crate) fn person_from_row(r: &AnyRow) -> R<Person> {
         organization_id: opt_i64(r, "organization_id")?.map(OrganizationId),
         owner_id: opt_i64(r, "owner_id")?.map(UserId),
         source: opt_text(r, "source")?,
+        do_not_email: bool_(r, "do_not_email")?,
         custom: json(r, "custom")?,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
@@ -300,8 +301,8 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     let id = PersonId::new();
     sqlx::query(
         "INSERT INTO people (id, name, emails, primary_email, phones, job_title, organization_id, owner_id, source,
-          custom, created_at, updated_at, deleted_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1)",
+          custom, created_at, updated_at, deleted_at, version, do_not_email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1, $13)",
     )
     .bind(id.0)
     .bind(name.unwrap_or_default())
@@ -315,6 +316,7 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     .bind(custom_fields::to_text(&custom))
     .bind(created_at.0)
     .bind(actor.now.0)
+    .bind(b(n.do_not_email))
     .execute(&mut **tx)
     .await?;
     let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
@@ -348,6 +350,7 @@ pub(crate) async fn update_person_in(
         source: source.unwrap_or_else(|| cur.source.clone()),
         organization_id: p.organization_id.unwrap_or(cur.organization_id),
         owner_id: p.owner_id.unwrap_or(cur.owner_id),
+        do_not_email: p.do_not_email.unwrap_or(cur.do_not_email),
         ..cur.clone()
     };
     // Unchanged references stay valid even if their target was since
@@ -363,7 +366,7 @@ pub(crate) async fn update_person_in(
     }
     let n = sqlx::query(
         "UPDATE people SET name = $1, emails = $2, primary_email = $3, phones = $4, job_title = $5, organization_id = $6,
-          owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1
+          owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1, do_not_email = $13
          WHERE id = $11 AND version = $12",
     )
     .bind(next.name)
@@ -378,6 +381,7 @@ pub(crate) async fn update_person_in(
     .bind(actor.now.0)
     .bind(id.0)
     .bind(p.version)
+    .bind(b(next.do_not_email))
     .execute(&mut **tx)
     .await?;
     if n.rows_affected() == 0 {

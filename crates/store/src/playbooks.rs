@@ -223,6 +223,8 @@ impl Store {
             return Err(crate::records::stale(&mut tx, "playbook_steps", id.0).await);
         }
         crate::audit::updated(&mut tx, actor, "step", id.0, &cur.spec, &spec).await?;
+        let after = Step { spec, position, ..cur.clone() };
+        checklist::step_changed(&mut tx, actor, &cur, &after).await?;
         tx.commit().await?;
         self.step(id).await
     }

@@ -78,6 +78,10 @@ pub struct Person {
     pub owner_id: Option<UserId>,
     /// Where the lead came from (inbound, outbound, referral, event, …).
     pub source: Option<String>,
+    /// The person asked not to be e-mailed: dealflow sends them no
+    /// automatic e-mail (such a playbook step fails with this reason).
+    #[serde(default)]
+    pub do_not_email: bool,
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,
     pub created_at: Timestamp,
@@ -103,6 +107,9 @@ pub struct NewPerson {
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
     pub source: Option<String>,
+    /// The person asked not to be e-mailed (default `false`).
+    #[serde(default)]
+    pub do_not_email: bool,
     #[schema(value_type = Option<Object>)]
     pub custom: Option<Map<String, Value>>,
     pub created_at: Option<Timestamp>,
@@ -132,6 +139,7 @@ pub struct PersonPatch {
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub source: Option<Option<String>>,
+    pub do_not_email: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub custom: Option<Map<String, Value>>,
 }

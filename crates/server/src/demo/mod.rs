@@ -2,7 +2,8 @@
 //! a given day: users, two pipelines, organizations, people, nine months of
 //! deals with stage history (wins, losses, backwards moves, reopens),
 //! activities (done, overdue, due today, later, and deals with none), notes,
-//! campaigns, and outreach with replies — enough for every metric.
+//! campaigns, outreach with replies — enough for every metric — and deals
+//! at every point of their checklists, one with a failed e-mail.
 //!
 //! Everything goes through the store's own operations with historical
 //! times, exactly as an importer would, so the demo also exercises them.
@@ -91,6 +92,7 @@ pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
     let orgs = seed_parties(store, &mut rng, now, reps).await?;
     seed_outreach(store, &mut rng, now, &orgs.people).await?;
     seed_deals(store, &mut rng, now, reps, &sales, &orgs).await?;
+    mail::seed_failed_email(store, &Actor { user_id: Some(admin), ..Actor::system() }, &sales).await?;
     Ok(admin)
 }
 
@@ -140,6 +142,7 @@ async fn configure_pipelines(store: &Store, sys: &Actor) -> anyhow::Result<Vec<P
 }
 
 mod deals;
+mod mail;
 mod parties;
 
 use deals::seed_deals;

@@ -59,6 +59,7 @@ pub async fn seed_parties(store: &Store, rng: &mut StdRng, now: Timestamp, reps:
                         organization_id: Some(o.id),
                         owner_id: o.owner_id,
                         source: Some(source.into()),
+                        do_not_email: false,
                         custom: None,
                         created_at: Some(Timestamp(o.created_at.0 + rng.random_range(0..10) * DAY)),
                     },

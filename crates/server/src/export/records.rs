@@ -159,6 +159,7 @@ pub async fn people(store: &Store, f: &PersonFilter, target: Target) -> Result<T
             "organization",
             "owner",
             "source",
+            "do_not_email",
             "created_at",
             "updated_at",
         ],
@@ -181,6 +182,7 @@ pub async fn people(store: &Store, f: &PersonFilter, target: Target) -> Result<T
                 parties.org(p.organization_id),
                 name_of(&users, p.owner_id.map(|u| u.0)),
                 Cell::opt_text(p.source.clone()),
+                Cell::opt_text(p.do_not_email.then_some("yes")),
                 Cell::Time(p.created_at),
                 Cell::Time(p.updated_at),
             ];

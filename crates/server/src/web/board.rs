@@ -51,6 +51,9 @@ pub struct CardView {
 pub struct StatsView {
     pub count: i64,
     pub total: String,
+    /// Empty when nothing weights the column: its stage has no win
+    /// probability and no deal in it has its own, so a sum would read as
+    /// "worth nothing" (the column shows "—" with a hint instead).
     pub weighted: String,
     pub unconverted: i64,
 }
@@ -183,7 +186,7 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
         .into_iter()
         .map(|(stage, cards)| ColumnView {
             stage: stage.clone(),
-            stats: stats_of(u.t, &settings, &totals, stage.id),
+            stats: stats_of(u.t, &settings, &totals, stage),
             more: more_query(stage.id, &filter, &cards),
             cards: cards.iter().map(|c| card_view(u.t, c, stage, progress.get(&c.id), tomorrow, now)).collect(),
         })
@@ -209,12 +212,12 @@ async fn render(st: &AppState, u: &PageUser, q: BoardQuery) -> Result<Response, 
 
 /// Sums one stage's rows of the board totals in the base currency, with the
 /// same conversion the metrics use, so board totals and insights agree.
-fn stats_of(t: super::T, settings: &Settings, totals: &[dealflow_store::StageTotals], stage: StageId) -> StatsView {
+fn stats_of(t: super::T, settings: &Settings, totals: &[dealflow_store::StageTotals], stage: &Stage) -> StatsView {
     let base_digits = settings.base_currency.minor_digits();
     let base = settings.base_currency.as_str();
     let rates = dealflow_store::minor_rates(&settings.base_currency, &settings.exchange_rates);
     let (mut count, mut total, mut weighted, mut unconverted) = (0, 0i64, 0i64, 0);
-    for tot in totals.iter().filter(|t| t.stage_id == stage) {
+    for tot in totals.iter().filter(|t| t.stage_id == stage.id) {
         count += tot.count;
         match (rates.to_base(tot.value, &tot.currency), rates.to_base(tot.weighted_x100, &tot.currency)) {
             (Some(v), Some(w)) => {
@@ -227,8 +230,14 @@ fn stats_of(t: super::T, settings: &Settings, totals: &[dealflow_store::StageTot
     StatsView {
         count,
         total: t.money(total, base, base_digits),
-        // Weighted sums are kept ×100 (percent probabilities); round to minor units.
-        weighted: t.money(weighted.saturating_add(50) / 100, base, base_digits),
+        // Weighted sums are kept ×100 (percent probabilities); round to
+        // minor units. Zero in a stage without a probability means "not
+        // weighted", not "worth nothing".
+        weighted: if weighted == 0 && stage.probability.is_none() {
+            String::new()
+        } else {
+            t.money(weighted.saturating_add(50) / 100, base, base_digits)
+        },
         unconverted,
     }
 }
@@ -264,9 +273,9 @@ pub struct StatsQuery {
 /// content), under the same filter as the board.
 pub async fn stats(State(st): State<AppState>, u: PageUser, Query(q): Query<StatsQuery>) -> Response {
     let result = async {
-        let (stage_id, stage, settings, filter) = column(&st, &q.stage, q.owner.as_deref(), q.q.as_deref()).await?;
+        let (_, stage, settings, filter) = column(&st, &q.stage, q.owner.as_deref(), q.q.as_deref()).await?;
         let totals = st.store.board_totals(stage.pipeline_id, &filter).await?;
-        let stats = stats_of(u.t, &settings, &totals, stage_id);
+        let stats = stats_of(u.t, &settings, &totals, &stage);
         Ok::<_, crate::error::ApiError>(html(&StatsFragment { t: u.t, stats }))
     }
     .await;

@@ -66,8 +66,9 @@ async fn demo_booked_carries_the_five_steps_and_gates_the_stage() {
 }
 
 /// The demo works its deals' checklists: the open deals in "Demo booked"
-/// stand at different points of theirs, and one has a playbook task
-/// overdue (the confirmation was due when it entered the stage).
+/// stand at different points of theirs, one has a playbook task overdue
+/// (the confirmation was due when it entered the stage), and one an
+/// automatic e-mail that failed.
 #[tokio::test]
 async fn the_demo_has_deals_at_every_point_of_the_demo_checklist() {
     let app = spawn_app().await;
@@ -90,4 +91,29 @@ async fn the_demo_has_deals_at_every_point_of_the_demo_checklist() {
     }
     assert!(done_counts.len() >= 3, "deals at several points of the checklist: {done_counts:?}");
     assert!(overdue >= 1, "a playbook task overdue");
+
+    // The self-serve "Activated" stage's automatic welcome e-mail: one
+    // failed (its person is marked "do not e-mail"), the others waiting
+    // for "send now" (they fell due before the step was added).
+    let (_, pipelines) = app.get("/api/v1/pipelines").await;
+    let activated = pipelines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["stages"].as_array().cloned().unwrap_or_default())
+        .find(|s| s["name"] == "Activated")
+        .expect("the self-serve pipeline's Activated stage");
+    let stage = activated["id"].as_str().unwrap_or_default();
+    let (_, deals) = app.get(&format!("/api/v1/deals?stage_id={stage}&status=open&limit=500")).await;
+    let mut states = Vec::new();
+    for d in deals["items"].as_array().cloned().unwrap_or_default() {
+        let (_, list) = app.get(&format!("/api/v1/deals/{}/steps", d["id"].as_str().unwrap_or_default())).await;
+        for i in list.as_array().cloned().unwrap_or_default() {
+            states.push((i["status"].as_str().unwrap_or_default().to_string(), i["reason"].to_string()));
+        }
+    }
+    let failed: Vec<_> = states.iter().filter(|(st, _)| st == "failed").collect();
+    assert_eq!(failed.len(), 1, "one failed e-mail: {states:?}");
+    assert!(failed[0].1.contains("do not e-mail"), "{failed:?}");
+    assert!(states.iter().any(|(st, r)| st == "waiting" && r.contains("send it now")), "{states:?}");
 }

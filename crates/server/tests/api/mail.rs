@@ -13,17 +13,17 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn s(v: &Value) -> String {
+pub(crate) fn s(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("a string, not {v}")).to_string()
 }
 
-fn quick_runner(app: &TestApp) -> Runner {
+pub(crate) fn quick_runner(app: &TestApp) -> Runner {
     let config = RunnerConfig { poll: Duration::from_millis(200), ..Default::default() };
     Runner::start(app.store.clone(), Handlers::standard(), config)
 }
 
 /// Sets the workspace's settings from `body` (plus the current version).
-async fn settings(app: &TestApp, mut body: Value) -> Value {
+pub(crate) async fn settings(app: &TestApp, mut body: Value) -> Value {
     let (_, cur) = app.get("/api/v1/settings").await;
     body["version"] = cur["version"].clone();
     let (st, v) = app.patch("/api/v1/settings", body).await;
@@ -32,7 +32,7 @@ async fn settings(app: &TestApp, mut body: Value) -> Value {
 }
 
 /// Points the workspace at a plain SMTP server on loopback `port`.
-async fn smtp_on(app: &TestApp, port: u16) {
+pub(crate) async fn smtp_on(app: &TestApp, port: u16) {
     settings(
         app,
         json!({"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "mail_from": "sales@example.com"}),
@@ -42,7 +42,7 @@ async fn smtp_on(app: &TestApp, port: u16) {
 
 /// The first stage of the default pipeline, with one automatic e-mail step
 /// due as `due`; returns (stage id, step id).
-async fn auto_email_stage(app: &TestApp, due: Value, required: bool) -> (String, String) {
+pub(crate) async fn auto_email_stage(app: &TestApp, due: Value, required: bool) -> (String, String) {
     let stage = s(&app.default_pipeline().await["stages"][0]["id"]);
     let body = json!({"title": "Reminder", "kind": "email", "send": "auto", "required": required,
         "template": {"subject": "See you {{meeting.date}}, {{person.first_name}}",
@@ -54,14 +54,14 @@ async fn auto_email_stage(app: &TestApp, due: Value, required: bool) -> (String,
 }
 
 /// A person (with `emails`) and a deal of theirs in the first stage.
-async fn deal_with_person(app: &TestApp, emails: Value) -> (String, String) {
+pub(crate) async fn deal_with_person(app: &TestApp, emails: Value) -> (String, String) {
     let (st, p) = app.post("/api/v1/people", json!({"name": "Grace Hopper", "emails": emails})).await;
     assert_eq!(st, StatusCode::CREATED, "{p}");
     let d = app.create_deal(json!({"title": "Compiler licence", "value": 100_000, "person_id": p["id"]})).await;
     (s(&d["id"]), s(&p["id"]))
 }
 
-async fn add_meeting(app: &TestApp, deal: &str, due: &str) -> String {
+pub(crate) async fn add_meeting(app: &TestApp, deal: &str, due: &str) -> String {
     let body = json!({"kind": "meeting", "subject": "Demo", "due_at": due, "deal_id": deal});
     let (st, a) = app.post("/api/v1/activities", body).await;
     assert_eq!(st, StatusCode::CREATED, "{a}");
@@ -69,14 +69,14 @@ async fn add_meeting(app: &TestApp, deal: &str, due: &str) -> String {
 }
 
 /// The checklist item of `step` for `deal`.
-async fn item(app: &TestApp, deal: &str, step: &str) -> Value {
+pub(crate) async fn item(app: &TestApp, deal: &str, step: &str) -> Value {
     let (st, list) = app.get(&format!("/api/v1/deals/{deal}/steps")).await;
     assert_eq!(st, StatusCode::OK, "{list}");
     list.as_array().and_then(|l| l.iter().find(|i| i["step_id"] == step).cloned()).expect("the step is listed")
 }
 
 /// Polls the checklist item until `done` holds.
-async fn wait_item(app: &TestApp, deal: &str, step: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_item(app: &TestApp, deal: &str, step: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..300 {
         let it = item(app, deal, step).await;
         if done(&it) {
@@ -87,7 +87,7 @@ async fn wait_item(app: &TestApp, deal: &str, step: &str, done: impl Fn(&Value) 
     panic!("the checklist item never reached the expected state: {}", item(app, deal, step).await);
 }
 
-fn rfc3339_in(secs: i64) -> String {
+pub(crate) fn rfc3339_in(secs: i64) -> String {
     let t = chrono::Utc::now() + chrono::Duration::seconds(secs);
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -149,6 +149,15 @@ async fn a_columns_stats_come_from_the_server_under_the_boards_filter() {
     assert!(all.contains("$56,900"), "the total in full: {all}");
     let (_, one) = get(format!("stage={first}&q=Alpha")).await;
     assert!(one.contains(r#"<span class="count">1</span>"#) && one.contains("$55,900"), "{one}");
+    // The stage has no win probability and no deal its own: "not
+    // weighted", not $0.
+    assert!(all.contains(r#"class="weighted none""#) && !all.contains("$0"), "{all}");
+    let stage = &p["stages"][0];
+    let (st, v) =
+        app.patch(&format!("/api/v1/stages/{first}"), json!({"version": stage["version"], "probability": 10})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, weighted) = get(format!("stage={first}")).await;
+    assert!(weighted.contains(r#"<span class="weighted">$5,690</span>"#), "10% of $56,900: {weighted}");
     let (s, bad) = get("stage=first".into()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(bad.contains("stage must be an id"), "{bad}");

@@ -151,6 +151,7 @@ pub(crate) async fn apply_person(
                 organization_id: org,
                 owner_id: owner,
                 source: row.text("source"),
+                do_not_email: false,
                 custom: Some(row.custom()),
                 created_at: row.time("created_at"),
             };
@@ -169,6 +170,7 @@ pub(crate) async fn apply_person(
                 organization_id: changed(&cur.organization_id, org.map(Some)),
                 owner_id: changed(&cur.owner_id, owner.map(Some)),
                 source: changed(&cur.source, row.text("source").map(Some)),
+                do_not_email: None,
                 custom: custom_changes(row, &cur.custom),
             };
             let any = p.name.is_some()

@@ -35,6 +35,9 @@ enum Entering {
     /// The step was added while the deal was in the stage: an e-mail whose
     /// due time has passed is not sent by itself.
     StepAdded,
+    /// The deal was restored from the trash: likewise, an e-mail that fell
+    /// due while it was deleted waits.
+    Restored,
 }
 
 /// Applies the checklist effects of a deal write: leaving the stage it was
@@ -95,6 +98,72 @@ pub(crate) async fn step_added(tx: &mut Tx, actor: &Actor, step: &Step) -> Resul
         enter(tx, actor, &deal, step.stage_id, vec![step.clone()], Entering::StepAdded).await?;
     }
     Ok(())
+}
+
+/// A step whose behaviour changed (its kind, send mode or due rule), as
+/// when an admin switches a draft e-mail to `auto` once SMTP works: each
+/// open deal of its stage whose state of it is not settled starts it again
+/// as the step now reads, the way a step added to the stage applies (an
+/// e-mail due before the change waits for "send now"). The old task is
+/// closed and the old send job cancelled; done and skipped states stay.
+pub(crate) async fn step_changed(tx: &mut Tx, actor: &Actor, before: &Step, after: &Step) -> Result<(), StoreError> {
+    let (b, a) = (&before.spec, &after.spec);
+    if b.kind == a.kind && b.send == a.send && b.due == a.due {
+        return Ok(());
+    }
+    let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT ds.id, ds.job_id, ds.activity_id FROM deal_steps ds JOIN deals d ON d.id = ds.deal_id
+         WHERE ds.step_id = $1 AND ds.status IN ('open', 'waiting', 'failed')
+           AND d.stage_id = $2 AND d.status = 'open' AND d.deleted_at IS NULL",
+    )
+    .bind(after.id.0)
+    .bind(after.stage_id.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (ds, job, activity) in rows {
+        if let Some(j) = job {
+            sqlx::query(
+                "UPDATE jobs SET status = 'cancelled', dedupe_key = NULL, done_at = $2, updated_at = $2
+                 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(j)
+            .bind(actor.now.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let Some(t) = activity {
+            sqlx::query(
+                "UPDATE activities SET done_at = $2, updated_at = $2, version = version + 1
+                 WHERE id = $1 AND done_at IS NULL",
+            )
+            .bind(t)
+            .bind(actor.now.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM deal_steps WHERE id = $1").bind(ds).execute(&mut **tx).await?;
+    }
+    step_added(tx, actor, after).await
+}
+
+/// A deal was deleted or restored: deleting it leaves its stage (pending
+/// e-mails cancelled, open playbook tasks closed, steps skipped as left);
+/// restoring it enters the stage again, reopening what was not done, with
+/// e-mails that fell due meanwhile waiting for "send now".
+pub(crate) async fn deleted_or_restored(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    deleted: bool,
+) -> Result<(), StoreError> {
+    if deal.status != DealStatus::Open {
+        return Ok(());
+    }
+    if deleted {
+        return leave(tx, actor, deal.id, deal.stage_id, true).await;
+    }
+    let steps = super::steps_in(tx, deal.stage_id).await?;
+    enter(tx, actor, deal, deal.stage_id, steps, Entering::Restored).await
 }
 
 /// Closes the open steps of `stage` for a deal that left it: a task done
@@ -251,6 +320,26 @@ pub(crate) async fn next_meeting(tx: &mut Tx, deal: DealId) -> Result<Option<Tim
     Ok(t.map(Timestamp))
 }
 
+/// The meeting the e-mails counted from a meeting go by once the deal is
+/// in its stage: its next open meeting, or else (`true`) the latest one
+/// marked done since it entered the stage, so that marking the call done
+/// keeps the follow-up after it (and its `{{meeting.date}}`).
+pub(crate) async fn anchor_meeting(tx: &mut Tx, deal: &Deal) -> Result<Option<(Timestamp, bool)>, StoreError> {
+    if let Some(m) = next_meeting(tx, deal.id).await? {
+        return Ok(Some((m, false)));
+    }
+    let t: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(due_at) FROM activities
+         WHERE deal_id = $1 AND kind = $2 AND done_at IS NOT NULL AND done_at >= $3",
+    )
+    .bind(deal.id.0)
+    .bind(ActivityKind::Meeting.as_str())
+    .bind(deal.stage_entered_at.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(t.map(|t| (Timestamp(t), true)))
+}
+
 /// Schedules the send job of an automatic e-mail step just started or
 /// reopened, when it has a due time; one that waits for a meeting is
 /// scheduled when the meeting is added.
@@ -269,6 +358,7 @@ async fn auto_email(
     let reason = match (how, due) {
         (Entering::Placed, _) => Some(PLACED),
         (Entering::StepAdded, Some(d)) if d < actor.now => Some(super::mail::DUE_BEFORE_STEP),
+        (Entering::Restored, Some(d)) if d < actor.now => Some(super::mail::DUE_WHILE_DELETED),
         _ => None,
     };
     if let Some(reason) = reason {

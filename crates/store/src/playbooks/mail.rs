@@ -14,7 +14,7 @@
 //! acknowledged. A crash between the send and the record repeats the send
 //! after the job's lease with the same Message-ID (see docs/running.md).
 
-use super::checklist::{Names, next_meeting};
+use super::checklist::{Names, anchor_meeting};
 use crate::row::*;
 use crate::{Actor, Job, NewJob, Store, StoreError, Tx, enqueue_in};
 use dealflow_core::model::{ActivityKind, DealStatus, NewActivity};
@@ -30,6 +30,10 @@ pub const EMAIL_JOB: &str = "playbook.email";
 /// Why an automatic e-mail that fell due before its step existed is not
 /// sent by itself; "send now" or a skip settles it.
 pub(crate) const DUE_BEFORE_STEP: &str = "fell due before the step was added; send it now or skip it";
+
+/// Why an automatic e-mail that fell due while its deal was deleted is not
+/// sent by itself once the deal is restored.
+pub(crate) const DUE_WHILE_DELETED: &str = "fell due while the deal was deleted; send it now or skip it";
 
 /// The dedupe key of the send job of one state row for one entry.
 fn key(deal_step: i64, entry: Timestamp) -> String {
@@ -136,13 +140,17 @@ pub(crate) async fn meeting_changed(tx: &mut Tx, now: Timestamp, deal_id: DealId
     }
     let deal = crate::records::live(&mut **tx, "deals", "deal", deal_id.0, crate::deals::from_row).await?;
     let settings = crate::settings::load(tx).await?;
-    let meeting = next_meeting(tx, deal_id).await?;
+    let meeting = anchor_meeting(tx, &deal).await?;
     for r in &rows {
         let step = super::step_from_row(r)?;
         let ds = i64_(r, "ds_id")?;
         let job = opt_i64(r, "job_id")?;
+        // A meeting marked done still anchors what comes after it (the
+        // follow-up), not what was due before it.
         let due = match (meeting, &step.spec.due) {
-            (Some(m), Some(d)) => dealflow_core::playbook::due::due_at(d, m, &settings),
+            (Some((m, done)), Some(d)) if !done || after_the_meeting(d) => {
+                dealflow_core::playbook::due::due_at(d, m, &settings)
+            }
             _ => {
                 if let Some(j) = job {
                     unschedule(tx, now, ds, j).await?;
@@ -163,13 +171,19 @@ pub(crate) async fn meeting_changed(tx: &mut Tx, now: Timestamp, deal_id: DealId
     Ok(())
 }
 
+/// Whether a due rule counted from a meeting falls at or after it.
+fn after_the_meeting(d: &dealflow_core::playbook::Due) -> bool {
+    d.offset_minutes.unwrap_or(0) >= 0 && d.offset_working_days.unwrap_or(0) >= 0
+}
+
 /// What a send job should do, as [`Store::email_plan`] reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EmailPlan {
     /// Nothing: the e-mail is no longer wanted (sent, skipped, the deal left
     /// the stage, a newer job took over); the reason is the job's result.
     Nothing(String),
-    /// It cannot be sent (no person, no address): the step fails with this.
+    /// It cannot be sent (no person, no address, "do not e-mail"): the
+    /// step fails with this.
     Cannot(String),
     /// Send this.
     Send(Outgoing),
@@ -245,12 +259,15 @@ impl Store {
         let Some(person) = person else {
             return Ok(EmailPlan::Cannot("the deal's person is deleted".into()));
         };
+        if person.do_not_email {
+            return Ok(EmailPlan::Cannot(format!("{} asked not to be e-mailed (do not e-mail)", person.name)));
+        }
         let Some(to) = person.emails.first().cloned() else {
             return Ok(EmailPlan::Cannot(format!("{} has no e-mail address", person.name)));
         };
         let settings = crate::settings::load(&mut tx).await?;
         let names = Names::load(&mut tx, &deal).await?;
-        let meeting = next_meeting(&mut tx, deal.id).await?;
+        let meeting = anchor_meeting(&mut tx, &deal).await?.map(|m| m.0);
         let v = Values {
             deal: &deal,
             person_name: names.person.as_deref(),

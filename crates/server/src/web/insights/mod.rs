@@ -31,7 +31,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone};
-use dealflow_core::Invalid;
 use dealflow_core::model::User;
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{PipelineId, UserId};
@@ -96,36 +95,43 @@ fn blank(s: &Option<String>) -> Option<String> {
 fn user_problem(e: ApiError) -> Result<String, ApiError> {
     let p = e.to_problem();
     if p.status == 400 || p.status == 422 {
-        let mut msg = p.detail;
-        for f in p.errors {
-            msg.push_str(&format!(" {}: {}", f.field, f.message));
+        // The detail of a field problem repeats its fields' messages: say
+        // each once.
+        if p.errors.is_empty() {
+            return Ok(p.detail);
         }
-        Ok(msg)
+        Ok(p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" "))
     } else {
         Err(e)
     }
 }
 
 /// The period's bounds as the form shows them (what was typed, or the
-/// defaults) and, when both are dates in range, the checked period.
-fn period(q: &InsightsParams, today: NaiveDate) -> (String, String, Result<Days, ApiError>) {
+/// defaults) and, when both are dates in range with the start first, the
+/// checked period; otherwise the one message the page shows, in the
+/// visitor's language and in words (not the API's `[from, to)`).
+fn period(t: T, q: &InsightsParams, today: NaiveDate) -> (String, String, Result<Days, String>) {
     let back = chrono::Days::new(insights::DEFAULT_DAYS.unsigned_abs());
     let default_to = today.succ_opt().unwrap_or(today);
     let to = blank(&q.to).unwrap_or_else(|| default_to.to_string());
-    let to_date = Date::parse(&to).map_err(|m| Invalid::one("to", m));
+    let to_date = Date::parse(&to);
     let from = blank(&q.from).unwrap_or_else(|| {
         let end = to_date.as_ref().map_or(default_to, |d| d.0);
         end.checked_sub_days(back).unwrap_or(end).to_string()
     });
-    let from_date = Date::parse(&from).map_err(|m| Invalid::one("from", m));
+    let from_date = Date::parse(&from);
     let days = match (from_date, to_date) {
-        (Ok(f), Ok(t)) => Ok(Days { from: f.0, to: t.0 }),
-        (f, t) => {
-            let mut errs = Invalid::new();
-            for e in [f.err(), t.err()].into_iter().flatten() {
-                errs.0.extend(e.0);
+        (Ok(f), Ok(e)) if f.0 < e.0 => Ok(Days { from: f.0, to: e.0 }),
+        (Ok(_), Ok(_)) => Err(t.t("ins.err.order").to_string()),
+        (f, e) => {
+            let mut msgs = Vec::new();
+            if f.is_err() {
+                msgs.push(t.t("ins.err.from"));
             }
-            Err(errs.into())
+            if e.is_err() {
+                msgs.push(t.t("ins.err.to"));
+            }
+            Err(msgs.join(" "))
         }
     };
     (from, to, days)
@@ -149,7 +155,7 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
     let settings = st.store.settings().await?;
     let tz = zone(&settings);
     let today = tz.timestamp_millis_opt(now.0).single().map(|d| d.date_naive()).unwrap_or_default();
-    let (from, to, days) = period(&q, today);
+    let (from, to, days) = period(t, &q, today);
     let pipeline = id_of(q.pipeline.as_deref()).map(PipelineId);
     let owner = id_of(q.owner.as_deref()).map(UserId);
     let mq = MetricsQuery {
@@ -159,13 +165,12 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
         owner_id: owner,
         ..Default::default()
     };
-    let result = match days {
-        Ok(days) => figures::figures(st, t, &settings, &mq, days, now).await,
-        Err(e) => Err(e),
-    };
-    let (figures, error) = match result {
-        Ok(f) => (Some(f), String::new()),
-        Err(e) => (None, user_problem(e)?),
+    let (figures, error) = match days {
+        Ok(days) => match figures::figures(st, t, &settings, &mq, days, now).await {
+            Ok(f) => (Some(f), String::new()),
+            Err(e) => (None, user_problem(e)?),
+        },
+        Err(msg) => (None, msg),
     };
 
     let goals = goals::goals(st, t, &settings).await?;
@@ -213,6 +218,10 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
 mod tests {
     use super::*;
 
+    fn en() -> T {
+        T { lang: crate::web::i18n::Lang::En }
+    }
+
     fn q(from: &str, to: &str) -> InsightsParams {
         InsightsParams { from: Some(from.into()), to: Some(to.into()), ..Default::default() }
     }
@@ -228,10 +237,10 @@ mod tests {
             ("1899-12-31", "2026-01-01"),
             ("2026-01-01", "3000-01-01"),
         ] {
-            let (_, _, days) = period(&q(from, to), today);
+            let (_, _, days) = period(en(), &q(from, to), today);
             assert!(days.is_err(), "{from}..{to}");
         }
-        let (from, to, days) = period(&q("", ""), today);
+        let (from, to, days) = period(en(), &q("", ""), today);
         assert_eq!((from.as_str(), to.as_str()), ("2025-12-02", "2026-03-02"));
         assert!(days.is_ok());
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
