@@ -4,7 +4,8 @@
 //! when a change removes some. Alone in its file: the counting subscriber is
 //! process-wide, because SQLite runs statements on a worker thread.
 
-use dealflow_core::model::{DealPatch, NewDeal};
+use dealflow_core::model::{ActivityKind, DealPatch, NewDeal};
+use dealflow_core::playbook::{StepKind, StepSpec};
 use dealflow_store::{Actor, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -62,6 +63,51 @@ async fn a_stage_move_costs_few_statements() {
     eprintln!("statements: create {created}, stage move {statements}, value edit {edit_statements}");
     assert!(statements > 0, "the counter sees the statements");
     assert!(statements <= STAGE_MOVE_BUDGET, "a stage move sent {statements} statements (budget {STAGE_MOVE_BUDGET})");
+
+    // The same move out of a stage with a checklist (a field, an evidence
+    // step and a task, all open): the gate's one read covers the evidence,
+    // and leaving closes the states and the task.
+    for spec in checklist() {
+        store.create_step(&actor, stages[1].id, spec).await.expect("step");
+    }
+    let deal = store.deal(deal.id).await.expect("deal");
+    let steps = store.deal_checklist(deal.id).await.expect("checklist");
+    assert_eq!(steps.len(), 3, "the steps apply to the deal already in the stage");
+    let task = steps.iter().find_map(|i| i.activity_id).expect("the task step made a task");
+    let patch = DealPatch { version: deal.version, stage_id: Some(stages[0].id), ..Default::default() };
+    let (moved, gated) = count(&counter, store.update_deal(&actor, deal.id, patch)).await;
+    assert_eq!(moved.expect("move back").stage_id, stages[0].id);
+    eprintln!("statements: stage move out of a checklist {gated}");
+    assert!(
+        gated <= STAGE_MOVE_BUDGET + CHECKLIST_LEAVE,
+        "a move out of a checklist sent {gated} statements (budget {})",
+        STAGE_MOVE_BUDGET + CHECKLIST_LEAVE
+    );
+    let task = store.activity(task).await.expect("task");
+    assert!(task.done_at.is_some(), "leaving closed the task: {task:?}");
+}
+
+/// A field step, an evidence step and a task step.
+fn checklist() -> Vec<StepSpec> {
+    let base = |title: &str, kind: StepKind| StepSpec {
+        title: title.into(),
+        description: None,
+        required: true,
+        kind,
+        send: None,
+        template: None,
+        due: None,
+        field: None,
+        op: None,
+        value: None,
+        activity_kind: None,
+        campaign_id: None,
+    };
+    vec![
+        StepSpec { field: Some("expected_close_date".into()), ..base("Close date set", StepKind::Field) },
+        StepSpec { activity_kind: Some(ActivityKind::Meeting), ..base("Demo held", StepKind::Evidence) },
+        base("Send the recap", StepKind::Task),
+    ]
 }
 
 /// Statements one stage move may send, transaction control included.
@@ -74,3 +120,9 @@ async fn a_stage_move_costs_few_statements() {
 /// statement). The budget holds the larger; the scale issue's "fewer
 /// statements per deal write" is where it comes down again.
 const STAGE_MOVE_BUDGET: usize = 17;
+
+/// What leaving a stage whose checklist is still open adds to a move: one
+/// statement settling the step states, one closing their open tasks (the
+/// evidence rides on the gate's read). It was four before the gate read
+/// the evidence in its one statement and the two state updates became one.
+const CHECKLIST_LEAVE: usize = 2;

@@ -75,7 +75,8 @@ async fn write_effects(
         let mails = known.is_none_or(|k| {
             k.steps.iter().any(|x| x.spec.kind == StepKind::Email && x.spec.send == Some(SendMode::Auto))
         });
-        leave(tx, actor, after.id, s, mails).await?;
+        let work = known.map_or(Leave::ALL, |k| Leave { mails, states: k.open_states, tasks: k.open_tasks });
+        leave(tx, actor, after.id, s, work).await?;
     }
     if let Some(s) = is {
         let steps = match known {
@@ -160,43 +161,71 @@ pub(crate) async fn deleted_or_restored(
         return Ok(());
     }
     if deleted {
-        return leave(tx, actor, deal.id, deal.stage_id, true).await;
+        return leave(tx, actor, deal.id, deal.stage_id, Leave::ALL).await;
     }
     let steps = super::steps_in(tx, deal.stage_id).await?;
     enter(tx, actor, deal, deal.stage_id, steps, Entering::Restored).await
 }
 
+/// What [`leave`] has to do; without the gate's read, everything.
+#[derive(Debug, Clone, Copy)]
+struct Leave {
+    /// Cancel pending send jobs (the stage has automatic e-mails).
+    mails: bool,
+    /// Close the states still open or waiting.
+    states: bool,
+    /// Close the tasks of those states that are not done.
+    tasks: bool,
+}
+
+impl Leave {
+    const ALL: Leave = Leave { mails: true, states: true, tasks: true };
+}
+
 /// Closes the open steps of `stage` for a deal that left it: a task done
 /// meanwhile counts as done, the rest are skipped and their tasks closed.
-async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, mails: bool) -> Result<(), StoreError> {
-    if mails {
+async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, work: Leave) -> Result<(), StoreError> {
+    if work.mails {
         super::mail::cancel(tx, actor.now, deal).await?;
     }
     let in_stage = "SELECT id FROM playbook_steps WHERE stage_id = $2";
-    let done = format!(
-        "UPDATE deal_steps SET status = 'done', updated_at = $3,
-           done_at = (SELECT a.done_at FROM activities a WHERE a.id = deal_steps.activity_id)
-         WHERE deal_id = $1 AND status = 'open' AND step_id IN ({in_stage})
-           AND activity_id IN (SELECT id FROM activities WHERE done_at IS NOT NULL)"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(done)).bind(deal.0).bind(stage.0).bind(actor.now.0).execute(&mut **tx).await?;
-    let close = format!(
-        "UPDATE activities SET done_at = $3, updated_at = $3, version = version + 1
-         WHERE done_at IS NULL AND id IN (SELECT activity_id FROM deal_steps
-           WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage}))"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(close)).bind(deal.0).bind(stage.0).bind(actor.now.0).execute(&mut **tx).await?;
-    let skip = format!(
-        "UPDATE deal_steps SET status = 'skipped', reason = $4, updated_at = $3
-         WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage})"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(skip))
-        .bind(deal.0)
-        .bind(stage.0)
-        .bind(actor.now.0)
-        .bind(LEFT_STAGE)
-        .execute(&mut **tx)
-        .await?;
+    if work.states {
+        // One statement for both outcomes: decided on the task before the
+        // next statement closes it.
+        let settle = format!(
+            "UPDATE deal_steps SET updated_at = $3,
+               status = CASE WHEN {task_done} THEN 'done' ELSE 'skipped' END,
+               done_at = CASE WHEN {task_done}
+                 THEN (SELECT a.done_at FROM activities a WHERE a.id = deal_steps.activity_id) END,
+               reason = CASE WHEN {task_done} THEN NULL ELSE $4 END
+             WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage})",
+            task_done = "deal_steps.status = 'open' AND deal_steps.activity_id IN \
+                (SELECT id FROM activities WHERE done_at IS NOT NULL)",
+        );
+        sqlx::query(sqlx::AssertSqlSafe(settle))
+            .bind(deal.0)
+            .bind(stage.0)
+            .bind(actor.now.0)
+            .bind(LEFT_STAGE)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if work.tasks {
+        // The states just closed by leaving are the ones skipped for that
+        // reason; a task of one that is still open is closed with it.
+        let close = format!(
+            "UPDATE activities SET done_at = $3, updated_at = $3, version = version + 1
+             WHERE done_at IS NULL AND id IN (SELECT activity_id FROM deal_steps
+               WHERE deal_id = $1 AND status = 'skipped' AND reason = $4 AND step_id IN ({in_stage}))"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(close))
+            .bind(deal.0)
+            .bind(stage.0)
+            .bind(actor.now.0)
+            .bind(LEFT_STAGE)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

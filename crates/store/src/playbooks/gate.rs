@@ -1,11 +1,12 @@
 //! What the stage gate reads for a deal about to leave its stage: the live
 //! steps of every stage of its pipeline with the deal's stored state of
-//! each (and whether the task a step made is done) in one statement, and,
-//! only when the current stage has evidence steps, the kinds of activity
-//! done since the deal entered the stage in a second (and, only when it
-//! has campaign steps, the campaigns the deal's person is a member of,
-//! which decide those steps). The steps of the
-//! other stages let the move's checklist effects skip their own read.
+//! each (whether the task a step made is done, and for an evidence step of
+//! the current stage whether an activity of its kind was done since the
+//! deal entered the stage) in one statement, and, only when the current
+//! stage has campaign steps, the campaigns the deal's person is a member
+//! of, which decide those steps, in a second. The steps of the other
+//! stages, and what is left open in this one, let the move's checklist
+//! effects skip their own reads and the writes that would change nothing.
 
 use crate::row::*;
 use crate::{StoreError, Tx};
@@ -24,6 +25,10 @@ pub(crate) struct GateData {
     pub pipeline_steps: Vec<Step>,
     pub states: Vec<StoredState>,
     pub evidence: Vec<ActivityKind>,
+    /// What leaving the current stage has to close: whether any state is
+    /// still open or waiting, and whether one of those has a task not done.
+    pub open_states: bool,
+    pub open_tasks: bool,
 }
 
 impl GateData {
@@ -34,8 +39,14 @@ impl GateData {
 
 /// Reads the checklist facts of `deal` in `stage`, entered at `since`.
 pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Timestamp) -> Result<GateData, StoreError> {
+    // The evidence of a step is one EXISTS on the activities index, so the
+    // gate costs a single statement for any checklist without campaigns.
     let rows = sqlx::query(
-        "SELECT s.*, ds.status AS ds_status, a.done_at AS ds_activity_done FROM playbook_steps s
+        "SELECT s.*, ds.status AS ds_status, a.id AS ds_activity, a.done_at AS ds_activity_done,
+           CASE WHEN s.kind = 'evidence' AND s.stage_id = $2 AND EXISTS (SELECT 1 FROM activities ev
+             WHERE ev.deal_id = $1 AND ev.kind = s.activity_kind AND ev.done_at IS NOT NULL AND ev.done_at >= $3)
+           THEN 1 ELSE 0 END AS evidence_met
+         FROM playbook_steps s
          LEFT JOIN deal_steps ds ON ds.step_id = s.id AND ds.deal_id = $1
          LEFT JOIN activities a ON a.id = ds.activity_id
          WHERE s.deleted_at IS NULL AND s.stage_id IN
@@ -44,6 +55,7 @@ pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Time
     )
     .bind(deal.0)
     .bind(stage.0)
+    .bind(since.0)
     .fetch_all(&mut **tx)
     .await?;
     let mut out = GateData::default();
@@ -52,7 +64,14 @@ pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Time
         if step.stage_id == stage {
             if let Some(status) = opt_enum(r, "ds_status", StepStatus::parse)? {
                 let activity_done = opt_i64(r, "ds_activity_done")?.is_some();
+                if matches!(status, StepStatus::Open | StepStatus::Waiting) {
+                    out.open_states = true;
+                    out.open_tasks |= opt_i64(r, "ds_activity")?.is_some() && !activity_done;
+                }
                 out.states.push(StoredState { step_id: step.id, status, activity_done });
+            }
+            if i64_(r, "evidence_met")? == 1 {
+                out.evidence.extend(step.spec.activity_kind);
             }
             out.steps.push(step.clone());
         }
@@ -61,16 +80,6 @@ pub(crate) async fn facts(tx: &mut Tx, deal: DealId, stage: StageId, since: Time
     if out.steps.iter().any(|s| s.spec.kind == StepKind::Campaign) {
         let member_of = crate::campaigns::members::deal_person_campaigns(tx, deal).await?;
         crate::campaigns::members::overlay(&out.steps, &mut out.states, &member_of);
-    }
-    if out.steps.iter().any(|s| s.spec.kind == StepKind::Evidence) {
-        let kinds: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT kind FROM activities WHERE deal_id = $1 AND done_at IS NOT NULL AND done_at >= $2",
-        )
-        .bind(deal.0)
-        .bind(since.0)
-        .fetch_all(&mut **tx)
-        .await?;
-        out.evidence = kinds.iter().filter_map(|k| ActivityKind::parse(k).ok()).collect();
     }
     Ok(out)
 }
