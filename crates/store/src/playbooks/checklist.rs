@@ -199,8 +199,10 @@ async fn leave(tx: &mut Tx, actor: &Actor, deal: DealId, stage: StageId, work: L
                  THEN (SELECT a.done_at FROM activities a WHERE a.id = deal_steps.activity_id) END,
                reason = CASE WHEN {task_done} THEN NULL ELSE $4 END
              WHERE deal_id = $1 AND status IN ('open', 'waiting') AND step_id IN ({in_stage})",
-            task_done = "deal_steps.status = 'open' AND deal_steps.activity_id IN \
-                (SELECT id FROM activities WHERE done_at IS NOT NULL)",
+            // Correlated on the task's id: an `IN (SELECT … WHERE done_at IS
+            // NOT NULL)` would read every done activity of the workspace.
+            task_done = "deal_steps.status = 'open' AND EXISTS (SELECT 1 FROM activities a \
+                WHERE a.id = deal_steps.activity_id AND a.done_at IS NOT NULL)",
         );
         sqlx::query(sqlx::AssertSqlSafe(settle))
             .bind(deal.0)
