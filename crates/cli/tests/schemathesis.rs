@@ -51,6 +51,7 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("is not a custom field of this record type", "custom fields are defined at run time"),
     ("is required", "a custom field or lost reason the workspace's settings require"),
     ("only single-select fields have options", "depends on another field (`kind`)"),
+    ("single-select field needs at least one option", "depends on another field (`kind`)"),
     ("must be a day before `to`", "compares two fields"),
     ("lies after `to`", "compares two fields"),
     ("lies in the future", "compares with the clock"),
