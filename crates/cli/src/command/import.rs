@@ -1,12 +1,15 @@
-//! `dealflow import deals|people|organizations|activities FILE --mapping
-//! MAPPING [--dry-run] [--strict]`: loads a CSV file under a JSON mapping
-//! (docs/import.md) in one transaction. Rejected rows are listed on stderr
+//! `dealflow import deals|people|organizations|activities FILE [--mapping
+//! MAPPING] [--save-mapping PATH] [--dry-run] [--strict]`: loads a CSV file
+//! under a JSON mapping (docs/import.md) in one transaction. Without
+//! `--mapping`, an export of Pipedrive, HubSpot or Salesforce is recognised
+//! by its header and the proposed mapping is printed (and saved with
+//! `--save-mapping`) before it is used. Rejected rows are listed on stderr
 //! as `row N: column: reason` and skipped; `--strict` keeps nothing when any
 //! row is rejected; `--dry-run` reports what would happen and keeps nothing.
 
 use anyhow::{Context, bail};
 use clap::Args;
-use dealflow_core::import::{Mapping, Target, csv};
+use dealflow_core::import::{Mapping, Target, csv, detect};
 use dealflow_store::{Actor, ImportOptions, ImportReport, Store};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -19,9 +22,14 @@ pub struct Import {
     entity: Target,
     /// The CSV file (UTF-8, comma separated, with a header row).
     file: PathBuf,
-    /// The JSON mapping from columns to fields.
+    /// The JSON mapping from columns to fields. Without it, a Pipedrive,
+    /// HubSpot or Salesforce export is recognised and a mapping proposed.
     #[arg(long)]
-    mapping: PathBuf,
+    mapping: Option<PathBuf>,
+    /// Write the proposed mapping here, to review, edit and pass back with
+    /// `--mapping` (only without `--mapping`).
+    #[arg(long, conflicts_with = "mapping")]
+    save_mapping: Option<PathBuf>,
     /// Do everything, report it, then roll back.
     #[arg(long)]
     dry_run: bool,
@@ -32,22 +40,13 @@ pub struct Import {
 
 impl Import {
     pub async fn run(self, store: &Store) -> anyhow::Result<()> {
-        let text = std::fs::read_to_string(&self.mapping)
-            .with_context(|| format!("cannot read the mapping {}", self.mapping.display()))?;
-        let mapping = Mapping::parse(&text).map_err(|e| {
-            anyhow::anyhow!("the mapping {} has problems:\n  {}", self.mapping.display(), e.join("\n  "))
-        })?;
-        if mapping.entity != self.entity {
-            bail!(
-                "the mapping {} is for {}, not {}",
-                self.mapping.display(),
-                mapping.entity.as_str(),
-                self.entity.as_str()
-            );
-        }
         let data =
             std::fs::read_to_string(&self.file).with_context(|| format!("cannot read {}", self.file.display()))?;
         let table = csv::parse(&data).map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()))?;
+        let mapping = match &self.mapping {
+            Some(path) => self.given_mapping(path)?,
+            None => self.proposed_mapping(&table)?,
+        };
         let started = Instant::now();
         let mut bar = Progress::new();
         let opts = ImportOptions {
@@ -67,6 +66,42 @@ impl Import {
             bail!("nothing was imported: {} rows were rejected and --strict is set", report.rejected.len());
         }
         Ok(())
+    }
+
+    fn given_mapping(&self, path: &std::path::Path) -> anyhow::Result<Mapping> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the mapping {}", path.display()))?;
+        let mapping = Mapping::parse(&text)
+            .map_err(|e| anyhow::anyhow!("the mapping {} has problems:\n  {}", path.display(), e.join("\n  ")))?;
+        if mapping.entity != self.entity {
+            bail!("the mapping {} is for {}, not {}", path.display(), mapping.entity.as_str(), self.entity.as_str());
+        }
+        Ok(mapping)
+    }
+
+    /// The mapping proposed for a recognised export, shown on stderr (and
+    /// saved when asked) so the user sees what it reads before trusting it.
+    fn proposed_mapping(&self, table: &csv::Table) -> anyhow::Result<Mapping> {
+        let Some(p) = detect::propose(self.entity, table) else {
+            bail!(
+                "{}: give a --mapping; the header is not an export of {} we recognise \
+                 (Pipedrive, HubSpot or Salesforce). Its columns: {}",
+                self.file.display(),
+                self.entity.as_str(),
+                table.header.join(", ")
+            );
+        };
+        let text = serde_json::to_string_pretty(&p.json).context("write the proposed mapping")?;
+        eprintln!("recognised a {} export of {}; the proposed mapping:\n{text}", p.crm.name(), self.entity.as_str());
+        for n in &p.notes {
+            eprintln!("note: {n}");
+        }
+        if let Some(path) = &self.save_mapping {
+            std::fs::write(path, format!("{text}\n"))
+                .with_context(|| format!("cannot write the mapping to {}", path.display()))?;
+            eprintln!("saved to {}; edit it and pass it back with --mapping", path.display());
+        }
+        Ok(p.mapping)
     }
 
     fn print(&self, r: &ImportReport, secs: f64) {

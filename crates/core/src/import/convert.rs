@@ -23,6 +23,9 @@ pub enum Cell {
     Money(i64),
     Time(Timestamp),
     Date(Date),
+    /// A close date read both ways: the instant (midnight in the file's
+    /// zone for a date alone) and the calendar date.
+    Close(Timestamp, Date),
     Status(DealStatus),
     Kind(ActivityKind),
     /// The key to look a referenced record up by.
@@ -65,6 +68,24 @@ impl RowValues {
     getter!(kind, Kind, ActivityKind);
     getter!(reference, Ref, String);
     getter!(list, List, Vec<String>);
+
+    /// When a deal of `status` closed: `closed_at`, else for a won or lost
+    /// deal the `close_date` (an open deal's close date is its expected one).
+    pub fn closed_at(&self, status: DealStatus) -> Option<Timestamp> {
+        self.time("closed_at").or_else(|| match self.cells.get("close_date") {
+            Some(Cell::Close(t, _)) if status != DealStatus::Open => Some(*t),
+            _ => None,
+        })
+    }
+
+    /// The expected close date: `expected_close_date`, else for an open
+    /// deal the `close_date`.
+    pub fn expected_close_date(&self, status: DealStatus) -> Option<Date> {
+        self.date("expected_close_date").or_else(|| match self.cells.get("close_date") {
+            Some(Cell::Close(_, d)) if status == DealStatus::Open => Some(*d),
+            _ => None,
+        })
+    }
 
     /// The custom values of the row, keyed without the `custom.` prefix.
     pub fn custom(&self) -> Map<String, Value> {
@@ -198,6 +219,7 @@ impl<'a> Converter<'a> {
             FieldType::Int => Cell::Int(raw.parse().map_err(|_| format!("\"{raw}\" is not a whole number"))?),
             FieldType::Time => Cell::Time(self.time(spec, raw)?),
             FieldType::Date => Cell::Date(self.date(spec, raw)?),
+            FieldType::CloseDate => Cell::Close(self.time(spec, raw)?, self.date(spec, raw)?),
             FieldType::DealStatus => Cell::Status(DealStatus::parse(&raw.to_lowercase())?),
             FieldType::ActivityKind => Cell::Kind(ActivityKind::parse(&raw.to_lowercase())?),
             FieldType::Ref(_) => Cell::Ref(raw.to_string()),

@@ -1,10 +1,11 @@
 //! CSV import, the pure part: reading CSV, the mapping format and its
 //! checks, turning a row into typed values, and deriving a deal's stage
-//! history from its dates. The store applies the result in one transaction
+//! history from its dates, and recognising other CRMs' exports. The store applies the result in one transaction
 //! per file; see docs/import.md.
 
 pub mod convert;
 pub mod csv;
+pub mod detect;
 pub mod history;
 pub mod mapping;
 pub mod spec;

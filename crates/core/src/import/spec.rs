@@ -52,6 +52,9 @@ pub enum FieldType {
     Time,
     /// A calendar date.
     Date,
+    /// The one close date other CRMs export: when a won or lost deal
+    /// closed, and when an open one is expected to.
+    CloseDate,
     DealStatus,
     ActivityKind,
     Ref(RefKind),
@@ -75,6 +78,7 @@ pub fn field_type(t: Target, name: &str) -> Option<FieldType> {
         (Target::Deals, "status") => DealStatus,
         (Target::Deals, "expected_close_date") => Date,
         (Target::Deals, "closed_at") => Time,
+        (Target::Deals, "close_date") => CloseDate,
         (Target::Organizations, "name" | "domain" | "industry" | "country") => Text,
         (Target::Organizations, "employees") => Int,
         (Target::People, "name" | "job_title" | "source") => Text,
@@ -154,7 +158,8 @@ impl FieldSpec {
             errs.push(format!("{at}: give exactly one of column, value or template"));
         }
         if let Some(f) = &self.format
-            && (!matches!(ty, FieldType::Time | FieldType::Date | FieldType::Custom) || !super::format_ok(f))
+            && (!matches!(ty, FieldType::Time | FieldType::Date | FieldType::CloseDate | FieldType::Custom)
+                || !super::format_ok(f))
         {
             errs.push(format!("{at}.format: only date and time fields take a format, like %Y-%m-%d"));
         }

@@ -102,7 +102,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         status,
         &row.stage_dates,
         row.time("created_at"),
-        row.time("closed_at"),
+        row.closed_at(status),
         actor.now,
     )
     .map_err(|(f, m)| row.error(&f, m))?;
@@ -117,7 +117,7 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         status: close_now.map(|c| c.0),
         lost_reason: close_now.and_then(|c| lost_reason(row, c.0)),
         probability: row.int("probability"),
-        expected_close_date: row.date("expected_close_date"),
+        expected_close_date: row.expected_close_date(status),
         owner_id: links.owner,
         person_id: links.person,
         organization_id: links.organization,
@@ -182,7 +182,10 @@ async fn update(
         currency: changed(&cur.currency, Some(row.currency.clone())),
         contract_months: changed(&cur.contract_months, row.int("contract_months").map(Some)),
         probability: changed(&cur.probability, row.int("probability").map(Some)),
-        expected_close_date: changed(&cur.expected_close_date, row.date("expected_close_date").map(Some)),
+        expected_close_date: changed(
+            &cur.expected_close_date,
+            row.expected_close_date(row.status("status").unwrap_or(cur.status)).map(Some),
+        ),
         owner_id: changed(&cur.owner_id, links.owner.map(Some)),
         person_id: changed(&cur.person_id, links.person.map(Some)),
         organization_id: changed(&cur.organization_id, links.organization.map(Some)),
@@ -223,7 +226,7 @@ async fn update(
         .await
         .map_err(StoreError::from)?;
     let dated = if status != cur.status && status != DealStatus::Open {
-        row.time("closed_at")
+        row.closed_at(status)
     } else {
         let name = row.text("stage").unwrap_or_default();
         row.stage_dates.iter().find(|(s, _)| s.eq_ignore_ascii_case(&name)).map(|d| d.1)
