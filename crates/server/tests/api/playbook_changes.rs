@@ -1,7 +1,8 @@
 //! What happens to deals' checklists when things around them change: a
 //! person marked "do not e-mail", a step switched between draft and
 //! automatic e-mail, a deal deleted and restored, and a meeting marked done
-//! before the follow-up after it went out.
+//! before the follow-up after it went out, and a step changed while a deal
+//! was in another stage.
 
 use crate::helpers::spawn_app;
 use crate::mail::{
@@ -155,4 +156,52 @@ async fn marking_the_meeting_done_keeps_the_follow_up_after_it() {
     assert_eq!((&it["email_state"], &it["due_at"]), (&json!("scheduled"), &json!("2027-06-01T11:00:00.000Z")), "{it}");
     let it = item(&app, &deal, &reminder).await;
     assert_eq!((&it["status"], &it["email_state"]), (&json!("waiting"), &Value::Null), "waits again: {it}");
+}
+
+/// Moves a deal to `stage` (its current version read first).
+async fn move_to(app: &crate::helpers::TestApp, deal: &str, stage: &str) {
+    let (_, d) = app.get(&format!("/api/v1/deals/{deal}")).await;
+    let (st, v) =
+        app.patch(&format!("/api/v1/deals/{deal}"), json!({"version": d["version"], "stage_id": stage})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn a_step_changed_while_the_deal_was_away_gives_its_task_as_it_now_reads() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let (first, second) = (s(&p["stages"][0]["id"]), s(&p["stages"][1]["id"]));
+    let body = json!({"title": "Close date", "kind": "field", "required": false, "field": "expected_close_date"});
+    let (st, step) = app.post(&format!("/api/v1/stages/{first}/steps"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{step}");
+    let id = s(&step["id"]);
+    let d = app.create_deal(json!({"title": "Away", "stage_id": first})).await;
+    let deal = s(&d["id"]);
+    assert!(item(&app, &deal, &id).await["activity_id"].is_null(), "a field step has no task");
+
+    // Away while the step becomes a task: back in the stage, the task is there.
+    move_to(&app, &deal, &second).await;
+    let (st, step) = app
+        .patch(&format!("/api/v1/steps/{id}"), json!({"version": step["version"], "kind": "task", "field": null}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{step}");
+    move_to(&app, &deal, &first).await;
+    let it = item(&app, &deal, &id).await;
+    assert_eq!(it["status"], "open", "{it}");
+    let task = s(&it["activity_id"]);
+    let a = activity(&app, &task).await;
+    assert!(a["done_at"].is_null(), "{a}");
+    assert_eq!(a["subject"], "Close date");
+
+    // Away while it becomes a field step again: its old task stays closed.
+    move_to(&app, &deal, &second).await;
+    assert!(activity(&app, &task).await["done_at"].is_string(), "leaving closed the task");
+    let body = json!({"version": step["version"], "kind": "field", "field": "expected_close_date"});
+    let (st, step) = app.patch(&format!("/api/v1/steps/{id}"), body).await;
+    assert_eq!(st, StatusCode::OK, "{step}");
+    move_to(&app, &deal, &first).await;
+    let it = item(&app, &deal, &id).await;
+    assert_eq!(it["status"], "open", "{it}");
+    assert!(it["activity_id"].is_null(), "no task for a field step: {it}");
+    assert!(activity(&app, &task).await["done_at"].is_string(), "the old task is not reopened");
 }

@@ -324,7 +324,11 @@ async fn enter(
         match stored.get(&step.id.0) {
             Some(r) if r.kept => {}
             Some(r) => {
-                reopen(tx, actor, r, step, due).await?;
+                if names.is_none() && step.spec.kind == StepKind::Email && r.activity_id.is_none() {
+                    names = Some(Names::load(tx, deal).await?);
+                }
+                let ctx = Fill { deal, settings: &settings, meeting, names: names.as_ref() };
+                reopen(tx, actor, r, step, due, &ctx).await?;
                 auto_email(tx, actor, deal, r.id, step, due, how).await?;
             }
             None => {
@@ -404,29 +408,45 @@ async fn auto_email(
     Ok(())
 }
 
-/// Reopens a step not done on a re-entry, and its task.
-async fn reopen(tx: &mut Tx, actor: &Actor, r: &Row, step: &Step, due: Option<Timestamp>) -> Result<(), StoreError> {
+/// Reopens a step not done on a re-entry, with its task as the step now
+/// reads: the old task reopened, a task made when the step became one while
+/// the deal was away, none kept when it no longer is one.
+async fn reopen(
+    tx: &mut Tx,
+    actor: &Actor,
+    r: &Row,
+    step: &Step,
+    due: Option<Timestamp>,
+    fill: &Fill<'_>,
+) -> Result<(), StoreError> {
     let status = first_status(step);
+    let wants_task = task_of(step, fill).is_some();
+    let activity = match (wants_task, r.activity_id) {
+        (true, Some(a)) => {
+            sqlx::query(
+                "UPDATE activities SET done_at = NULL, due_at = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+            )
+            .bind(due.map(|t| t.0))
+            .bind(actor.now.0)
+            .bind(a)
+            .execute(&mut **tx)
+            .await?;
+            Some(a)
+        }
+        (true, None) => make_task(tx, actor, fill.deal, step, due, fill).await?,
+        (false, _) => None,
+    };
     sqlx::query(
         "UPDATE deal_steps SET status = $1, reason = NULL, due_at = $2, done_at = NULL, done_by = NULL,
-          updated_at = $3 WHERE id = $4",
+          activity_id = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(status.as_str())
     .bind(due.map(|t| t.0))
+    .bind(activity)
     .bind(actor.now.0)
     .bind(r.id)
     .execute(&mut **tx)
     .await?;
-    if let Some(a) = r.activity_id {
-        sqlx::query(
-            "UPDATE activities SET done_at = NULL, due_at = $1, updated_at = $2, version = version + 1 WHERE id = $3",
-        )
-        .bind(due.map(|t| t.0))
-        .bind(actor.now.0)
-        .bind(a)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
 }
 
@@ -470,17 +490,10 @@ struct Fill<'a> {
     names: Option<&'a Names>,
 }
 
-/// Starts a step the deal never had: its task (for task and draft e-mail
-/// steps) and its state row, whose id it returns.
-async fn start(
-    tx: &mut Tx,
-    actor: &Actor,
-    deal: &Deal,
-    step: &Step,
-    due: Option<Timestamp>,
-    fill: &Fill<'_>,
-) -> Result<i64, StoreError> {
-    let task = match (step.spec.kind, step.spec.send, &step.spec.template) {
+/// The subject and text of the task a step makes, if it makes one: a task
+/// step's own, a draft e-mail's filled-in template.
+fn task_of(step: &Step, fill: &Fill<'_>) -> Option<(String, Option<String>)> {
+    match (step.spec.kind, step.spec.send, &step.spec.template) {
         (StepKind::Task, _, _) => Some((step.spec.title.clone(), step.spec.description.clone())),
         (StepKind::Email, Some(SendMode::Draft) | None, Some(t)) => {
             let v = Values {
@@ -496,25 +509,45 @@ async fn start(
             Some((subject, Some(body)))
         }
         _ => None,
+    }
+}
+
+/// Makes the task a step asks for (see [`task_of`]); its id.
+async fn make_task(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    step: &Step,
+    due: Option<Timestamp>,
+    fill: &Fill<'_>,
+) -> Result<Option<i64>, StoreError> {
+    let Some((subject, note)) = task_of(step, fill) else { return Ok(None) };
+    let n = NewActivity {
+        kind: Some(ActivityKind::Task),
+        subject: if subject.trim().is_empty() { step.spec.title.clone() } else { subject },
+        due_at: due,
+        note,
+        deal_id: Some(deal.id),
+        person_id: deal.person_id,
+        organization_id: deal.organization_id,
+        owner_id: deal.owner_id,
+        ..Default::default()
     };
+    Ok(Some(crate::activities::create_activity_in(tx, actor, n).await?.id.0))
+}
+
+/// Starts a step the deal never had: its task (for task and draft e-mail
+/// steps) and its state row, whose id it returns.
+async fn start(
+    tx: &mut Tx,
+    actor: &Actor,
+    deal: &Deal,
+    step: &Step,
+    due: Option<Timestamp>,
+    fill: &Fill<'_>,
+) -> Result<i64, StoreError> {
+    let activity = make_task(tx, actor, deal, step, due, fill).await?;
     let id = dealflow_core::ids::next_id();
-    let activity = match task {
-        Some((subject, note)) => {
-            let n = NewActivity {
-                kind: Some(ActivityKind::Task),
-                subject: if subject.trim().is_empty() { step.spec.title.clone() } else { subject },
-                due_at: due,
-                note,
-                deal_id: Some(deal.id),
-                person_id: deal.person_id,
-                organization_id: deal.organization_id,
-                owner_id: deal.owner_id,
-                ..Default::default()
-            };
-            Some(crate::activities::create_activity_in(tx, actor, n).await?.id.0)
-        }
-        None => None,
-    };
     sqlx::query(
         "INSERT INTO deal_steps (id, deal_id, step_id, status, due_at, done_at, done_by, activity_id, reason, updated_at)
          VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, NULL, $7)",
