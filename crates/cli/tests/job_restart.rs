@@ -2,41 +2,16 @@
 //! with SIGKILL) runs after the restart, exactly once, on the engine under
 //! test.
 
+#[path = "support/serve.rs"]
+mod support_serve;
+
 use dealflow_core::model::Role;
 use dealflow_core::time::Timestamp;
 use dealflow_store::testing::test_database;
 use dealflow_store::{Actor, JobStatus, NewJob, NewSession};
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Starts `serve` on a free loopback port, looking for due jobs every
-/// second; returns once it listens. Its output is drained on a thread.
-fn serve(db: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dealflow"))
-        .env("DEALFLOW_DATABASE_URL", db)
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--bind", "127.0.0.1:0", "--job-poll-secs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = lines.read_line(&mut line).expect("read serve output");
-        assert!(n > 0, "serve ended without printing its address");
-        if line.starts_with("dealflow is running at ") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut lines.take(u64::MAX), &mut std::io::sink());
-    });
-    child
-}
+use support_serve::{kill, serve};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_due_while_serve_was_killed_runs_once_after_the_restart() {
@@ -47,9 +22,7 @@ async fn a_job_due_while_serve_was_killed_runs_once_after_the_restart() {
         .await
         .expect("user");
 
-    let mut first = serve(&db.url);
-    first.kill().expect("SIGKILL serve");
-    first.wait().expect("reap serve");
+    kill(serve(&db.url));
 
     // While no server runs: an ended session, and a prune job due now.
     let now = Timestamp::now();
@@ -59,7 +32,7 @@ async fn a_job_due_while_serve_was_killed_runs_once_after_the_restart() {
     let id = store.enqueue(&job).await.expect("enqueue").expect("a new job");
     assert_eq!(store.job(id).await.expect("job").status, JobStatus::Pending);
 
-    let mut second = serve(&db.url);
+    let second = serve(&db.url);
     let mut done = None;
     for _ in 0..300 {
         let j = store.job(id).await.expect("job");
@@ -69,8 +42,7 @@ async fn a_job_due_while_serve_was_killed_runs_once_after_the_restart() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    second.kill().expect("SIGKILL serve");
-    second.wait().expect("reap serve");
+    kill(second);
     let done = done.expect("the job ran after the restart");
     assert_eq!(done.attempts, 1, "it ran once");
     let hour_ago = Timestamp(now.0 - 3_600_000);

@@ -3,6 +3,9 @@
 //! once: a real SMTP server on loopback (the sink of the API tests) counts
 //! what arrived, on the engine under test.
 
+#[path = "support/serve.rs"]
+mod support_serve;
+
 // Only part of the helper is used here.
 #[allow(dead_code)]
 #[path = "../../server/tests/api/sink.rs"]
@@ -15,41 +18,8 @@ use dealflow_store::testing::test_database;
 use dealflow_store::{Actor, EMAIL_JOB, JobFilter, JobStatus, Page, Store};
 use serde_json::json;
 use sink::{Sink, header};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Starts `serve` on a free loopback port, looking for due jobs every
-/// second; returns once it listens. Its output is drained on a thread.
-fn serve(db: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dealflow"))
-        .env("DEALFLOW_DATABASE_URL", db)
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--bind", "127.0.0.1:0", "--job-poll-secs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = lines.read_line(&mut line).expect("read serve output");
-        assert!(n > 0, "serve ended without printing its address");
-        if line.starts_with("dealflow is running at ") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut lines.take(u64::MAX), &mut std::io::sink());
-    });
-    child
-}
-
-fn kill(mut child: Child) {
-    child.kill().expect("SIGKILL serve");
-    child.wait().expect("reap serve");
-}
+use support_serve::{kill, serve};
 
 /// A workspace sending through the sink, with an automatic e-mail step on
 /// the first stage due at the deal's meeting, and a person to write to.

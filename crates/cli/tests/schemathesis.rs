@@ -57,6 +57,7 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("lies in the future", "compares with the clock"),
     ("lies before", "compares with another time (created_at, sent_at, 1970 in the time's own offset)"),
     ("is only accepted", "depends on another field (`status`)"),
+    ("reopen it (status: open) before moving it", "the deal is won or lost (its state, which the run changes)"),
     ("only a replied message has a sentiment", "depends on another field (`replied_at`)"),
     ("last active stage", "depends on the pipeline's other stages"),
     ("steps carry `", "a playbook step's properties depend on its `kind`"),

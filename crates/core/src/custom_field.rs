@@ -203,8 +203,10 @@ pub fn check_options(kind: FieldKind, options: &[String]) -> Result<(), Invalid>
         FieldKind::SingleSelect => {
             let mut seen = std::collections::HashSet::new();
             for o in options {
-                if o.trim().is_empty() || o.chars().count() > 100 {
-                    return Err(Invalid::one("options", "each option must be 1–100 characters"));
+                // The same rule as every one-line label, so the API's
+                // schema can state it (`options[]` in openapi/limits.rs).
+                if crate::validate::required_text("options", o, 100).is_err() {
+                    return Err(Invalid::one("options", "each option must be 1–100 characters on one line"));
                 }
                 if !seen.insert(o) {
                     return Err(Invalid::one("options", format!("`{o}` appears twice")));

@@ -100,6 +100,10 @@ id_type!(
     RecordId,
     /// A step of a stage's playbook.
     StepId,
+    /// An outgoing webhook subscription.
+    WebhookId,
+    /// One logged attempt to deliver a webhook message.
+    WebhookAttemptId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

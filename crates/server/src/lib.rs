@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod query_params;
 pub mod security_headers;
 pub mod web;
+pub mod webhooks;
 
 /// The insights service (its own crate, below the server), under the name
 /// the handlers and pages have always used.

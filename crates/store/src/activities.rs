@@ -12,6 +12,7 @@ use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::users::check_user;
+use crate::webhooks::Emit;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::model::{Activity, ActivityKind, ActivityPatch, NewActivity};
 use dealflow_core::time::Timestamp;
@@ -241,7 +242,9 @@ impl Store {
         let mut tx = self.write().await?;
         let out = create_activity_in(&mut tx, actor, n).await?;
         crate::audit::created(&mut tx, actor, "activity", out.id.0, &out).await?;
+        let wake = crate::webhooks::emit(&mut tx, actor.now, vec![Emit::new("activity.created", &out)]).await?;
         tx.commit().await?;
+        self.woken(wake);
         Ok(out)
     }
 
@@ -262,7 +265,11 @@ impl Store {
         let before = records::load(&mut *tx, "activities", "activity", id.0, activity_from_row).await?;
         let out = update_activity_in(&mut tx, actor, id, p).await?;
         crate::audit::updated(&mut tx, actor, "activity", id.0, &before, &out).await?;
+        let done = before.done_at.is_none() && out.done_at.is_some();
+        let events = if done { vec![Emit::new("activity.done", &out)] } else { Vec::new() };
+        let wake = crate::webhooks::emit(&mut tx, actor.now, events).await?;
         tx.commit().await?;
+        self.woken(wake);
         Ok(out)
     }
 

@@ -43,6 +43,9 @@ pub const TABLES: &[&str] = &[
     "deal_steps",
     "deal_step_ticks",
     "campaign_members",
+    "webhook_subscriptions",
+    "webhook_messages",
+    "webhook_attempts",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

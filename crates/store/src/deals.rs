@@ -13,6 +13,7 @@ pub(crate) use write::{Gate, Written, create_deal_gated, create_deal_in, update_
 use crate::projections;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
+use crate::webhooks::Emit;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::currency::Currency;
 use dealflow_core::model::{Deal, DealPatch, DealStatus, EventKind, FieldChange, NewDeal, StageEvent};
@@ -116,6 +117,27 @@ pub(crate) async fn record_change(
     Ok(())
 }
 
+/// The webhook events of a deal update: `deal.updated` with the changed
+/// fields' values before, and `deal.stage_changed`, `deal.won` or
+/// `deal.lost` when the move was one.
+fn deal_events(before: &Deal, after: &Deal) -> Vec<Emit> {
+    let changed = crate::audit::diff(Some(before), Some(after));
+    let previous: serde_json::Map<String, Value> = changed.into_iter().map(|c| (c.field, c.before)).collect();
+    let previous = Value::Object(previous);
+    let mut out = vec![Emit::new("deal.updated", after).previous(previous.clone())];
+    if before.stage_id != after.stage_id {
+        out.push(Emit::new("deal.stage_changed", after).previous(previous.clone()));
+    }
+    if before.status != after.status {
+        match after.status {
+            DealStatus::Won => out.push(Emit::new("deal.won", after).previous(previous)),
+            DealStatus::Lost => out.push(Emit::new("deal.lost", after).previous(previous)),
+            DealStatus::Open => {}
+        }
+    }
+    out
+}
+
 /// Checks that a person/organization exists and is not deleted.
 pub(crate) async fn check_ref(tx: &mut Tx, table: &str, field: &str, what: &str, id: i64) -> Result<(), StoreError> {
     let sql = format!("SELECT deleted_at FROM {table} WHERE id = $1");
@@ -135,7 +157,9 @@ impl Store {
         let out = create_deal_in(&mut tx, actor, n).await?;
         projections::refresh_written(&mut tx, &out).await?;
         crate::audit::created(&mut tx, actor, "deal", out.deal.id.0, &out.deal).await?;
+        let wake = crate::webhooks::emit(&mut tx, actor.now, vec![Emit::new("deal.created", &out.deal)]).await?;
         tx.commit().await?;
+        self.woken(wake);
         Ok(out.deal)
     }
 
@@ -153,10 +177,13 @@ impl Store {
         let mut tx = self.write().await?;
         let out = update_deal_in(&mut tx, actor, id, p).await?;
         projections::refresh_written(&mut tx, &out).await?;
+        let mut wake = false;
         if let Some(before) = &out.before {
             crate::audit::updated(&mut tx, actor, "deal", id.0, before, &out.deal).await?;
+            wake = crate::webhooks::emit(&mut tx, actor.now, deal_events(before, &out.deal)).await?;
         }
         tx.commit().await?;
+        self.woken(wake);
         Ok(out.deal)
     }
 

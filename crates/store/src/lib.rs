@@ -40,6 +40,7 @@ mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod users;
+mod webhooks;
 
 pub use activities::{ActivityFilter, NoteFilter};
 pub use audit::{AuditEntry, AuditFilter, Credential, Origin};
@@ -65,6 +66,10 @@ pub use playbooks::{EMAIL_JOB, EmailPlan, Outgoing};
 pub use settings::SmtpConfig;
 pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};
+pub use webhooks::{
+    DELIVER_JOB, Delivery, FANOUT_JOB, MAX_WEBHOOKS, NewWebhook, PREVIOUS_SECRET_MS, WEBHOOK_EVENTS,
+    WEBHOOK_MAX_ATTEMPTS, Webhook, WebhookAttempt, WebhookPatch, WebhookWithSecret,
+};
 
 use dealflow_core::UserId;
 use dealflow_core::time::Timestamp;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_playbook_rules.sql")),
     (11, include_str!("../migrations/0011_campaign_members.sql")),
     (12, include_str!("../migrations/0012_do_not_email.sql")),
+    (13, include_str!("../migrations/0013_webhooks.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

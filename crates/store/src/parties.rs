@@ -9,6 +9,7 @@ use crate::records;
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page, like_pattern};
 use crate::users::check_user;
+use crate::webhooks::Emit;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::custom_field::Entity;
 use dealflow_core::model::{NewOrganization, NewPerson, Organization, OrganizationPatch, Person, PersonPatch};
@@ -450,7 +451,9 @@ impl Store {
         let mut tx = self.write().await?;
         let out = create_person_in(&mut tx, actor, n).await?;
         crate::audit::created(&mut tx, actor, "person", out.id.0, &out).await?;
+        let wake = crate::webhooks::emit(&mut tx, actor.now, vec![Emit::new("person.created", &out)]).await?;
         tx.commit().await?;
+        self.woken(wake);
         Ok(out)
     }
 

@@ -42,6 +42,7 @@ fn from_row(r: &AnyRow) -> R<Settings> {
             mail_from: opt_text(r, "mail_from")?,
         },
         override_roles: json(r, "override_roles")?,
+        webhooks_allow_private: bool_(r, "webhooks_allow_private")?,
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
     })
@@ -168,6 +169,9 @@ impl Store {
         if let Some(roles) = &p.override_roles {
             s.override_roles = override_roles(roles, &mut errs);
         }
+        if let Some(allow) = p.webhooks_allow_private {
+            s.webhooks_allow_private = allow;
+        }
         errs.into_result()?;
         let holidays: Vec<String> = s.holidays.iter().map(|d| d.to_iso()).collect();
         sqlx::query(
@@ -200,6 +204,12 @@ impl Store {
             // other settings' columns.
             sqlx::query("UPDATE settings SET override_roles = $1 WHERE id = 1")
                 .bind(serde_json::to_string(&s.override_roles).unwrap_or_else(|_| "[]".into()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if p.webhooks_allow_private.is_some() {
+            sqlx::query("UPDATE settings SET webhooks_allow_private = $1 WHERE id = 1")
+                .bind(b(s.webhooks_allow_private))
                 .execute(&mut *tx)
                 .await?;
         }

@@ -22,6 +22,7 @@ pub(super) fn settings() -> Settings {
         holidays: Vec::new(),
         mail: Default::default(),
         override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
+        webhooks_allow_private: false,
         updated_at: Timestamp(0),
         version: 1,
     }

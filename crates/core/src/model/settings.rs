@@ -41,6 +41,10 @@ pub struct Settings {
     /// Roles that may move a deal on with an `override_reason` (past open
     /// playbook steps or a pipeline's "no skipping stages").
     pub override_roles: Vec<super::Role>,
+    /// Whether webhook subscriptions may post to loopback, private and
+    /// link-local addresses (off: a guard against server-side request
+    /// forgery).
+    pub webhooks_allow_private: bool,
     pub updated_at: Timestamp,
     pub version: i64,
 }
@@ -121,6 +125,7 @@ pub struct SettingsPatch {
     /// text, so an unknown name is a 422 naming it rather than a bad body.
     #[schema(value_type = Option<Vec<super::Role>>)]
     pub override_roles: Option<Vec<String>>,
+    pub webhooks_allow_private: Option<bool>,
 }
 
 /// The roles that may override when the workspace has not chosen.

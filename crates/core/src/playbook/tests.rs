@@ -77,6 +77,7 @@ fn berlin() -> Settings {
         holidays: Vec::new(),
         mail: Default::default(),
         override_roles: crate::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
+        webhooks_allow_private: false,
         updated_at: Timestamp(0),
         version: 1,
     }

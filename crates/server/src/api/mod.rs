@@ -21,6 +21,7 @@ pub mod pipelines;
 pub mod settings;
 pub mod steps;
 pub mod users;
+pub mod webhooks;
 
 use crate::AppState;
 use serde::{Deserialize, Serialize};
@@ -48,7 +49,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(goals::router())
         .merge(audit::router())
         .merge(jobs::router())
-        .merge(mail::router());
+        .merge(mail::router())
+        .merge(webhooks::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

@@ -237,6 +237,14 @@ pub const TABLE: &[Rule] = &[
     r("GET", "/api/v1/organizations/export", STAFF),
     r("GET", "/api/v1/jobs", STAFF),
     r("POST", "/api/v1/jobs/{id}/retry", ADMINS),
+    r("GET", "/api/v1/webhooks", STAFF),
+    r("POST", "/api/v1/webhooks", ADMINS),
+    r("GET", "/api/v1/webhooks/{id}", STAFF),
+    r("PATCH", "/api/v1/webhooks/{id}", ADMINS),
+    r("DELETE", "/api/v1/webhooks/{id}", ADMINS),
+    r("POST", "/api/v1/webhooks/{id}/rotate-secret", ADMINS),
+    r("GET", "/api/v1/webhooks/{id}/deliveries", STAFF),
+    r("POST", "/api/v1/webhooks/{id}/deliveries/{attempt_id}/redeliver", ADMINS),
 ];
 
 /// The row of an operation, by method (`HEAD` reads as `GET`) and path template.

@@ -12,6 +12,7 @@
 
 mod email;
 mod prune;
+pub mod webhooks;
 
 pub use email::{EMAIL_JOB, run as run_email_job};
 pub use prune::{SESSIONS_PRUNE, ensure_daily_prune};
@@ -46,9 +47,14 @@ where
     }
 }
 
-/// The handlers by job kind.
+/// How long to wait after the `attempts`-th failed attempt, for a job kind
+/// with its own retry schedule.
+pub type RetrySchedule = fn(i64) -> i64;
+
+/// The handlers by job kind, each with its retry schedule when it has one
+/// (else the store's default backoff).
 #[derive(Clone, Default)]
-pub struct Handlers(HashMap<String, Arc<dyn Handler>>);
+pub struct Handlers(HashMap<String, (Arc<dyn Handler>, Option<RetrySchedule>)>);
 
 impl Handlers {
     /// The handlers of every kind dealflow schedules.
@@ -56,16 +62,24 @@ impl Handlers {
         let mut h = Self::default();
         h.register(SESSIONS_PRUNE, prune::run);
         h.register(EMAIL_JOB, email::run);
+        h.register(webhooks::FANOUT_JOB, webhooks::fanout);
+        h.register_retrying(webhooks::DELIVER_JOB, webhooks::deliver, webhooks::retry_in_ms);
         h
     }
 
     /// Adds (or replaces) the handler of `kind`.
     pub fn register(&mut self, kind: &str, handler: impl Handler) -> &mut Self {
-        self.0.insert(kind.to_string(), Arc::new(handler));
+        self.0.insert(kind.to_string(), (Arc::new(handler), None));
         self
     }
 
-    fn get(&self, kind: &str) -> Option<Arc<dyn Handler>> {
+    /// Adds (or replaces) the handler of `kind`, retried on `schedule`.
+    pub fn register_retrying(&mut self, kind: &str, handler: impl Handler, schedule: RetrySchedule) -> &mut Self {
+        self.0.insert(kind.to_string(), (Arc::new(handler), Some(schedule)));
+        self
+    }
+
+    fn get(&self, kind: &str) -> Option<(Arc<dyn Handler>, Option<RetrySchedule>)> {
         self.0.get(kind).cloned()
     }
 }
@@ -157,7 +171,9 @@ async fn run_loop(store: Store, handlers: Handlers, config: RunnerConfig, stop: 
 /// Runs one claimed job and records its end. The handler runs in a task of
 /// its own so that a panic becomes a failed attempt, not a dead runner.
 async fn run_one(store: Store, handlers: Handlers, job: Job) {
-    let outcome = match handlers.get(&job.kind) {
+    let found = handlers.get(&job.kind);
+    let schedule = found.as_ref().and_then(|(_, s)| *s);
+    let outcome = match found.map(|(h, _)| h) {
         Some(h) => match tokio::spawn(h.run(store.clone(), job.clone())).await {
             Ok(outcome) => outcome,
             Err(e) if e.is_panic() => Err("the handler panicked (see the server log)".to_string()),
@@ -170,7 +186,10 @@ async fn run_one(store: Store, handlers: Handlers, job: Job) {
         Ok(result) => store.complete_job(&job, result, now).await,
         Err(error) => {
             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job attempt failed");
-            store.fail_job(&job, error, now).await
+            match schedule {
+                Some(retry_in) => store.fail_job_retry_in(&job, error, now, retry_in(job.attempts)).await,
+                None => store.fail_job(&job, error, now).await,
+            }
         }
     };
     match recorded {

@@ -86,6 +86,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewCustomField", "label", Line(100)),
     ("NewCustomField", "key", Shape("^[a-z][a-z0-9_]*$", 40)),
     ("CustomFieldPatch", "label", Line(100)),
+    ("NewCustomField", "options[]", Line(100)),
+    ("CustomFieldPatch", "options[]", Line(100)),
     ("NewOrganization", "name", Line(200)),
     ("NewOrganization", "industry", OptLine(100)),
     ("NewOrganization", "country", OptLine(100)),
@@ -268,4 +270,15 @@ fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
     };
     let Some(RefOr::T(Schema::Array(stages))) = stages else { panic!("openapi limits: no NewPipeline.stages") };
     stages.min_items = Some(1);
+    // A select's options are refused when one appears twice.
+    for schema in ["NewCustomField", "CustomFieldPatch"] {
+        let options = match schemas.get_mut(schema) {
+            Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("options"),
+            _ => None,
+        };
+        match options {
+            Some(RefOr::T(Schema::Array(a))) => a.unique_items = true,
+            _ => panic!("openapi limits: no {schema}.options array"),
+        }
+    }
 }

@@ -65,6 +65,7 @@ mod tests {
             holidays: Vec::new(),
             mail: Default::default(),
             override_roles: dealflow_core::model::DEFAULT_OVERRIDE_ROLES.to_vec(),
+            webhooks_allow_private: false,
             updated_at: Timestamp(0),
             version: 1,
         };

@@ -98,6 +98,7 @@ pub(crate) async fn enrol_in(
     crate::audit::append(tx, actor, crate::audit::Entry::new("campaign_member", "create", Some(id)).detail(detail))
         .await?;
     let m = current(tx, campaign, person).await?.ok_or_else(|| StoreError::not_found("campaign member", person))?;
+    crate::webhooks::emit(tx, actor.now, vec![crate::webhooks::Emit::new("campaign.member_added", &m)]).await?;
     Ok((m, true))
 }
 
@@ -216,6 +217,9 @@ impl Store {
         campaign_exists(&mut tx, campaign).await?;
         let out = enrol_in(&mut tx, actor, campaign, n.person_id, None).await?;
         tx.commit().await?;
+        if out.1 {
+            self.jobs_enqueued();
+        }
         Ok(out)
     }
 

@@ -108,6 +108,18 @@ impl Store {
     /// again after [`backoff_ms`] while attempts remain, else `failed`.
     /// `false` when the claim is no longer the caller's (nothing changed).
     pub async fn fail_job(&self, job: &Job, error: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.fail_job_retry_in(job, error, now, backoff_ms(job.attempts)).await
+    }
+
+    /// As [`Store::fail_job`], with the wait before the next attempt chosen
+    /// by the caller (a job kind with its own retry schedule).
+    pub async fn fail_job_retry_in(
+        &self,
+        job: &Job,
+        error: &str,
+        now: Timestamp,
+        retry_in_ms: i64,
+    ) -> Result<bool, StoreError> {
         let give_up = job.attempts >= job.max_attempts;
         let mut tx = self.write().await?;
         let sql = if give_up {
@@ -125,7 +137,7 @@ impl Store {
             .bind(clip_error(error))
             .bind(now.0);
         if !give_up {
-            q = q.bind(now.0 + backoff_ms(job.attempts));
+            q = q.bind(now.0 + retry_in_ms.max(0));
         }
         let done = q.execute(&mut *tx).await?;
         tx.commit().await?;

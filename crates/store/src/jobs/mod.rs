@@ -216,6 +216,14 @@ impl Store {
         self.job_wake.notify_one();
     }
 
+    /// Wakes the runner when a write scheduled a job (`wake`), and only
+    /// then: a wake costs the runner a claim.
+    pub(crate) fn woken(&self, wake: bool) {
+        if wake {
+            self.jobs_enqueued();
+        }
+    }
+
     /// Resolves when [`Store::jobs_enqueued`] was called since the last wait.
     pub async fn job_enqueued_wait(&self) {
         self.job_wake.notified().await;
