@@ -75,6 +75,11 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("`one_of` needs", "depends on another field (`op`)"),
     ("compare with a number or an ISO date", "depends on another field (`op`)"),
     ("`equals` compares", "depends on another field (`op`)"),
+    ("does not resolve", "whether a host name resolves is the network's answer"),
+    ("did not resolve within", "whether a host name resolves is the network's answer"),
+    ("unless an admin sets `webhooks_allow_private`", "where a name resolves, and a setting"),
+    ("is not a URL:", "the URL standard's host rules (a numeric host is read as an IPv4 address) go beyond a pattern"),
+    ("keeps at most 50 webhooks", "counts the other subscriptions"),
     ("no mail server is configured", "depends on the workspace's settings (`smtp_host`, `mail_from`)"),
     (
         "link the note to a deal, a person or an organization",

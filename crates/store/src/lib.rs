@@ -68,7 +68,8 @@ pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};
 pub use webhooks::{
     DELIVER_JOB, Delivery, FANOUT_JOB, MAX_WEBHOOKS, NewWebhook, PREVIOUS_SECRET_MS, WEBHOOK_EVENTS,
-    WEBHOOK_MAX_ATTEMPTS, Webhook, WebhookAttempt, WebhookPatch, WebhookWithSecret,
+    WEBHOOK_MAX_ATTEMPTS, WEBHOOK_URL_MAX, WEBHOOK_URL_PATTERN, Webhook, WebhookAttempt, WebhookPatch,
+    WebhookWithSecret,
 };
 
 use dealflow_core::UserId;

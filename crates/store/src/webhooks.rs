@@ -6,10 +6,12 @@
 
 mod deliveries;
 mod outbox;
+mod url;
 
 pub use deliveries::{Delivery, WebhookAttempt};
 pub use outbox::{DELIVER_JOB, FANOUT_JOB, WEBHOOK_EVENTS, WEBHOOK_MAX_ATTEMPTS};
 pub(crate) use outbox::{Emit, emit};
+pub use url::{WEBHOOK_URL_MAX, WEBHOOK_URL_PATTERN, url_has_shape};
 
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
@@ -61,6 +63,7 @@ pub struct WebhookWithSecret {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
+    /// Where to post (http or https, no spaces).
     pub url: String,
     pub events: Vec<String>,
     /// Default `true`.
@@ -104,14 +107,16 @@ pub fn new_secret() -> String {
 
 /// Checks the URL's form (the server checks where it resolves to).
 fn check_url(url: &str, errs: &mut Invalid) -> String {
-    let url = url.trim().to_string();
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        _ if url.len() > 2_000 => errs.add("url", "is longer than 2,000 characters"),
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {}
-        _ => errs.add("url", "must be an http:// or https:// address with a host, e.g. https://example.com/hooks"),
+    if url.chars().count() > WEBHOOK_URL_MAX {
+        errs.add("url", "is longer than 2,000 characters");
+    } else if !url_has_shape(url) {
+        errs.add(
+            "url",
+            "must be an http:// or https:// address with a host and an optional port and path, \
+             e.g. https://example.com/hooks (no spaces; percent-encode other characters)",
+        );
     }
-    url
+    url.to_string()
 }
 
 fn check_events(events: &[String], errs: &mut Invalid) -> Vec<String> {
@@ -130,11 +135,7 @@ fn check_events(events: &[String], errs: &mut Invalid) -> Vec<String> {
 }
 
 fn check_description(d: &Option<String>, errs: &mut Invalid) -> Option<String> {
-    let d = d.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
-    if d.as_ref().is_some_and(|d| d.chars().count() > 500) {
-        errs.add("description", "is longer than 500 characters");
-    }
-    d
+    errs.take(dealflow_core::validate::optional_text("description", d.as_deref(), 500)).flatten()
 }
 
 async fn load(tx: &mut Tx, id: WebhookId) -> Result<Webhook, StoreError> {

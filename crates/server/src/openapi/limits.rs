@@ -87,6 +87,10 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewCustomField", "key", Shape("^[a-z][a-z0-9_]*$", 40)),
     ("CustomFieldPatch", "label", Line(100)),
     ("NewCustomField", "options[]", Line(100)),
+    ("NewWebhook", "url", Shape(dealflow_store::WEBHOOK_URL_PATTERN, dealflow_store::WEBHOOK_URL_MAX as u64)),
+    ("WebhookPatch", "url", Shape(dealflow_store::WEBHOOK_URL_PATTERN, dealflow_store::WEBHOOK_URL_MAX as u64)),
+    ("NewWebhook", "description", OptLine(500)),
+    ("WebhookPatch", "description", OptLine(500)),
     ("CustomFieldPatch", "options[]", Line(100)),
     ("NewOrganization", "name", Line(200)),
     ("NewOrganization", "industry", OptLine(100)),
@@ -270,6 +274,19 @@ fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
     };
     let Some(RefOr::T(Schema::Array(stages))) = stages else { panic!("openapi limits: no NewPipeline.stages") };
     stages.min_items = Some(1);
+    // A subscription names at least one event, each from the list.
+    for schema in ["NewWebhook", "WebhookPatch"] {
+        let events = match schemas.get_mut(schema) {
+            Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("events"),
+            _ => None,
+        };
+        let Some(RefOr::T(Schema::Array(events))) = events else { panic!("openapi limits: no {schema}.events array") };
+        events.min_items = Some(1);
+        let names: Vec<Value> = dealflow_store::WEBHOOK_EVENTS.iter().map(|e| json!(e)).collect();
+        let mut item = Object::with_type(Type::String);
+        item.enum_values = Some(names);
+        events.items = ArrayItems::RefOrSchema(Box::new(RefOr::T(Schema::Object(item))));
+    }
     // A select's options are refused when one appears twice.
     for schema in ["NewCustomField", "CustomFieldPatch"] {
         let options = match schemas.get_mut(schema) {
