@@ -41,3 +41,6 @@ CREATE INDEX webhook_attempts_subscription ON webhook_attempts(subscription_id, 
 -- Admins may allow subscription URLs on loopback and private networks
 -- (off by default: a server-side request forgery guard).
 ALTER TABLE settings ADD COLUMN webhooks_allow_private BIGINT NOT NULL DEFAULT 0;
+-- How far the sweep for `step.overdue` events has looked: steps that fell
+-- due after this time and are still open are announced by the next sweep.
+ALTER TABLE settings ADD COLUMN steps_overdue_until BIGINT;

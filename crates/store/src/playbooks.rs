@@ -8,6 +8,7 @@ pub(crate) mod checklist;
 pub(crate) mod defaults;
 pub(crate) mod gate;
 pub(crate) mod mail;
+mod overdue;
 mod preview;
 mod progress;
 mod skip;

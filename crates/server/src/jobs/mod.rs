@@ -108,6 +108,10 @@ pub struct Runner {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// How often the runner looks for checklist steps that became overdue
+/// (the `step.overdue` webhook event).
+const OVERDUE_SWEEP: Duration = Duration::from_secs(60);
+
 /// How long shutdown waits for jobs in flight before leaving them to their
 /// lease (another start claims them again once it ends).
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -138,10 +142,17 @@ async fn run_loop(store: Store, handlers: Handlers, config: RunnerConfig, stop: 
     let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX / 4);
     let mut tasks = JoinSet::new();
     let mut prune_day = None;
+    let mut swept: Option<std::time::Instant> = None;
     tracing::info!(%worker, concurrency, "job runner started");
     loop {
         let now = Timestamp::now();
         prune_day = ensure_daily_prune(&store, now, prune_day).await;
+        if swept.is_none_or(|at| at.elapsed() >= OVERDUE_SWEEP) {
+            swept = Some(std::time::Instant::now());
+            if let Err(e) = store.sweep_overdue_steps(now).await {
+                tracing::warn!(error = %e, "could not look for overdue steps; trying again in a minute");
+            }
+        }
         let free = concurrency - tasks.len();
         if free > 0 {
             match store.claim_jobs(&worker, now, lease_ms, free as i64).await {

@@ -2,12 +2,14 @@
 //! every delivery with the `standardwebhooks` package (`receiver.rs`): the
 //! forgery guard and its setting, every event of a stage move delivered
 //! and verified, retries after a failure, 410 switching the subscription
-//! off, manual redelivery with the same `webhook-id`, and a rotated secret
-//! signing beside the old one.
+//! off, manual redelivery with the same `webhook-id`, a rotated secret
+//! signing beside the old one, and a checklist step that fell due while
+//! open announced once.
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 use crate::mail::{quick_runner, s, settings};
 use crate::receiver::Receiver;
+use dealflow_core::time::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -191,4 +193,32 @@ async fn after_a_rotation_both_the_old_and_the_new_secret_verify() {
     let got = rx.wait_for_types(&["deal.created", "deal.created"], 20).await;
     assert_eq!(got.len(), 2, "both verified: {got:?}, rejected {:?}", rx.rejected());
     assert!(rx.rejected().is_empty());
+}
+
+#[tokio::test]
+async fn a_step_still_open_past_its_due_time_is_announced_once() {
+    let app = spawn_app().await;
+    let rx = Receiver::start();
+    settings(&app, json!({"webhooks_allow_private": true})).await;
+    subscribe(&app, &rx, &["step.overdue"]).await;
+    let p = app.default_pipeline().await;
+    let stage = s(&p["stages"][1]["id"]);
+    let body = json!({"title": "Call back", "kind": "task", "due": {"anchor": "stage_entered", "offset_minutes": 0}});
+    let (st, step) = app.post(&format!("/api/v1/stages/{stage}/steps"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{step}");
+    // The first sweep only marks where the next one starts.
+    assert_eq!(app.store.sweep_overdue_steps(Timestamp::now()).await.expect("sweep"), 0);
+    let deal = app.create_deal(json!({"title": "Late", "pipeline_id": p["id"], "stage_id": stage})).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let announced = app.store.sweep_overdue_steps(Timestamp::now()).await.expect("sweep");
+    assert!(announced >= 1, "the step fell due and is open");
+    assert_eq!(app.store.sweep_overdue_steps(Timestamp::now()).await.expect("sweep"), 0, "announced once");
+
+    let _runner = quick_runner(&app);
+    rx.wait_for_types(&["step.overdue"], 20).await;
+    let got = rx.received();
+    let ours = got.iter().find(|r| r["payload"]["data"]["step_id"] == step["id"]).expect("our step's event");
+    assert_eq!(ours["payload"]["data"]["deal_id"], deal["id"]);
+    assert_eq!(ours["payload"]["data"]["status"], "open");
+    assert_eq!(ours["payload"]["data"]["title"], "Call back");
 }
