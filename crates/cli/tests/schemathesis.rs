@@ -80,6 +80,8 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("unless an admin sets `webhooks_allow_private`", "where a name resolves, and a setting"),
     ("is not a URL:", "the URL standard's host rules (a numeric host is read as an IPv4 address) go beyond a pattern"),
     ("keeps at most 50 webhooks", "counts the other subscriptions"),
+    ("keeps at most 100 forms", "counts the other forms"),
+    ("must include `email`", "a list that must contain one value (`contains`), which utoipa cannot write"),
     ("no mail server is configured", "depends on the workspace's settings (`smtp_host`, `mail_from`)"),
     (
         "link the note to a deal, a person or an organization",

@@ -104,6 +104,10 @@ id_type!(
     WebhookId,
     /// One logged attempt to deliver a webhook message.
     WebhookAttemptId,
+    /// An intake form (self-serve sign-ups).
+    FormId,
+    /// One accepted submission of an intake form.
+    SubmissionId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

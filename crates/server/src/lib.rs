@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod intake;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub throttle: Arc<auth::LoginThrottle>,
     /// Set once the HTTPS-without-secure-cookies warning has been logged.
     pub warned_insecure: Arc<std::sync::atomic::AtomicBool>,
+    /// Intake-form submissions of this process, by client address.
+    pub intake: Arc<intake::RateLimit>,
 }
 
 impl AppState {
@@ -86,6 +89,7 @@ impl AppState {
             exports,
             throttle: Arc::new(auth::LoginThrottle::new()),
             warned_insecure: Arc::default(),
+            intake: Arc::default(),
         }
     }
 }

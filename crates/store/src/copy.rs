@@ -46,6 +46,8 @@ pub const TABLES: &[&str] = &[
     "webhook_subscriptions",
     "webhook_messages",
     "webhook_attempts",
+    "forms",
+    "form_submissions",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

@@ -18,6 +18,7 @@ mod deals;
 mod dialect;
 mod error;
 mod facts;
+mod forms;
 #[cfg(any(test, feature = "generate"))]
 pub mod generate;
 mod goals;
@@ -54,6 +55,10 @@ pub use deals::{DealFilter, LogCursor};
 pub use dialect::{Durability, Engine};
 pub use error::StoreError;
 pub use facts::{FieldHistory, minor_rates};
+pub use forms::{
+    FORM_FIELDS, FREE_MAIL_DOMAINS, Form, FormPatch, FormSubmission, FormWithSecret, NewForm, OwnerMode, Paid,
+    REDIRECT_PATTERN, Submitted, SubmittedOutcome,
+};
 pub use goals::{Goal, GoalFilter, GoalPatch, NewGoal};
 pub use import::{ImportOptions, ImportReport};
 pub use jobs::{

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod custom_fields;
 pub mod deals;
 pub mod exports;
+pub mod forms;
 pub mod goals;
 pub mod jobs;
 pub mod lost_reasons;
@@ -50,8 +51,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(jobs::router())
         .merge(mail::router())
-        .merge(webhooks::router());
-    OpenApiRouter::new().nest("/api/v1", v1)
+        .merge(webhooks::router())
+        .merge(forms::router());
+    OpenApiRouter::new().nest("/api/v1", v1).merge(crate::intake::router())
 }
 
 /// Paging parameters shared by every list, read from the query string

@@ -124,7 +124,7 @@ const fn own(method: &'static str, path: &'static str, access: [Access; 3], own:
 }
 
 /// Operations anyone may call without signing in.
-pub const PUBLIC: &[(&str, &str)] = &[("POST", "/api/v1/auth/login")];
+pub const PUBLIC: &[(&str, &str)] = &[("POST", "/api/v1/auth/login"), ("POST", "/f/{key}")];
 
 /// The role matrix. Reps read everything and work the pipeline (deals,
 /// people, organizations, activities, notes, outreach, their own goals);
@@ -245,6 +245,12 @@ pub const TABLE: &[Rule] = &[
     r("POST", "/api/v1/webhooks/{id}/rotate-secret", ADMINS),
     r("GET", "/api/v1/webhooks/{id}/deliveries", STAFF),
     r("POST", "/api/v1/webhooks/{id}/deliveries/{attempt_id}/redeliver", ADMINS),
+    r("GET", "/api/v1/forms", STAFF),
+    r("POST", "/api/v1/forms", ADMINS),
+    r("GET", "/api/v1/forms/{id}", STAFF),
+    r("PATCH", "/api/v1/forms/{id}", ADMINS),
+    r("DELETE", "/api/v1/forms/{id}", ADMINS),
+    r("GET", "/api/v1/forms/{id}/submissions", STAFF),
 ];
 
 /// The row of an operation, by method (`HEAD` reads as `GET`) and path template.

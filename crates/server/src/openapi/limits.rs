@@ -90,6 +90,20 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewWebhook", "url", Shape(dealflow_store::WEBHOOK_URL_PATTERN, dealflow_store::WEBHOOK_URL_MAX as u64)),
     ("WebhookPatch", "url", Shape(dealflow_store::WEBHOOK_URL_PATTERN, dealflow_store::WEBHOOK_URL_MAX as u64)),
     ("NewWebhook", "description", OptLine(500)),
+    ("NewForm", "name", Line(200)),
+    ("NewForm", "source", OptLine(100)),
+    ("NewForm", "success_message", OptLine(500)),
+    ("NewForm", "redirect_url", Shape(dealflow_store::REDIRECT_PATTERN, 2_000)),
+    ("FormPatch", "name", Line(200)),
+    ("FormPatch", "source", OptLine(100)),
+    ("FormPatch", "success_message", OptLine(500)),
+    ("FormPatch", "redirect_url", Shape(dealflow_store::REDIRECT_PATTERN, 2_000)),
+    ("FormPost", "email", Email),
+    ("FormPost", "name", OptLine(200)),
+    ("FormPost", "phone", OptLine(50)),
+    ("FormPost", "company", OptLine(200)),
+    ("FormPost", "job_title", OptLine(200)),
+    ("FormPost", "message", OptMulti(5_000)),
     ("WebhookPatch", "description", OptLine(500)),
     ("CustomFieldPatch", "options[]", Line(100)),
     ("NewOrganization", "name", Line(200)),
@@ -286,6 +300,18 @@ fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
         let mut item = Object::with_type(Type::String);
         item.enum_values = Some(names);
         events.items = ArrayItems::RefOrSchema(Box::new(RefOr::T(Schema::Object(item))));
+    }
+    // A form's fields come from the list.
+    for schema in ["NewForm", "FormPatch"] {
+        let fields = match schemas.get_mut(schema) {
+            Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("fields"),
+            _ => None,
+        };
+        let Some(RefOr::T(Schema::Array(fields))) = fields else { panic!("openapi limits: no {schema}.fields array") };
+        let names: Vec<Value> = dealflow_store::FORM_FIELDS.iter().map(|e| json!(e)).collect();
+        let mut item = Object::with_type(Type::String);
+        item.enum_values = Some(names);
+        fields.items = ArrayItems::RefOrSchema(Box::new(RefOr::T(Schema::Object(item))));
     }
     // A select's options are refused when one appears twice.
     for schema in ["NewCustomField", "CustomFieldPatch"] {

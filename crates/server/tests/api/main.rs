@@ -16,6 +16,7 @@ mod deals;
 mod default_playbook;
 mod exports;
 mod forecast;
+mod forms;
 mod goals;
 mod insights_page;
 mod jobs;

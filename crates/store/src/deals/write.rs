@@ -51,11 +51,13 @@ struct Loaded {
 }
 
 /// Whether a change passes the playbook gate. Working a deal does; placing
-/// one where a file says (imports) does not.
+/// one where a file says (imports) does not, nor where an admin's
+/// configuration says (an intake form), whose events are live, not loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gate {
     Apply,
     Bypass,
+    Place,
 }
 
 impl Loaded {
@@ -97,7 +99,7 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
     if n.pipeline.is_some() || n.first_pipeline {
         (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
         // Placing a deal where a file says skips the pipeline's rules too.
-        if gate == Gate::Bypass
+        if gate != Gate::Apply
             && let Some(p) = &mut out.pipeline
         {
             p.2 = false;
@@ -326,7 +328,7 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 fn origin(d: &Decision, gate: Gate) -> EventOrigin {
     match gate {
         Gate::Bypass => EventOrigin::Imported,
-        Gate::Apply => d.origin,
+        Gate::Apply | Gate::Place => d.origin,
     }
 }
 
