@@ -35,3 +35,6 @@ CREATE TABLE form_submissions (
 );
 CREATE INDEX form_submissions_form ON form_submissions(form_id, id);
 CREATE INDEX form_submissions_deal ON form_submissions(deal_id);
+-- The form a deal came in through. No foreign key: a deleted form's deals
+-- keep the mark, like the audit log keeps the ids it names.
+ALTER TABLE deals ADD COLUMN form_id BIGINT;

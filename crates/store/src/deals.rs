@@ -60,6 +60,7 @@ pub(crate) fn from_row(r: &AnyRow) -> R<Deal> {
         person_id: opt_i64(r, "person_id")?.map(PersonId),
         organization_id: opt_i64(r, "organization_id")?.map(OrganizationId),
         source: opt_text(r, "source")?,
+        form_id: opt_i64(r, "form_id")?.map(dealflow_core::FormId),
         custom: json(r, "custom")?,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,

@@ -145,6 +145,40 @@ async fn populate(store: &Store) {
     store.enqueue(&job).await.unwrap();
     let claimed = store.claim_jobs("copy-test", now, 60_000, 1).await.unwrap();
     assert!(store.fail_job(&claimed[0], "the mail server said no", now).await.unwrap());
+    // A webhook subscription, a message it was sent and the logged attempt.
+    let hook = dealflow_store::NewWebhook {
+        url: "https://hooks.example.com/in".into(),
+        events: vec!["deal.created".into()],
+        active: None,
+        description: Some("CRM «mirror»".into()),
+    };
+    store.create_webhook(&actor, hook).await.unwrap();
+    let later = NewDeal { title: "Heard of".into(), ..Default::default() };
+    store.create_deal(&actor, later).await.unwrap();
+    let kind = |k: &str| dealflow_store::JobFilter { kind: Some(k.into()), ..Default::default() };
+    let page = dealflow_store::Page::default();
+    let fanout = store.jobs(&kind(dealflow_store::FANOUT_JOB), page).await.unwrap().items;
+    assert_eq!(store.webhook_fanout(&fanout[0]).await.unwrap(), 1);
+    let deliver = store.jobs(&kind(dealflow_store::DELIVER_JOB), page).await.unwrap().items;
+    let delivery = store.webhook_delivery(&deliver[0], now).await.unwrap().unwrap();
+    store.record_webhook_attempt(&delivery, Some(204), 12, Some(""), now).await.unwrap();
+    // An intake form and one sign-up through it.
+    let pipeline = store.pipelines().await.unwrap()[0].id;
+    let form = dealflow_store::NewForm {
+        name: "Trial".into(),
+        pipeline_id: pipeline,
+        stage_id: None,
+        fields: None,
+        owner_mode: None,
+        owner_id: None,
+        source: Some("self-serve".into()),
+        success_message: None,
+        redirect_url: None,
+        active: None,
+    };
+    let form = store.create_form(&actor, form).await.unwrap().form;
+    let fields = BTreeMap::from([("email".to_string(), "sam@signup.test".to_string())]);
+    store.submit_form(&system, &form, &fields, None).await.unwrap();
 }
 
 /// The tables of the store's schema, from the engine's own catalog.
@@ -219,11 +253,12 @@ async fn sqlite_round_trip_copies_every_row_both_ways() {
     assert_ok(&back);
     assert_eq!(dump(&a).await, dump(&b).await);
     // The new deal entered a stage with a task step: its task and the
-    // step's state row come with it, and the deal's creation is audited.
+    // step's state row come with it, the deal's creation is audited, and
+    // the copied webhook subscription gets its event (one fan-out job).
     assert_eq!(
         back.rows(),
-        report.rows() + 5,
-        "one more deal, its creation event, its audit entry, its task and step state"
+        report.rows() + 6,
+        "one more deal, its creation event, its audit entry, its task and step state, its webhook job"
     );
 }
 

@@ -3,7 +3,7 @@
 use crate::currency::Currency;
 use crate::text_enum;
 use crate::time::{Date, Timestamp};
-use crate::{DealId, EventId, OrganizationId, PersonId, PipelineId, StageId, UserId};
+use crate::{DealId, EventId, FormId, OrganizationId, PersonId, PipelineId, StageId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -53,6 +53,8 @@ pub struct Deal {
     pub organization_id: Option<OrganizationId>,
     /// Where the deal came from: outbound, inbound, self-serve, referral, …
     pub source: Option<String>,
+    /// The intake form that brought the deal in, if one did.
+    pub form_id: Option<FormId>,
     /// Values of the workspace's custom fields for deals, by key.
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,

@@ -66,6 +66,7 @@ async fn a_sign_up_lands_in_the_pipeline_once_per_person() {
     assert_eq!(deals.len(), 1, "{deals:?}");
     assert_eq!(deals[0]["stage_id"], p["stages"][0]["id"], "the pipeline's first stage");
     assert_eq!(deals[0]["source"], "self-serve");
+    assert_eq!(deals[0]["form_id"], f["id"], "marked with the form");
     assert_eq!(deals[0]["person_id"], people[0]["id"]);
     assert_eq!(deals[0]["organization_id"], org);
 

@@ -285,7 +285,13 @@ impl Store {
                     source: form.source.clone(),
                     ..Default::default()
                 };
-                let out = crate::deals::create_deal_gated(&mut tx, actor, n, Gate::Place).await?;
+                let mut out = crate::deals::create_deal_gated(&mut tx, actor, n, Gate::Place).await?;
+                sqlx::query("UPDATE deals SET form_id = $1 WHERE id = $2")
+                    .bind(form.id.0)
+                    .bind(out.deal.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                out.deal.form_id = Some(form.id);
                 crate::projections::refresh_written(&mut tx, &out).await?;
                 crate::playbooks::checklist::after_placing(&mut tx, actor, None, &out.deal).await?;
                 crate::audit::created(&mut tx, actor, "deal", out.deal.id.0, &out.deal).await?;
