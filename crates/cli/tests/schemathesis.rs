@@ -54,6 +54,7 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("single-select field needs at least one option", "depends on another field (`kind`)"),
     ("must be a day before `to`", "compares two fields"),
     ("lies after `to`", "compares two fields"),
+    ("must lie after as_of", "compares two fields (`to`, `as_of`)"),
     ("lies in the future", "compares with the clock"),
     ("lies before", "compares with another time (created_at, sent_at, 1970 in the time's own offset)"),
     ("is only accepted", "depends on another field (`status`)"),
