@@ -134,10 +134,13 @@ pub(crate) async fn fetch_page<T>(
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it in `%…%`,
-/// lower-cased (compare with `LOWER(col) LIKE $n ESCAPE '\'`).
+/// lower-cased (compare with `LOWER(col) LIKE $n ESCAPE '\'`). NUL is
+/// dropped: no stored text holds one (PostgreSQL cannot store it, and
+/// validation refuses it), so a search with one means the same without it,
+/// where PostgreSQL would refuse the whole query.
 pub(crate) fn like_pattern(q: &str) -> String {
     let mut s = String::from("%");
-    for c in q.trim().to_lowercase().chars() {
+    for c in q.trim().to_lowercase().chars().filter(|c| *c != '\0') {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }
@@ -145,4 +148,14 @@ pub(crate) fn like_pattern(q: &str) -> String {
     }
     s.push('%');
     s
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::like_pattern;
+
+    #[test]
+    fn a_search_drops_nul_and_escapes_wildcards() {
+        assert_eq!(like_pattern(" A\0c_me% "), "%ac\\_me\\%%");
+    }
 }

@@ -255,3 +255,12 @@ async fn detail_pages_show_fields_relations_and_timeline() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(names(&page(&app, &c, "/people").await).is_empty());
 }
+
+#[tokio::test]
+async fn a_search_with_a_nul_character_is_answered_on_every_engine() {
+    let app = crate::helpers::spawn_app().await;
+    for path in ["/api/v1/deals?q=a%00b", "/api/v1/people?q=%00", "/api/v1/organizations?q=x%00"] {
+        let (st, body) = app.get(path).await;
+        assert_eq!(st, reqwest::StatusCode::OK, "{path}: {body}");
+    }
+}
