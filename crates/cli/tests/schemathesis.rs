@@ -82,6 +82,10 @@ const RULES_BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("is not a URL:", "the URL standard's host rules (a numeric host is read as an IPv4 address) go beyond a pattern"),
     ("keeps at most 50 webhooks", "counts the other subscriptions"),
     ("keeps at most 100 forms", "counts the other forms"),
+    ("keeps at most 50 connections", "counts the other connections"),
+    ("connections; leave it out", "which material a connection takes depends on another field (`provider`)"),
+    ("is not a P-256 public key", "a key's DER bytes go beyond a pattern"),
+    ("is not base64", "a key's DER bytes go beyond a pattern"),
     ("must include `email`", "a list that must contain one value (`contains`), which utoipa cannot write"),
     ("no mail server is configured", "depends on the workspace's settings (`smtp_host`, `mail_from`)"),
     (

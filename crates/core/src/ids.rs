@@ -108,13 +108,19 @@ id_type!(
     FormId,
     /// One accepted submission of an intake form.
     SubmissionId,
+    /// A connection to an e-mail provider (events and replies in).
+    ConnectionId,
+    /// One e-mail event received from a provider.
+    EmailEventId,
+    /// One inbound reply e-mail.
+    ReplyId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .pattern(Some("^[0-9]{1,19}$"))
+        .pattern(Some("^[0-9]{1,18}$"))
         .description(Some("Identifier: a 64-bit integer written as a decimal string"))
         .into()
 }
@@ -128,8 +134,13 @@ fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     }
     match Raw::deserialize(d)? {
         Raw::Num(n) => Ok(n),
+        // At most 18 digits, as the schema says: every id minted before
+        // the year 2400 fits, and every 18-digit number fits an i64.
         Raw::Text(s) => {
-            s.trim().parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not an id (a decimal number)")))
+            let t = s.trim();
+            t.parse().ok().filter(|_| t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}` is not an id (a decimal number of 1 to 18 digits)"))
+            })
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod ingest;
 pub mod intake;
 pub mod jobs;
 pub mod mail;

@@ -136,6 +136,15 @@ impl Store {
                 "{used} outreach message(s), including any in the trash, belong to this campaign; move or purge them first"
             )));
         }
+        let mapped: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM connections WHERE campaign_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if mapped > 0 {
+            return Err(StoreError::InUse(format!(
+                "{mapped} e-mail connection(s) count their sent e-mails in this campaign; change their campaign first"
+            )));
+        }
         // Membership means nothing without its campaign; it goes with it.
         sqlx::query("DELETE FROM campaign_members WHERE campaign_id = $1").bind(id.0).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM campaigns WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

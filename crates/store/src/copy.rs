@@ -48,6 +48,10 @@ pub const TABLES: &[&str] = &[
     "webhook_attempts",
     "forms",
     "form_submissions",
+    "connections",
+    "email_events",
+    "ingest_tokens",
+    "email_replies",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

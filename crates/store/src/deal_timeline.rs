@@ -1,10 +1,10 @@
 //! The deal timeline read model: everything that happened to one deal —
-//! its activities, notes, stage log, field history and the outreach to its
-//! person — merged into one list, newest first. The deal page only words
+//! its activities, notes, stage log, field history, the outreach to its
+//! person and that person's e-mail events and replies — merged into one list, newest first. The deal page only words
 //! and formats the entries; the people and organization pages have their
 //! own read model (`lists::timeline`).
 
-use crate::{ActivityFilter, NoteFilter, OutreachFilter, Page, Store, StoreError};
+use crate::{ActivityFilter, EmailEntry, NoteFilter, OutreachFilter, Page, Store, StoreError};
 use dealflow_core::model::{Activity, Deal, FieldChange, Note, OutreachMessage, StageEvent};
 use dealflow_core::time::Timestamp;
 
@@ -24,6 +24,9 @@ pub enum DealTimelineKind {
     Sent(OutreachMessage),
     /// The person's reply to that message, at the reply time.
     Replied(OutreachMessage),
+    /// An e-mail event of the deal's person (opens collapsed) or an
+    /// inbound reply from them.
+    Email(EmailEntry),
 }
 
 /// One entry of a deal's timeline.
@@ -71,6 +74,9 @@ impl Store {
                 } else {
                     out.push(DealTimelineItem::new(m.sent_at, DealTimelineKind::Sent(m)));
                 }
+            }
+            for e in self.email_timeline(p, limit).await? {
+                out.push(DealTimelineItem::new(e.at(), DealTimelineKind::Email(e)));
             }
         }
         // A stable sort: equal times keep the source order above.

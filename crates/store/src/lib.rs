@@ -10,6 +10,7 @@ mod backup;
 mod board;
 mod campaigns;
 mod compliance;
+mod connect;
 mod consistency;
 mod copy;
 mod custom_fields;
@@ -48,6 +49,11 @@ pub use audit::{AuditEntry, AuditFilter, Credential, Origin};
 pub use backup::{backup_to_file, restore_from_file};
 pub use board::{BoardFilter, Card, StageTotals};
 pub use campaigns::{CampaignFilter, MemberFilter, OutreachFilter};
+pub use connect::{
+    Connection, ConnectionKeys, ConnectionPatch, ConnectionWithSecrets, EmailEntry, EmailEvent, EmailEventFilter,
+    EmailEventType, InboundMail, IncomingEvent, IngestError, IngestReport, MATERIAL_MAX, MATERIAL_PATTERN,
+    NewConnection, P256_SPKI_PREFIX, Provider, Reply, ReplyFilter, ReplyPatch, p256_point, reply_preview,
+};
 pub use consistency::ConsistencyReport;
 pub use copy::{CopyReport, DERIVED_TABLES, TABLES, TableReport, copy_workspace};
 pub use deal_timeline::{DealTimelineItem, DealTimelineKind};

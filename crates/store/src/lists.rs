@@ -6,7 +6,7 @@
 
 use crate::row::*;
 use crate::sql::{Sql, like_pattern};
-use crate::{DealFilter, OrganizationFilter, PersonFilter, Store, StoreError};
+use crate::{DealFilter, EmailEntry, OrganizationFilter, PersonFilter, Store, StoreError};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{OrganizationId, PersonId};
 use sqlx::any::AnyRow;
@@ -136,7 +136,8 @@ pub struct OrganizationRow {
 /// One entry of a person's or organization's timeline.
 #[derive(Debug, Clone)]
 pub struct TimelineItem {
-    /// `note`, `activity`, `outreach`, `campaign_joined` or `campaign_left`.
+    /// `note`, `activity`, `outreach`, `campaign_joined`, `campaign_left`,
+    /// `email_event` (text: its type) or `reply` (text: its preview).
     pub kind: &'static str,
     pub at: Timestamp,
     /// Note body, activity subject, outreach channel, or campaign name.
@@ -145,6 +146,8 @@ pub struct TimelineItem {
     /// title of the playbook step that enrolled the person.
     pub detail: Option<String>,
     pub done: bool,
+    /// How many events the entry stands for (repeated opens), else 1.
+    pub count: i64,
 }
 
 fn deal_row(r: &AnyRow) -> R<DealRow> {
@@ -375,6 +378,7 @@ impl Store {
                 text: text(r, "body")?,
                 detail: None,
                 done: false,
+                count: 1,
             });
         }
         let acts = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -394,6 +398,7 @@ impl Store {
                 text: text(r, "subject")?,
                 detail: Some(text(r, "kind")?),
                 done: done.is_some(),
+                count: 1,
             });
         }
         if let Some(p) = person {
@@ -413,11 +418,25 @@ impl Store {
                     text: text(r, "channel")?,
                     detail: opt_text(r, "campaign")?,
                     done: opt_i64(r, "replied_at")?.is_some(),
+                    count: 1,
                 });
             }
         }
         if let Some(p) = person {
             self.membership_timeline(p, limit, &mut out).await?;
+            for e in self.email_timeline(p, limit).await? {
+                out.push(match e {
+                    EmailEntry::Event { at, kind, count, url, campaign } => {
+                        let text = kind.as_str().to_string();
+                        TimelineItem { kind: "email_event", at, text, detail: url.or(campaign), done: false, count }
+                    }
+                    EmailEntry::Reply(r) => {
+                        let detail = r.sentiment.map(|s| s.as_str().to_string());
+                        let at = r.received_at;
+                        TimelineItem { kind: "reply", at, text: r.preview, detail, done: true, count: 1 }
+                    }
+                });
+            }
         }
         out.sort_by_key(|e| std::cmp::Reverse(e.at.0));
         Ok(out)
@@ -445,10 +464,10 @@ impl Store {
             let campaign = text(r, "campaign")?;
             if let Some(left) = opt_ts(r, "left_at")? {
                 let text = campaign.clone();
-                out.push(TimelineItem { kind: "campaign_left", at: left, text, detail: None, done: false });
+                out.push(TimelineItem { kind: "campaign_left", at: left, text, detail: None, done: false, count: 1 });
             }
             let (at, detail) = (ts(r, "joined_at")?, opt_text(r, "step")?);
-            out.push(TimelineItem { kind: "campaign_joined", at, text: campaign, detail, done: false });
+            out.push(TimelineItem { kind: "campaign_joined", at, text: campaign, detail, done: false, count: 1 });
         }
         Ok(())
     }

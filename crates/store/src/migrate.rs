@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_do_not_email.sql")),
     (13, include_str!("../migrations/0013_webhooks.sql")),
     (14, include_str!("../migrations/0014_forms.sql")),
+    (15, include_str!("../migrations/0015_connect.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -83,6 +83,8 @@ pub(crate) fn person_from_row(r: &AnyRow) -> R<Person> {
         owner_id: opt_i64(r, "owner_id")?.map(UserId),
         source: opt_text(r, "source")?,
         do_not_email: bool_(r, "do_not_email")?,
+        do_not_email_reason: opt_text(r, "do_not_email_reason")?,
+        do_not_email_at: opt_ts(r, "do_not_email_at")?,
         custom: json(r, "custom")?,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
@@ -280,6 +282,9 @@ pub(crate) async fn update_organization_in(
     Ok(org)
 }
 
+/// The reason a person set "do not e-mail" by hand gets.
+const BY_HAND: &str = "set by hand";
+
 /// The body of [`Store::create_person`], inside the caller's transaction.
 pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -> Result<Person, StoreError> {
     let mut errs = Invalid::new();
@@ -302,8 +307,8 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     let id = PersonId::new();
     sqlx::query(
         "INSERT INTO people (id, name, emails, primary_email, phones, job_title, organization_id, owner_id, source,
-          custom, created_at, updated_at, deleted_at, version, do_not_email)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1, $13)",
+          custom, created_at, updated_at, deleted_at, version, do_not_email, do_not_email_reason, do_not_email_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, 1, $13, $14, $15)",
     )
     .bind(id.0)
     .bind(name.unwrap_or_default())
@@ -318,8 +323,11 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     .bind(created_at.0)
     .bind(actor.now.0)
     .bind(b(n.do_not_email))
+    .bind(n.do_not_email.then_some(BY_HAND))
+    .bind(n.do_not_email.then_some(actor.now.0))
     .execute(&mut **tx)
     .await?;
+    crate::connect::rematch_person(tx, id.0, emails.first().map(String::as_str), actor.now).await?;
     let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
     Ok(person)
 }
@@ -354,6 +362,13 @@ pub(crate) async fn update_person_in(
         do_not_email: p.do_not_email.unwrap_or(cur.do_not_email),
         ..cur.clone()
     };
+    // The reason and time follow the flag: kept while it stays set, "by
+    // hand" when a person sets it, cleared with it.
+    match (cur.do_not_email, next.do_not_email) {
+        (false, true) => (next.do_not_email_reason, next.do_not_email_at) = (Some(BY_HAND.into()), Some(actor.now)),
+        (_, false) => (next.do_not_email_reason, next.do_not_email_at) = (None, None),
+        (true, true) => {}
+    }
     // Unchanged references stay valid even if their target was since
     // deleted or deactivated; only new ones are checked.
     if let Some(u) = next.owner_id.filter(|o| Some(*o) != cur.owner_id) {
@@ -367,7 +382,8 @@ pub(crate) async fn update_person_in(
     }
     let n = sqlx::query(
         "UPDATE people SET name = $1, emails = $2, primary_email = $3, phones = $4, job_title = $5, organization_id = $6,
-          owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1, do_not_email = $13
+          owner_id = $7, source = $8, custom = $9, updated_at = $10, version = version + 1, do_not_email = $13,
+          do_not_email_reason = $14, do_not_email_at = $15
          WHERE id = $11 AND version = $12",
     )
     .bind(next.name)
@@ -383,10 +399,15 @@ pub(crate) async fn update_person_in(
     .bind(id.0)
     .bind(p.version)
     .bind(b(next.do_not_email))
+    .bind(next.do_not_email_reason)
+    .bind(next.do_not_email_at.map(|t| t.0))
     .execute(&mut **tx)
     .await?;
     if n.rows_affected() == 0 {
         return Err(records::stale(tx, "people", id.0).await);
+    }
+    if next.emails.first() != cur.emails.first() {
+        crate::connect::rematch_person(tx, id.0, next.emails.first().map(String::as_str), actor.now).await?;
     }
     let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
     Ok(person)

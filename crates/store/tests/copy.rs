@@ -179,6 +179,44 @@ async fn populate(store: &Store) {
     let form = store.create_form(&actor, form).await.unwrap().form;
     let fields = BTreeMap::from([("email".to_string(), "sam@signup.test".to_string())]);
     store.submit_form(&system, &form, &fields, None).await.unwrap();
+    // An e-mail connection, an event it brought in (matched to the person
+    // the form made), a used token and a reply.
+    let conn = dealflow_store::NewConnection {
+        provider: dealflow_store::Provider::Generic,
+        name: Some("Tool «x»".into()),
+        public_key: None,
+        signing_key: None,
+        username: None,
+        password: None,
+        secret: None,
+        campaign_id: None,
+    };
+    let conn = store.create_connection(&actor, conn).await.unwrap().connection.id;
+    let sent = dealflow_store::IncomingEvent {
+        index: 0,
+        event_id: Some("ev-1".into()),
+        kind: dealflow_store::EmailEventType::Sent,
+        at: now,
+        email: Some("sam@signup.test".into()),
+        person_hint: None,
+        message_id: Some("<m-1@tool.test>".into()),
+        campaign: Some("Spring".into()),
+        url: None,
+        machine_open: false,
+        raw: serde_json::json!({"id": "ev-1"}),
+    };
+    let report = store.ingest_events(conn, now, vec![sent], Default::default()).await.unwrap();
+    assert_eq!(report.stored, 1);
+    assert!(store.use_ingest_token(conn, "token-1", now).await.unwrap());
+    let reply = dealflow_store::InboundMail {
+        from: "sam@signup.test".into(),
+        subject: "Re: hi".into(),
+        text: "Sounds good".into(),
+        message_id: Some("<r-1@mail.test>".into()),
+        references: vec!["<m-1@tool.test>".into()],
+        received_at: now,
+    };
+    assert!(store.receive_reply(conn, reply).await.unwrap().is_some_and(|r| r.outreach_id.is_some()));
 }
 
 /// The tables of the store's schema, from the engine's own catalog.

@@ -16,6 +16,7 @@ fn label(k: &DealTimelineKind) -> String {
         DealTimelineKind::Field(c) => format!("field:{}", c.field),
         DealTimelineKind::Sent(_) => "sent".into(),
         DealTimelineKind::Replied(_) => "replied".into(),
+        DealTimelineKind::Email(_) => "email".into(),
     }
 }
 

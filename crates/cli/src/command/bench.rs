@@ -25,6 +25,8 @@ pub enum BenchCmd {
     Jobs(super::bench_jobs::JobsBench),
     /// What the playbook gate costs a stage move: moves with and without a five-step checklist.
     Gate(super::bench_gate::GateBench),
+    /// Ingest throughput of signed SendGrid batches of 128 events.
+    Ingest(super::bench_ingest::IngestBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -47,6 +49,7 @@ impl BenchCmd {
             BenchCmd::Board(b) => b.run().await,
             BenchCmd::Jobs(j) => j.run().await,
             BenchCmd::Gate(g) => g.run().await,
+            BenchCmd::Ingest(i) => i.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Metrics(m) => m.run().await,
             #[cfg(feature = "generate")]

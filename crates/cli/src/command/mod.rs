@@ -7,6 +7,7 @@ mod bench;
 #[cfg(feature = "generate")]
 mod bench_export;
 mod bench_gate;
+mod bench_ingest;
 mod bench_jobs;
 #[cfg(feature = "generate")]
 mod bench_metrics;

@@ -82,6 +82,13 @@ pub struct Person {
     /// automatic e-mail (such a playbook step fails with this reason).
     #[serde(default)]
     pub do_not_email: bool,
+    /// Why: `hard bounce`, `spam complaint`, `unsubscribed` (from the
+    /// e-mail provider's events) or `set by hand`.
+    #[serde(default)]
+    pub do_not_email_reason: Option<String>,
+    /// Since when.
+    #[serde(default)]
+    pub do_not_email_at: Option<Timestamp>,
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,
     pub created_at: Timestamp,

@@ -46,7 +46,7 @@ pub struct FormCreated {
 
 /// The server's own address as the request reached it, for links that
 /// other sites use.
-fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if st.config.secure_cookies { "https" } else { "http" };
     format!("{scheme}://{host}")

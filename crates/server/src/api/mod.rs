@@ -5,8 +5,10 @@ pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod connections;
 pub mod custom_fields;
 pub mod deals;
+pub mod email_events;
 pub mod exports;
 pub mod forms;
 pub mod goals;
@@ -52,8 +54,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(mail::router())
         .merge(webhooks::router())
-        .merge(forms::router());
-    OpenApiRouter::new().nest("/api/v1", v1).merge(crate::intake::router())
+        .merge(forms::router())
+        .merge(connections::router())
+        .merge(email_events::router());
+    OpenApiRouter::new().nest("/api/v1", v1).merge(crate::intake::router()).merge(crate::ingest::router())
 }
 
 /// Paging parameters shared by every list, read from the query string

@@ -124,7 +124,12 @@ const fn own(method: &'static str, path: &'static str, access: [Access; 3], own:
 }
 
 /// Operations anyone may call without signing in.
-pub const PUBLIC: &[(&str, &str)] = &[("POST", "/api/v1/auth/login"), ("POST", "/f/{key}")];
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/f/{key}"),
+    ("POST", "/ingest/{connection_id}"),
+    ("POST", "/ingest/{connection_id}/inbound"),
+];
 
 /// The role matrix. Reps read everything and work the pipeline (deals,
 /// people, organizations, activities, notes, outreach, their own goals);
@@ -251,6 +256,16 @@ pub const TABLE: &[Rule] = &[
     r("PATCH", "/api/v1/forms/{id}", ADMINS),
     r("DELETE", "/api/v1/forms/{id}", ADMINS),
     r("GET", "/api/v1/forms/{id}/submissions", STAFF),
+    r("GET", "/api/v1/connections", STAFF),
+    r("POST", "/api/v1/connections", ADMINS),
+    r("GET", "/api/v1/connections/{id}", STAFF),
+    r("PATCH", "/api/v1/connections/{id}", ADMINS),
+    r("DELETE", "/api/v1/connections/{id}", ADMINS),
+    r("GET", "/api/v1/email-events", ALL),
+    r("GET", "/api/v1/email-events/unmatched", STAFF),
+    r("POST", "/api/v1/email-events/{id}/assign", ADMINS),
+    r("GET", "/api/v1/replies", ALL),
+    r("PATCH", "/api/v1/replies/{id}", ALL),
 ];
 
 /// The row of an operation, by method (`HEAD` reads as `GET`) and path template.

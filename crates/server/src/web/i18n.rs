@@ -23,6 +23,7 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/insights.json"),
     include_str!("../../i18n/en/audit.json"),
     include_str!("../../i18n/en/playbooks.json"),
+    include_str!("../../i18n/en/connect.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
@@ -32,6 +33,7 @@ const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/insights.json"),
     include_str!("../../i18n/zh-CN/audit.json"),
     include_str!("../../i18n/zh-CN/playbooks.json"),
+    include_str!("../../i18n/zh-CN/connect.json"),
 ];
 
 type Catalog = HashMap<String, String>;

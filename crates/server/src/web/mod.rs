@@ -11,6 +11,7 @@ mod board;
 mod charts;
 pub mod clock;
 mod deal;
+mod email_words;
 pub mod i18n;
 mod insights;
 mod lists;

@@ -7,6 +7,7 @@ use super::lists::{money, status_label};
 use super::{PageUser, T, html};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::web::email_words::event_text;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -14,6 +15,7 @@ use axum::response::Response;
 use axum::routing::get;
 use dealflow_core::model::{Organization, Person, User};
 use dealflow_core::{OrganizationId, PersonId};
+use dealflow_store::EmailEventType;
 use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PersonFilter, SortKey, TimelineItem};
 
 pub fn router() -> Router<AppState> {
@@ -114,6 +116,13 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                     (t.t("lists.tl_campaign_joined"), i.text, how)
                 }
                 "campaign_left" => (t.t("lists.tl_campaign_left"), i.text, String::new()),
+                "email_event" => {
+                    let kind = dealflow_store::EmailEventType::parse(&i.text).unwrap_or(EmailEventType::Delivered);
+                    let last = t.short_date(i.at.0);
+                    let text = event_text(t, kind, i.count, &last, i.detail.as_deref());
+                    (t.t("connect.tl_email"), text, String::new())
+                }
+                "reply" => (t.t("connect.tl_reply"), i.text, i.detail.unwrap_or_default()),
                 _ => {
                     let mut d = i.detail.unwrap_or_default();
                     if i.done {

@@ -11,6 +11,7 @@ mod bad_input;
 mod campaign_members;
 mod compliance;
 mod compression;
+mod connect;
 mod deal_page;
 mod deals;
 mod default_playbook;

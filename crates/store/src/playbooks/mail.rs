@@ -260,7 +260,11 @@ impl Store {
             return Ok(EmailPlan::Cannot("the deal's person is deleted".into()));
         };
         if person.do_not_email {
-            return Ok(EmailPlan::Cannot(format!("{} asked not to be e-mailed (do not e-mail)", person.name)));
+            let why = match person.do_not_email_reason.as_deref() {
+                Some(r) => format!("{} is marked do not e-mail ({r})", person.name),
+                None => format!("{} asked not to be e-mailed (do not e-mail)", person.name),
+            };
+            return Ok(EmailPlan::Cannot(why));
         }
         let Some(to) = person.emails.first().cloned() else {
             return Ok(EmailPlan::Cannot(format!("{} has no e-mail address", person.name)));
@@ -337,6 +341,12 @@ impl Store {
             ..n
         };
         let activity = crate::activities::create_activity_in(&mut tx, &actor, n).await?;
+        // Kept on the activity so that a reply to it finds it.
+        sqlx::query("UPDATE activities SET message_id = $1 WHERE id = $2")
+            .bind(crate::connect::normalize_message_id(&out.message_id))
+            .bind(activity.id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE deal_steps SET status = 'done', done_at = $1, done_by = NULL, reason = NULL, updated_at = $1
              WHERE id = $2 AND job_id = $3 AND status IN ('waiting', 'failed')",

@@ -6,7 +6,7 @@
 
 mod checklist;
 mod markdown;
-mod timeline;
+pub(super) mod timeline;
 mod views;
 
 use super::{PageUser, html};

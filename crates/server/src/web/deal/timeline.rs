@@ -5,8 +5,9 @@
 use super::views::kind_label;
 use super::{iso, when};
 use crate::web::T;
+use crate::web::email_words::event_text;
 use dealflow_core::model::{Activity, Channel, EventKind, FieldChange, Sentiment, StageEvent};
-use dealflow_store::{DealTimelineItem, DealTimelineKind};
+use dealflow_store::{DealTimelineItem, DealTimelineKind, EmailEntry};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -14,7 +15,8 @@ use std::collections::HashMap;
 pub struct Entry {
     pub iso: String,
     pub when: String,
-    /// CSS class: `note`, `activity`, `done`, `stage`, `won`, `lost`, `reopen`, `field`, `outreach`.
+    /// CSS class: `note`, `activity`, `done`, `stage`, `won`, `lost`, `reopen`, `field`, `outreach`,
+    /// `email`, `reply`.
     pub kind: &'static str,
     pub text: String,
     /// Rendered (safe) Markdown of a note.
@@ -113,6 +115,15 @@ impl Wording<'_> {
             DealTimelineKind::Replied(m) => {
                 let pairs = [("person", self.person), ("sentiment", sentiment_label(t, m.sentiment))];
                 ("outreach", fill(t.t("deal.tl.replied"), &pairs), String::new(), String::new())
+            }
+            DealTimelineKind::Email(EmailEntry::Event { at, kind, count, url, .. }) => {
+                let last = when(t, self.tz, at.0);
+                ("email", event_text(t, *kind, *count, &last, url.as_deref()), String::new(), String::new())
+            }
+            DealTimelineKind::Email(EmailEntry::Reply(r)) => {
+                let pairs =
+                    [("person", self.person), ("sentiment", sentiment_label(t, r.sentiment)), ("preview", &r.preview)];
+                ("reply", fill(t.t("connect.reply"), &pairs), String::new(), String::new())
             }
         };
         let at = item.at.0;
