@@ -228,17 +228,34 @@ fn material(field: &str, v: Option<&str>, errs: &mut Invalid) -> Option<String> 
     Some(v.to_string())
 }
 
+/// Whether connections to `provider` take the material `field`.
+fn uses(provider: Provider, field: &str) -> bool {
+    matches!(
+        (provider, field),
+        (Provider::Sendgrid, "public_key")
+            | (Provider::Mailgun, "signing_key")
+            | (Provider::Postmark, "username" | "password")
+            | (Provider::Brevo | Provider::Generic, "secret")
+    )
+}
+
 /// Checks and completes a connection's material for its provider:
 /// SendGrid needs its public key; the rest is generated when absent.
 /// Returns the keys and the secrets to show once.
 fn complete(provider: Provider, given: ConnectionKeys, errs: &mut Invalid) -> (ConnectionKeys, ConnectionKeys) {
     let mut keys = ConnectionKeys::default();
     let mut shown = ConnectionKeys::default();
-    let foreign = |field: &str, v: &Option<String>, errs: &mut Invalid| {
-        if v.is_some() {
+    for (field, v) in [
+        ("public_key", &given.public_key),
+        ("signing_key", &given.signing_key),
+        ("username", &given.username),
+        ("password", &given.password),
+        ("secret", &given.secret),
+    ] {
+        if v.is_some() && !uses(provider, field) {
             errs.add(field, format!("is not used by {provider} connections; leave it out"));
         }
-    };
+    }
     match provider {
         Provider::Sendgrid => {
             match given.public_key.as_deref() {
@@ -254,28 +271,21 @@ fn complete(provider: Provider, given: ConnectionKeys, errs: &mut Invalid) -> (C
             }
             keys.secret = Some(token());
             shown.secret = keys.secret.clone();
-            (foreign("signing_key", &given.signing_key, errs), foreign("password", &given.password, errs));
         }
         Provider::Mailgun => {
             keys.signing_key = material("signing_key", given.signing_key.as_deref(), errs).or_else(|| Some(token()));
             shown.signing_key = keys.signing_key.clone();
-            (foreign("public_key", &given.public_key, errs), foreign("password", &given.password, errs));
         }
         Provider::Postmark => {
             keys.username = material("username", given.username.as_deref(), errs).or_else(|| Some("dealflow".into()));
             keys.password = material("password", given.password.as_deref(), errs).or_else(|| Some(token()));
             shown.password = keys.password.clone();
-            (foreign("public_key", &given.public_key, errs), foreign("signing_key", &given.signing_key, errs));
         }
         Provider::Brevo | Provider::Generic => {
             let fresh = if provider == Provider::Generic { crate::webhooks::new_secret() } else { token() };
             keys.secret = material("secret", given.secret.as_deref(), errs).or(Some(fresh));
             shown.secret = keys.secret.clone();
-            (foreign("public_key", &given.public_key, errs), foreign("signing_key", &given.signing_key, errs));
         }
-    }
-    if provider != Provider::Postmark {
-        foreign("username", &given.username, errs);
     }
     (keys, shown)
 }
@@ -394,13 +404,7 @@ impl Store {
         let mut keys = old.clone();
         let mut shown = ConnectionKeys::default();
         let used = |field: &str, errs: &mut Invalid| {
-            let ok = matches!(
-                (before.provider, field),
-                (Provider::Sendgrid, "public_key")
-                    | (Provider::Mailgun, "signing_key")
-                    | (Provider::Postmark, "username" | "password")
-                    | (Provider::Brevo | Provider::Generic, "secret")
-            );
+            let ok = uses(before.provider, field);
             if !ok {
                 errs.add(field, format!("is not used by {} connections; leave it out", before.provider));
             }

@@ -45,7 +45,7 @@ pub fn time(v: &Value) -> Option<Timestamp> {
         },
         _ => None,
     }?;
-    (secs.is_finite() && secs > 0.0 && secs < 1e11).then(|| Timestamp((secs * 1000.0) as i64))
+    (secs.is_finite() && secs > 0.0 && secs < 1e11).then_some(Timestamp((secs * 1000.0) as i64))
 }
 
 /// A time field, or why it is missing.
