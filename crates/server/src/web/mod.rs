@@ -14,6 +14,7 @@ mod deal;
 mod email_words;
 pub mod i18n;
 mod insights;
+mod integrations;
 mod lists;
 mod login;
 mod party_pages;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(insights::router())
         .merge(audit_log::router())
+        .merge(integrations::router())
 }
 
 /// The signed-in user of a page request; anonymous visitors are sent to

@@ -54,6 +54,11 @@ async fn person(app: &TestApp, name: &str, email: &str) -> Value {
 
 /// The person's page as a signed-in admin sees it.
 async fn person_page(app: &TestApp, id: &str) -> String {
+    signed_in_page(app, &format!("/people/{id}")).await
+}
+
+/// A page as a signed-in admin sees it.
+async fn signed_in_page(app: &TestApp, path: &str) -> String {
     let c = reqwest::Client::builder().cookie_store(true).build().expect("client");
     let r = c
         .post(format!("{}/login", app.base))
@@ -62,7 +67,7 @@ async fn person_page(app: &TestApp, id: &str) -> String {
         .await
         .expect("sign in");
     assert!(r.status().is_success(), "{}", r.status());
-    let r = c.get(format!("{}/people/{id}", app.base)).send().await.expect("the page");
+    let r = c.get(format!("{}{path}", app.base)).send().await.expect("the page");
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.expect("html")
 }
@@ -177,6 +182,12 @@ async fn a_signed_sendgrid_batch_lands_once_and_a_forged_one_is_refused() {
     // The unmatched event waits, and is matched when its person appears.
     let waiting = items(&app, "/api/v1/email-events/unmatched").await;
     assert_eq!(waiting.len(), 1);
+    // The integrations page shows the connection's URL, its status and the
+    // waiting event with a way to assign it.
+    let page = signed_in_page(&app, "/settings/integrations").await;
+    assert!(page.contains(&format!("/ingest/{id}/inbound")), "{page}");
+    assert!(page.contains(&format!("data-path=\"/api/v1/email-events/{}/assign\"", s(&waiting[0]["id"]))), "{page}");
+    assert!(page.contains("nobody@example.com"), "{page}");
     let nobody = person(&app, "No Body", "Nobody@Example.com").await;
     assert!(items(&app, "/api/v1/email-events/unmatched").await.is_empty());
     let theirs = items(&app, &format!("/api/v1/email-events?person_id={}", s(&nobody["id"]))).await;
