@@ -8,7 +8,7 @@ use crate::row::*;
 use crate::sql::{Sql, like_pattern};
 use crate::{DealFilter, EmailEntry, OrganizationFilter, PersonFilter, Store, StoreError};
 use dealflow_core::time::Timestamp;
-use dealflow_core::{OrganizationId, PersonId};
+use dealflow_core::{OrganizationId, PersonId, ReplyId};
 use sqlx::any::AnyRow;
 
 /// The column a list is ordered by.
@@ -148,6 +148,8 @@ pub struct TimelineItem {
     pub done: bool,
     /// How many events the entry stands for (repeated opens), else 1.
     pub count: i64,
+    /// The reply's id, for a `reply` entry (its sentiment can be set).
+    pub reply_id: Option<ReplyId>,
 }
 
 fn deal_row(r: &AnyRow) -> R<DealRow> {
@@ -379,6 +381,7 @@ impl Store {
                 detail: None,
                 done: false,
                 count: 1,
+                reply_id: None,
             });
         }
         let acts = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -399,6 +402,7 @@ impl Store {
                 detail: Some(text(r, "kind")?),
                 done: done.is_some(),
                 count: 1,
+                reply_id: None,
             });
         }
         if let Some(p) = person {
@@ -419,6 +423,7 @@ impl Store {
                     detail: opt_text(r, "campaign")?,
                     done: opt_i64(r, "replied_at")?.is_some(),
                     count: 1,
+                    reply_id: None,
                 });
             }
         }
@@ -428,12 +433,14 @@ impl Store {
                 out.push(match e {
                     EmailEntry::Event { at, kind, count, url, campaign } => {
                         let text = kind.as_str().to_string();
-                        TimelineItem { kind: "email_event", at, text, detail: url.or(campaign), done: false, count }
+                        let detail = url.or(campaign);
+                        TimelineItem { kind: "email_event", at, text, detail, done: false, count, reply_id: None }
                     }
                     EmailEntry::Reply(r) => {
                         let detail = r.sentiment.map(|s| s.as_str().to_string());
                         let at = r.received_at;
-                        TimelineItem { kind: "reply", at, text: r.preview, detail, done: true, count: 1 }
+                        let reply_id = Some(r.id);
+                        TimelineItem { kind: "reply", at, text: r.preview, detail, done: true, count: 1, reply_id }
                     }
                 });
             }
@@ -464,10 +471,26 @@ impl Store {
             let campaign = text(r, "campaign")?;
             if let Some(left) = opt_ts(r, "left_at")? {
                 let text = campaign.clone();
-                out.push(TimelineItem { kind: "campaign_left", at: left, text, detail: None, done: false, count: 1 });
+                out.push(TimelineItem {
+                    kind: "campaign_left",
+                    at: left,
+                    text,
+                    detail: None,
+                    done: false,
+                    count: 1,
+                    reply_id: None,
+                });
             }
             let (at, detail) = (ts(r, "joined_at")?, opt_text(r, "step")?);
-            out.push(TimelineItem { kind: "campaign_joined", at, text: campaign, detail, done: false, count: 1 });
+            out.push(TimelineItem {
+                kind: "campaign_joined",
+                at,
+                text: campaign,
+                detail,
+                done: false,
+                count: 1,
+                reply_id: None,
+            });
         }
         Ok(())
     }

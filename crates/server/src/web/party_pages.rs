@@ -44,6 +44,9 @@ pub struct Entry {
     pub date: String,
     pub text: String,
     pub detail: String,
+    /// For a reply: its id and sentiment (`""` when not rated), so the
+    /// rep can rate it from the timeline.
+    pub reply: Option<(String, &'static str)>,
 }
 
 #[derive(Template)]
@@ -101,6 +104,14 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
     items
         .into_iter()
         .map(|i| {
+            // A reply's detail is its sentiment, shown as pressed buttons.
+            let sentiment = match i.detail.as_deref() {
+                Some("positive") => "positive",
+                Some("neutral") => "neutral",
+                Some("negative") => "negative",
+                _ => "",
+            };
+            let reply = i.reply_id.map(|r| (r.to_string(), sentiment));
             let (label, text, detail) = match i.kind {
                 "note" => (t.t("lists.tl_note"), i.text, String::new()),
                 "activity" => {
@@ -122,7 +133,7 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                     let text = event_text(t, kind, i.count, &last, i.detail.as_deref());
                     (t.t("connect.tl_email"), text, String::new())
                 }
-                "reply" => (t.t("connect.tl_reply"), i.text, i.detail.unwrap_or_default()),
+                "reply" => (t.t("connect.tl_reply"), i.text, String::new()),
                 _ => {
                     let mut d = i.detail.unwrap_or_default();
                     if i.done {
@@ -136,7 +147,7 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
             };
             let text =
                 if text.chars().count() > 400 { text.chars().take(400).collect::<String>() + "…" } else { text };
-            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail }
+            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail, reply }
         })
         .collect()
 }

@@ -346,6 +346,13 @@ async fn an_inbound_reply_counts_once_and_shows_on_the_timeline() {
     assert_eq!((st, r["sentiment"].as_str()), (StatusCode::OK, Some("positive")), "{r}");
     let outreach = items(&app, &format!("/api/v1/outreach?person_id={}", s(&ann["id"]))).await;
     assert_eq!(outreach[0]["sentiment"], "positive");
+    // On the person's timeline: the preview, and the sentiment as pressed.
+    let page = person_page(&app, &s(&ann["id"])).await;
+    let at = page.find(&format!("data-reply=\"{}\"", s(&replies[0]["id"]))).expect("the reply's sentiment buttons");
+    let buttons = &page[at..page[at..].find("</span>").map_or(page.len(), |e| at + e)];
+    assert!(buttons.contains("data-sentiment=\"positive\" aria-pressed=\"true\""), "{buttons}");
+    assert!(buttons.contains("data-sentiment=\"negative\" aria-pressed=\"false\""), "{buttons}");
+    assert!(page.contains("Yes, Tuesday works."), "{page}");
 
     // A SendGrid Inbound Parse post (multipart) with the token in the URL;
     // no message to match: the sender's address finds the person.

@@ -192,6 +192,27 @@ async fn an_auto_email_goes_out_at_its_due_time_once_and_lands_on_the_timeline()
     let email = acts["items"].as_array().and_then(|l| l.iter().find(|a| a["kind"] == "email")).expect("an e-mail");
     assert_eq!(email["person_id"], person.as_str(), "on the person's timeline too");
     assert!(s(&email["subject"]).ends_with(", Grace"));
+    // Grace answers it: the reply finds the playbook e-mail by its
+    // Message-ID and is kept on that activity, not in the response rate.
+    let message_id = header(m, "Message-ID").expect("a Message-ID").to_string();
+    let (_, before) = app.get("/api/v1/metrics").await;
+    let (_, pm) = app.post("/api/v1/connections", json!({"provider": "postmark"})).await;
+    let reply = json!({"FromFull": {"Email": "grace@example.com"}, "Subject": "Re: see you", "TextBody": "Looking forward.",
+        "Headers": [{"Name": "Message-ID", "Value": "<answer-1@grace.example>"}, {"Name": "In-Reply-To", "Value": message_id}]});
+    let r = app
+        .client
+        .post(format!("{}/ingest/{}/inbound", app.base, s(&pm["id"])))
+        .basic_auth(s(&pm["username"]), Some(s(&pm["password"])))
+        .json(&reply)
+        .send()
+        .await
+        .expect("post the reply");
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, replies) = app.get(&format!("/api/v1/replies?person_id={person}")).await;
+    assert_eq!(replies["items"][0]["activity_id"], email["id"], "{replies}");
+    assert_eq!(replies["items"][0]["outreach_id"], Value::Null);
+    let (_, after) = app.get("/api/v1/metrics").await;
+    assert_eq!(after["replies"], before["replies"], "a reply to a playbook e-mail is contact, not a response");
     let (_, moves) = app.get(&format!("/api/v1/deals/{deal}/moves")).await;
     assert!(moves.as_array().is_some_and(|m| m.iter().all(|x| x["open_steps"] == json!([]))), "{moves}");
     // A second run of the same job sends nothing.
