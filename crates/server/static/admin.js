@@ -13,7 +13,8 @@ function flashAndReload(message) {
 }
 
 // Builds the JSON body of an API form from its named controls:
-//   data-multi checkboxes → array of numbers; other checkboxes → boolean;
+//   data-multi checkboxes → array of numbers; data-multi-text → array of
+//   strings; other checkboxes → boolean;
 //   data-rates → {"EUR": 1.08}; data-list → ["a", "b"];
 //   data-stages → [{name}]; number inputs → numbers;
 //   empty values are left out, or sent as null with data-nullable.
@@ -22,6 +23,11 @@ function formBody(form) {
   for (const el of form.elements) {
     if (!el.name || el.disabled) continue;
     const d = el.dataset;
+    if (el.type === "checkbox" && "multiText" in d) {
+      if (!body[el.name]) body[el.name] = [];
+      if (el.checked) body[el.name].push(el.value);
+      continue;
+    }
     if (el.type === "checkbox" && "multi" in d) {
       if (!body[el.name]) body[el.name] = [];
       if (el.checked) body[el.name].push(Number(el.value));
@@ -66,6 +72,16 @@ function settingsInit(root) {
       if (form.dataset.success === "secret") {
         const box = document.getElementById("token-secret");
         box.querySelector("code").textContent = result.secret;
+        box.hidden = false;
+        box.querySelector("code").focus();
+        form.reset();
+        toast(saved);
+      } else if (form.dataset.success === "secrets") {
+        // What a create shows once: the addresses and the secrets.
+        const keys = ["ingest_url", "inbound_url", "endpoint", "username", "signing_key", "password", "secret"];
+        const box = document.getElementById("token-secret");
+        box.querySelector("code").textContent =
+          keys.filter((k) => result[k]).map((k) => `${k}: ${result[k]}`).join("\n");
         box.hidden = false;
         box.querySelector("code").focus();
         form.reset();

@@ -52,6 +52,27 @@ async function api(method, path, body) {
   return data;
 }
 
+// A reply's sentiment, set from a timeline (person or deal page; the same
+// button again clears it).
+document.addEventListener("click", async (e) => {
+  const btn = e.target.closest(".sentiment button[data-sentiment]");
+  if (!btn) return;
+  const group = btn.closest("[data-reply]");
+  const on = btn.getAttribute("aria-pressed") === "true";
+  const sentiment = on ? null : btn.dataset.sentiment;
+  group.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+  try {
+    await api("PATCH", `/api/v1/replies/${group.dataset.reply}`, { sentiment });
+    group.querySelectorAll("button").forEach((b) => {
+      b.setAttribute("aria-pressed", String(b.dataset.sentiment === sentiment));
+    });
+  } catch (err) {
+    toast(err.message);
+  } finally {
+    group.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+  }
+});
+
 const columnOf = (el) => el.closest(".column");
 const setCount = (col, delta) => {
   const c = col && col.querySelector(".count");

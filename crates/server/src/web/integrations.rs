@@ -2,8 +2,9 @@
 //! paste into the provider, their status, the latest events), the queue of
 //! events no person matched (admins assign them), outgoing webhooks with
 //! their delivery log and redelivery, and intake forms with their snippet
-//! and recent submissions. Admins and managers see it; the buttons call the
-//! JSON API (admin.js), which lets only admins act.
+//! and recent submissions, each with a form to add one. Admins and managers
+//! see it; the forms and buttons call the JSON API (admin.js), which lets
+//! only admins act.
 
 use super::{PageUser, T, html, page_error};
 use crate::AppState;
@@ -16,7 +17,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use dealflow_core::model::{Role, User};
-use dealflow_store::{EmailEvent, Page, PersonFilter};
+use dealflow_store::{EmailEvent, Page, PersonFilter, Provider};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/settings/integrations", get(page))
@@ -86,6 +87,10 @@ struct IntegrationsPage<'a> {
     unmatched: Vec<EventRow>,
     hooks: Vec<HookRow>,
     forms: Vec<FormRow>,
+    providers: Vec<&'static str>,
+    webhook_events: &'static [&'static str],
+    /// Active pipelines, (id, name), for a new form.
+    pipelines: Vec<(String, String)>,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap) -> Response {
@@ -197,5 +202,15 @@ async fn render(st: &AppState, u: &PageUser, headers: &HeaderMap) -> Result<Resp
         unmatched,
         hooks,
         forms,
+        providers: Provider::ALL.iter().map(|p| p.as_str()).collect(),
+        webhook_events: dealflow_store::WEBHOOK_EVENTS,
+        pipelines: st
+            .store
+            .pipelines()
+            .await?
+            .into_iter()
+            .filter(|p| !p.archived)
+            .map(|p| (p.id.to_string(), p.name))
+            .collect(),
     }))
 }

@@ -374,3 +374,61 @@ async fn an_inbound_reply_counts_once_and_shows_on_the_timeline() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(items(&app, &format!("/api/v1/replies?person_id={}", s(&ann["id"]))).await.len(), 2);
 }
+
+#[tokio::test]
+async fn mailgun_and_generic_inbound_replies_are_verified_and_stored_once() {
+    let app = spawn_app().await;
+    let ann = person(&app, "Ann Lee", "ann@example.com").await;
+    let (_, mg) = app.post("/api/v1/connections", json!({"provider": "mailgun", "signing_key": "key-abc123"})).await;
+    let mg_id = s(&mg["id"]);
+    let sign = |ts: i64, token: &str| {
+        let tag = ring::hmac::sign(
+            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"key-abc123"),
+            format!("{ts}{token}").as_bytes(),
+        );
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let ts = now();
+    let form = |token: &str, sig: String| {
+        vec![
+            ("sender", "ann@example.com".to_string()),
+            ("subject", "Re: pricing".to_string()),
+            ("body-plain", "Send it over.\n\n> earlier text".to_string()),
+            ("Message-Id", format!("<{token}@mail.example>")),
+            ("timestamp", ts.to_string()),
+            ("token", token.to_string()),
+            ("signature", sig),
+        ]
+    };
+    let url = format!("{}/ingest/{mg_id}/inbound", app.base);
+    let r = app.client.post(&url).form(&form("t-1", sign(ts, "t-1"))).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!((v[0]["stored"].as_bool(), v[0]["person_id"].clone()), (Some(true), ann["id"].clone()), "{v}");
+    let r = app.client.post(&url).form(&form("t-1", sign(ts, "t-1"))).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a token is good once");
+    let r = app.client.post(&url).form(&form("t-2", sign(ts, "t-other"))).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a signature over another token");
+
+    // Generic: one signed JSON reply.
+    let (_, gn) = app.post("/api/v1/connections", json!({"provider": "generic"})).await;
+    let (gn_id, secret) = (s(&gn["id"]), s(&gn["secret"]));
+    let body = json!({"from": "Ann <ann@example.com>", "subject": "Re: demo", "text": "Thursday is fine.",
+        "message_id": "<g-reply@tool.example>", "in_reply_to": "<nothing-we-sent@x>"})
+    .to_string();
+    let ts = now();
+    let sig =
+        dealflow_server::webhooks::sign::signature(std::slice::from_ref(&secret), "msg_9", ts, &body).expect("sign");
+    let headers =
+        [("webhook-id", "msg_9".to_string()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)];
+    let path = format!("/ingest/{gn_id}/inbound");
+    let (st, v) = post_raw(&app, &path, body.clone(), &headers).await;
+    assert_eq!((st, v[0]["stored"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let (st, v) = post_raw(&app, &path, body, &headers).await;
+    assert_eq!((st, v[0]["stored"].as_bool()), (StatusCode::OK, Some(false)), "stored once: {v}");
+    let replies = items(&app, &format!("/api/v1/replies?person_id={}", s(&ann["id"]))).await;
+    let previews: Vec<String> = replies.iter().map(|r| s(&r["preview"])).collect();
+    assert_eq!(previews, ["Thursday is fine.", "Send it over."]);
+    let (_, c) = app.get(&format!("/api/v1/connections/{mg_id}")).await;
+    assert_eq!(c["failures"], 2, "{c}");
+}

@@ -7,6 +7,7 @@ mod deal_page;
 mod errors;
 mod harness;
 mod insights;
+mod integrations;
 mod lists;
 mod settings;
 mod steps_editor;

@@ -22,6 +22,9 @@ pub struct Entry {
     /// Rendered (safe) Markdown of a note.
     pub html: String,
     pub who: String,
+    /// For a reply: its id and sentiment (`""` when not rated), so it can
+    /// be rated from the timeline.
+    pub reply: Option<(String, &'static str)>,
 }
 
 /// What the wording needs besides the entries: names by id (as strings)
@@ -126,8 +129,14 @@ impl Wording<'_> {
                 ("reply", fill(t.t("connect.reply"), &pairs), String::new(), String::new())
             }
         };
+        let reply = match &item.kind {
+            DealTimelineKind::Email(EmailEntry::Reply(r)) => {
+                Some((r.id.to_string(), r.sentiment.map_or("", |s| s.as_str())))
+            }
+            _ => None,
+        };
         let at = item.at.0;
-        Entry { iso: iso(at), when: when(t, self.tz, at), kind, text, html, who }
+        Entry { iso: iso(at), when: when(t, self.tz, at), kind, text, html, who, reply }
     }
 
     fn activity(&self, a: &Activity) -> (&'static str, String) {
