@@ -9,12 +9,15 @@
 //! The kill moments come from a seeded generator; the seed is printed, and
 //! `DEALFLOW_CRASH_SEED=N` replays a run.
 
+#[path = "support/serve.rs"]
+mod support_serve;
+
 use dealflow_store::Store;
 use dealflow_store::testing::{TestDb, engine_name, test_database};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,32 +69,6 @@ fn workspace() -> (TestDb, String) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let token = stdout.trim_end().lines().last().expect("the token line").to_string();
     (db, token)
-}
-
-/// Starts `serve` on a free loopback port; returns the child and its base
-/// URL. Its output is drained on a thread, so the server never writes into
-/// a full or closed pipe.
-fn serve(db: &str) -> (Child, String) {
-    let mut child = dealflow(db)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        let n = lines.read_line(&mut line).expect("read serve output");
-        assert!(n > 0, "serve ended without printing its address");
-        if let Some(url) = line.trim_end().strip_prefix("dealflow is running at ") {
-            break url.to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut lines.take(u64::MAX), &mut std::io::sink());
-    });
-    (child, base)
 }
 
 /// Creates deals, moves each through the stages and adds notes until the
@@ -176,7 +153,8 @@ async fn acknowledged_writes_survive_sigkill() {
     let mut killed_mid_write = 0;
     for round in 0..ROUNDS {
         let url = db.url.clone();
-        let (mut child, base) = tokio::task::spawn_blocking(move || serve(&url)).await.expect("serve");
+        let (mut child, base) =
+            tokio::task::spawn_blocking(move || support_serve::serve_at(&url)).await.expect("serve");
         let stages = stage_ids(&base, &token).await;
         let before = acked.lock().expect("lock").deals.len();
         let writers: Vec<_> = (0..WRITERS)

@@ -6,6 +6,8 @@
 #[path = "support/serve.rs"]
 mod support_serve;
 
+#[path = "../../server/tests/api/venv.rs"]
+mod venv;
 // Only part of the helper is used here.
 #[allow(dead_code)]
 #[path = "../../server/tests/api/sink.rs"]

@@ -39,5 +39,6 @@ mod seeded_checklist;
 mod sink;
 mod step_preview;
 mod text_input;
+mod venv;
 mod web;
 mod webhooks;

@@ -18,18 +18,7 @@ pub struct Receiver {
 }
 
 fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv =
-        std::env::var_os("DEALFLOW_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| root.join("target/test-venv"));
-    let exe = venv.join("bin/python");
-    let has_it =
-        exe.is_file() && Command::new(&exe).args(["-c", "import standardwebhooks"]).status().is_ok_and(|s| s.success());
-    assert!(
-        has_it,
-        "standardwebhooks is not installed in {}; run scripts/test, or scripts/lib/venv.sh to make the environment",
-        venv.display()
-    );
-    exe
+    crate::venv::python_with("standardwebhooks")
 }
 
 impl Receiver {

@@ -19,18 +19,7 @@ pub struct Sink {
 /// The Python of the test environment, found like the schemathesis test
 /// finds its tool: `DEALFLOW_TEST_VENV`, else `target/test-venv`.
 fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv =
-        std::env::var_os("DEALFLOW_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| root.join("target/test-venv"));
-    let exe = venv.join("bin/python");
-    let has_aiosmtpd = venv.join("bin/python").is_file()
-        && Command::new(&exe).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
-    assert!(
-        has_aiosmtpd,
-        "aiosmtpd is not installed in {}; run scripts/test, or scripts/lib/venv.sh to make the environment",
-        venv.display()
-    );
-    exe
+    crate::venv::python_with("aiosmtpd")
 }
 
 impl Sink {
