@@ -114,6 +114,8 @@ id_type!(
     EmailEventId,
     /// One inbound reply e-mail.
     ReplyId,
+    /// A lead-scoring model (its draft and published versions).
+    ScoringModelId,
 );
 
 fn id_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

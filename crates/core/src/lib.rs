@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod patch;
 pub mod playbook;
+pub mod scoring;
 pub mod stage_move;
 pub mod time;
 pub mod validate;

@@ -11,7 +11,7 @@ use crate::stage_move::tests::stage;
 use crate::{DealId, StageId, StepId};
 use proptest::prelude::*;
 
-pub(super) fn settings() -> Settings {
+pub(crate) fn settings() -> Settings {
     Settings {
         name: "Test".into(),
         time_zone: crate::time::TimeZone(chrono_tz::UTC),
@@ -58,7 +58,7 @@ fn step(id: i64, spec: StepSpec) -> Step {
 }
 
 /// A deal open in the middle stage (11) of stages 10, 11, 12.
-pub(super) fn deal() -> Deal {
+pub(crate) fn deal() -> Deal {
     let n = NewDeal { title: "Acme".into(), value: 100, created_at: Some(Timestamp(1_000)), ..Default::default() };
     let stages = [stage(10, 1, 0), stage(11, 1, 1), stage(12, 1, 2)];
     let s = settings();
@@ -68,7 +68,7 @@ pub(super) fn deal() -> Deal {
     d
 }
 
-pub(super) fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<'a>>) -> Context<'a> {
+pub(crate) fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<'a>>) -> Context<'a> {
     Context {
         actor: Some(UserId(7)),
         now: Timestamp(5_000),
@@ -81,6 +81,7 @@ pub(super) fn ctx<'a>(s: &'a Settings, stages: &'a [Stage], facts: Option<Facts<
         person: None,
         organization: None,
         playbook: facts,
+        score: None,
     }
 }
 

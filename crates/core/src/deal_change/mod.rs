@@ -91,6 +91,17 @@ pub struct Context<'a> {
     /// it (`None` also when the stage has no steps, or for paths that
     /// place deals without the gate, such as imports).
     pub playbook: Option<crate::playbook::gate::Facts<'a>>,
+    /// The deal's score now and the published model's minimum score per
+    /// stage, when a model sets any (the `min_score` gate).
+    pub score: Option<ScoreGate<'a>>,
+}
+
+/// What the `min_score` gate reads: the deal's score now and the minimum
+/// a forward move into each stage needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreGate<'a> {
+    pub total: f64,
+    pub min_score: &'a std::collections::BTreeMap<crate::StageId, f64>,
 }
 
 /// What the store must read before calling the decision.

@@ -56,6 +56,7 @@ impl World {
             person: None,
             organization: None,
             playbook: None,
+            score: None,
         }
     }
 

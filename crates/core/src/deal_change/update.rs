@@ -93,7 +93,8 @@ fn gate(
     };
     let skipped =
         if view.no_skipping_stages { super::order::stages_first(cur.stage_id, to, view.stages) } else { Vec::new() };
-    if open.is_empty() && skipped.is_empty() {
+    let low_score = low_score(to, ctx);
+    if open.is_empty() && skipped.is_empty() && low_score.is_none() {
         return None;
     }
     if let Some(reason) = p.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -110,7 +111,28 @@ fn gate(
     if !skipped.is_empty() {
         super::order::refuse(errs, to, &skipped);
     }
+    if let Some((total, min)) = low_score {
+        errs.add(
+            "score",
+            format!(
+                "the deal's score is {total}, below {min}, the minimum for stage {}; raise the score (answer its \
+                 questions, fill its fields) first, or give `override_reason`",
+                to.stage_id
+            ),
+        );
+    }
     None
+}
+
+/// The score and the minimum when the deal's score is below the minimum
+/// of the stage a forward move enters (winning enters no stage).
+fn low_score(to: &Position, ctx: &Context) -> Option<(f64, f64)> {
+    let gate = ctx.score?;
+    if to.status != DealStatus::Open {
+        return None;
+    }
+    let min = *gate.min_score.get(&to.stage_id)?;
+    (gate.total < min).then_some((gate.total, min))
 }
 
 /// The deal with the patch's plain fields applied, each validated.

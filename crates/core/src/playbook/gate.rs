@@ -70,6 +70,20 @@ pub fn open_required(facts: &Facts, rec: &Records) -> Vec<OpenStep> {
 
 /// Whether the named field is filled and meets the step's condition.
 fn field_met(field: &str, spec: &super::StepSpec, rec: &Records) -> bool {
+    let Some(v) = field_value(field, rec).filter(filled) else { return false };
+    match (spec.op, spec.value.as_ref()) {
+        (None, _) | (_, None) => true,
+        (Some(FieldOp::Equals), Some(want)) => same(&v, want),
+        (Some(FieldOp::OneOf), Some(want)) => want.as_array().is_some_and(|a| a.iter().any(|w| same(&v, w))),
+        (Some(FieldOp::AtLeast), Some(want)) => compare(&v, want).is_some_and(|o| o.is_ge()),
+        (Some(FieldOp::AtMost), Some(want)) => compare(&v, want).is_some_and(|o| o.is_le()),
+    }
+}
+
+/// The value of a field named as steps and scoring rules name them
+/// (`value`, `custom.budget`, `person.job_title`, `organization.industry`),
+/// as the API shows it; `None` when the record is absent or lacks it.
+pub fn field_value(field: &str, rec: &Records) -> Option<Value> {
     let (record, name) = if let Some(n) = field.strip_prefix("person.") {
         (rec.person.and_then(|p| serde_json::to_value(p).ok()), n)
     } else if let Some(n) = field.strip_prefix("organization.") {
@@ -77,23 +91,15 @@ fn field_met(field: &str, spec: &super::StepSpec, rec: &Records) -> bool {
     } else {
         (serde_json::to_value(rec.deal).ok(), field)
     };
-    let Some(record) = record else { return false };
-    let v = match name.strip_prefix("custom.") {
-        Some(k) => record.get("custom").and_then(|c| c.get(k)),
-        None => record.get(name),
-    };
-    let Some(v) = v.filter(|v| filled(v)) else { return false };
-    match (spec.op, spec.value.as_ref()) {
-        (None, _) | (_, None) => true,
-        (Some(FieldOp::Equals), Some(want)) => same(v, want),
-        (Some(FieldOp::OneOf), Some(want)) => want.as_array().is_some_and(|a| a.iter().any(|w| same(v, w))),
-        (Some(FieldOp::AtLeast), Some(want)) => compare(v, want).is_some_and(|o| o.is_ge()),
-        (Some(FieldOp::AtMost), Some(want)) => compare(v, want).is_some_and(|o| o.is_le()),
+    let record = record?;
+    match name.strip_prefix("custom.") {
+        Some(k) => record.get("custom").and_then(|c| c.get(k)).cloned(),
+        None => record.get(name).cloned(),
     }
 }
 
 /// Not null, not blank text, not an empty list.
-fn filled(v: &Value) -> bool {
+pub fn filled(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::String(s) => !s.trim().is_empty(),
@@ -104,7 +110,7 @@ fn filled(v: &Value) -> bool {
 
 /// Equal as numbers when both are numbers, else as JSON (text compared
 /// without case, so `"Yes"` meets `"yes"`).
-fn same(a: &Value, b: &Value) -> bool {
+pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::String(x), Value::String(y)) => x.trim().eq_ignore_ascii_case(y.trim()),
@@ -113,7 +119,7 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 /// Numbers as numbers, text (ISO dates) as text; other pairs do not compare.
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
         (Value::String(x), Value::String(y)) => Some(x.as_str().cmp(y.as_str())),

@@ -119,6 +119,7 @@ fn templates_fill_names_meeting_and_fields() {
             person: None,
             organization: None,
             playbook: None,
+            score: None,
         },
     )
     .expect("a deal")
