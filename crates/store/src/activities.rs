@@ -241,6 +241,7 @@ impl Store {
     pub async fn create_activity(&self, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
         let mut tx = self.write().await?;
         let out = create_activity_in(&mut tx, actor, n).await?;
+        crate::scoring::sync::activity_changed(&mut tx, actor, &out).await?;
         crate::audit::created(&mut tx, actor, "activity", out.id.0, &out).await?;
         let wake = crate::webhooks::emit(&mut tx, actor.now, vec![Emit::new("activity.created", &out)]).await?;
         tx.commit().await?;
@@ -264,6 +265,10 @@ impl Store {
         let mut tx = self.write().await?;
         let before = records::load(&mut *tx, "activities", "activity", id.0, activity_from_row).await?;
         let out = update_activity_in(&mut tx, actor, id, p).await?;
+        crate::scoring::sync::activity_changed(&mut tx, actor, &out).await?;
+        if before.deal_id != out.deal_id || before.person_id != out.person_id {
+            crate::scoring::sync::activity_changed(&mut tx, actor, &before).await?;
+        }
         crate::audit::updated(&mut tx, actor, "activity", id.0, &before, &out).await?;
         let done = before.done_at.is_none() && out.done_at.is_some();
         let events = if done { vec![Emit::new("activity.done", &out)] } else { Vec::new() };
@@ -280,6 +285,7 @@ impl Store {
         let before = records::load(&mut *tx, "activities", "activity", id.0, activity_from_row).await?;
         records::remove(&mut tx, "activities", "activity", id.0).await?;
         meetings_changed(&mut tx, actor, Some(&before), None).await?;
+        crate::scoring::sync::activity_changed(&mut tx, actor, &before).await?;
         crate::audit::deleted(&mut tx, actor, "activity", "delete", id.0).await?;
         tx.commit().await?;
         Ok(())

@@ -52,6 +52,12 @@ pub const TABLES: &[&str] = &[
     "email_events",
     "ingest_tokens",
     "email_replies",
+    "scoring_models",
+    "scoring_model_versions",
+    "score_entries",
+    "deal_scores",
+    "deal_answers",
+    "score_firings",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

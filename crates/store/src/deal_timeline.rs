@@ -27,6 +27,8 @@ pub enum DealTimelineKind {
     /// An e-mail event of the deal's person (opens collapsed) or an
     /// inbound reply from them.
     Email(EmailEntry),
+    /// A score threshold that fired, or a disqualified flag cleared.
+    Score(crate::scoring::Firing),
 }
 
 /// One entry of a deal's timeline.
@@ -78,6 +80,9 @@ impl Store {
             for e in self.email_timeline(p, limit).await? {
                 out.push(DealTimelineItem::new(e.at(), DealTimelineKind::Email(e)));
             }
+        }
+        for f in self.score_firings(deal.id).await? {
+            out.push(DealTimelineItem::new(f.at, DealTimelineKind::Score(f)));
         }
         // A stable sort: equal times keep the source order above.
         out.sort_by_key(|e| std::cmp::Reverse(e.at));

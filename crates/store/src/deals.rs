@@ -242,6 +242,7 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 projections::refresh_person(&mut tx, person).await?;
+                crate::scoring::sync::refresh_person(&mut tx, actor.now, dealflow_core::PersonId(person)).await?;
             }
             _ => {}
         }

@@ -37,6 +37,7 @@ mod playbooks;
 mod projections;
 mod records;
 mod row;
+pub mod scoring;
 mod settings;
 mod sql;
 #[cfg(any(test, feature = "testing"))]
@@ -74,6 +75,7 @@ pub use jobs::{
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
 pub use playbooks::{EMAIL_JOB, EmailPlan, Outgoing};
+pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};
 pub use settings::SmtpConfig;
 pub use sql::{ListPage, Page};
 pub use users::{AuthUser, NewSession, UserChange};

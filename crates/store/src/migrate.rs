@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_webhooks.sql")),
     (14, include_str!("../migrations/0014_forms.sql")),
     (15, include_str!("../migrations/0015_connect.sql")),
+    (16, include_str!("../migrations/0016_scoring.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -219,6 +219,7 @@ pub(crate) async fn create_organization_in(
     .execute(&mut **tx)
     .await?;
     let org = records::live(&mut **tx, "organizations", "organization", id.0, org_from_row).await?;
+    crate::scoring::sync::refresh_organization(tx, actor, id).await?;
     Ok(org)
 }
 
@@ -329,6 +330,9 @@ pub(crate) async fn create_person_in(tx: &mut Tx, actor: &Actor, n: NewPerson) -
     .await?;
     crate::connect::rematch_person(tx, id.0, emails.first().map(String::as_str), actor.now).await?;
     let person = records::live(&mut **tx, "people", "person", id.0, person_from_row).await?;
+    // rematch_person has refreshed the deals when events were waiting;
+    // a field of the person may move their deals' fit too.
+    crate::scoring::sync::refresh_person(tx, actor.now, id).await?;
     Ok(person)
 }
 

@@ -17,6 +17,7 @@ fn label(k: &DealTimelineKind) -> String {
         DealTimelineKind::Sent(_) => "sent".into(),
         DealTimelineKind::Replied(_) => "replied".into(),
         DealTimelineKind::Email(_) => "email".into(),
+        DealTimelineKind::Score(f) => format!("score:{}", f.kind),
     }
 }
 

@@ -17,6 +17,7 @@ mod import;
 mod metrics;
 mod migrate;
 mod plan;
+mod score;
 mod serve;
 mod token;
 mod user;
@@ -85,6 +86,9 @@ pub enum Command {
     Forecast(forecast::Forecast),
     /// Goal planner: what it takes to win a revenue target in N weeks.
     Plan(plan::Plan),
+    /// Lead scores: explain a deal's score from its ledger.
+    #[command(subcommand)]
+    Score(score::ScoreCmd),
     /// Back up the workspace to a new SQLite file (a consistent copy while serving), then verify it.
     Backup(backup::Backup),
     /// Restore a backup file into an empty database, then verify it.
@@ -119,6 +123,7 @@ impl Cli {
             Command::Metrics(m) => m.run(&store).await,
             Command::Forecast(f) => f.run(&store).await,
             Command::Plan(p) => p.run(&store).await,
+            Command::Score(s) => s.run(&store).await,
             Command::Backup(b) => b.run(&store, &pool).await,
             Command::Restore(r) => r.run(&store, &pool).await,
             // Handled above, before any database was opened.

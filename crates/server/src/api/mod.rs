@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod outreach;
 pub mod people;
 pub mod pipelines;
+pub mod scoring;
 pub mod settings;
 pub mod steps;
 pub mod users;
@@ -56,7 +57,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(forms::router())
         .merge(connections::router())
-        .merge(email_events::router());
+        .merge(email_events::router())
+        .merge(scoring::router());
     OpenApiRouter::new().nest("/api/v1", v1).merge(crate::intake::router()).merge(crate::ingest::router())
 }
 

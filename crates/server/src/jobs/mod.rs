@@ -12,6 +12,7 @@
 
 mod email;
 mod prune;
+mod scoring;
 pub mod webhooks;
 
 pub use email::{EMAIL_JOB, run as run_email_job};
@@ -64,6 +65,8 @@ impl Handlers {
         h.register(EMAIL_JOB, email::run);
         h.register(webhooks::FANOUT_JOB, webhooks::fanout);
         h.register_retrying(webhooks::DELIVER_JOB, webhooks::deliver, webhooks::retry_in_ms);
+        h.register(scoring::RESCORE_JOB, scoring::rescore);
+        h.register(scoring::LOSE_JOB, scoring::lose);
         h
     }
 
@@ -112,6 +115,10 @@ pub struct Runner {
 /// (the `step.overdue` webhook event).
 const OVERDUE_SWEEP: Duration = Duration::from_secs(60);
 
+/// How often scores that decay are read again, so that decay carrying a
+/// score across a threshold fires it (at start-up, then hourly).
+const DECAY_SWEEP: Duration = Duration::from_secs(3600);
+
 /// How long shutdown waits for jobs in flight before leaving them to their
 /// lease (another start claims them again once it ends).
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -143,6 +150,7 @@ async fn run_loop(store: Store, handlers: Handlers, config: RunnerConfig, stop: 
     let mut tasks = JoinSet::new();
     let mut prune_day = None;
     let mut swept: Option<std::time::Instant> = None;
+    let mut decayed: Option<std::time::Instant> = None;
     tracing::info!(%worker, concurrency, "job runner started");
     loop {
         let now = Timestamp::now();
@@ -151,6 +159,12 @@ async fn run_loop(store: Store, handlers: Handlers, config: RunnerConfig, stop: 
             swept = Some(std::time::Instant::now());
             if let Err(e) = store.sweep_overdue_steps(now).await {
                 tracing::warn!(error = %e, "could not look for overdue steps; trying again in a minute");
+            }
+        }
+        if decayed.is_none_or(|at| at.elapsed() >= DECAY_SWEEP) {
+            decayed = Some(std::time::Instant::now());
+            if let Err(e) = store.sweep_score_decay(now).await {
+                tracing::warn!(error = %e, "could not re-read decaying scores; trying again in an hour");
             }
         }
         let free = concurrency - tasks.len();

@@ -24,6 +24,7 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/audit.json"),
     include_str!("../../i18n/en/playbooks.json"),
     include_str!("../../i18n/en/connect.json"),
+    include_str!("../../i18n/en/scoring.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
@@ -34,6 +35,7 @@ const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/audit.json"),
     include_str!("../../i18n/zh-CN/playbooks.json"),
     include_str!("../../i18n/zh-CN/connect.json"),
+    include_str!("../../i18n/zh-CN/scoring.json"),
 ];
 
 type Catalog = HashMap<String, String>;

@@ -112,6 +112,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         crate::projections::refresh_person(&mut tx, n.person_id.0).await?;
+        crate::scoring::sync::refresh_person(&mut tx, actor.now, n.person_id).await?;
         let m = live_message(&mut tx, id).await?;
         crate::audit::created(&mut tx, actor, "outreach_message", id.0, &m).await?;
         tx.commit().await?;
@@ -182,6 +183,7 @@ impl Store {
             return Err(records::stale(&mut tx, "outreach_messages", id.0).await);
         }
         crate::projections::refresh_person(&mut tx, cur.person_id.0).await?;
+        crate::scoring::sync::refresh_person(&mut tx, actor.now, cur.person_id).await?;
         let m = live_message(&mut tx, id).await?;
         crate::audit::updated(&mut tx, actor, "outreach_message", id.0, &cur, &m).await?;
         tx.commit().await?;

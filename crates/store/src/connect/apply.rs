@@ -193,6 +193,7 @@ pub(crate) async fn assign(tx: &mut Tx, ids: &[i64], person: i64, now: Timestamp
     if changed {
         crate::projections::refresh_person(&mut *tx, person).await?;
     }
+    crate::scoring::sync::refresh_person(tx, now, dealflow_core::PersonId(person)).await?;
     Ok(n)
 }
 

@@ -168,6 +168,7 @@ impl Store {
         let mut tx = self.write().await?;
         let c = Conn::load(&mut tx, conn).await?;
         let mut touched = BTreeSet::new();
+        let mut scored = BTreeSet::new();
         for ev in events {
             let key = ev.key();
             let email = clip(ev.email.as_deref().map(|e| e.trim().to_lowercase()), 320);
@@ -203,6 +204,7 @@ impl Store {
             report.stored += 1;
             match person {
                 Some(p) => {
+                    scored.insert(p);
                     if apply(&mut tx, &c, id.0, p, now).await? {
                         touched.insert(p);
                     }
@@ -212,6 +214,9 @@ impl Store {
         }
         for p in touched {
             crate::projections::refresh_person(&mut tx, p).await?;
+        }
+        for p in scored {
+            crate::scoring::sync::refresh_person(&mut tx, now, PersonId(p)).await?;
         }
         if report.stored > 0 {
             sqlx::query(

@@ -245,6 +245,9 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
+        if let Some(p) = person {
+            crate::scoring::sync::refresh_person(&mut tx, now, dealflow_core::PersonId(p)).await?;
+        }
         let r = crate::records::load(&mut *tx, "email_replies", "reply", id.0, from_row).await?;
         tx.commit().await?;
         Ok(Some(r))
@@ -283,6 +286,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             crate::projections::refresh_person(&mut tx, person.0).await?;
+        }
+        if let Some(person) = before.person_id {
+            crate::scoring::sync::refresh_person(&mut tx, actor.now, person).await?;
         }
         let after = crate::records::load(&mut *tx, "email_replies", "reply", id.0, from_row).await?;
         crate::audit::updated(&mut tx, actor, "reply", id.0, &before, &after).await?;

@@ -13,7 +13,8 @@ use crate::sql::Sql;
 use crate::{Actor, StoreError, Tx};
 use dealflow_core::custom_field::{CustomField, Entity};
 use dealflow_core::deal_change::{
-    Change, Context, Decision, Found, Needs, PipelineView, TrackedChange, decide_create, decide_update, needs,
+    Change, Context, Decision, Found, Needs, PipelineView, ScoreGate, TrackedChange, decide_create, decide_update,
+    needs,
 };
 use dealflow_core::model::{Deal, DealPatch, EventOrigin, NewDeal, Organization, Person, Settings, Stage, StageEvent};
 use dealflow_core::stage_move::PlannedEvent;
@@ -48,6 +49,9 @@ struct Loaded {
     person: Option<Found<Person>>,
     organization: Option<Found<Organization>>,
     playbook: Option<crate::playbooks::gate::GateData>,
+    /// The deal's score now and the published model's minimum per stage,
+    /// when a move is gated and the model sets minimums.
+    score: Option<(f64, std::collections::BTreeMap<dealflow_core::StageId, f64>)>,
 }
 
 /// Whether a change passes the playbook gate. Working a deal does; placing
@@ -79,6 +83,7 @@ impl Loaded {
             person: self.person.as_ref().map(Found::as_ref),
             organization: self.organization.as_ref().map(Found::as_ref),
             playbook: self.playbook.as_ref().map(|p| p.facts()),
+            score: self.score.as_ref().map(|(total, min_score)| ScoreGate { total: *total, min_score }),
         }
     }
 }
@@ -95,6 +100,7 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
         person: None,
         organization: None,
         playbook: None,
+        score: None,
     };
     if n.pipeline.is_some() || n.first_pipeline {
         (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
@@ -128,6 +134,9 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
     }
     if let (Some((stage, since)), Some(deal), Gate::Apply) = (n.playbook, deal, gate) {
         out.playbook = Some(crate::playbooks::gate::facts(tx, deal, stage, since).await?);
+        if let Some(p) = n.pipeline {
+            out.score = crate::scoring::sync::gate(tx, deal, p).await?;
+        }
     }
     Ok(out)
 }
@@ -219,6 +228,10 @@ pub(crate) async fn create_deal_gated(
     if gate == Gate::Apply {
         crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
     }
+    // Imports score their deals with the rescore they schedule at the end.
+    if gate != Gate::Bypass {
+        crate::scoring::sync::refresh(tx, actor, &d.deal).await?;
+    }
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
 }
@@ -270,6 +283,9 @@ pub(crate) async fn update_deal_gated(
             // stages are read afresh.
             let known = loaded.playbook.as_ref().filter(|_| d.deal.pipeline_id == cur.pipeline_id);
             crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, known).await?;
+        }
+        if gate != Gate::Bypass {
+            crate::scoring::sync::refresh(tx, actor, &d.deal).await?;
         }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _, _)| pid == d.deal.pipeline_id) {

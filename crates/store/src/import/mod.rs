@@ -195,7 +195,11 @@ impl Store {
             });
             crate::audit::append(&mut tx, actor, crate::audit::Entry::new("import", "run", None).detail(detail))
                 .await?;
+            // Imported deals are placed without scoring, row by row; the
+            // published models rescore what the file changed, afterwards.
+            crate::scoring::rescore::schedule_all(&mut tx, actor.now).await?;
             tx.commit().await?;
+            self.jobs_enqueued();
             report.committed = true;
         }
         Ok(report)

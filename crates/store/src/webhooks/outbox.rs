@@ -33,6 +33,7 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
     "activity.done",
     "campaign.member_added",
     "step.overdue",
+    "score.threshold_crossed",
 ];
 
 /// One event of a change: its type, the record as the API returns it and,

@@ -128,6 +128,7 @@ impl Wording<'_> {
                     [("person", self.person), ("sentiment", sentiment_label(t, r.sentiment)), ("preview", &r.preview)];
                 ("reply", fill(t.t("connect.reply"), &pairs), String::new(), String::new())
             }
+            DealTimelineKind::Score(f) => ("score", self.firing(f), String::new(), self.user(f.user_id)),
         };
         let reply = match &item.kind {
             DealTimelineKind::Email(EmailEntry::Reply(r)) => {
@@ -137,6 +138,20 @@ impl Wording<'_> {
         };
         let at = item.at.0;
         Entry { iso: iso(at), when: when(t, self.tz, at), kind, text, html, who, reply }
+    }
+
+    /// A firing in words: which level, the score that caused it, and for a
+    /// cleared flag the reason given.
+    fn firing(&self, f: &dealflow_store::scoring::Firing) -> String {
+        let t = self.t;
+        let score = format!("{}", f.total);
+        let key = match f.kind.as_str() {
+            "disqualify" => "scoring.tl.disqualify",
+            "nurture" => "scoring.tl.nurture",
+            _ => "scoring.tl.cleared",
+        };
+        let reason = f.detail.get("reason").and_then(|r| r.as_str()).unwrap_or("");
+        fill(t.t(key), &[("score", &score), ("reason", reason)])
     }
 
     fn activity(&self, a: &Activity) -> (&'static str, String) {
