@@ -74,7 +74,7 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
-pub use playbooks::{EMAIL_JOB, EmailPlan, Outgoing};
+pub use playbooks::{EMAIL_JOB, EmailPlan, OVERDUE_SETTLE_MS, Outgoing};
 pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};
 pub use settings::SmtpConfig;
 pub use sql::{ListPage, Page};

@@ -15,6 +15,7 @@ mod skip;
 mod ticks;
 
 pub use mail::{EMAIL_JOB, EmailPlan, Outgoing};
+pub use overdue::OVERDUE_SETTLE_MS;
 
 use crate::custom_fields;
 use crate::row::*;

@@ -158,7 +158,7 @@ pub(crate) async fn check(
     };
     let stages: Vec<StageId> = stages.into_iter().map(StageId).collect();
     let campaign_exists = match body.thresholds.nurture_campaign_id {
-        Some(c) => sqlx::query_scalar::<_, i64>("SELECT id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
+        Some(c) => sqlx::query_scalar::<_, i64>("SELECT id FROM campaigns WHERE id = $1")
             .bind(c.0)
             .fetch_optional(&mut **tx)
             .await?
@@ -217,9 +217,11 @@ impl Store {
         let name = check_name(&n.name)?;
         let mut tx = self.write().await?;
         if let Some(p) = n.pipeline_id {
-            crate::records::live(&mut *tx, "pipelines", "pipeline", p.0, |_| Ok(()))
-                .await
-                .map_err(|_| StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist")))?;
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM pipelines WHERE id = $1").bind(p.0).fetch_optional(&mut *tx).await?;
+            if found.is_none() {
+                return Err(StoreError::invalid("pipeline_id", format!("pipeline {p} does not exist")));
+            }
         }
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scoring_models WHERE deleted_at IS NULL")
             .fetch_one(&mut *tx)

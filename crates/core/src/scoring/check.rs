@@ -137,7 +137,7 @@ fn check_fit(r: &mut Rule, at: &str, refs: &Refs, errs: &mut Invalid) {
             }
         }
         FitOp::Contains => {
-            if !v.and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()) {
+            if v.and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
                 bad(errs, "a non-empty text `value`");
             }
         }

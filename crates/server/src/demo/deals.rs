@@ -20,6 +20,9 @@ pub async fn seed_deals(
     pipelines: &[Pipeline],
     parties: &Parties,
 ) -> anyhow::Result<()> {
+    // The first open deal left in "Demo booked" keeps its checklist
+    // untouched, so whatever the date, one playbook task is overdue there.
+    let mut untouched = false;
     for i in 0..DEALS {
         // One deal in five comes through the self-serve pipeline.
         let pipeline = if i % 5 == 4 { &pipelines[1] } else { &pipelines[0] };
@@ -136,7 +139,9 @@ pub async fn seed_deals(
         }
         if deal.status == DealStatus::Open {
             // Open deals stand at every point of their checklists.
-            let upto = rng.random_range(0..=5);
+            let first_booked = !untouched && pipeline.id == pipelines[0].id && idx == 2;
+            untouched |= first_booked;
+            let upto = if first_booked { 0 } else { rng.random_range(0..=5) };
             work_checklist(store, &actor, &deal, upto).await?;
         }
         seed_context(store, rng, now, &actor, &deal).await?;

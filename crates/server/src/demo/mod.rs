@@ -89,9 +89,11 @@ pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
     let reps = &users[1..];
 
     let sales = configure_pipelines(store, &sys).await?;
+    scoring::seed_model(store, &sys, &sales[0]).await?;
     let orgs = seed_parties(store, &mut rng, now, reps).await?;
     seed_outreach(store, &mut rng, now, &orgs.people).await?;
     seed_deals(store, &mut rng, now, reps, &sales, &orgs).await?;
+    scoring::answer_questions(store, &mut rng, &sales[0]).await?;
     mail::seed_failed_email(store, &Actor { user_id: Some(admin), ..Actor::system() }, &sales).await?;
     Ok(admin)
 }
@@ -144,6 +146,7 @@ async fn configure_pipelines(store: &Store, sys: &Actor) -> anyhow::Result<Vec<P
 mod deals;
 mod mail;
 mod parties;
+mod scoring;
 
 use deals::seed_deals;
 use parties::{seed_outreach, seed_parties};

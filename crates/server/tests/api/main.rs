@@ -34,6 +34,7 @@ mod playbook_rules;
 mod playbooks;
 mod receiver;
 mod roles;
+mod scoring;
 mod security;
 mod seeded_checklist;
 mod sink;

@@ -18,13 +18,23 @@ use dealflow_core::time::Timestamp;
 const LOOKBACK_MS: i64 = 7 * 86_400_000;
 /// Most deals one sweep reads; the rest wait for the next sweep.
 const MAX_DEALS: i64 = 1_000;
+/// How far behind now a sweep's window ends. A step due at a moment may
+/// be committed a little later (its write waited for the lock); a window
+/// ending at now could be swept before that commit and never again.
+pub const OVERDUE_SETTLE_MS: i64 = 60_000;
 
 impl Store {
-    /// Announces the steps that fell due since the last sweep and are still
-    /// open. Returns how many events were written.
+    /// Announces the steps that fell due since the last sweep (up to
+    /// [`OVERDUE_SETTLE_MS`] before `now`) and are still open. Returns how
+    /// many events were written.
     pub async fn sweep_overdue_steps(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let now = Timestamp(now.0 - OVERDUE_SETTLE_MS);
         let mark: Option<i64> =
             sqlx::query_scalar("SELECT steps_overdue_until FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
+        if mark.is_some_and(|m| m >= now.0) {
+            // Swept up to here already (another process, or a clock behind).
+            return Ok(0);
+        }
         let start = mark.unwrap_or(now.0).max(now.0 - LOOKBACK_MS);
         let listening: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM webhook_subscriptions WHERE active = 1 AND events LIKE '%\"step.overdue\"%' LIMIT 1",

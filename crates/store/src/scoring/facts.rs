@@ -100,7 +100,7 @@ async fn engagement(tx: &mut Tx, deal: &Deal, until: Option<Timestamp>) -> Resul
              AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced_hard', 'bounced_soft')
          UNION ALL
          SELECT 'activity.done', 'activity:' || CAST(id AS TEXT), done_at, NULL, kind, NULL, 0, subject
-           FROM activities WHERE deleted_at IS NULL AND done_at IS NOT NULL
+           FROM activities WHERE done_at IS NOT NULL
              AND (deal_id = $2 OR (deal_id IS NULL AND person_id = $1))
          UNION ALL
          SELECT 'stage.reached', 'stage_event:' || CAST(id AS TEXT), at, NULL, NULL, stage_id, 0, ''

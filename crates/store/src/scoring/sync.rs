@@ -209,7 +209,7 @@ async fn act(
         }
         Firing::Nurture => {
             detail["level"] = json!(t.nurture_at);
-            let system = Actor { user_id: None, now: actor.now, origin: actor.origin.clone() };
+            let system = Actor { user_id: None, now: actor.now, origin: actor.origin };
             if let (Some(c), Some(p)) = (t.nurture_campaign_id, deal.person_id) {
                 match crate::campaigns::members::enrol_in(tx, &system, c, p, None).await {
                     Ok((_, joined)) => detail["enrolled"] = json!({"campaign_id": c.to_string(), "joined": joined}),

@@ -1,0 +1,240 @@
+//! Lead scoring over HTTP on both engines: a published model scores open
+//! deals (rescore), answers and activities move the score at once, the
+//! score is the sum of its ledger, thresholds fire once per crossing,
+//! `min_score` gates forward moves like a playbook step, `as_of` reads the
+//! past, and bad models are refused naming the rule.
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+use dealflow_core::time::Timestamp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("a string id").to_string()
+}
+
+/// A pipeline of three stages (no playbook) and a campaign to nurture into.
+async fn setup(app: &TestApp) -> (Value, Value) {
+    let body = json!({"name": "Scored", "stages": [{"name": "New"}, {"name": "Qualified"}, {"name": "Proposal"}]});
+    let (st, p) = app.post("/api/v1/pipelines", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let (st, c) = app.post("/api/v1/campaigns", json!({"name": "Nurture", "channel": "email"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    (p, c)
+}
+
+fn model(p: &Value, c: &Value) -> Value {
+    json!({
+        "name": "BANT",
+        "pipeline_id": p["id"],
+        "rules": [
+            {"group": "fit", "field": "source", "op": "eq", "value": "Referral", "points": 20},
+            {"id": "meetings", "group": "engagement", "event": "activity.done", "activity_kind": "meeting",
+             "points": 15, "cap": 30, "half_life_days": 30},
+            {"id": "budget", "group": "question", "question": "Budget confirmed?", "answers": {"yes": 30, "no": -40}}
+        ],
+        "thresholds": {"disqualify_below": 0, "nurture_at": 50, "nurture_campaign_id": c["id"], "nurture_task": true,
+                       "rearm_gap": 10, "min_score": {s(&p["stages"][2]["id"]): 40}},
+        "bands": [{"name": "A", "min": 60}, {"name": "B", "min": 30}, {"name": "C", "min": -1000}]
+    })
+}
+
+async fn publish(app: &TestApp, id: &str) -> Value {
+    let (st, m) = app.post(&format!("/api/v1/scoring/models/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    // The rescore runs as a job; the test runs its batches itself.
+    let (model, version) = (id.parse::<i64>().expect("an id"), m["published_version"].as_i64().expect("a version"));
+    while let Some(_next) = app.store.rescore_batch(model, version, false, 0).await.expect("rescore") {}
+    m
+}
+
+async fn score(app: &TestApp, deal: &str) -> Value {
+    let (st, sc) = app.get(&format!("/api/v1/deals/{deal}/score")).await;
+    assert_eq!(st, StatusCode::OK, "{sc}");
+    let sum: f64 = sc["contributions"]
+        .as_array()
+        .expect("contributions")
+        .iter()
+        .map(|c| c["points_now"].as_f64().unwrap_or(0.0))
+        .sum();
+    let total = sc["total"].as_f64().expect("a total");
+    assert!((sum - total).abs() < 0.011, "total {total} is the sum of points_now {sum}: {sc}");
+    sc
+}
+
+#[tokio::test]
+async fn a_published_model_scores_deals_and_facts_move_the_score_at_once() {
+    let app = spawn_app().await;
+    let (p, c) = setup(&app).await;
+    let (st, person) = app.post("/api/v1/people", json!({"name": "Ada", "emails": ["ada@example.com"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{person}");
+    let early = app
+        .create_deal(json!({"title": "Early", "pipeline_id": p["id"], "source": "Referral", "person_id": person["id"]}))
+        .await;
+    let (st, m) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    assert_eq!(m["draft"]["rules"][0]["id"], "rule-1", "rules get ids: {m}");
+    assert!(m["published_version"].is_null());
+    let (st, _) = app.get(&format!("/api/v1/deals/{}/score", s(&early["id"]))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "a draft scores nothing");
+    let m = publish(&app, &s(&m["id"])).await;
+    assert_eq!(m["published_version"], 1);
+    let (_, m) = app.get(&format!("/api/v1/scoring/models/{}", s(&m["id"]))).await;
+    assert_eq!(m["rescore"], json!({"done": 1, "total": 1, "finished": true}), "{m}");
+
+    // The rescore scored the deal that was there before the model.
+    let deal = s(&early["id"]);
+    let sc = score(&app, &deal).await;
+    assert_eq!(sc["total"], 20.0, "{sc}");
+    assert_eq!(sc["band"], "C");
+    assert_eq!(sc["groups"]["fit"], 20.0);
+
+    // An answer moves it at once, and is history.
+    let (st, a) = app
+        .call(reqwest::Method::PUT, &format!("/api/v1/deals/{deal}/answers/budget"), Some(json!({"answer": "Yes"})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    assert_eq!(a["answer"]["answer"], "yes", "canonical spelling");
+    assert_eq!(a["score"]["total"], 50.0, "{a}");
+    // 50 reaches the nurture level: once, with the enrolment and a task.
+    let sc = score(&app, &deal).await;
+    let firings: Vec<&str> = sc["firings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(firings, ["nurture"], "{sc}");
+    let (_, members) = app.get(&format!("/api/v1/campaigns/{}/members", s(&c["id"]))).await;
+    assert_eq!(members["items"].as_array().map(Vec::len), Some(1), "enrolled: {members}");
+    let (_, tasks) = app.get(&format!("/api/v1/activities?deal_id={deal}")).await;
+    assert!(
+        tasks["items"].as_array().unwrap().iter().any(|t| t["subject"].as_str().unwrap_or("").starts_with("Nurture")),
+        "{tasks}"
+    );
+
+    // A meeting done: +15, at once.
+    let body = json!({"kind": "meeting", "subject": "Demo", "deal_id": deal, "done_at": Timestamp::now().to_rfc3339()});
+    let (st, meeting) = app.post("/api/v1/activities", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{meeting}");
+    let sc = score(&app, &deal).await;
+    assert_eq!(sc["groups"]["engagement"], 15.0, "{sc}");
+    assert_eq!(sc["band"], "A");
+
+    // Changing the answer takes the old points back and adds the new.
+    let (_, a) = app
+        .call(reqwest::Method::PUT, &format!("/api/v1/deals/{deal}/answers/budget"), Some(json!({"answer": "no"})))
+        .await;
+    assert_eq!(a["answer"]["previous"], "yes");
+    assert_eq!(a["score"]["total"], -5.0, "20 - 40 + 15: {a}");
+    // Below 0: disqualified (flag), once; the nurture level re-armed (below 40).
+    let sc = score(&app, &deal).await;
+    assert_eq!(sc["disqualified"], true, "{sc}");
+    let (_, qs) = app.get(&format!("/api/v1/deals/{deal}/answers")).await;
+    assert_eq!(qs[0]["current"], "no");
+    assert_eq!(qs[0]["history"].as_array().map(Vec::len), Some(2), "{qs}");
+
+    // Each crossing fires once, each level re-arming past the gap.
+    for answer in ["yes", "no", "yes", "no"] {
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/deals/{deal}/answers/budget"),
+            Some(json!({"answer": answer})),
+        )
+        .await;
+    }
+    let sc = score(&app, &deal).await;
+    let kinds: Vec<&str> = sc["firings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    // yes (65) re-arms the disqualify level and fires nurture again (it
+    // re-armed at -5); no (-5) disqualifies again: once per crossing.
+    assert_eq!(kinds, ["nurture", "disqualify", "nurture", "disqualify", "nurture", "disqualify"], "{sc}");
+
+    // A human clears the flag, with a reason; the timeline shows it all.
+    let (st, cleared) =
+        app.post(&format!("/api/v1/deals/{deal}/score/clear"), json!({"reason": "Budget comes in Q3"})).await;
+    assert_eq!(st, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["disqualified"], false);
+    let (st, again) = app.post(&format!("/api/v1/deals/{deal}/score/clear"), json!({"reason": "again"})).await;
+    assert_problem(st, &again, StatusCode::CONFLICT, None);
+
+    // As of before the meeting, the score had no engagement.
+    let before = sc["contributions"].as_array().unwrap().iter().find(|c| c["group"] == "engagement").unwrap()["at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Timestamp::parse(&before).expect("a time");
+    let (st, past) = app
+        .get(&format!("/api/v1/deals/{deal}/score?as_of={}", Timestamp(t.0 - 1).to_rfc3339().replace('+', "%2B")))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{past}");
+    assert_eq!(past["groups"]["engagement"], 0.0, "{past}");
+}
+
+#[tokio::test]
+async fn min_score_gates_forward_moves_like_a_playbook_step() {
+    let app = spawn_app().await;
+    let (p, c) = setup(&app).await;
+    let (_, m) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    publish(&app, &s(&m["id"])).await;
+    let deal =
+        app.create_deal(json!({"title": "Gated", "pipeline_id": p["id"], "stage_id": p["stages"][1]["id"]})).await;
+    let id = s(&deal["id"]);
+    let proposal = p["stages"][2]["id"].clone();
+    let (st, refused) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": deal["version"], "stage_id": proposal})).await;
+    assert_problem(st, &refused, StatusCode::UNPROCESSABLE_ENTITY, Some("score"));
+    // Backwards is never blocked.
+    let (st, back) = app
+        .patch(&format!("/api/v1/deals/{id}"), json!({"version": deal["version"], "stage_id": p["stages"][0]["id"]}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{back}");
+    // With an override the move goes ahead, and is recorded.
+    let body = json!({"version": back["version"], "stage_id": proposal, "override_reason": "CEO asked"});
+    let (st, moved) = app.patch(&format!("/api/v1/deals/{id}"), body).await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
+    // Answering raises the score over the minimum: no override needed.
+    let other = app
+        .create_deal(
+            json!({"title": "Ready", "pipeline_id": p["id"], "stage_id": p["stages"][1]["id"], "source": "Referral"}),
+        )
+        .await;
+    let oid = s(&other["id"]);
+    app.call(reqwest::Method::PUT, &format!("/api/v1/deals/{oid}/answers/budget"), Some(json!({"answer": "yes"})))
+        .await;
+    let (_, cur) = app.get(&format!("/api/v1/deals/{oid}")).await;
+    let (st, moved) =
+        app.patch(&format!("/api/v1/deals/{oid}"), json!({"version": cur["version"], "stage_id": proposal})).await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
+}
+
+#[tokio::test]
+async fn bad_models_are_refused_naming_the_rule() {
+    let app = spawn_app().await;
+    let (p, c) = setup(&app).await;
+    let bad = json!({"name": "Bad", "pipeline_id": p["id"], "rules": [
+        {"group": "fit", "field": "organization.revenue", "op": "eq", "value": 1, "points": 5},
+        {"group": "question", "question": "Budget?", "answers": {}},
+        {"group": "engagement", "event": "email.opened", "points": 5, "half_life_days": 0},
+        {"group": "fit", "field": "value", "op": "is_set", "points": 5000}
+    ], "thresholds": {"disqualify_below": 50, "nurture_at": 20}});
+    let (st, e) = app.post("/api/v1/scoring/models", bad).await;
+    assert_problem(st, &e, StatusCode::UNPROCESSABLE_ENTITY, Some("rules[0].field"));
+    let fields: Vec<&str> = e["errors"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for f in ["rules[1].answers", "rules[2].half_life_days", "rules[3].points", "thresholds"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    // A second model for the same pipeline is a conflict.
+    let (_, m) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    let (st, dup) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    assert_problem(st, &dup, StatusCode::CONFLICT, None);
+    // A draft whose campaign went away cannot be published.
+    let (st, _) = app.delete(&format!("/api/v1/campaigns/{}", s(&c["id"]))).await;
+    assert!(st.is_success(), "{st}");
+    let (st, e) = app.post(&format!("/api/v1/scoring/models/{}/publish", s(&m["id"])), json!({})).await;
+    assert_problem(st, &e, StatusCode::UNPROCESSABLE_ENTITY, Some("thresholds.nurture_campaign_id"));
+    // A question that is not the model's, an answer that is not the question's.
+    let deal = app.create_deal(json!({"title": "Q", "pipeline_id": p["id"]})).await;
+    let (st, e) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/deals/{}/answers/budget", s(&deal["id"])),
+            Some(json!({"answer": "yes"})),
+        )
+        .await;
+    assert_problem(st, &e, StatusCode::CONFLICT, None);
+}
