@@ -5,6 +5,7 @@
 //! score in [`read`]; qualifying answers in [`answers`].
 
 pub mod answers;
+pub mod calibration;
 pub(crate) mod facts;
 pub mod read;
 pub mod rescore;
@@ -45,7 +46,7 @@ pub struct ScoringModel {
     pub published: Option<ModelBody>,
     pub published_at: Option<Timestamp>,
     /// The rescore the last publish started: deals done of deals to do.
-    pub rescore: Progress,
+    pub rescore: RescoreProgress,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
@@ -53,7 +54,7 @@ pub struct ScoringModel {
 
 /// How far a rescore has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Progress {
+pub struct RescoreProgress {
     pub done: i64,
     pub total: i64,
     pub finished: bool,
@@ -64,9 +65,21 @@ pub struct Progress {
 #[serde(deny_unknown_fields)]
 pub struct NewScoringModel {
     pub name: String,
+    /// The pipeline it scores; leave it out for every pipeline without a
+    /// model of its own.
     pub pipeline_id: Option<PipelineId>,
-    #[serde(flatten)]
-    pub body: ModelBody,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::objects_only")]
+    pub rules: Vec<dealflow_core::scoring::Rule>,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::object_only")]
+    pub thresholds: dealflow_core::scoring::Thresholds,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::objects_only")]
+    pub bands: Vec<dealflow_core::scoring::Band>,
+}
+
+impl NewScoringModel {
+    fn body(&self) -> ModelBody {
+        ModelBody { rules: self.rules.clone(), thresholds: self.thresholds.clone(), bands: self.bands.clone() }
+    }
 }
 
 /// Body of `PATCH /api/v1/scoring/models/{id}`: edits the draft.
@@ -75,8 +88,11 @@ pub struct NewScoringModel {
 pub struct ScoringModelPatch {
     pub version: i64,
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::opt_objects_only")]
     pub rules: Option<Vec<dealflow_core::scoring::Rule>>,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::opt_object_only")]
     pub thresholds: Option<dealflow_core::scoring::Thresholds>,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::opt_objects_only")]
     pub bands: Option<Vec<dealflow_core::scoring::Band>>,
 }
 
@@ -100,7 +116,7 @@ fn from_row(r: &AnyRow) -> R<ScoringModel> {
         published_version: opt_i64(r, "published_version")?,
         published: published.map(|s| serde_json::from_str(&s).map_err(|e| decode_err("pub_body", e))).transpose()?,
         published_at: opt_ts(r, "pub_at")?,
-        rescore: Progress { done, total, finished: done >= total },
+        rescore: RescoreProgress { done, total, finished: done >= total },
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
@@ -230,7 +246,7 @@ impl Store {
             return Err(StoreError::invalid("name", format!("a workspace keeps at most {MAX_MODELS} models")));
         }
         check_unique(&mut tx, n.pipeline_id, None).await?;
-        let body = check(&mut tx, n.pipeline_id, &n.body).await?;
+        let body = check(&mut tx, n.pipeline_id, &n.body()).await?;
         let id = ScoringModelId::new();
         sqlx::query(
             "INSERT INTO scoring_models (id, name, pipeline_id, draft, published_version, created_at, updated_at, version)

@@ -217,6 +217,29 @@ async fn populate(store: &Store) {
         received_at: now,
     };
     assert!(store.receive_reply(conn, reply).await.unwrap().is_some_and(|r| r.outreach_id.is_some()));
+    // A published scoring model, the deals' ledgers and scores, an answer,
+    // and the firing of a level every deal is below.
+    let body: dealflow_core::scoring::ModelBody = serde_json::from_value(serde_json::json!({
+        "rules": [{"group": "fit", "field": "source", "op": "eq", "value": "self-serve", "points": 20},
+                  {"id": "budget", "group": "question", "question": "Budget «ok»?", "answers": {"yes": 30, "no": -40}}],
+        "thresholds": {"disqualify_below": 100}
+    }))
+    .unwrap();
+    let model = dealflow_store::NewScoringModel {
+        name: "Fit".into(),
+        pipeline_id: Some(pipeline),
+        rules: body.rules,
+        thresholds: body.thresholds,
+        bands: body.bands,
+    };
+    let model = store.create_scoring_model(&actor, model).await.unwrap();
+    let published = store.publish_scoring_model(&actor, model.id).await.unwrap();
+    let version = published.published_version.unwrap();
+    while store.rescore_batch(model.id.0, version, false, 0).await.unwrap().is_some() {}
+    let signed_up = store.list_deals(&Default::default(), page).await.unwrap().items;
+    let deal = signed_up.iter().find(|d| d.source.as_deref() == Some("self-serve")).unwrap();
+    let answer = dealflow_store::scoring::NewAnswer { answer: "yes".into() };
+    store.answer_question(&actor, deal.id, "budget", answer).await.unwrap();
 }
 
 /// The tables of the store's schema, from the engine's own catalog.
@@ -293,10 +316,13 @@ async fn sqlite_round_trip_copies_every_row_both_ways() {
     // The new deal entered a stage with a task step: its task and the
     // step's state row come with it, the deal's creation is audited, and
     // the copied webhook subscription gets its event (one fan-out job).
+    // The copied scoring model scores it: its score row, and the firing of
+    // the level it is below, with that event's fan-out job.
     assert_eq!(
         back.rows(),
-        report.rows() + 6,
-        "one more deal, its creation event, its audit entry, its task and step state, its webhook job"
+        report.rows() + 9,
+        "one more deal, its creation event, its audit entry, its task and step state, its webhook job, \
+         its score, its firing and that webhook job"
     );
 }
 

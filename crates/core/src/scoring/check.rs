@@ -57,11 +57,11 @@ pub fn check_model(body: &ModelBody, refs: &Refs) -> Result<ModelBody, Invalid> 
 }
 
 fn check_rule(r: &mut Rule, at: &str, refs: &Refs, errs: &mut Invalid) {
-    if let Some(id) = &mut r.id {
-        *id = id.trim().to_string();
-        if id.is_empty() || id.len() > 40 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            errs.add(format!("{at}.id"), "an id is 1 to 40 letters, digits, `-` or `_`; leave it out to get one");
-        }
+    // Ids are kept as given (no trimming): they appear in URLs.
+    if let Some(id) = &r.id
+        && (id.is_empty() || id.len() > 40 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        errs.add(format!("{at}.id"), "an id is 1 to 40 letters, digits, `-` or `_`; leave it out to get one");
     }
     let only = |errs: &mut Invalid, present: bool, name: &str, group: Group| {
         if present && r.group != group {
@@ -187,11 +187,11 @@ fn check_engagement(r: &Rule, at: &str, refs: &Refs, errs: &mut Invalid) {
         }
     }
     if let Some(c) = r.cap
-        && (!c.is_finite() || c <= 0.0 || c > MAX_POINTS * 10.0)
+        && (!c.is_finite() || !(0.0..=MAX_POINTS * 10.0).contains(&c))
     {
         errs.add(
             format!("{at}.cap"),
-            format!("a cap is a positive number up to {}; leave it out for none", MAX_POINTS * 10.0),
+            format!("a cap is a number from 0 up to {}; leave it out for none", MAX_POINTS * 10.0),
         );
     }
     if let Some(h) = r.half_life_days
@@ -217,7 +217,12 @@ fn check_question(r: &mut Rule, at: &str, refs: &Refs, errs: &mut Invalid) {
                 if key.is_empty() || key.chars().count() > 100 {
                     errs.add(format!("{at}.answers"), "an answer is 1 to 100 characters");
                 }
-                check_points(&format!("{at}.answers.{key}"), *p, errs);
+                if !p.is_finite() || p.abs() > MAX_POINTS {
+                    errs.add(
+                        format!("{at}.answers"),
+                        format!("an answer's points lie between -{MAX_POINTS} and {MAX_POINTS}"),
+                    );
+                }
                 if trimmed.insert(key.to_string(), *p).is_some() {
                     errs.add(format!("{at}.answers"), format!("the answer `{key}` is given twice"));
                 }

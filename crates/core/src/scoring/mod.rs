@@ -8,6 +8,7 @@
 //! appends the difference ([`ledger::diff`]) in the transaction of the fact.
 //! The thresholds fire once per crossing ([`thresholds::step`]).
 
+pub mod calibration;
 pub mod check;
 pub mod eval;
 pub mod ledger;
@@ -45,8 +46,21 @@ text_enum!(
 macro_rules! dotted_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        // Written by hand: utoipa's derive does not see a `rename` that a
+        // macro passes in.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -102,7 +116,7 @@ pub struct Rule {
     /// Fit: what `op` compares with (`[low, high]` for `between`, a list
     /// for `one_of`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = any_value)]
     pub value: Option<serde_json::Value>,
     /// Engagement: the fact counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,6 +236,57 @@ impl ModelBody {
     pub fn band(&self, total: f64) -> Option<&str> {
         self.bands.iter().filter(|b| total >= b.min).max_by(|a, b| a.min.total_cmp(&b.min)).map(|b| b.name.as_str())
     }
+}
+
+/// Any JSON value: a fit rule's `value` is a text, a number, a list or
+/// `[low, high]`, depending on its `op`.
+fn any_value() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::Object::with_type(utoipa::openapi::schema::SchemaType::AnyValue)
+}
+
+/// Deserializes a struct only from a JSON object: serde's derive would also
+/// take a list of its fields in order, which no client means.
+pub fn object_only<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = serde_json::Value::deserialize(d)?;
+    if !v.is_object() {
+        return Err(serde::de::Error::custom("expected an object"));
+    }
+    serde_json::from_value(v).map_err(serde::de::Error::custom)
+}
+
+/// [`object_only`] for a list of objects.
+pub fn objects_only<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Vec::<serde_json::Value>::deserialize(d)?;
+    if v.iter().any(|x| !x.is_object()) {
+        return Err(serde::de::Error::custom("expected a list of objects"));
+    }
+    v.into_iter().map(|x| serde_json::from_value(x).map_err(serde::de::Error::custom)).collect()
+}
+
+/// [`object_only`] for an optional field.
+pub fn opt_object_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    object_only(d).map(Some)
+}
+
+/// [`objects_only`] for an optional field.
+pub fn opt_objects_only<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    objects_only(d).map(Some)
 }
 
 /// Rounds a score figure to hundredths, the precision it is shown and

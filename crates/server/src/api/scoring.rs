@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, ScoringModelId};
 use dealflow_store::scoring::answers::{Answered, Question};
+use dealflow_store::scoring::calibration::{Calibration, CalibrationQuery};
 use dealflow_store::scoring::{DealScore, NewAnswer};
 use dealflow_store::{NewScoringModel, ScoringModel, ScoringModelPatch};
 use serde::Deserialize;
@@ -28,6 +29,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clear_disqualified))
         .routes(routes!(deal_questions))
         .routes(routes!(answer_question))
+        .routes(routes!(calibration))
+}
+
+/// How the bands of a model did on the deals closed in a period (default
+/// the last 365 days): each deal scored as of when it entered its second
+/// stage, from nothing later; per band the deals, win rate, median cycle
+/// and won value; and what `disqualify_below` (the model's, or the one
+/// given) would have dropped. For the published version and the draft.
+#[utoipa::path(get, path = "/scoring/calibration", tag = "scoring", params(CalibrationQuery),
+    responses((status = 200, body = Calibration), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn calibration(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<CalibrationQuery>,
+) -> ApiResult<Json<Calibration>> {
+    Ok(Json(st.store.scoring_calibration(&q, Timestamp::now()).await?))
 }
 
 /// Scoring models, newest first.
@@ -107,7 +125,6 @@ async fn publish_model(
 struct AsOf {
     /// The moment (RFC 3339); default now. The ledger as it stood then,
     /// decayed to then.
-    #[param(value_type = Option<String>)]
     as_of: Option<Timestamp>,
 }
 
@@ -132,7 +149,7 @@ async fn deal_score(
 /// Body of the clear.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Clear {
+struct ClearFlag {
     /// Why the deal stays in play.
     reason: String,
 }
@@ -141,14 +158,14 @@ struct Clear {
 /// timeline). The flag fires again only once the score has risen by the
 /// re-arm gap and fallen below the level again.
 #[utoipa::path(post, path = "/deals/{id}/score/clear", tag = "scoring", params(("id" = DealId, Path)),
-    request_body = Clear,
+    request_body = ClearFlag,
     responses((status = 200, body = DealScore), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn clear_disqualified(
     State(st): State<AppState>,
     u: CurrentUser,
     Path(id): Path<DealId>,
-    Json(c): Json<Clear>,
+    Json(c): Json<ClearFlag>,
 ) -> ApiResult<Json<DealScore>> {
     Ok(Json(st.store.clear_disqualified(&u.actor(), id, &c.reason).await?))
 }

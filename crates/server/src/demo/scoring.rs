@@ -48,7 +48,13 @@ pub async fn seed_model(store: &Store, sys: &Actor, sales: &Pipeline) -> anyhow:
     let m = store
         .create_scoring_model(
             sys,
-            NewScoringModel { name: "Sales qualification".into(), pipeline_id: Some(sales.id), body },
+            NewScoringModel {
+                name: "Sales qualification".into(),
+                pipeline_id: Some(sales.id),
+                rules: body.rules,
+                thresholds: body.thresholds,
+                bands: body.bands,
+            },
         )
         .await?;
     store.publish_scoring_model(sys, m.id).await?;

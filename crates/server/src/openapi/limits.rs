@@ -37,6 +37,8 @@ enum Rule {
     OptMulti(u64),
     /// An integer within these bounds.
     Range(i64, i64),
+    /// A number above the first bound (not equal) and at most the second.
+    Above(i64, i64),
     /// A pattern and a length, for text with a shape of its own.
     Shape(&'static str, u64),
     /// Any text of this many characters (passwords: not trimmed).
@@ -172,6 +174,19 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("Template", "body", Multi(20_000)),
     ("Due", "offset_minutes", Range(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)),
     ("Due", "offset_working_days", Range(-MAX_OFFSET_WORKING_DAYS, MAX_OFFSET_WORKING_DAYS)),
+    ("NewScoringModel", "name", Line(100)),
+    ("ScoringModelPatch", "name", Line(100)),
+    ("Rule", "id", Shape("^[A-Za-z0-9_-]{1,40}$", 40)),
+    ("Rule", "points", Range(-1000, 1000)),
+    ("Rule", "cap", Range(0, 10_000)),
+    ("Rule", "half_life_days", Above(0, 3650)),
+    ("Rule", "question", Line(200)),
+    ("Band", "name", Line(40)),
+    ("Thresholds", "disqualify_below", Range(-10_000, 10_000)),
+    ("Thresholds", "nurture_at", Range(-10_000, 10_000)),
+    ("Thresholds", "rearm_gap", Range(0, 1000)),
+    ("ClearFlag", "reason", Line(500)),
+    ("NewAnswer", "answer", Line(100)),
 ];
 
 use dealflow_core::playbook::{MAX_OFFSET_MINUTES, MAX_OFFSET_WORKING_DAYS};
@@ -208,6 +223,7 @@ pub fn apply(doc: &mut OpenApi) {
                 ("minLength", v) => target.min_length = v.as_u64().map(|n| n as usize),
                 ("minimum", v) => target.minimum = v.as_i64().map(|n| Number::Int(n as isize)),
                 ("maximum", v) => target.maximum = v.as_i64().map(|n| Number::Int(n as isize)),
+                ("exclusiveMinimum", v) => target.exclusive_minimum = v.as_i64().map(|n| Number::Int(n as isize)),
                 ("enum", Value::Array(values)) => target.enum_values = Some(with_null(values, &target.schema_type)),
                 ("format", Value::String(f)) if f == "date" => {
                     target.format = Some(SchemaFormat::KnownFormat(KnownFormat::Date));
@@ -231,6 +247,7 @@ fn constraints(rule: Rule) -> Vec<(&'static str, Value)> {
         Multi(max) => text(max, true, CTRL_MULTI),
         OptMulti(max) => text(max, false, CTRL_MULTI),
         Range(min, max) => vec![("minimum", json!(min)), ("maximum", json!(max))],
+        Above(min, max) => vec![("exclusiveMinimum", json!(min)), ("maximum", json!(max))],
         Shape(pattern, max) => vec![("pattern", json!(pattern)), ("maxLength", json!(max))],
         Len(min, max) => vec![("minLength", json!(min)), ("maxLength", json!(max))],
         Domain => {

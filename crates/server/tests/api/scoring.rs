@@ -238,3 +238,61 @@ async fn bad_models_are_refused_naming_the_rule() {
         .await;
     assert_problem(st, &e, StatusCode::CONFLICT, None);
 }
+
+#[tokio::test]
+async fn the_calibration_never_reads_a_fact_from_after_its_moment() {
+    let app = spawn_app().await;
+    let (p, c) = setup(&app).await;
+    let (_, m) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    let mid = s(&m["id"]);
+    publish(&app, &mid).await;
+    let answer = |deal: String| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/deals/{deal}/answers/budget");
+            let (st, a) = app.call(reqwest::Method::PUT, &path, Some(json!({"answer": "yes"}))).await;
+            assert_eq!(st, StatusCode::OK, "{a}");
+        }
+    };
+    let step = |deal: Value, body: Value| {
+        let app = &app;
+        async move {
+            let (_, cur) = app.get(&format!("/api/v1/deals/{}", s(&deal["id"]))).await;
+            let mut b = body;
+            b["version"] = cur["version"].clone();
+            let (st, d) = app.patch(&format!("/api/v1/deals/{}", s(&deal["id"])), b).await;
+            assert_eq!(st, StatusCode::OK, "{d}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    // Answered before it entered its second stage: 30 then, band B.
+    let early = app.create_deal(json!({"title": "Early", "pipeline_id": p["id"], "value": 1000})).await;
+    answer(s(&early["id"])).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    step(early.clone(), json!({"stage_id": p["stages"][1]["id"]})).await;
+    step(early.clone(), json!({"status": "won"})).await;
+    // Answered after: the answer is a fact from after the moment.
+    let late = app.create_deal(json!({"title": "Late", "pipeline_id": p["id"], "value": 5000})).await;
+    step(late.clone(), json!({"stage_id": p["stages"][1]["id"]})).await;
+    answer(s(&late["id"])).await;
+    step(late.clone(), json!({"status": "won"})).await;
+    // Closed from its first stage: no moment to score at.
+    let never = app.create_deal(json!({"title": "Never", "pipeline_id": p["id"]})).await;
+    step(never, json!({"status": "lost", "lost_reason": "Timing"})).await;
+
+    let (st, cal) = app.get(&format!("/api/v1/scoring/calibration?model_id={mid}&disqualify_below=10")).await;
+    assert_eq!(st, StatusCode::OK, "{cal}");
+    assert_eq!(cal["deals"], 3, "{cal}");
+    let report = &cal["published"];
+    assert_eq!(report["unscored"], 1, "{cal}");
+    let band = |name: &str| report["bands"].as_array().unwrap().iter().find(|b| b["band"] == name).cloned().unwrap();
+    assert_eq!(band("B")["deals"], 1, "only the early answer counts: {cal}");
+    assert_eq!(band("B")["won_value"], 1000, "{cal}");
+    assert_eq!(band("C")["deals"], 1, "{cal}");
+    assert_eq!(band("C")["win_rate"], 1.0, "{cal}");
+    assert_eq!(
+        report["what_if"],
+        json!({"disqualify_below": 10.0, "dropped": 1, "dropped_won": 1, "dropped_won_value": 5000})
+    );
+    assert!(cal["draft"].is_null(), "the draft is the published version: {cal}");
+}

@@ -52,6 +52,8 @@ struct Loaded {
     /// The deal's score now and the published model's minimum per stage,
     /// when a move is gated and the model sets minimums.
     score: Option<(f64, std::collections::BTreeMap<dealflow_core::StageId, f64>)>,
+    /// The published scoring model of the pipeline, read with it.
+    model: Option<crate::scoring::Published>,
 }
 
 /// Whether a change passes the playbook gate. Working a deal does; placing
@@ -101,9 +103,10 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
         organization: None,
         playbook: None,
         score: None,
+        model: None,
     };
     if n.pipeline.is_some() || n.first_pipeline {
-        (out.pipeline, out.stages) = pipeline_with_stages(tx, n.pipeline).await?;
+        (out.pipeline, out.stages, out.model) = pipeline_with_stages(tx, n.pipeline).await?;
         // Placing a deal where a file says skips the pipeline's rules too.
         if gate != Gate::Apply
             && let Some(p) = &mut out.pipeline
@@ -134,20 +137,27 @@ async fn load(tx: &mut Tx, n: &Needs, deal: Option<DealId>, gate: Gate) -> Resul
     }
     if let (Some((stage, since)), Some(deal), Gate::Apply) = (n.playbook, deal, gate) {
         out.playbook = Some(crate::playbooks::gate::facts(tx, deal, stage, since).await?);
-        if let Some(p) = n.pipeline {
-            out.score = crate::scoring::sync::gate(tx, deal, p).await?;
+        if let Some(m) = &out.model {
+            out.score = crate::scoring::sync::gate(tx, deal, m).await?;
         }
     }
     Ok(out)
 }
 
-/// A pipeline (the given one, else the first active one) and its stages in
-/// order, in one statement; `None` when there is no such pipeline.
-async fn pipeline_with_stages(
-    tx: &mut Tx,
-    id: Option<PipelineId>,
-) -> Result<(Option<(PipelineId, bool, bool)>, Vec<Stage>), StoreError> {
-    let head = "SELECT p.id AS p_id, p.archived AS p_archived, p.no_skipping_stages AS p_no_skip, s.* FROM pipelines p
+/// The pipeline, whether it is archived, and whether its "no skipping
+/// stages" rule applies; its stages; its published scoring model.
+type PipelineRead = (Option<(PipelineId, bool, bool)>, Vec<Stage>, Option<crate::scoring::Published>);
+
+/// A pipeline (the given one, else the first active one), its stages in
+/// order and the published scoring model that covers it, in one
+/// statement; `None` when there is no such pipeline.
+async fn pipeline_with_stages(tx: &mut Tx, id: Option<PipelineId>) -> Result<PipelineRead, StoreError> {
+    let head = "SELECT p.id AS p_id, p.archived AS p_archived, p.no_skipping_stages AS p_no_skip,
+                  sm.id AS sm_id, sv.number AS sm_version, sv.body AS sm_body, s.* FROM pipelines p
+                LEFT JOIN scoring_models sm ON sm.id = (SELECT m.id FROM scoring_models m WHERE m.deleted_at IS NULL
+                  AND m.published_version IS NOT NULL AND (m.pipeline_id = p.id OR m.pipeline_id IS NULL)
+                  ORDER BY CASE WHEN m.pipeline_id IS NULL THEN 1 ELSE 0 END LIMIT 1)
+                LEFT JOIN scoring_model_versions sv ON sv.model_id = sm.id AND sv.number = sm.published_version
                 LEFT JOIN stages s ON s.pipeline_id = p.id WHERE p.id = ";
     let mut sql = Sql::new(head);
     match id {
@@ -160,8 +170,14 @@ async fn pipeline_with_stages(
     }
     sql.push(" ORDER BY s.position, s.id");
     let rows = sql.query().fetch_all(&mut **tx).await?;
-    let Some(first) = rows.first() else { return Ok((None, Vec::new())) };
+    let Some(first) = rows.first() else { return Ok((None, Vec::new(), None)) };
     let pipeline = (PipelineId(i64_(first, "p_id")?), i64_(first, "p_archived")? != 0, i64_(first, "p_no_skip")? != 0);
+    let model = match (opt_i64(first, "sm_id")?, opt_i64(first, "sm_version")?) {
+        (Some(model_id), Some(version)) => {
+            Some(crate::scoring::Published { model_id, version, body: json(first, "sm_body")? })
+        }
+        _ => None,
+    };
     // A pipeline without stages gives one row whose stage columns are NULL.
     let stages = rows
         .iter()
@@ -171,7 +187,7 @@ async fn pipeline_with_stages(
             Err(e) => Some(Err(e)),
         })
         .collect::<R<Vec<_>>>()?;
-    Ok((Some(pipeline), stages))
+    Ok((Some(pipeline), stages, model))
 }
 
 /// A person or organization, found live, deleted or not at all.
@@ -229,8 +245,10 @@ pub(crate) async fn create_deal_gated(
         crate::playbooks::checklist::after_write(tx, actor, None, &d.deal, None).await?;
     }
     // Imports score their deals with the rescore they schedule at the end.
-    if gate != Gate::Bypass {
-        crate::scoring::sync::refresh(tx, actor, &d.deal).await?;
+    if gate != Gate::Bypass
+        && let Some(m) = &loaded.model
+    {
+        crate::scoring::sync::refresh_open(tx, actor, &d.deal, m).await?;
     }
     tracing::debug!(deal = %id, events = log.len(), "deal created");
     Ok(Written { deal: d.deal, before: None, log_before: Vec::new(), log, stages: loaded.stages })
@@ -285,7 +303,15 @@ pub(crate) async fn update_deal_gated(
             crate::playbooks::checklist::after_write(tx, actor, Some(&cur), &d.deal, known).await?;
         }
         if gate != Gate::Bypass {
-            crate::scoring::sync::refresh(tx, actor, &d.deal).await?;
+            // The model read with the pipeline covers the deal unless it
+            // moved to another pipeline.
+            match &loaded.model {
+                Some(m) if d.deal.pipeline_id == cur.pipeline_id => {
+                    crate::scoring::sync::refresh_open(tx, actor, &d.deal, m).await?
+                }
+                _ if d.deal.pipeline_id != cur.pipeline_id => crate::scoring::sync::refresh(tx, actor, &d.deal).await?,
+                _ => {}
+            }
         }
     }
     let stages = if loaded.pipeline.is_some_and(|(pid, _, _)| pid == d.deal.pipeline_id) {

@@ -83,6 +83,14 @@ pub(crate) async fn refresh(tx: &mut Tx, actor: &Actor, deal: &Deal) -> Result<(
     refresh_with(tx, actor, deal, &model).await
 }
 
+/// [`refresh`] with the model already read (with the deal's pipeline).
+pub(crate) async fn refresh_open(tx: &mut Tx, actor: &Actor, deal: &Deal, model: &Published) -> Result<(), StoreError> {
+    if deal.status != DealStatus::Open {
+        return Ok(());
+    }
+    refresh_with(tx, actor, deal, model).await
+}
+
 /// [`refresh`] with the model already read (the rescore reads it once).
 pub(crate) async fn refresh_with(tx: &mut Tx, actor: &Actor, deal: &Deal, model: &Published) -> Result<(), StoreError> {
     let loaded = super::facts::load(tx, deal, &model.body, None).await?;
@@ -307,13 +315,12 @@ async fn refresh_where(tx: &mut Tx, actor: &Actor, col: &str, id: i64) -> Result
 pub(crate) async fn gate(
     tx: &mut Tx,
     deal: DealId,
-    pipeline: dealflow_core::PipelineId,
+    model: &Published,
 ) -> Result<Option<(f64, std::collections::BTreeMap<dealflow_core::StageId, f64>)>, StoreError> {
-    let Some(model) = super::published_for(tx, pipeline).await? else { return Ok(None) };
     if model.body.thresholds.min_score.is_empty() {
         return Ok(None);
     }
     let ledger = entries(tx, deal, model.model_id, model.version).await?;
     let total = score(&model.body, &ledger, Timestamp::now()).total;
-    Ok(Some((total, model.body.thresholds.min_score)))
+    Ok(Some((total, model.body.thresholds.min_score.clone())))
 }
