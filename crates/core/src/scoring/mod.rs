@@ -271,22 +271,28 @@ where
     v.into_iter().map(|x| serde_json::from_value(x).map_err(serde::de::Error::custom)).collect()
 }
 
-/// [`object_only`] for an optional field.
+/// [`object_only`] for an optional field (`null` is none).
 pub fn opt_object_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
-    object_only(d).map(Some)
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        v => object_only(v).map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
-/// [`objects_only`] for an optional field.
+/// [`objects_only`] for an optional field (`null` is none).
 pub fn opt_objects_only<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
-    objects_only(d).map(Some)
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        v => objects_only(v).map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// Rounds a score figure to hundredths, the precision it is shown and
