@@ -301,3 +301,19 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// A qualifying question answered in place: the answer is stored, the score
+// moves at once, and the page shows the new score and its explanation.
+document.addEventListener("change", async (e) => {
+  const select = e.target.closest("select[data-question]");
+  if (!select || !select.value) return;
+  const id = document.getElementById("deal").dataset.id;
+  select.disabled = true;
+  try {
+    await api("PUT", `/api/v1/deals/${id}/answers/${encodeURIComponent(select.dataset.question)}`, { answer: select.value });
+    location.reload();
+  } catch (err) {
+    toast(err.message);
+    select.disabled = false;
+  }
+});

@@ -45,6 +45,11 @@ pub struct Card {
     pub last_contact_at: Option<Timestamp>,
     pub stage_entered_at: Timestamp,
     pub version: i64,
+    /// The lead score when a published model scores the deal, in
+    /// hundredths, with its band and whether it is disqualified.
+    pub score: Option<i64>,
+    pub band: Option<String>,
+    pub disqualified: bool,
 }
 
 fn push_filter(sql: &mut Sql, f: &BoardFilter) {
@@ -63,6 +68,7 @@ const FROM: &str = " FROM deals d JOIN stages s ON s.id = d.stage_id
     LEFT JOIN organizations o ON o.id = d.organization_id
     LEFT JOIN people p ON p.id = d.person_id
     LEFT JOIN users u ON u.id = d.owner_id
+    LEFT JOIN deal_scores sc ON sc.deal_id = d.id
     WHERE d.deleted_at IS NULL AND d.status = 'open'";
 
 fn card_from_row(r: &AnyRow) -> R<Card> {
@@ -78,6 +84,9 @@ fn card_from_row(r: &AnyRow) -> R<Card> {
         last_contact_at: opt_ts(r, "last_contact_at")?,
         stage_entered_at: ts(r, "stage_entered_at")?,
         version: i64_(r, "version")?,
+        score: opt_i64(r, "score_total")?,
+        band: opt_text(r, "score_band")?,
+        disqualified: opt_i64(r, "score_dq")? == Some(1),
     })
 }
 
@@ -123,7 +132,8 @@ impl Store {
                (SELECT MIN(a.due_at) FROM activities a WHERE a.deal_id = d.id AND a.done_at IS NULL) AS next_due_at,
                (SELECT MAX(a.done_at) FROM activities a
                   WHERE (a.deal_id = d.id OR (d.person_id IS NOT NULL AND a.person_id = d.person_id))
-                    AND a.done_at IS NOT NULL AND a.kind IN ('call', 'meeting', 'email', 'linkedin')) AS last_contact_at",
+                    AND a.done_at IS NOT NULL AND a.kind IN ('call', 'meeting', 'email', 'linkedin')) AS last_contact_at,
+               sc.total AS score_total, sc.band AS score_band, sc.disqualified AS score_dq",
         );
         sql.push(FROM).push(" AND d.stage_id = ").bind(stage.0);
         push_filter(&mut sql, f);

@@ -45,6 +45,11 @@ pub struct CardView {
     pub steps: String,
     /// An open required step keeps the deal from moving forward.
     pub blocked: bool,
+    /// The lead score ("47.5"), empty when no model scores the deal.
+    pub score: String,
+    /// Its band, or empty.
+    pub band: String,
+    pub disqualified: bool,
 }
 
 /// A column's statistics, written in full in the base currency.
@@ -136,6 +141,9 @@ fn card_view(
         rotting,
         steps: progress.map(|p| format!("{}/{}", p.done, p.total)).unwrap_or_default(),
         blocked: progress.is_some_and(|p| p.blocked),
+        score: c.score.map(|s| (s as f64 / 100.0).to_string()).unwrap_or_default(),
+        band: c.band.clone().unwrap_or_default(),
+        disqualified: c.disqualified,
     }
 }
 

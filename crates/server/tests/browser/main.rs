@@ -9,6 +9,7 @@ mod harness;
 mod insights;
 mod integrations;
 mod lists;
+mod scoring;
 mod settings;
 mod steps_editor;
 

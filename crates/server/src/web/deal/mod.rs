@@ -6,6 +6,7 @@
 
 mod checklist;
 mod markdown;
+mod score;
 pub(super) mod timeline;
 mod views;
 
@@ -76,6 +77,7 @@ struct DealPage<'a> {
     timeline: Vec<Entry>,
     steps: Vec<checklist::StepView>,
     steps_done: usize,
+    score: Option<score::ScoreView>,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
@@ -195,6 +197,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
     };
     let timeline = wording.entries(&items);
     let (steps, steps_done) = checklist::views(t, tz, &st.store.deal_checklist(id).await?);
+    let score = score::view(st, t, &deal, &pipelines).await?;
 
     let status = match deal.status {
         DealStatus::Open => "open",
@@ -237,5 +240,6 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         timeline,
         steps,
         steps_done,
+        score,
     }))
 }
