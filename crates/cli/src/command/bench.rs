@@ -27,6 +27,9 @@ pub enum BenchCmd {
     Gate(super::bench_gate::GateBench),
     /// Ingest throughput of signed SendGrid batches of 128 events.
     Ingest(super::bench_ingest::IngestBench),
+    /// Lead scoring: the rescore a publish starts, the calibration, a score read.
+    #[cfg(feature = "generate")]
+    Scoring(super::bench_scoring::ScoringBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -56,6 +59,8 @@ impl BenchCmd {
             BenchCmd::MetricsOnce(m) => m.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Export(e) => e.run().await,
+            #[cfg(feature = "generate")]
+            BenchCmd::Scoring(s) => s.run().await,
         }
     }
 }

@@ -11,6 +11,8 @@ mod bench_ingest;
 mod bench_jobs;
 #[cfg(feature = "generate")]
 mod bench_metrics;
+#[cfg(feature = "generate")]
+mod bench_scoring;
 mod copy;
 mod forecast;
 mod import;
