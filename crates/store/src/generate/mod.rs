@@ -328,6 +328,20 @@ fn push_messages(
     }
 }
 
+/// Sets up to `n` closed deals (the newest) open again, for benchmarks
+/// that need many open deals: the generator leaves few open. Their stage
+/// history stays as it was; the metric projections are not refreshed.
+pub async fn reopen(store: &Store, n: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE deals SET status = 'open', lost_reason = NULL, closed_at = NULL
+         WHERE id IN (SELECT id FROM deals WHERE status <> 'open' ORDER BY id DESC LIMIT $1)",
+    )
+    .bind(n)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,18 +386,4 @@ mod tests {
         store.close().await;
         store2.close().await;
     }
-}
-
-/// Sets up to `n` closed deals (the newest) open again, for benchmarks
-/// that need many open deals: the generator leaves few open. Their stage
-/// history stays as it was; the metric projections are not refreshed.
-pub async fn reopen(store: &Store, n: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE deals SET status = 'open', lost_reason = NULL, closed_at = NULL
-         WHERE id IN (SELECT id FROM deals WHERE status <> 'open' ORDER BY id DESC LIMIT $1)",
-    )
-    .bind(n)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected())
 }
