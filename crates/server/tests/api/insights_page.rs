@@ -300,3 +300,27 @@ async fn insights_page_list_exports_carry_filters() {
     let r = c.get(format!("{}/api/v1/deals/export?format=csv&pipeline_id={pid}&status=open", app.base)).send().await;
     assert_eq!(r.unwrap().status(), StatusCode::OK);
 }
+
+/// The demo's scoring model is calibrated on the page over the page's
+/// period, with the figures of `/api/v1/scoring/calibration`.
+#[tokio::test]
+async fn insights_page_shows_the_lead_score_calibration() {
+    let app = demo_app().await;
+    let c = signed_in(&app).await;
+    let (from, to) = period();
+    let (s, html) = get(&app, &c, &format!("/insights?from={from}&to={to}")).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("name=\"calibrate\" value=\"1\""), "asked for, not computed on every load: {html}");
+    let (s, html) = get(&app, &c, &format!("/insights?from={from}&to={to}&calibrate=1")).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let (_, models) = app.get("/api/v1/scoring/models").await;
+    let model = models["items"][0]["id"].as_str().expect("the demo's model").to_string();
+    let q = format!("/api/v1/scoring/calibration?model_id={model}&from={from}T00:00:00Z&to={to}T00:00:00Z");
+    let (s, cal) = app.get(&q).await;
+    assert_eq!(s, StatusCode::OK, "{cal}");
+    assert!(cal["deals"].as_i64().unwrap() > 0, "the demo closed deals in the period: {cal}");
+    assert!(html.contains("Lead-score calibration"), "{html}");
+    assert!(html.contains(&format!("closed deals: {}", cal["deals"])), "{html}");
+    let band_a = cal["published"]["bands"].as_array().unwrap().iter().find(|b| b["band"] == "A").cloned().unwrap();
+    assert!(html.contains(&format!("<td>A</td><td class=\"num\">{}</td>", band_a["deals"])), "{html}");
+}

@@ -14,6 +14,7 @@
 //! core `Date` type (years 1900–2999) and all date arithmetic is checked,
 //! so no parameter can make the page panic.
 
+mod calibration;
 mod figures;
 mod format;
 mod goals;
@@ -53,6 +54,9 @@ pub struct InsightsParams {
     /// Planner target in major units of the base currency.
     target: Option<String>,
     weeks: Option<String>,
+    /// `1` computes the lead-score calibration (it scores every closed
+    /// deal of the period again, so the page does it only when asked).
+    calibrate: Option<String>,
 }
 
 #[derive(Template)]
@@ -77,6 +81,9 @@ struct InsightsPage<'a> {
     weeks: String,
     plan: Option<PlanView>,
     plan_error: String,
+    calibration: Option<calibration::CalibrationView>,
+    /// Whether a scoring model exists (the calibration can be asked for).
+    has_model: bool,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<InsightsParams>) -> Response {
@@ -165,6 +172,13 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
         owner_id: owner,
         ..Default::default()
     };
+    let has_model = !st.store.scoring_models(dealflow_store::Page { limit: 1, before: None }).await?.items.is_empty();
+    let calibration = match &days {
+        Ok(d) if has_model && q.calibrate.as_deref() == Some("1") => {
+            calibration::calibration(st, t, &settings, pipeline, d).await?
+        }
+        _ => None,
+    };
     let (figures, error) = match days {
         Ok(days) => match figures::figures(st, t, &settings, &mq, days, now).await {
             Ok(f) => (Some(f), String::new()),
@@ -206,6 +220,8 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
         weeks,
         plan,
         plan_error,
+        calibration,
+        has_model,
     };
     let mut resp = html(&page);
     if bad && resp.status() == StatusCode::OK {
