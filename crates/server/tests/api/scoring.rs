@@ -296,3 +296,68 @@ async fn the_calibration_never_reads_a_fact_from_after_its_moment() {
     );
     assert!(cal["draft"].is_null(), "the draft is the published version: {cal}");
 }
+
+/// Decay alone can carry a score below a level: the hourly sweep finds it
+/// and fires; with `disqualify_action: lose` the deal is lost, through the
+/// job runner, with the lost reason "Disqualified (score)".
+#[tokio::test]
+async fn decay_crossing_a_level_fires_and_lose_loses_the_deal() {
+    let app = spawn_app().await;
+    let (p, _) = setup(&app).await;
+    let body = json!({"name": "Decay", "pipeline_id": p["id"], "rules": [
+        {"group": "engagement", "event": "activity.done", "points": 10, "half_life_days": 1}
+    ], "thresholds": {"disqualify_below": 5, "disqualify_action": "lose"}});
+    let (st, m) = app.post("/api/v1/scoring/models", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    publish(&app, &s(&m["id"])).await;
+    let deal = app.create_deal(json!({"title": "Fading", "pipeline_id": p["id"]})).await;
+    let id = s(&deal["id"]);
+    // A call half a day ago: 10 × 0.5^0.5 ≈ 7.07, above 5. (Created first:
+    // a new deal scores 0, below 5, so it would fire at once.)
+    let half_day_ago = Timestamp(Timestamp::now().0 - 43_200_000).to_rfc3339();
+    let call =
+        json!({"kind": "call", "subject": "Intro", "deal_id": id, "done_at": half_day_ago, "created_at": half_day_ago});
+    let (st, a) = app.post("/api/v1/activities", call).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let sc = score(&app, &id).await;
+    // The deal was created at 0 (below 5): that fired once already; the
+    // call re-armed nothing (7.07 < 5 + 10), so nothing fires again here.
+    let fired = sc["firings"].as_array().unwrap().len();
+    assert!((sc["total"].as_f64().unwrap() - 7.07).abs() < 0.011, "{sc}");
+
+    // Two days on, decay has carried it to 1.77: the sweep re-reads it.
+    let later = Timestamp(Timestamp::now().0 + 2 * 86_400_000);
+    let swept = app.store.sweep_score_decay(later).await.expect("sweep");
+    assert!(swept >= 1, "the sweep reads decaying scores");
+    let sc = score(&app, &id).await;
+    assert_eq!(sc["firings"].as_array().unwrap().len(), fired, "still below: no second firing without re-arming");
+
+    // A deal that starts above the level and decays below it fires once.
+    let other = app.create_deal(json!({"title": "Warm", "pipeline_id": p["id"]})).await;
+    let oid = s(&other["id"]);
+    let (_, before) = app.get(&format!("/api/v1/deals/{oid}/score")).await;
+    let base = before["firings"].as_array().unwrap().len();
+    let now = Timestamp::now().to_rfc3339();
+    let meeting = json!({"kind": "meeting", "subject": "Demo", "deal_id": oid, "done_at": now});
+    app.post("/api/v1/activities", meeting.clone()).await;
+    app.post("/api/v1/activities", json!({"kind": "call", "subject": "Follow-up", "deal_id": oid, "done_at": now}))
+        .await;
+    // 20 now: re-armed (≥ 5 + 10). Three days on: 2.5, below 5: it fires.
+    app.store.sweep_score_decay(Timestamp(Timestamp::now().0 + 3 * 86_400_000)).await.expect("sweep");
+    // The sweep ran "three days on", so its firing is dated then: read the
+    // deal's firings whole (the score's list stops at its moment).
+    let after = app.store.score_firings(dealflow_core::DealId(oid.parse().unwrap())).await.expect("firings");
+    let kinds: Vec<&str> = after[base..].iter().map(|f| f.kind.as_str()).collect();
+    assert_eq!(kinds, ["disqualify"], "{after:?}");
+    // `lose`: the job runner loses the deal, with the reason.
+    let _runner = crate::mail::quick_runner(&app);
+    for _ in 0..100 {
+        let (_, d) = app.get(&format!("/api/v1/deals/{oid}")).await;
+        if d["status"] == "lost" {
+            assert_eq!(d["lost_reason"], "Disqualified (score)");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the deal was not lost");
+}
