@@ -307,6 +307,29 @@ fn maven_metrics_match_the_csv() {
     // The bounds really are exercised.
     let on = |day: &str| rows.iter().filter(|r| r.close == Some(midnight_utc(day))).count();
     assert!(on("2017-04-01") > 0 && on("2017-07-01") > 0 && on("2017-10-01") > 0);
+
+    // The learned win probability's backtest runs on the same import and
+    // prints its figures for both methods (docs/scoring.md reports them).
+    let out = Command::new(env!("CARGO_BIN_EXE_dealflow"))
+        .args(["--database", &db.url, "model", "evaluate", "--pipeline", "Maven", "--json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run model evaluate");
+    let e: Value = serde_json::from_str(&ok(&out)).expect("model evaluate --json is JSON");
+    let points = e["points"].as_array().expect("points");
+    assert_eq!(points.len(), 13, "monthly points over the last year of closes: {e}");
+    assert!(points.iter().filter(|p| p["trained_on"].as_u64() > Some(0)).count() >= 6, "{e}");
+    for key in ["brier_model", "brier_stage", "log_loss_model", "log_loss_stage"] {
+        assert!(e[key].as_f64().is_some_and(|v| v > 0.0 && v < 1.0), "{key}: {e}");
+    }
+    assert!(e["improvement"].as_f64().is_some(), "{e}");
+    let text = Command::new(env!("CARGO_BIN_EXE_dealflow"))
+        .args(["--database", &db.url, "model", "evaluate", "--pipeline", "Maven"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run model evaluate");
+    let text = ok(&text);
+    assert!(text.contains("Brier score") && text.contains("lower than stage-weighted"), "{text}");
 }
 
 /// In a workspace whose time zone is not UTC, a period bound is midnight

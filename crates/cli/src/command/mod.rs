@@ -18,6 +18,7 @@ mod forecast;
 mod import;
 mod metrics;
 mod migrate;
+mod model;
 mod plan;
 mod score;
 mod serve;
@@ -91,6 +92,9 @@ pub enum Command {
     /// Lead scores: explain a deal's score from its ledger.
     #[command(subcommand)]
     Score(score::ScoreCmd),
+    /// The learned win probability: backtest it against stage weights.
+    #[command(subcommand)]
+    Model(model::ModelCmd),
     /// Back up the workspace to a new SQLite file (a consistent copy while serving), then verify it.
     Backup(backup::Backup),
     /// Restore a backup file into an empty database, then verify it.
@@ -126,6 +130,7 @@ impl Cli {
             Command::Forecast(f) => f.run(&store).await,
             Command::Plan(p) => p.run(&store).await,
             Command::Score(s) => s.run(&store).await,
+            Command::Model(m) => m.run(&store).await,
             Command::Backup(b) => b.run(&store, &pool).await,
             Command::Restore(r) => r.run(&store, &pool).await,
             // Handled above, before any database was opened.

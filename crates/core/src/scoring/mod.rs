@@ -15,6 +15,7 @@ pub mod ledger;
 #[cfg(test)]
 mod tests;
 pub mod thresholds;
+pub mod winmodel;
 
 use crate::model::{ActivityKind, Sentiment};
 use crate::text_enum;

@@ -83,27 +83,33 @@ pub(crate) async fn current_answers(
 async fn engagement(tx: &mut Tx, deal: &Deal, until: Option<Timestamp>) -> Result<Vec<Fact>, StoreError> {
     let person = deal.person_id.map_or(0, |p| p.0);
     let rows = sqlx::query(
-        "SELECT 'outreach.sent' AS ev, 'outreach:' || CAST(id AS TEXT) AS k, sent_at AS at, NULL AS sentiment,
-                NULL AS kind, NULL AS stage_id, 0 AS machine, channel AS label
+        "SELECT 'outreach.sent' AS ev, 'outreach:' || CAST(id AS TEXT) AS k, sent_at AS at,
+                CAST(NULL AS TEXT) AS sentiment, CAST(NULL AS TEXT) AS kind, CAST(NULL AS BIGINT) AS stage_id,
+                CAST(0 AS BIGINT) AS machine, channel AS label
            FROM outreach_messages WHERE person_id = $1 AND deleted_at IS NULL
          UNION ALL
-         SELECT 'outreach.replied', 'reply:' || CAST(id AS TEXT), replied_at, sentiment, NULL, NULL, 0, channel
+         SELECT 'outreach.replied', 'reply:' || CAST(id AS TEXT), replied_at, sentiment, CAST(NULL AS TEXT),
+                CAST(NULL AS BIGINT), 0, channel
            FROM outreach_messages WHERE person_id = $1 AND deleted_at IS NULL AND replied_at IS NOT NULL
          UNION ALL
-         SELECT 'outreach.replied', 'email_reply:' || CAST(id AS TEXT), received_at, sentiment, NULL, NULL, 0, subject
+         SELECT 'outreach.replied', 'email_reply:' || CAST(id AS TEXT), received_at, sentiment, CAST(NULL AS TEXT),
+                CAST(NULL AS BIGINT), 0, subject
            FROM email_replies WHERE person_id = $1 AND outreach_id IS NULL
          UNION ALL
          SELECT CASE type WHEN 'opened' THEN 'email.opened' WHEN 'clicked' THEN 'email.clicked'
                   WHEN 'unsubscribed' THEN 'email.unsubscribed' ELSE 'email.bounced' END,
-                'email_event:' || CAST(id AS TEXT), at, NULL, NULL, NULL, machine_open, COALESCE(url, campaign, '')
+                'email_event:' || CAST(id AS TEXT), at, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT),
+                machine_open, COALESCE(url, campaign, '')
            FROM email_events WHERE person_id = $1
              AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced_hard', 'bounced_soft')
          UNION ALL
-         SELECT 'activity.done', 'activity:' || CAST(id AS TEXT), done_at, NULL, kind, NULL, 0, subject
+         SELECT 'activity.done', 'activity:' || CAST(id AS TEXT), done_at, CAST(NULL AS TEXT), kind,
+                CAST(NULL AS BIGINT), 0, subject
            FROM activities WHERE done_at IS NOT NULL
              AND (deal_id = $2 OR (deal_id IS NULL AND person_id = $1))
          UNION ALL
-         SELECT 'stage.reached', 'stage_event:' || CAST(id AS TEXT), at, NULL, NULL, stage_id, 0, ''
+         SELECT 'stage.reached', 'stage_event:' || CAST(id AS TEXT), at, CAST(NULL AS TEXT), CAST(NULL AS TEXT),
+                stage_id, 0, ''
            FROM stage_events WHERE deal_id = $2 AND kind = 'enter'",
     )
     .bind(person)
