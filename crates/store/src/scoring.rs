@@ -8,6 +8,7 @@ pub mod answers;
 pub mod calibration;
 pub(crate) mod facts;
 mod history;
+pub mod preview;
 pub mod read;
 pub mod rescore;
 pub(crate) mod sync;

@@ -14,6 +14,7 @@ use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, ScoringModelId};
 use dealflow_store::scoring::answers::{Answered, Question};
 use dealflow_store::scoring::calibration::{Calibration, CalibrationQuery};
+use dealflow_store::scoring::preview::Preview;
 use dealflow_store::scoring::{DealScore, NewAnswer};
 use dealflow_store::{NewScoringModel, ScoringModel, ScoringModelPatch};
 use serde::Deserialize;
@@ -30,6 +31,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deal_questions))
         .routes(routes!(answer_question))
         .routes(routes!(calibration))
+        .routes(routes!(preview))
+}
+
+/// The model editor's live counts for the draft: over the open deals the
+/// model covers (the newest 2,000; `sampled` says when there are more), how
+/// many each rule matches now, and the deals per band under the draft next
+/// to the published version.
+#[utoipa::path(get, path = "/scoring/models/{id}/preview", tag = "scoring", params(("id" = ScoringModelId, Path)),
+    responses((status = 200, body = Preview), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn preview(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<ScoringModelId>,
+) -> ApiResult<Json<Preview>> {
+    Ok(Json(st.store.scoring_preview(id).await?))
 }
 
 /// How the bands of a model did on the deals closed in a period (default

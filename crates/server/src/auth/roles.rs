@@ -248,6 +248,7 @@ pub const TABLE: &[Rule] = &[
     r("PATCH", "/api/v1/scoring/models/{id}", ADMINS),
     r("DELETE", "/api/v1/scoring/models/{id}", ADMINS),
     r("POST", "/api/v1/scoring/models/{id}/publish", ADMINS),
+    r("GET", "/api/v1/scoring/models/{id}/preview", ALL),
     r("GET", "/api/v1/scoring/calibration", ALL),
     r("GET", "/api/v1/deals/{id}/score", ALL),
     r("POST", "/api/v1/deals/{id}/score/clear", ALL),

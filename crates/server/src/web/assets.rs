@@ -24,6 +24,7 @@ const FILES: &[(&str, &str)] = &[
     ("insights.css", include_str!("../../static/insights.css")),
     ("board-steps.js", include_str!("../../static/board-steps.js")),
     ("steps.js", include_str!("../../static/steps.js")),
+    ("scoring.js", include_str!("../../static/scoring.js")),
 ];
 
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).

@@ -18,6 +18,7 @@ mod integrations;
 mod lists;
 mod login;
 mod party_pages;
+mod scoring;
 mod search;
 mod settings;
 mod steps_editor;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(insights::router())
         .merge(audit_log::router())
         .merge(integrations::router())
+        .merge(scoring::router())
 }
 
 /// The signed-in user of a page request; anonymous visitors are sent to

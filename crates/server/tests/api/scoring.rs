@@ -82,6 +82,14 @@ async fn a_published_model_scores_deals_and_facts_move_the_score_at_once() {
     let (_, m) = app.get(&format!("/api/v1/scoring/models/{}", s(&m["id"]))).await;
     assert_eq!(m["rescore"], json!({"done": 1, "total": 1, "finished": true}), "{m}");
 
+    // The editor's live counts: the fit rule gives points to the one deal.
+    let (st, pv) = app.get(&format!("/api/v1/scoring/models/{}/preview", s(&m["id"]))).await;
+    assert_eq!(st, StatusCode::OK, "{pv}");
+    assert_eq!(pv["deals"], 1, "{pv}");
+    assert_eq!(pv["rules"][0], json!({"rule_id": "rule-1", "group": "fit", "deals": 1}), "{pv}");
+    let band_c = pv["bands"].as_array().unwrap().iter().find(|b| b["band"] == "C").cloned().unwrap();
+    assert_eq!((band_c["draft"].clone(), band_c["published"].clone()), (json!(1), json!(1)), "{pv}");
+
     // The rescore scored the deal that was there before the model.
     let deal = s(&early["id"]);
     let sc = score(&app, &deal).await;
