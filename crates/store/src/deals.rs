@@ -41,6 +41,8 @@ pub struct DealFilter {
     /// `true` lists deleted deals (the trash) instead.
     #[serde(default)]
     pub deleted: bool,
+    /// Only deals whose lead score is in this band (by name).
+    pub band: Option<String>,
 }
 
 pub(crate) fn from_row(r: &AnyRow) -> R<Deal> {
@@ -283,6 +285,9 @@ impl Store {
         }
         if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
             sql.push(" AND LOWER(title) LIKE ").bind(like_pattern(q)).push(" ESCAPE '\\'");
+        }
+        if let Some(b) = &f.band {
+            sql.push(" AND id IN (SELECT deal_id FROM deal_scores WHERE band = ").bind(b.clone()).push(")");
         }
         page.apply(&mut sql, "id");
         fetch_page(self.pool(), &sql, page, from_row).await

@@ -21,6 +21,8 @@ pub enum SortKey {
     #[default]
     Created,
     Updated,
+    /// A deal's lead score (deals without one last).
+    Score,
 }
 
 impl SortKey {
@@ -30,6 +32,7 @@ impl SortKey {
             "value" => Some(Self::Value),
             "created" => Some(Self::Created),
             "updated" => Some(Self::Updated),
+            "score" => Some(Self::Score),
             _ => None,
         }
     }
@@ -40,6 +43,7 @@ impl SortKey {
             Self::Value => "value",
             Self::Created => "created",
             Self::Updated => "updated",
+            Self::Score => "score",
         }
     }
 
@@ -50,6 +54,11 @@ impl SortKey {
             Self::Value => format!("{alias}.value"),
             Self::Created => format!("{alias}.created_at"),
             Self::Updated => format!("{alias}.updated_at"),
+            // Unscored deals sort as the lowest score, so a keyset cursor
+            // compares plain numbers.
+            Self::Score => {
+                format!("COALESCE((SELECT sc.total FROM deal_scores sc WHERE sc.deal_id = {alias}.id), -1000000000)")
+            }
         }
     }
 }
@@ -100,6 +109,9 @@ pub struct DealRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
+    /// The lead score in hundredths and its band, when a model scores it.
+    pub score: Option<i64>,
+    pub band: Option<String>,
 }
 
 /// A person as their list shows them.
@@ -171,6 +183,8 @@ fn deal_row(r: &AnyRow) -> R<DealRow> {
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
         version: i64_(r, "version")?,
+        score: opt_i64(r, "score_total")?,
+        band: opt_text(r, "score_band")?,
     })
 }
 
@@ -268,9 +282,11 @@ impl Store {
         let mut sql = Sql::new(
             "SELECT x.id, x.title, x.value, x.currency, x.status, x.pipeline_id, x.stage_id, s.name AS stage_name,
               x.owner_id, u.name AS owner_name, x.person_id, p.name AS person_name, x.organization_id,
-              o.name AS organization_name, x.created_at, x.updated_at, x.version
+              o.name AS organization_name, x.created_at, x.updated_at, x.version,
+              ds.total AS score_total, ds.band AS score_band
              FROM deals x
              JOIN stages s ON s.id = x.stage_id
+             LEFT JOIN deal_scores ds ON ds.deal_id = x.id
              LEFT JOIN users u ON u.id = x.owner_id
              LEFT JOIN people p ON p.id = x.person_id
              LEFT JOIN organizations o ON o.id = x.organization_id
@@ -295,6 +311,9 @@ impl Store {
             sql.push(" AND x.organization_id = ").bind(v.0);
         }
         search(&mut sql, f.q.as_deref(), &["x.title"]);
+        if let Some(b) = &f.band {
+            sql.push(" AND ds.band = ").bind(b.clone());
+        }
         let back = keyset(&mut sql, q, "deals", "title");
         fetch(self, &sql, q, back, deal_row).await
     }

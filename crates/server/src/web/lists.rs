@@ -40,6 +40,8 @@ pub struct ListParams {
     status: Option<String>,
     after: Option<String>,
     before: Option<String>,
+    /// Deals: only this lead-score band.
+    band: Option<String>,
 }
 
 pub fn parse_id(s: Option<&str>) -> Option<i64> {
@@ -79,6 +81,8 @@ pub struct RowView {
     pub owner: String,
     pub created: String,
     pub updated: String,
+    /// Deals: the lead score with its band ("B 35"), or empty.
+    pub score: String,
 }
 
 #[derive(Template)]
@@ -104,6 +108,9 @@ struct ListPage<'a> {
     desc: bool,
     /// The filters as a query string, without order or position.
     filters: String,
+    /// Deals: the band filter, and the bands the scoring models name.
+    band: String,
+    bands: Vec<String>,
     prev: String,
     next: String,
 }
@@ -207,6 +214,7 @@ fn page(
     p: &Parsed,
     extra: [String; 3],
     (prev, next): (String, String),
+    (band, bands): (String, Vec<String>),
 ) -> Response {
     let [pipeline, stage, status] = extra;
     html(&ListPage {
@@ -228,6 +236,8 @@ fn page(
         sort: p.query.sort,
         desc: p.query.desc,
         filters: p.filters.clone(),
+        band,
+        bands,
         prev,
         next,
     })
@@ -243,13 +253,18 @@ pub async fn deals(State(st): State<AppState>, u: PageUser, Query(q): Query<List
             ("stage", stage.map(|v| v.to_string())),
             ("status", status.map(|v| v.as_str().to_string())),
         ];
-        let p = parse(&q, &extra);
+        let band = q.band.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_string);
+        let mut p = parse(&q, &extra);
+        if let Some(b) = &band {
+            p.filters.push_str(&format!("band={}&", urlencode(b)));
+        }
         let f = DealFilter {
             pipeline_id: pipeline,
             stage_id: stage,
             status,
             owner_id: p.owner,
             q: p.q.clone(),
+            band: band.clone(),
             ..Default::default()
         };
         let slice = st.store.deal_rows(&f, &p.query).await?;
@@ -276,12 +291,25 @@ pub async fn deals(State(st): State<AppState>, u: PageUser, Query(q): Query<List
                     owner: r.owner.clone().unwrap_or_default(),
                     created: t.short_date(r.created_at.0),
                     updated: t.short_date(r.updated_at.0),
+                    score: match (r.score, &r.band) {
+                        (Some(x), Some(b)) => format!("{b} {}", x as f64 / 100.0),
+                        (Some(x), None) => (x as f64 / 100.0).to_string(),
+                        _ => String::new(),
+                    },
                     name: r.title,
                 }
             })
             .collect();
         let pipelines = st.store.pipelines().await?.into_iter().filter(|p| !p.archived).collect();
         let [a, b, c] = extra.map(|(_, v)| v.unwrap_or_default());
+        let mut bands: Vec<String> = Vec::new();
+        for m in st.store.scoring_models(dealflow_store::Page { limit: 50, before: None }).await?.items {
+            for b in m.published.iter().flat_map(|b| b.bands.iter()) {
+                if !bands.contains(&b.name) {
+                    bands.push(b.name.clone());
+                }
+            }
+        }
         Ok::<_, ApiError>(page(
             &u,
             "deals",
@@ -292,6 +320,7 @@ pub async fn deals(State(st): State<AppState>, u: PageUser, Query(q): Query<List
             &p,
             [a, b, c],
             links,
+            (band.clone().unwrap_or_default(), bands),
         ))
     }
     .await;
@@ -309,6 +338,7 @@ pub async fn people(State(st): State<AppState>, u: PageUser, Query(q): Query<Lis
             .items
             .into_iter()
             .map(|r| RowView {
+                score: String::new(),
                 id: r.id.to_string(),
                 version: r.version,
                 href: format!("/people/{}", r.id),
@@ -334,6 +364,7 @@ pub async fn people(State(st): State<AppState>, u: PageUser, Query(q): Query<Lis
             &p,
             Default::default(),
             links,
+            (String::new(), Vec::new()),
         ))
     }
     .await;
@@ -351,6 +382,7 @@ pub async fn organizations(State(st): State<AppState>, u: PageUser, Query(q): Qu
             .items
             .into_iter()
             .map(|r| RowView {
+                score: String::new(),
                 id: r.id.to_string(),
                 version: r.version,
                 href: format!("/organizations/{}", r.id),
@@ -376,6 +408,7 @@ pub async fn organizations(State(st): State<AppState>, u: PageUser, Query(q): Qu
             &p,
             Default::default(),
             links,
+            (String::new(), Vec::new()),
         ))
     }
     .await;

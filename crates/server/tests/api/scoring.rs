@@ -369,3 +369,32 @@ async fn decay_crossing_a_level_fires_and_lose_loses_the_deal() {
     }
     panic!("the deal was not lost");
 }
+
+/// Deals filter by band (the API, the export and the list page share the
+/// filter) and the list page sorts by score, unscored deals last.
+#[tokio::test]
+async fn deals_filter_by_band_and_sort_by_score() {
+    let app = spawn_app().await;
+    let (p, c) = setup(&app).await;
+    let (_, m) = app.post("/api/v1/scoring/models", model(&p, &c)).await;
+    publish(&app, &s(&m["id"])).await;
+    let referral = app.create_deal(json!({"title": "Referral", "pipeline_id": p["id"], "source": "Referral"})).await;
+    let plain = app.create_deal(json!({"title": "Plain", "pipeline_id": p["id"]})).await;
+    let elsewhere = app.create_deal(json!({"title": "Unscored"})).await;
+    let path = format!("/api/v1/deals/{}/answers/budget", s(&referral["id"]));
+    app.call(reqwest::Method::PUT, &path, Some(json!({"answer": "yes"}))).await;
+    let (st, a) = app.get("/api/v1/deals?band=B").await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    let titles: Vec<&str> = a["items"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Referral"], "50 is band B: {a}");
+
+    let f = dealflow_store::DealFilter::default();
+    let q = dealflow_store::ListQuery { sort: dealflow_store::SortKey::Score, desc: true, ..Default::default() };
+    let rows = app.store.deal_rows(&f, &q).await.expect("rows").items;
+    let order: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(order, ["Referral", "Plain", "Unscored"], "{rows:?}");
+    assert_eq!(rows[0].score, Some(5000));
+    assert_eq!(rows[0].band.as_deref(), Some("B"));
+    assert!(rows[2].score.is_none());
+    let _ = (plain, elsewhere);
+}
