@@ -309,6 +309,17 @@ fn special(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
         .exclusive_minimum(Some(0))
         .build();
     rates.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::T(Schema::Object(positive)))));
+    // A threshold's minimum score per stage is keyed by stage id.
+    let min_score = match schemas.get_mut("Thresholds") {
+        Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("min_score"),
+        _ => None,
+    };
+    let Some(RefOr::T(Schema::Object(min_score))) = min_score else {
+        panic!("openapi limits: no Thresholds.min_score")
+    };
+    let mut ids = Object::with_type(Type::String);
+    ids.pattern = Some("^[0-9]{1,18}$".into());
+    min_score.property_names = Some(Box::new(Schema::Object(ids)));
     let stages = match schemas.get_mut("NewPipeline") {
         Some(RefOr::T(Schema::Object(o))) => o.properties.get_mut("stages"),
         _ => None,
