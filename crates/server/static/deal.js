@@ -317,3 +317,26 @@ document.addEventListener("change", async (e) => {
     select.disabled = false;
   }
 });
+
+// The learned win probability, computed when asked for (it trains on the
+// pipeline's last year of closed deals): the percentage and the top
+// factors for and against.
+document.addEventListener("toggle", async (e) => {
+  const box = e.target;
+  if (!(box instanceof HTMLDetailsElement) || box.id !== "win-prob" || !box.open || box.dataset.done) return;
+  box.dataset.done = "1";
+  const out = box.querySelector(".out");
+  const id = document.getElementById("deal").dataset.id;
+  try {
+    const w = await api("GET", `/api/v1/deals/${id}/win-probability`);
+    if (!w.enough_history) {
+      out.textContent = box.dataset.tNone.replace("{won}", w.won).replace("{lost}", w.lost);
+      return;
+    }
+    const p = w.prediction;
+    const list = (fs) => fs.map((f) => `${f.feature}: ${f.value}`).join(", ") || "—";
+    out.textContent = `${Math.round(p.probability * 100)}% · ${box.dataset.tFor}: ${list(p.for_win)} · ${box.dataset.tAgainst}: ${list(p.against)}`;
+  } catch (err) {
+    out.textContent = err.message;
+  }
+}, true);

@@ -7,7 +7,7 @@
 pub mod answers;
 pub mod calibration;
 pub(crate) mod facts;
-mod history;
+pub mod history;
 pub mod preview;
 pub mod read;
 pub mod rescore;

@@ -14,6 +14,7 @@ use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, ScoringModelId};
 use dealflow_store::scoring::answers::{Answered, Question};
 use dealflow_store::scoring::calibration::{Calibration, CalibrationQuery};
+use dealflow_store::scoring::history::WinProbability;
 use dealflow_store::scoring::preview::Preview;
 use dealflow_store::scoring::{DealScore, NewAnswer};
 use dealflow_store::{NewScoringModel, ScoringModel, ScoringModelPatch};
@@ -32,6 +33,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(answer_question))
         .routes(routes!(calibration))
         .routes(routes!(preview))
+        .routes(routes!(win_probability))
+}
+
+/// A deal's learned win probability now (naive Bayes over the pipeline's
+/// deals closed in the last 365 days, features as they stood), with its
+/// top three factors for and against; `enough_history: false` below 30 won
+/// or 30 lost examples. See docs/scoring.md for its backtest.
+#[utoipa::path(get, path = "/deals/{id}/win-probability", tag = "scoring", params(("id" = DealId, Path)),
+    responses((status = 200, body = WinProbability), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn win_probability(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<DealId>,
+) -> ApiResult<Json<WinProbability>> {
+    Ok(Json(st.store.win_probability(id).await?))
 }
 
 /// The model editor's live counts for the draft: over the open deals the

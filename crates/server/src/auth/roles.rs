@@ -251,6 +251,7 @@ pub const TABLE: &[Rule] = &[
     r("GET", "/api/v1/scoring/models/{id}/preview", ALL),
     r("GET", "/api/v1/scoring/calibration", ALL),
     r("GET", "/api/v1/deals/{id}/score", ALL),
+    r("GET", "/api/v1/deals/{id}/win-probability", ALL),
     r("POST", "/api/v1/deals/{id}/score/clear", ALL),
     r("GET", "/api/v1/deals/{id}/answers", ALL),
     r("PUT", "/api/v1/deals/{id}/answers/{question_id}", ALL),

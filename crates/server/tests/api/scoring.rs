@@ -398,3 +398,31 @@ async fn deals_filter_by_band_and_sort_by_score() {
     assert!(rows[2].score.is_none());
     let _ = (plain, elsewhere);
 }
+
+/// The learned win probability of a deal: on the demo's year of closed
+/// deals a probability with at most three factors each way; in a new
+/// workspace "not enough history", with the counts.
+#[tokio::test]
+async fn a_deal_has_a_learned_win_probability_with_its_factors() {
+    let app = spawn_app().await;
+    let fresh = app.create_deal(json!({"title": "New"})).await;
+    let (st, w) = app.get(&format!("/api/v1/deals/{}/win-probability", s(&fresh["id"]))).await;
+    assert_eq!(st, StatusCode::OK, "{w}");
+    assert_eq!(w["enough_history"], false, "{w}");
+    assert!(w["prediction"].is_null());
+
+    dealflow_server::demo::ensure(&app.store, None).await.expect("demo workspace");
+    let (_, pipelines) = app.get("/api/v1/pipelines").await;
+    let sales = pipelines.as_array().unwrap().iter().find(|p| p["name"] == "Sales").cloned().expect("the demo's Sales");
+    let (_, open) = app.get(&format!("/api/v1/deals?pipeline_id={}&status=open&limit=1", s(&sales["id"]))).await;
+    let deal = s(&open["items"][0]["id"]);
+    let (st, w) = app.get(&format!("/api/v1/deals/{deal}/win-probability")).await;
+    assert_eq!(st, StatusCode::OK, "{w}");
+    assert_eq!(w["enough_history"], true, "{w}");
+    let p = w["prediction"]["probability"].as_f64().expect("a probability");
+    assert!(p > 0.0 && p < 1.0, "{w}");
+    for side in ["for_win", "against"] {
+        assert!(w["prediction"][side].as_array().is_some_and(|f| f.len() <= 3), "{w}");
+    }
+    assert!(w["won"].as_u64() >= Some(30) && w["lost"].as_u64() >= Some(30), "{w}");
+}

@@ -50,6 +50,10 @@ async fn a_question_answered_on_the_deal_page_moves_the_score() {
     assert!(line.as_str().is_some_and(|l| l.contains("Budget confirmed?: yes|+30")), "{line}");
     let selected = s.js("return document.querySelector('select[data-question=budget]').value").await;
     assert_eq!(selected, "yes");
+    // The learned probability is computed when opened; a new workspace
+    // has no history to learn from, and the page says so.
+    s.js("document.querySelector('#win-prob summary').click()").await;
+    s.until("return document.querySelector('#win-prob .out').textContent.startsWith('Not enough history')").await;
     s.close().await;
 }
 
