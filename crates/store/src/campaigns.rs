@@ -51,6 +51,14 @@ async fn campaign_channel(tx: &mut Tx, id: CampaignId) -> Result<Option<Channel>
     }
 }
 
+/// Whether `id` names a campaign (a step or a threshold may point at it).
+pub(crate) async fn exists(tx: &mut Tx, id: Option<CampaignId>) -> Result<bool, StoreError> {
+    let Some(c) = id else { return Ok(false) };
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE id = $1").bind(c.0).fetch_optional(&mut **tx).await?;
+    Ok(found.is_some())
+}
+
 impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn create_campaign(&self, actor: &Actor, n: NewCampaign) -> Result<Campaign, StoreError> {

@@ -29,6 +29,12 @@ fn from_row(r: &AnyRow) -> R<CustomField> {
     })
 }
 
+/// The deal, person and organization definitions, in that order: what a
+/// rule that names `person.…` or `organization.…` fields is checked with.
+pub(crate) async fn defs_of_all(tx: &mut Tx) -> Result<[Vec<CustomField>; 3], StoreError> {
+    Ok([defs(tx, Entity::Deal).await?, defs(tx, Entity::Person).await?, defs(tx, Entity::Organization).await?])
+}
+
 /// Definitions of one entity, read inside a write transaction.
 pub(crate) async fn defs(tx: &mut Tx, entity: Entity) -> Result<Vec<CustomField>, StoreError> {
     let rows = sqlx::query("SELECT * FROM custom_fields WHERE entity = $1 ORDER BY position, id")

@@ -20,7 +20,6 @@ pub use overdue::OVERDUE_SETTLE_MS;
 use crate::custom_fields;
 use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
-use dealflow_core::custom_field::Entity;
 use dealflow_core::playbook::{
     Due, DueAnchor, FieldOp, Refs, SendMode, Step, StepKind, StepSpec, Template, check_spec,
 };
@@ -84,17 +83,8 @@ pub(crate) async fn steps_in(tx: &mut Tx, stage: StageId) -> Result<Vec<Step>, S
 
 /// Validates `spec` against the workspace's custom fields and campaigns.
 async fn checked(tx: &mut Tx, spec: &StepSpec) -> Result<StepSpec, StoreError> {
-    let deal_fields = custom_fields::defs(tx, Entity::Deal).await?;
-    let person_fields = custom_fields::defs(tx, Entity::Person).await?;
-    let organization_fields = custom_fields::defs(tx, Entity::Organization).await?;
-    let campaign_exists = match spec.campaign_id {
-        Some(c) => sqlx::query_scalar::<_, i64>("SELECT id FROM campaigns WHERE id = $1")
-            .bind(c.0)
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some(),
-        None => false,
-    };
+    let [deal_fields, person_fields, organization_fields] = custom_fields::defs_of_all(tx).await?;
+    let campaign_exists = crate::campaigns::exists(tx, spec.campaign_id).await?;
     let refs = Refs {
         deal_fields: &deal_fields,
         person_fields: &person_fields,

@@ -20,7 +20,6 @@ pub use rescore::{LOSE_JOB, RESCORE_JOB};
 use crate::row::*;
 use crate::sql::{ListPage, Page, Sql, fetch_page};
 use crate::{Actor, Store, StoreError, Tx};
-use dealflow_core::custom_field::Entity;
 use dealflow_core::scoring::{ModelBody, Refs, check_model};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{PipelineId, ScoringModelId, StageId};
@@ -165,9 +164,7 @@ pub(crate) async fn check(
     pipeline: Option<PipelineId>,
     body: &ModelBody,
 ) -> Result<ModelBody, StoreError> {
-    let deal_fields = crate::custom_fields::defs(tx, Entity::Deal).await?;
-    let person_fields = crate::custom_fields::defs(tx, Entity::Person).await?;
-    let organization_fields = crate::custom_fields::defs(tx, Entity::Organization).await?;
+    let [deal_fields, person_fields, organization_fields] = crate::custom_fields::defs_of_all(tx).await?;
     let stages: Vec<i64> = match pipeline {
         Some(p) => {
             sqlx::query_scalar("SELECT id FROM stages WHERE pipeline_id = $1").bind(p.0).fetch_all(&mut **tx).await?
@@ -175,14 +172,7 @@ pub(crate) async fn check(
         None => sqlx::query_scalar("SELECT id FROM stages").fetch_all(&mut **tx).await?,
     };
     let stages: Vec<StageId> = stages.into_iter().map(StageId).collect();
-    let campaign_exists = match body.thresholds.nurture_campaign_id {
-        Some(c) => sqlx::query_scalar::<_, i64>("SELECT id FROM campaigns WHERE id = $1")
-            .bind(c.0)
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some(),
-        None => false,
-    };
+    let campaign_exists = crate::campaigns::exists(tx, body.thresholds.nurture_campaign_id).await?;
     let refs = Refs {
         deal_fields: &deal_fields,
         person_fields: &person_fields,

@@ -127,7 +127,7 @@ impl Store {
     /// The questions of the model that scores the deal, each with its
     /// current answer and history.
     pub async fn deal_questions(&self, id: DealId) -> Result<Vec<Question>, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.snapshot().await?;
         let deal = crate::records::live(&mut *tx, "deals", "deal", id.0, crate::deals::from_row).await?;
         let body: ModelBody =
             super::published_for(&mut tx, deal.pipeline_id).await?.map(|m| m.body).unwrap_or_default();

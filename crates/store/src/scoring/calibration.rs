@@ -72,7 +72,7 @@ impl Store {
         let m = self.scoring_model(id).await?;
         let settings = self.settings().await?;
         let rates = crate::facts::minor_rates(&settings.base_currency, &settings.exchange_rates);
-        let mut tx = self.write().await?;
+        let mut tx = self.snapshot().await?;
         let closed = closed_deals(&mut tx, m.pipeline_id, from, to).await?;
         let mut unknown = 0;
         let published = match &m.published {

@@ -60,7 +60,7 @@ impl Store {
             "SELECT * FROM deals WHERE status = 'open' AND deleted_at IS NULL{scope} ORDER BY id DESC LIMIT {}",
             PREVIEW_DEALS + 1
         );
-        let mut tx = self.write().await?;
+        let mut tx = self.snapshot().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
         let sampled = rows.len() as i64 > PREVIEW_DEALS;
         let deals: Vec<_> = rows.iter().take(PREVIEW_DEALS as usize).map(crate::deals::from_row).collect::<R<_>>()?;

@@ -49,7 +49,7 @@ impl Store {
     /// A deal's score now, or as of `as_of` (the ledger as it stood then,
     /// decayed to then). 404 when no published model scores the deal.
     pub async fn deal_score(&self, id: DealId, as_of: Option<Timestamp>) -> Result<DealScore, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.snapshot().await?;
         let deal = crate::records::live(&mut *tx, "deals", "deal", id.0, crate::deals::from_row).await?;
         let row = sqlx::query(
             "SELECT s.model_id, s.model_version, v.body FROM deal_scores s
@@ -101,7 +101,7 @@ impl Store {
 
     /// The firings of a deal, oldest first (its timeline shows them).
     pub async fn score_firings(&self, id: DealId) -> Result<Vec<Firing>, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.snapshot().await?;
         let out = firings(&mut tx, id, Timestamp(i64::MAX)).await?;
         tx.commit().await?;
         Ok(out)

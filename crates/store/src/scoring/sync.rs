@@ -113,7 +113,6 @@ pub(crate) async fn refresh_with(tx: &mut Tx, actor: &Actor, deal: &Deal, model:
 
 /// The stored state of a deal's score: the thresholds' arming and the flag.
 struct State {
-    id: i64,
     armed: Armed,
     disqualified: bool,
 }
@@ -123,7 +122,6 @@ async fn state(tx: &mut Tx, deal: DealId) -> Result<Option<State>, StoreError> {
         sqlx::query("SELECT * FROM deal_scores WHERE deal_id = $1").bind(deal.0).fetch_optional(&mut **tx).await?;
     let Some(r) = row else { return Ok(None) };
     Ok(Some(State {
-        id: i64_(&r, "id")?,
         armed: Armed { disqualify: bool_(&r, "armed_disqualify")?, nurture: bool_(&r, "armed_nurture")? },
         disqualified: bool_(&r, "disqualified")?,
     }))
@@ -142,54 +140,34 @@ pub(crate) async fn settle(
     let (next, fired) = step(&model.body.thresholds, armed, s.total);
     let disqualified = before.as_ref().is_some_and(|b| b.disqualified) || fired.contains(&Firing::Disqualify);
     let dq_at = fired.contains(&Firing::Disqualify).then_some(actor.now.0);
-    match &before {
-        Some(b) => {
-            sqlx::query(
-                "UPDATE deal_scores SET model_id = $1, model_version = $2, total = $3, band = $4, scored_at = $5,
-                 armed_disqualify = $6, armed_nurture = $7, disqualified = $8,
-                 disqualified_at = COALESCE($9, disqualified_at) WHERE id = $10",
-            )
-            .bind(model.model_id)
-            .bind(model.version)
-            .bind(to_cents(s.total))
-            .bind(s.band.clone())
-            .bind(actor.now.0)
-            .bind(b_(next.disqualify))
-            .bind(b_(next.nurture))
-            .bind(b_(disqualified))
-            .bind(dq_at)
-            .bind(b.id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        None => {
-            sqlx::query(
-                "INSERT INTO deal_scores (id, deal_id, model_id, model_version, total, band, scored_at, armed_disqualify,
-                  armed_nurture, disqualified, disqualified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(dealflow_core::ids::next_id())
-            .bind(deal.id.0)
-            .bind(model.model_id)
-            .bind(model.version)
-            .bind(to_cents(s.total))
-            .bind(s.band.clone())
-            .bind(actor.now.0)
-            .bind(b_(next.disqualify))
-            .bind(b_(next.nurture))
-            .bind(b_(disqualified))
-            .bind(dq_at)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    // One statement for the first score and every later one: the deal's
+    // row is unique, and a flag's time is kept once set.
+    sqlx::query(
+        "INSERT INTO deal_scores (id, deal_id, model_id, model_version, total, band, scored_at, armed_disqualify,
+          armed_nurture, disqualified, disqualified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (deal_id) DO UPDATE SET model_id = excluded.model_id, model_version = excluded.model_version,
+          total = excluded.total, band = excluded.band, scored_at = excluded.scored_at,
+          armed_disqualify = excluded.armed_disqualify, armed_nurture = excluded.armed_nurture,
+          disqualified = excluded.disqualified,
+          disqualified_at = COALESCE(excluded.disqualified_at, deal_scores.disqualified_at)",
+    )
+    .bind(dealflow_core::ids::next_id())
+    .bind(deal.id.0)
+    .bind(model.model_id)
+    .bind(model.version)
+    .bind(to_cents(s.total))
+    .bind(s.band.clone())
+    .bind(actor.now.0)
+    .bind(b(next.disqualify))
+    .bind(b(next.nurture))
+    .bind(b(disqualified))
+    .bind(dq_at)
+    .execute(&mut **tx)
+    .await?;
     for f in fired {
         act(tx, actor, deal, model, s.total, f).await?;
     }
     Ok(())
-}
-
-fn b_(v: bool) -> i64 {
-    i64::from(v)
 }
 
 /// What a firing does, recorded with the score that caused it.
