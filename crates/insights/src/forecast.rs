@@ -12,10 +12,12 @@ use crate::error::{InsightsError, InsightsResult};
 use crate::gate::HeavyReads;
 use chrono::{Months, NaiveDate};
 use dealflow_core::metrics::{DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_with_fields};
+use dealflow_core::model::ForecastSource;
 use dealflow_core::time::{Date, Timestamp};
-use dealflow_core::{Invalid, PipelineId, UserId};
+use dealflow_core::{DealId, Invalid, PipelineId, UserId};
 use dealflow_store::{FieldHistory, Store};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// Simulation runs and seed: fixed, so the same question gets the same range.
@@ -48,8 +50,28 @@ pub struct ForecastReport {
     pub forecast: Forecast,
 }
 
-fn options(slice: Slice, period: Period) -> ForecastOptions {
-    ForecastOptions { slice, period: Some(period), runs: RUNS, seed: SEED }
+fn options(slice: Slice, period: Period, model: HashMap<DealId, f64>) -> ForecastOptions {
+    ForecastOptions { slice, period: Some(period), runs: RUNS, seed: SEED, model }
+}
+
+/// The learned probabilities at each of `points` of the open deals of the
+/// pipelines (of the slice) whose forecast source is `model`; one map per
+/// point, empty where no pipeline uses the model.
+async fn learned(
+    store: &Store,
+    pipeline: Option<PipelineId>,
+    points: &[Timestamp],
+) -> InsightsResult<Vec<HashMap<DealId, f64>>> {
+    let mut out = vec![HashMap::new(); points.len()];
+    let pipelines = store.pipelines().await?;
+    let using =
+        pipelines.iter().filter(|p| p.forecast_source == ForecastSource::Model && pipeline.is_none_or(|id| id == p.id));
+    for p in using {
+        for (map, learned) in out.iter_mut().zip(store.learned_probabilities(p.id, points).await?) {
+            map.extend(learned);
+        }
+    }
+    Ok(out)
 }
 
 /// The forecast for `q`: parameters first (period, pipeline and owner
@@ -87,11 +109,12 @@ pub async fn forecast(
     let slice = Slice { pipeline: q.pipeline_id, owner: q.owner_id, ..Slice::default() };
     let _permit = gate.acquire().await?;
     let (facts, history) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
+    let model = learned(store, q.pipeline_id, &[Timestamp(as_of)]).await?.pop().unwrap_or_default();
     let fields = |d: &_, t| history.fields_at(d, t);
     Ok(ForecastReport {
         period: PeriodInfo::new(period, &settings),
         currency: settings.base_currency.as_str().to_string(),
-        forecast: forecast_with_fields(&facts, as_of, &fields, &options(slice, period)),
+        forecast: forecast_with_fields(&facts, as_of, &fields, &options(slice, period, model)),
     })
 }
 
@@ -173,7 +196,8 @@ pub async fn backtest_series(
     let _permit = gate.acquire().await?;
     let (facts, history): (_, FieldHistory) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
     let fields = |d: &_, t| history.fields_at(d, t);
-    let mut rows = Vec::new();
+    // The points first, so the learned probabilities read their histories once.
+    let mut points = Vec::new();
     let mut day = from;
     while day < to {
         let next = step.after(day).ok_or_else(|| Invalid::one("step", "runs past the calendar"))?;
@@ -181,8 +205,15 @@ pub async fn backtest_series(
         if as_of > now.0 {
             break;
         }
+        points.push((as_of, next));
+        day = next;
+    }
+    let at: Vec<Timestamp> = points.iter().map(|(t, _)| Timestamp(*t)).collect();
+    let models = learned(store, q.pipeline_id, &at).await?;
+    let mut rows = Vec::new();
+    for ((as_of, next), model) in points.into_iter().zip(models) {
         let period = Period::new(as_of, settings.time_zone.midnight(next));
-        let b = backtest(&facts, as_of, period, &fields, &options(slice.clone(), period));
+        let b = backtest(&facts, as_of, period, &fields, &options(slice.clone(), period, model));
         let f = &b.forecast;
         let weighted_in_period = f
             .deal_probability
@@ -201,7 +232,6 @@ pub async fn backtest_series(
             actual_won_deals: b.actual_won_deals,
             actual_won_value: b.actual_won_value,
         });
-        day = next;
     }
     Ok(rows)
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_forms.sql")),
     (15, include_str!("../migrations/0015_connect.sql")),
     (16, include_str!("../migrations/0016_scoring.sql")),
+    (17, include_str!("../migrations/0017_forecast_source.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

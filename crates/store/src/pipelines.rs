@@ -4,7 +4,7 @@ use crate::row::*;
 use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::limits;
 use dealflow_core::model::{
-    DEFAULT_PIPELINE, Milestone, NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StagePatch,
+    DEFAULT_PIPELINE, ForecastSource, Milestone, NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StagePatch,
 };
 use dealflow_core::validate::{int_range, percent, required_text};
 use dealflow_core::{Invalid, PipelineId, StageId};
@@ -50,6 +50,7 @@ fn pipeline_from_row(r: &AnyRow, stages: Vec<Stage>) -> R<Pipeline> {
         position: i64_(r, "position")?,
         archived: bool_(r, "archived")?,
         no_skipping_stages: bool_(r, "no_skipping_stages")?,
+        forecast_source: enum_(r, "forecast_source", ForecastSource::parse)?,
         stages,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
@@ -233,7 +234,8 @@ impl Store {
         sqlx::query(
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
              archived = COALESCE($3, archived), updated_at = $4, version = version + 1,
-             no_skipping_stages = COALESCE($6, no_skipping_stages) WHERE id = $5",
+             no_skipping_stages = COALESCE($6, no_skipping_stages),
+             forecast_source = COALESCE($7, forecast_source) WHERE id = $5",
         )
         .bind(name)
         .bind(p.position)
@@ -241,6 +243,7 @@ impl Store {
         .bind(actor.now.0)
         .bind(id.0)
         .bind(p.no_skipping_stages.map(b))
+        .bind(p.forecast_source.map(ForecastSource::as_str))
         .execute(&mut *tx)
         .await?;
         let after = pipeline_in(&mut tx, id).await?;

@@ -31,6 +31,9 @@ pub enum ProbabilitySource {
     Stage,
     /// The stage's `stage_conversion` over the 365 days before T.
     History,
+    /// The learned win probability, in a pipeline whose forecast source is
+    /// `model` (docs/scoring.md "Learned win probability").
+    Model,
 }
 
 /// One open deal in the forecast.
@@ -80,6 +83,10 @@ pub struct ForecastOptions {
     /// Simulation runs (at least 10,000 are used).
     pub runs: u64,
     pub seed: u64,
+    /// Learned win probabilities (0–100) at the forecast's moment, for the
+    /// open deals of pipelines whose forecast source is `model`; they come
+    /// before the stage's but after the deal's own.
+    pub model: HashMap<DealId, f64>,
 }
 
 /// A deal's field values at a moment.
@@ -184,14 +191,16 @@ pub fn forecast_with_fields(
         let d = t.deal;
         // `current` holds a position found in `t.stages`, so it is in bounds.
         let stage = t.current.map(|(i, _)| t.stages[i]);
-        let p = match (d.probability, stage) {
-            (Some(p), _) => Some((p, ProbabilitySource::Deal)),
-            (None, Some(s)) => match s.probability {
+        // The deal's own, else the learned one, else the stage's.
+        let learned = || opts.model.get(&d.id).map(|p| (*p, ProbabilitySource::Model));
+        let staged = || {
+            let s = stage?;
+            match s.probability {
                 Some(p) => Some((p, ProbabilitySource::Stage)),
                 None => history.get(&s.id).and_then(|f| f.stage_conversion).map(|p| (p, ProbabilitySource::History)),
-            },
-            (None, None) => None,
+            }
         };
+        let p = d.probability.map(|p| (p, ProbabilitySource::Deal)).or_else(learned).or_else(staged);
         let Some((p, source)) = p else {
             out.unforecastable += 1;
             out.unforecastable_deals.push(d.id);

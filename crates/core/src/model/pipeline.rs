@@ -20,6 +20,8 @@ pub struct Pipeline {
     /// Deals start in the first stage and move forward one stage at a time
     /// (won only from the last open stage); an override excepts.
     pub no_skipping_stages: bool,
+    /// Where the forecast takes a deal's win probability from.
+    pub forecast_source: ForecastSource,
     /// The pipeline's stages in order, archived ones included.
     pub stages: Vec<Stage>,
     pub created_at: Timestamp,
@@ -63,7 +65,17 @@ pub struct PipelinePatch {
     pub archived: Option<bool>,
     /// Turns the "no skipping stages" rule on or off.
     pub no_skipping_stages: Option<bool>,
+    pub forecast_source: Option<ForecastSource>,
 }
+
+text_enum!(
+    /// Where the forecast takes the win probability of an open deal that
+    /// has none of its own: `stage` (the stage's configured probability,
+    /// else its conversion over the last 365 days) or `model` (the learned
+    /// win probability; `stage` while the pipeline has fewer than 30 won or
+    /// 30 lost deals in the last 365 days).
+    ForecastSource { Stage = "stage", Model = "model" }
+);
 
 /// Body of `POST /api/v1/pipelines/{id}/stages` (and an element of
 /// [`NewPipeline::stages`]).

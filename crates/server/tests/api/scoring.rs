@@ -419,10 +419,36 @@ async fn a_deal_has_a_learned_win_probability_with_its_factors() {
     let (st, w) = app.get(&format!("/api/v1/deals/{deal}/win-probability")).await;
     assert_eq!(st, StatusCode::OK, "{w}");
     assert_eq!(w["enough_history"], true, "{w}");
-    let p = w["prediction"]["probability"].as_f64().expect("a probability");
-    assert!(p > 0.0 && p < 1.0, "{w}");
+    let p_learned = w["prediction"]["probability"].as_f64().expect("a probability");
+    assert!(p_learned > 0.0 && p_learned < 1.0, "{w}");
     for side in ["for_win", "against"] {
         assert!(w["prediction"][side].as_array().is_some_and(|f| f.len() <= 3), "{w}");
     }
     assert!(w["won"].as_u64() >= Some(30) && w["lost"].as_u64() >= Some(30), "{w}");
+
+    // Off by default: the forecast takes the stage's probability.
+    let forecast = format!("/api/v1/forecast?pipeline_id={}", s(&sales["id"]));
+    let (_, f) = app.get(&forecast).await;
+    assert_ne!(f["deal_probability"][&deal]["source"], "model", "{}", f["deal_probability"][&deal]);
+    // Switched on for the pipeline, the deal's forecast probability is its
+    // learned one (a deal's own probability would still come first).
+    let (st, p) = app
+        .patch(
+            &format!("/api/v1/pipelines/{}", s(&sales["id"])),
+            json!({"version": sales["version"], "forecast_source": "model"}),
+        )
+        .await;
+    assert_eq!((st, &p["forecast_source"]), (StatusCode::OK, &json!("model")), "{p}");
+    let (_, f) = app.get(&forecast).await;
+    let mine = &f["deal_probability"][&deal];
+    assert_eq!(mine["source"], "model", "{mine}");
+    assert!((mine["p"].as_f64().unwrap() - 100.0 * p_learned).abs() < 1e-6, "{mine} against {p_learned}");
+    let (st, bad) = app
+        .patch(
+            &format!("/api/v1/pipelines/{}", s(&sales["id"])),
+            json!({"version": p["version"], "forecast_source": "guess"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(s(&bad["detail"]).contains("forecast_source"), "{bad}");
 }

@@ -139,6 +139,34 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The learned win probability (0–100) of every deal of the pipeline
+    /// open at each of `points`, from a model trained on the deals closed
+    /// in the 365 days before that point (the forecast's `source: model`).
+    /// The histories are read once for all points; a point without enough
+    /// history gets an empty map.
+    pub async fn learned_probabilities(
+        &self,
+        pipeline: PipelineId,
+        points: &[dealflow_core::time::Timestamp],
+    ) -> Result<Vec<HashMap<dealflow_core::DealId, f64>>, StoreError> {
+        use dealflow_core::scoring::winmodel::{NaiveBayes, examples_at};
+        let all = self.histories(pipeline, None, None).await?;
+        let closed: Vec<DealHistory> =
+            all.iter().filter(|(_, h)| h.closed_at.is_some()).map(|(_, h)| h.clone()).collect();
+        Ok(points
+            .iter()
+            .map(|&t| {
+                let Some(model) = NaiveBayes::train(&examples_at(&closed, t)) else { return HashMap::new() };
+                all.iter()
+                    .filter(|(_, h)| h.open_at(t))
+                    .map(|(id, h)| (dealflow_core::DealId(*id), 100.0 * model.predict(&h.features_at(t)).probability))
+                    .collect()
+            })
+            .collect())
+    }
+}
+
 /// `GET /api/v1/deals/{id}/win-probability`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct WinProbability {

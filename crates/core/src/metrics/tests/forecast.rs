@@ -43,6 +43,28 @@ fn probability_comes_from_deal_then_stage_then_history() {
     assert_eq!(json["deal_probability"][did("learned").to_string()]["source"], "history");
 }
 
+/// A learned probability stands before the stage's and after the deal's
+/// own; a deal without one keeps the stage's.
+#[test]
+fn a_learned_probability_comes_after_the_deals_own() {
+    let mut deals = history();
+    let mut own = deal("own", 1_000, vec![enter("s2", 50)]);
+    own.probability = Some(35.0);
+    deals.push(own);
+    deals.push(deal("learned", 1_000, vec![enter("s2", 50)]));
+    deals.push(deal("staged", 1_000, vec![enter("s2", 50)]));
+    let f = world(deals);
+    let model = [(did("own"), 90.0), (did("learned"), 20.0)].into_iter().collect();
+    let fc = forecast(&f, day(100), &ForecastOptions { model, ..opts() });
+    let p = |id: &str| (fc.deal_probability[&did(id)].p, fc.deal_probability[&did(id)].source);
+    assert_eq!(p("own"), (35.0, ProbabilitySource::Deal));
+    assert_eq!(p("learned"), (20.0, ProbabilitySource::Model));
+    assert_eq!(p("staged"), (50.0, ProbabilitySource::History));
+    assert!((fc.weighted_pipeline - (350.0 + 200.0 + 500.0)).abs() < 1e-9);
+    let json = serde_json::to_value(&fc).unwrap();
+    assert_eq!(json["deal_probability"][did("learned").to_string()]["source"], "model");
+}
+
 #[test]
 fn history_is_the_365_days_before_t() {
     let mut deals = history();
