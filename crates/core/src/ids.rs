@@ -96,6 +96,8 @@ id_type!(
     GoalId,
     /// An audit-log entry.
     AuditId,
+    /// A weekly pipeline audit (the review meeting's snapshot).
+    PipelineAuditId,
     /// Any record named by an audit-log entry (a deal, a user, a token, …).
     RecordId,
     /// A step of a stage's playbook.

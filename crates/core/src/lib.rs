@@ -14,6 +14,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod patch;
+pub mod pipeline_audit;
 pub mod playbook;
 pub mod scoring;
 pub mod stage_move;

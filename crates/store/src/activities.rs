@@ -236,14 +236,26 @@ pub(crate) async fn update_activity_in(
     Ok(a)
 }
 
+/// A new activity with its score sync, audit-log entry and webhook event,
+/// inside the caller's transaction; the flag says whether to wake the
+/// webhook sender after commit.
+pub(crate) async fn create_activity_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: NewActivity,
+) -> Result<(Activity, bool), StoreError> {
+    let out = create_activity_in(tx, actor, n).await?;
+    crate::scoring::sync::activity_changed(tx, actor, &out).await?;
+    crate::audit::created(tx, actor, "activity", out.id.0, &out).await?;
+    let wake = crate::webhooks::emit(tx, actor.now, vec![Emit::new("activity.created", &out)]).await?;
+    Ok((out, wake))
+}
+
 impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn create_activity(&self, actor: &Actor, n: NewActivity) -> Result<Activity, StoreError> {
         let mut tx = self.write().await?;
-        let out = create_activity_in(&mut tx, actor, n).await?;
-        crate::scoring::sync::activity_changed(&mut tx, actor, &out).await?;
-        crate::audit::created(&mut tx, actor, "activity", out.id.0, &out).await?;
-        let wake = crate::webhooks::emit(&mut tx, actor.now, vec![Emit::new("activity.created", &out)]).await?;
+        let (out, wake) = create_activity_tx(&mut tx, actor, n).await?;
         tx.commit().await?;
         self.woken(wake);
         Ok(out)

@@ -58,6 +58,8 @@ pub const TABLES: &[&str] = &[
     "deal_scores",
     "deal_answers",
     "score_firings",
+    "pipeline_audits",
+    "pipeline_audit_items",
 ];
 
 /// Projection tables: derived from the tables above, so they are not

@@ -29,6 +29,8 @@ pub enum DealTimelineKind {
     Email(EmailEntry),
     /// A score threshold that fired, or a disqualified flag cleared.
     Score(crate::scoring::Firing),
+    /// A decision on the deal in a weekly audit, at the audit's sign-off.
+    Review(crate::Review),
 }
 
 /// One entry of a deal's timeline.
@@ -83,6 +85,9 @@ impl Store {
         }
         for f in self.score_firings(deal.id).await? {
             out.push(DealTimelineItem::new(f.at, DealTimelineKind::Score(f)));
+        }
+        for r in self.deal_reviews(deal.id).await? {
+            out.push(DealTimelineItem::new(r.signed_off_at, DealTimelineKind::Review(r)));
         }
         // A stable sort: equal times keep the source order above.
         out.sort_by_key(|e| std::cmp::Reverse(e.at));

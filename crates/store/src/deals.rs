@@ -153,6 +153,25 @@ pub(crate) async fn check_ref(tx: &mut Tx, table: &str, field: &str, what: &str,
     }
 }
 
+/// A deal change with everything that goes with it (projections, the
+/// audit-log entry, webhook events) inside the caller's transaction; the
+/// flag says whether the webhook sender should be woken after commit.
+pub(crate) async fn update_deal_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: DealId,
+    p: DealPatch,
+) -> Result<(Deal, bool), StoreError> {
+    let out = update_deal_in(tx, actor, id, p).await?;
+    projections::refresh_written(tx, &out).await?;
+    let mut wake = false;
+    if let Some(before) = &out.before {
+        crate::audit::updated(tx, actor, "deal", id.0, before, &out.deal).await?;
+        wake = crate::webhooks::emit(tx, actor.now, deal_events(before, &out.deal)).await?;
+    }
+    Ok((out.deal, wake))
+}
+
 impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn create_deal(&self, actor: &Actor, n: NewDeal) -> Result<Deal, StoreError> {
@@ -178,16 +197,10 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_deal(&self, actor: &Actor, id: DealId, p: DealPatch) -> Result<Deal, StoreError> {
         let mut tx = self.write().await?;
-        let out = update_deal_in(&mut tx, actor, id, p).await?;
-        projections::refresh_written(&mut tx, &out).await?;
-        let mut wake = false;
-        if let Some(before) = &out.before {
-            crate::audit::updated(&mut tx, actor, "deal", id.0, before, &out.deal).await?;
-            wake = crate::webhooks::emit(&mut tx, actor.now, deal_events(before, &out.deal)).await?;
-        }
+        let (deal, wake) = update_deal_tx(&mut tx, actor, id, p).await?;
         tx.commit().await?;
         self.woken(wake);
-        Ok(out.deal)
+        Ok(deal)
     }
 
     /// Moves a deal to the trash; it drops out of lists and metrics until restored.

@@ -32,6 +32,7 @@ mod metric_rollups;
 mod migrate;
 mod names;
 mod parties;
+mod pipeline_audits;
 mod pipelines;
 mod playbooks;
 mod projections;
@@ -74,6 +75,7 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
+pub use pipeline_audits::{AuditItem, ItemDecision, PipelineAudit, Progress, Review};
 pub use playbooks::{EMAIL_JOB, EmailPlan, OVERDUE_SETTLE_MS, Outgoing};
 pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};
 pub use settings::SmtpConfig;

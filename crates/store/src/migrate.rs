@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_connect.sql")),
     (16, include_str!("../migrations/0016_scoring.sql")),
     (17, include_str!("../migrations/0017_forecast_source.sql")),
+    (18, include_str!("../migrations/0018_pipeline_audits.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

@@ -51,6 +51,9 @@ fn pipeline_from_row(r: &AnyRow, stages: Vec<Stage>) -> R<Pipeline> {
         archived: bool_(r, "archived")?,
         no_skipping_stages: bool_(r, "no_skipping_stages")?,
         forecast_source: enum_(r, "forecast_source", ForecastSource::parse)?,
+        audit_weekday: opt_i64(r, "audit_weekday")?,
+        audit_time: opt_text(r, "audit_time")?,
+        audit_no_contact_days: i64_(r, "audit_no_contact_days")?,
         stages,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
@@ -227,6 +230,17 @@ impl Store {
     ) -> Result<Pipeline, StoreError> {
         let mut errs = Invalid::new();
         let name = p.name.as_deref().and_then(|n| errs.take(required_text("name", n, 100)));
+        if let Some(Some(d)) = p.audit_weekday {
+            errs.take(int_range("audit_weekday", d, 1, 7));
+        }
+        if let Some(Some(t)) = &p.audit_time
+            && chrono::NaiveTime::parse_from_str(t, "%H:%M").is_err()
+        {
+            errs.add("audit_time", format!("`{t}` is not a time; write it as HH:MM, e.g. 09:30"));
+        }
+        if let Some(d) = p.audit_no_contact_days {
+            errs.take(int_range("audit_no_contact_days", d, 1, 365));
+        }
         errs.into_result()?;
         let mut tx = self.write().await?;
         let before = pipeline_in(&mut tx, id).await?;
@@ -235,7 +249,11 @@ impl Store {
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
              archived = COALESCE($3, archived), updated_at = $4, version = version + 1,
              no_skipping_stages = COALESCE($6, no_skipping_stages),
-             forecast_source = COALESCE($7, forecast_source) WHERE id = $5",
+             forecast_source = COALESCE($7, forecast_source),
+             audit_weekday = CASE WHEN $8 = 1 THEN $9 ELSE audit_weekday END,
+             audit_time = CASE WHEN $10 = 1 THEN $11 ELSE audit_time END,
+             audit_no_contact_days = COALESCE($12, audit_no_contact_days),
+             audit_schedule_from = CASE WHEN $8 = 1 OR $10 = 1 THEN $4 ELSE audit_schedule_from END WHERE id = $5",
         )
         .bind(name)
         .bind(p.position)
@@ -244,6 +262,11 @@ impl Store {
         .bind(id.0)
         .bind(p.no_skipping_stages.map(b))
         .bind(p.forecast_source.map(ForecastSource::as_str))
+        .bind(i64::from(p.audit_weekday.is_some()))
+        .bind(p.audit_weekday.flatten())
+        .bind(i64::from(p.audit_time.is_some()))
+        .bind(p.audit_time.clone().flatten())
+        .bind(p.audit_no_contact_days)
         .execute(&mut *tx)
         .await?;
         let after = pipeline_in(&mut tx, id).await?;

@@ -18,6 +18,7 @@ fn label(k: &DealTimelineKind) -> String {
         DealTimelineKind::Replied(_) => "replied".into(),
         DealTimelineKind::Email(_) => "email".into(),
         DealTimelineKind::Score(f) => format!("score:{}", f.kind),
+        DealTimelineKind::Review(r) => format!("review:{}", r.kind),
     }
 }
 

@@ -22,6 +22,13 @@ pub struct Pipeline {
     pub no_skipping_stages: bool,
     /// Where the forecast takes a deal's win probability from.
     pub forecast_source: ForecastSource,
+    /// The weekly audit's day, ISO 1 (Monday) to 7; no schedule when absent.
+    pub audit_weekday: Option<i64>,
+    /// The weekly audit's time, `HH:MM` in the workspace's time zone
+    /// (09:00 when absent).
+    pub audit_time: Option<String>,
+    /// Days without contact that raise an audit item's `no_contact_14d`.
+    pub audit_no_contact_days: i64,
     /// The pipeline's stages in order, archived ones included.
     pub stages: Vec<Stage>,
     pub created_at: Timestamp,
@@ -66,6 +73,15 @@ pub struct PipelinePatch {
     /// Turns the "no skipping stages" rule on or off.
     pub no_skipping_stages: Option<bool>,
     pub forecast_source: Option<ForecastSource>,
+    /// The weekly audit's day, 1 (Monday) to 7; `null` turns the schedule off.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub audit_weekday: Option<Option<i64>>,
+    /// `HH:MM`; `null` means 09:00.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub audit_time: Option<Option<String>>,
+    pub audit_no_contact_days: Option<i64>,
 }
 
 text_enum!(

@@ -20,6 +20,7 @@ pub mod notes;
 pub mod organizations;
 pub mod outreach;
 pub mod people;
+pub mod pipeline_audits;
 pub mod pipelines;
 pub mod scoring;
 pub mod settings;
@@ -58,7 +59,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(forms::router())
         .merge(connections::router())
         .merge(email_events::router())
-        .merge(scoring::router());
+        .merge(scoring::router())
+        .merge(pipeline_audits::router());
     OpenApiRouter::new().nest("/api/v1", v1).merge(crate::intake::router()).merge(crate::ingest::router())
 }
 

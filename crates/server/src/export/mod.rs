@@ -157,11 +157,13 @@ pub fn download(format: ExportFormat, name: &str, date: chrono::NaiveDate, body:
     (download_headers(format, name, date), body).into_response()
 }
 
+mod audit;
 mod records;
 mod reports;
 mod stream;
 mod table;
 
+pub use audit::audit;
 pub use records::{deals, organizations, people};
 pub use reports::{METRICS, Unit, metrics, stages};
 pub use stream::{Target, respond};

@@ -160,6 +160,11 @@ async fn run_loop(store: Store, handlers: Handlers, config: RunnerConfig, stop: 
             if let Err(e) = store.sweep_overdue_steps(now).await {
                 tracing::warn!(error = %e, "could not look for overdue steps; trying again in a minute");
             }
+            // Weekly audits whose slot has come (at start-up too: a slot
+            // missed while the server was down is made once, late).
+            if let Err(e) = store.run_audit_schedule(now).await {
+                tracing::warn!(error = %e, "could not make the scheduled audits; trying again in a minute");
+            }
         }
         if decayed.is_none_or(|at| at.elapsed() >= DECAY_SWEEP) {
             decayed = Some(std::time::Instant::now());

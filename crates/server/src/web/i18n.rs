@@ -25,6 +25,7 @@ const EN: &[&str] = &[
     include_str!("../../i18n/en/playbooks.json"),
     include_str!("../../i18n/en/connect.json"),
     include_str!("../../i18n/en/scoring.json"),
+    include_str!("../../i18n/en/review.json"),
 ];
 const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/board.json"),
@@ -36,6 +37,7 @@ const ZH_CN: &[&str] = &[
     include_str!("../../i18n/zh-CN/playbooks.json"),
     include_str!("../../i18n/zh-CN/connect.json"),
     include_str!("../../i18n/zh-CN/scoring.json"),
+    include_str!("../../i18n/zh-CN/review.json"),
 ];
 
 type Catalog = HashMap<String, String>;

@@ -39,17 +39,6 @@ async fn admin_and_token(app: &TestApp) -> (Value, Value) {
     (me["user"]["id"].clone(), token["id"].clone())
 }
 
-/// A user of `role` and an API token for them.
-async fn user_with_token(app: &TestApp, email: &str, role: &str) -> (Value, String) {
-    let (s, u) = app
-        .post("/api/v1/users", json!({"email": email, "name": "Someone", "role": role, "password": "a password 123"}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{u}");
-    let (s, t) = app.post("/api/v1/tokens", json!({"name": "t", "user_id": u["id"]})).await;
-    assert_eq!(s, StatusCode::CREATED, "{t}");
-    (u, t["secret"].as_str().expect("secret").to_string())
-}
-
 #[tokio::test]
 async fn a_deal_update_records_the_changed_fields_with_who_how_and_where() {
     let app = spawn_app().await;
@@ -94,7 +83,7 @@ async fn settings_users_tokens_pipelines_and_notes_are_recorded() {
         (json!("My company"), json!("Globex"))
     );
 
-    let (rep, _) = user_with_token(&app, "rep@example.com", "rep").await;
+    let (rep, _) = app.user_with_token("rep@example.com", "rep").await;
     let (s, u) = app
         .patch(
             &format!("/api/v1/users/{}", rep["id"].as_str().unwrap()),
@@ -218,7 +207,7 @@ async fn sign_ins_and_failed_sign_ins_are_recorded_with_the_address() {
 async fn only_admins_read_or_export_the_log() {
     let app = spawn_app().await;
     for role in ["rep", "manager"] {
-        let (_, token) = user_with_token(&app, &format!("{role}@example.com"), role).await;
+        let (_, token) = app.user_with_token(&format!("{role}@example.com"), role).await;
         for path in ["/api/v1/audit-log", "/api/v1/audit-log/export?format=csv"] {
             let (s, body) = app.call_as(Some(&token), Method::GET, path, None).await;
             assert_problem(s, &body, StatusCode::FORBIDDEN, None);
@@ -238,7 +227,7 @@ async fn only_admins_read_or_export_the_log() {
 async fn pages_and_filters() {
     let app = spawn_app().await;
     let (admin, _) = admin_and_token(&app).await;
-    let (rep, rep_token) = user_with_token(&app, "rep@example.com", "rep").await;
+    let (rep, rep_token) = app.user_with_token("rep@example.com", "rep").await;
     let mut deals = Vec::new();
     for i in 0..3 {
         let (s, d) =
@@ -341,7 +330,7 @@ async fn the_settings_page_shows_the_log_to_admins_only() {
     let resp = app.client.get(format!("{}/settings/audit-log?from=someday", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let (_, _) = user_with_token(&app, "rep@example.com", "rep").await;
+    let (_, _) = app.user_with_token("rep@example.com", "rep").await;
     let rep = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let resp = rep
         .post(format!("{}/api/v1/auth/login", app.base))

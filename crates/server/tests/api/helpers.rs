@@ -4,7 +4,7 @@ use dealflow_core::model::{NewUser, Role};
 use dealflow_server::{AppState, Config};
 use dealflow_store::{Actor, Store};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A running server with an admin user and an API token for it.
 pub struct TestApp {
@@ -119,6 +119,16 @@ impl TestApp {
         let (s, d) = self.post("/api/v1/deals", body).await;
         assert_eq!(s, StatusCode::CREATED, "{d}");
         d
+    }
+
+    /// A user of `role` (`admin`, `manager`, `rep`) and an API token for them.
+    pub async fn user_with_token(&self, email: &str, role: &str) -> (Value, String) {
+        let body = json!({"email": email, "name": "Someone", "role": role, "password": "a password 123"});
+        let (s, u) = self.post("/api/v1/users", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{u}");
+        let (s, t) = self.post("/api/v1/tokens", json!({"name": "t", "user_id": u["id"]})).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        (u, t["secret"].as_str().expect("secret").to_string())
     }
 
     /// The default pipeline's JSON.

@@ -28,6 +28,7 @@ mod openapi;
 mod outage;
 mod parties;
 mod permissions;
+mod pipeline_audits;
 mod playbook_changes;
 mod playbook_pages;
 mod playbook_rules;

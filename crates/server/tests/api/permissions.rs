@@ -1,20 +1,9 @@
 //! Who may change what (issue 14): notes belong to their author (and
 //! admins), goals to their owner, managers and admins.
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A user of `role` and an API token for them.
-async fn user_with_token(app: &TestApp, email: &str, role: &str) -> (Value, String) {
-    let (s, u) = app
-        .post("/api/v1/users", json!({"email": email, "name": "Someone", "role": role, "password": "a password 123"}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{u}");
-    let (s, t) = app.post("/api/v1/tokens", json!({"name": "t", "user_id": u["id"]})).await;
-    assert_eq!(s, StatusCode::CREATED, "{t}");
-    (u, t["secret"].as_str().unwrap().to_string())
-}
 
 fn id(v: &Value) -> &str {
     v["id"].as_str().expect("an id")
@@ -23,8 +12,8 @@ fn id(v: &Value) -> &str {
 #[tokio::test]
 async fn rep_cannot_rewrite_or_delete_anothers_note() {
     let app = spawn_app().await;
-    let (rep, rep_token) = user_with_token(&app, "rep@example.com", "rep").await;
-    let (_, other_token) = user_with_token(&app, "rep2@example.com", "rep").await;
+    let (rep, rep_token) = app.user_with_token("rep@example.com", "rep").await;
+    let (_, other_token) = app.user_with_token("rep2@example.com", "rep").await;
     let deal = app.create_deal(json!({"title": "Acme"})).await;
     let (s, n) = app
         .call_as(Some(&rep_token), Method::POST, "/api/v1/notes", Some(json!({"body": "mine", "deal_id": deal["id"]})))
@@ -63,8 +52,8 @@ async fn rep_cannot_rewrite_or_delete_anothers_note() {
 #[tokio::test]
 async fn rep_cannot_change_or_delete_others_goals() {
     let app = spawn_app().await;
-    let (rep, rep_token) = user_with_token(&app, "rep@example.com", "rep").await;
-    let (_, manager_token) = user_with_token(&app, "boss@example.com", "manager").await;
+    let (rep, rep_token) = app.user_with_token("rep@example.com", "rep").await;
+    let (_, manager_token) = app.user_with_token("boss@example.com", "manager").await;
     let goal = |owner: Value| json!({"metric": "deals_won", "target": 5, "from": "2025-03-01", "to": "2025-04-01", "owner_id": owner});
     let (s, team) = app.post("/api/v1/goals", goal(Value::Null)).await;
     assert_eq!(s, StatusCode::CREATED, "{team}");

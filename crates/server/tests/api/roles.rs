@@ -20,6 +20,8 @@ struct Member {
     spare_token: String,
     note: String,
     goal: String,
+    /// A deal they own (in the fixture's audit).
+    deal: String,
 }
 
 /// The records every path id is taken from, and the users.
@@ -61,7 +63,16 @@ async fn member(app: &TestApp, role: Role, email: &str, deal: &str) -> Member {
     let spare = created(app, &admin, "/api/v1/tokens", json!({"name": "spare", "user_id": user})).await;
     let note = created(app, &token, "/api/v1/notes", json!({"body": "mine", "deal_id": deal})).await;
     let goal = created(app, &admin, "/api/v1/goals", goal_body(json!(user))).await;
-    Member { role, spare_token: id(&spare["token"]), note: id(&note), goal: id(&goal), id: user, token }
+    let mine = created(app, &admin, "/api/v1/deals", json!({"title": "Mine", "owner_id": user})).await;
+    Member {
+        role,
+        spare_token: id(&spare["token"]),
+        note: id(&note),
+        goal: id(&goal),
+        deal: id(&mine),
+        id: user,
+        token,
+    }
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -85,6 +96,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         members.push(member(app, role, email, &deal).await);
     }
     let other = member(app, Role::Rep, "other@example.com", &deal).await;
+    let audit = created(app, &t, "/api/v1/audits", json!({"pipeline_id": pipeline})).await;
     let ids = HashMap::from([
         ("pipelines", pipeline),
         ("stages", id(&stage)),
@@ -97,6 +109,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("lost-reasons", id(&reason)),
         ("custom-fields", id(&field)),
         ("steps", id(&step)),
+        ("audits", id(&audit)),
         ("notes", other.note.clone()),
         ("goals", team_goal.clone()),
         ("users", other.id.clone()),
@@ -180,6 +193,11 @@ fn own_calls(f: &Fixture, m: &Member, method: &Method, path: &str) -> (Call, Vec
         }
         ("POST", "/api/v1/tokens/{id}/revoke") => {
             (same(&m.spare_token, &None), vec![same(&f.other.spare_token, &None)])
+        }
+        ("POST", "/api/v1/audits/{id}/items/{deal_id}/decision") => {
+            let on = |deal: &str| path.replace("{id}", &f.ids["audits"]).replace("{deal_id}", deal);
+            let keep = Some(json!({"kind": "keep"}));
+            ((Method::POST, on(&m.deal), keep.clone()), vec![(Method::POST, on(&f.other.deal), keep)])
         }
         _ => panic!("{method} {path} is limited to own records, but this test has no own/other records for it"),
     }

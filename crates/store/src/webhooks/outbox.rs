@@ -34,6 +34,7 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
     "campaign.member_added",
     "step.overdue",
     "score.threshold_crossed",
+    "audit.signed_off",
 ];
 
 /// One event of a change: its type, the record as the API returns it and,

@@ -129,6 +129,15 @@ impl Wording<'_> {
                 ("reply", fill(t.t("connect.reply"), &pairs), String::new(), String::new())
             }
             DealTimelineKind::Score(f) => ("score", self.firing(f), String::new(), self.user(f.user_id)),
+            DealTimelineKind::Review(r) => {
+                let date = when(t, self.tz, r.audit_at.0);
+                let decision = t.t(&format!("review.kind.{}", r.kind.as_str())).to_string();
+                let mut text = fill(t.t("review.tl.reviewed"), &[("date", &date), ("decision", &decision)]);
+                if let Some(n) = &r.note {
+                    text = format!("{text} — {n}");
+                }
+                ("review", text, String::new(), self.user(r.by))
+            }
         };
         let reply = match &item.kind {
             DealTimelineKind::Email(EmailEntry::Reply(r)) => {
