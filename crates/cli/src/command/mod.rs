@@ -1,5 +1,6 @@
 //! Command-line interface: global options and the subcommands.
 
+mod audit;
 mod backup;
 mod bench;
 // The generator ships in the store only with its `generate` feature (on by
@@ -95,6 +96,9 @@ pub enum Command {
     /// The learned win probability: backtest it against stage weights.
     #[command(subcommand)]
     Model(model::ModelCmd),
+    /// Weekly pipeline audits: take one, or print one.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Back up the workspace to a new SQLite file (a consistent copy while serving), then verify it.
     Backup(backup::Backup),
     /// Restore a backup file into an empty database, then verify it.
@@ -131,6 +135,7 @@ impl Cli {
             Command::Plan(p) => p.run(&store).await,
             Command::Score(s) => s.run(&store).await,
             Command::Model(m) => m.run(&store).await,
+            Command::Audit(a) => a.run(&store).await,
             Command::Backup(b) => b.run(&store, &pool).await,
             Command::Restore(r) => r.run(&store, &pool).await,
             // Handled above, before any database was opened.
