@@ -16,7 +16,7 @@ function flashAndReload(message) {
 //   data-multi checkboxes → array of numbers; data-multi-text → array of
 //   strings; other checkboxes → boolean;
 //   data-rates → {"EUR": 1.08}; data-list → ["a", "b"];
-//   data-stages → [{name}]; number inputs → numbers;
+//   data-stages → [{name}]; number inputs and data-number selects → numbers;
 //   empty values are left out, or sent as null with data-nullable.
 function formBody(form) {
   const body = {};
@@ -48,7 +48,7 @@ function formBody(form) {
       body[el.name] = v.split("\n").map((s) => s.trim()).filter(Boolean).map((name) => ({ name }));
     } else if (v === "") {
       if ("nullable" in d) body[el.name] = null;
-    } else if (el.type === "number") {
+    } else if (el.type === "number" || "number" in d) {
       body[el.name] = Number(v);
     } else {
       body[el.name] = v;

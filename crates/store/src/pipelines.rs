@@ -245,6 +245,10 @@ impl Store {
         let mut tx = self.write().await?;
         let before = pipeline_in(&mut tx, id).await?;
         crate::records::check_version(before.version, p.version)?;
+        // A new day or time starts the schedule afresh: slots before it are
+        // not made. Saving the same values again changes nothing.
+        let schedule_changed = p.audit_weekday.is_some_and(|w| w != before.audit_weekday)
+            || p.audit_time.as_ref().is_some_and(|t| *t != before.audit_time);
         sqlx::query(
             "UPDATE pipelines SET name = COALESCE($1, name), position = COALESCE($2, position),
              archived = COALESCE($3, archived), updated_at = $4, version = version + 1,
@@ -253,7 +257,7 @@ impl Store {
              audit_weekday = CASE WHEN $8 = 1 THEN $9 ELSE audit_weekday END,
              audit_time = CASE WHEN $10 = 1 THEN $11 ELSE audit_time END,
              audit_no_contact_days = COALESCE($12, audit_no_contact_days),
-             audit_schedule_from = CASE WHEN $8 = 1 OR $10 = 1 THEN $4 ELSE audit_schedule_from END WHERE id = $5",
+             audit_schedule_from = CASE WHEN $13 = 1 THEN $4 ELSE audit_schedule_from END WHERE id = $5",
         )
         .bind(name)
         .bind(p.position)
@@ -267,6 +271,7 @@ impl Store {
         .bind(i64::from(p.audit_time.is_some()))
         .bind(p.audit_time.clone().flatten())
         .bind(p.audit_no_contact_days)
+        .bind(i64::from(schedule_changed))
         .execute(&mut *tx)
         .await?;
         let after = pipeline_in(&mut tx, id).await?;

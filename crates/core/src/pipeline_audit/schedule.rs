@@ -1,11 +1,14 @@
-//! The weekly slot of a pipeline's scheduled audit.
+//! The weekly slot of a pipeline's scheduled audit. The slot is the
+//! meeting's time; its audit is made from the start of that day (local
+//! midnight), so owners can review their deals before the meeting.
 
 use crate::time::{TimeZone, Timestamp};
 use chrono::{Datelike, Days, NaiveTime, TimeZone as _};
 
-/// The latest weekly slot at or before `now`: ISO `weekday` (1 = Monday)
-/// at `time` (`HH:MM`, 09:00 when absent or unreadable) in `tz`. `None` for
-/// a weekday outside 1–7.
+/// The latest weekly slot whose day has begun at `now`: ISO `weekday`
+/// (1 = Monday) at `time` (`HH:MM`, 09:00 when absent or unreadable) in
+/// `tz`; on the audit day itself that is the coming meeting. `None` for a
+/// weekday outside 1–7.
 pub fn latest_slot(weekday: i64, time: Option<&str>, tz: TimeZone, now: Timestamp) -> Option<Timestamp> {
     if !(1..=7).contains(&weekday) {
         return None;
@@ -18,12 +21,7 @@ pub fn latest_slot(weekday: i64, time: Option<&str>, tz: TimeZone, now: Timestam
         // A time skipped by a DST change falls to the first one after it.
         tz.tz().from_local_datetime(&d.and_time(at)).earliest().map(|t| t.timestamp_millis()).unwrap_or(tz.midnight(d))
     };
-    let this_week = slot(day);
-    if this_week <= now.0 {
-        Some(Timestamp(this_week))
-    } else {
-        Some(Timestamp(slot(day.checked_sub_days(Days::new(7))?)))
-    }
+    Some(Timestamp(slot(day)))
 }
 
 #[cfg(test)]
@@ -41,7 +39,10 @@ mod tests {
         let monday_nine = at("2026-12-07T08:00:00Z");
         assert_eq!(latest_slot(1, Some("09:00"), tz, at("2026-12-07T08:00:00Z")), Some(monday_nine));
         assert_eq!(latest_slot(1, Some("09:00"), tz, at("2026-12-09T12:00:00Z")), Some(monday_nine));
-        assert_eq!(latest_slot(1, None, tz, at("2026-12-07T07:59:00Z")), Some(at("2026-11-30T08:00:00Z")));
+        // On the morning of the audit day: the coming meeting.
+        assert_eq!(latest_slot(1, None, tz, at("2026-12-07T05:00:00Z")), Some(monday_nine));
+        // The Sunday before (Berlin): last Monday's.
+        assert_eq!(latest_slot(1, None, tz, at("2026-12-06T22:59:00Z")), Some(at("2026-11-30T08:00:00Z")));
         // Sunday's slot seen on the Monday after.
         assert_eq!(latest_slot(7, Some("18:30"), tz, at("2026-12-07T08:00:00Z")), Some(at("2026-12-06T17:30:00Z")));
         assert_eq!(latest_slot(8, None, tz, monday_nine), None);

@@ -25,6 +25,8 @@ const FILES: &[(&str, &str)] = &[
     ("board-steps.js", include_str!("../../static/board-steps.js")),
     ("steps.js", include_str!("../../static/steps.js")),
     ("scoring.js", include_str!("../../static/scoring.js")),
+    ("review.js", include_str!("../../static/review.js")),
+    ("review.css", include_str!("../../static/review.css")),
 ];
 
 /// Short content hash appended to asset URLs (`/static/app.css?v=…`).

@@ -7,6 +7,7 @@
 mod activities;
 pub mod assets;
 mod audit_log;
+mod audits;
 mod board;
 mod charts;
 pub mod clock;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(insights::router())
         .merge(audit_log::router())
+        .merge(audits::router())
         .merge(integrations::router())
         .merge(scoring::router())
 }

@@ -20,6 +20,8 @@ pub fn router() -> Router<AppState> {
 
 pub struct Weekday {
     pub n: u8,
+    /// The same day as the weekly audit's `audit_weekday` stores it.
+    pub iso: i64,
     pub label: &'static str,
     pub on: bool,
 }
@@ -82,7 +84,12 @@ async fn render(st: &AppState, u: &PageUser) -> Result<Response, ApiError> {
         t.t("set.day.7"),
     ];
     let weekdays = (1..=7u8)
-        .map(|n| Weekday { n, label: day_names[n as usize - 1], on: settings.working_days.contains(&n) })
+        .map(|n| Weekday {
+            n,
+            iso: i64::from(n),
+            label: day_names[n as usize - 1],
+            on: settings.working_days.contains(&n),
+        })
         .collect();
     let users = st.store.users().await?;
     let tokens = st

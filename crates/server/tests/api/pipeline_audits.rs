@@ -240,13 +240,13 @@ async fn the_weekly_schedule_makes_one_audit_per_slot() {
         .patch(&format!("/api/v1/pipelines/{}", s(&p["id"])), json!({"version": p["version"], "audit_weekday": 8}))
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-    let (st, q) = app
-        .patch(
-            &format!("/api/v1/pipelines/{}", s(&p["id"])),
-            json!({"version": p["version"], "audit_weekday": 1, "audit_time": "09:00"}),
-        )
-        .await;
-    assert_eq!((st, &q["audit_weekday"]), (StatusCode::OK, &json!(1)), "{q}");
+    // The weekday of two days ago (the workspace's zone is UTC): its latest
+    // slot lies before the schedule is set, the next one five days on.
+    use chrono::Datelike;
+    let day = chrono::DateTime::from_timestamp_millis(now.0 - 2 * DAY).unwrap().weekday().number_from_monday();
+    let body = json!({"version": p["version"], "audit_weekday": day, "audit_time": "09:00"});
+    let (st, q) = app.patch(&format!("/api/v1/pipelines/{}", s(&p["id"])), body).await;
+    assert_eq!((st, &q["audit_weekday"]), (StatusCode::OK, &json!(day)), "{q}");
     // The slot before the schedule was set is not made.
     assert!(app.store.run_audit_schedule(now).await.unwrap().is_empty());
     // Eight days on (a server that was down over the slot): made once.

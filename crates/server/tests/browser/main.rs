@@ -1,5 +1,6 @@
 //! Browser tests of the web app in real headless Chromium.
 
+mod audit_meeting;
 mod board;
 mod board_steps;
 mod checklist;
