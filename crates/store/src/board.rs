@@ -3,6 +3,7 @@
 
 use crate::Store;
 use crate::StoreError;
+use crate::contact::CONTACT_COLUMNS;
 use crate::row::*;
 use crate::sql::{Sql, like_pattern};
 use dealflow_core::time::Timestamp;
@@ -41,7 +42,8 @@ pub struct Card {
     pub owner: Option<String>,
     /// Due time of the earliest open activity on the deal.
     pub next_due_at: Option<Timestamp>,
-    /// Latest done call, meeting, e-mail or LinkedIn touch on the deal or its person.
+    /// The last contact with the deal or its person (`contact.rs`: done
+    /// touches, outreach and replies).
     pub last_contact_at: Option<Timestamp>,
     pub stage_entered_at: Timestamp,
     pub version: i64,
@@ -81,7 +83,7 @@ fn card_from_row(r: &AnyRow) -> R<Card> {
         person: opt_text(r, "person_name")?,
         owner: opt_text(r, "owner_name")?,
         next_due_at: opt_ts(r, "next_due_at")?,
-        last_contact_at: opt_ts(r, "last_contact_at")?,
+        last_contact_at: crate::contact::last_contact(r, Timestamp::now())?,
         stage_entered_at: ts(r, "stage_entered_at")?,
         version: i64_(r, "version")?,
         score: opt_i64(r, "score_total")?,
@@ -126,15 +128,13 @@ impl Store {
         before: Option<DealId>,
         limit: i64,
     ) -> Result<Vec<Card>, StoreError> {
-        let mut sql = Sql::new(
+        let mut sql = Sql::new(&format!(
             "SELECT d.id, d.title, d.value, d.currency, d.stage_entered_at, d.version,
                o.name AS org_name, p.name AS person_name, u.name AS owner_name,
                (SELECT MIN(a.due_at) FROM activities a WHERE a.deal_id = d.id AND a.done_at IS NULL) AS next_due_at,
-               (SELECT MAX(a.done_at) FROM activities a
-                  WHERE (a.deal_id = d.id OR (d.person_id IS NOT NULL AND a.person_id = d.person_id))
-                    AND a.done_at IS NOT NULL AND a.kind IN ('call', 'meeting', 'email', 'linkedin')) AS last_contact_at,
-               sc.total AS score_total, sc.band AS score_band, sc.disqualified AS score_dq",
-        );
+               {CONTACT_COLUMNS},
+               sc.total AS score_total, sc.band AS score_band, sc.disqualified AS score_dq"
+        ));
         sql.push(FROM).push(" AND d.stage_id = ").bind(stage.0);
         push_filter(&mut sql, f);
         if let Some(b) = before {

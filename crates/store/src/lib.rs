@@ -12,6 +12,7 @@ mod campaigns;
 mod compliance;
 mod connect;
 mod consistency;
+mod contact;
 mod copy;
 mod custom_fields;
 mod deal_timeline;
@@ -75,7 +76,7 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
-pub use pipeline_audits::{AuditItem, ItemDecision, PipelineAudit, Progress, Review};
+pub use pipeline_audits::{AuditItem, AuditProgress, ItemDecision, PipelineAudit, Review};
 pub use playbooks::{EMAIL_JOB, EmailPlan, OVERDUE_SETTLE_MS, Outgoing};
 pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};
 pub use settings::SmtpConfig;

@@ -42,7 +42,7 @@ pub struct AuditItem {
 
 /// How far the meeting has come.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Progress {
+pub struct AuditProgress {
     pub total: i64,
     pub decided: i64,
 }
@@ -62,7 +62,7 @@ pub struct PipelineAudit {
     pub created_by: Option<UserId>,
     pub signed_off_at: Option<Timestamp>,
     pub signed_off_by: Option<UserId>,
-    pub progress: Progress,
+    pub progress: AuditProgress,
     /// Written at sign-off.
     pub summary: Option<Summary>,
     /// The deals in stage order; left out of the list of audits.
@@ -87,7 +87,7 @@ fn from_row(r: &AnyRow) -> R<PipelineAudit> {
         created_by: opt_i64(r, "created_by")?.map(UserId),
         signed_off_at: opt_ts(r, "signed_off_at")?,
         signed_off_by: opt_i64(r, "signed_off_by")?.map(UserId),
-        progress: Progress { total: i64_(r, "n_total")?, decided: i64_(r, "n_decided")? },
+        progress: AuditProgress { total: i64_(r, "n_total")?, decided: i64_(r, "n_decided")? },
         summary: opt_text(r, "summary")?
             .map(|s| serde_json::from_str(&s))
             .transpose()

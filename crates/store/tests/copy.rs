@@ -240,6 +240,14 @@ async fn populate(store: &Store) {
     let deal = signed_up.iter().find(|d| d.source.as_deref() == Some("self-serve")).unwrap();
     let answer = dealflow_store::scoring::NewAnswer { answer: "yes".into() };
     store.answer_question(&actor, deal.id, "budget", answer).await.unwrap();
+    // An audit of the pipeline with a kept deal and its next action.
+    let audit = store.create_audit(&actor, pipeline, None).await.unwrap();
+    let first = audit.items.unwrap()[0].facts.deal_id;
+    let keep: dealflow_core::pipeline_audit::Decision = serde_json::from_value(serde_json::json!(
+        {"kind": "keep", "note": "fine", "next_action": {"subject": "Call back"}}
+    ))
+    .unwrap();
+    store.decide_audit_item(&actor, audit.id, first, keep).await.unwrap();
 }
 
 /// The tables of the store's schema, from the engine's own catalog.

@@ -30,6 +30,9 @@ pub enum BenchCmd {
     /// Lead scoring: the rescore a publish starts, the calibration, a score read.
     #[cfg(feature = "generate")]
     Scoring(super::bench_scoring::ScoringBench),
+    /// The weekly audit: taking one, reading it, deciding on items.
+    #[cfg(feature = "generate")]
+    Audit(super::bench_audit::AuditBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -44,6 +47,20 @@ pub struct BoardBench {
     /// Board requests to time.
     #[arg(long, default_value_t = 200)]
     pub requests: usize,
+}
+
+/// Runs `measure` on a new SQLite file in a temporary folder, removed
+/// afterwards whatever the outcome.
+pub async fn on_temp_sqlite<F, Fut>(measure: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let dir = std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let result = measure(format!("sqlite:{}/bench.db", dir.display())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 impl BenchCmd {
@@ -61,17 +78,15 @@ impl BenchCmd {
             BenchCmd::Export(e) => e.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Scoring(s) => s.run().await,
+            #[cfg(feature = "generate")]
+            BenchCmd::Audit(a) => a.run().await,
         }
     }
 }
 
 impl BoardBench {
     async fn run(self) -> anyhow::Result<()> {
-        let dir = std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id()));
-        let url = format!("sqlite:{}/bench.db", dir.display());
-        let result = self.measure(&url).await;
-        let _ = std::fs::remove_dir_all(&dir);
-        result
+        on_temp_sqlite(|url| async move { self.measure(&url).await }).await
     }
 
     async fn measure(&self, url: &str) -> anyhow::Result<()> {

@@ -31,11 +31,7 @@ pub struct IngestBench {
 
 impl IngestBench {
     pub async fn run(self) -> anyhow::Result<()> {
-        let dir = std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id()));
-        let url = format!("sqlite:{}/bench.db", dir.display());
-        let result = self.measure(&url).await;
-        let _ = std::fs::remove_dir_all(&dir);
-        result
+        super::bench::on_temp_sqlite(|url| async move { self.measure(&url).await }).await
     }
 
     async fn measure(&self, url: &str) -> anyhow::Result<()> {

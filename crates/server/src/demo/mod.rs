@@ -95,6 +95,7 @@ pub async fn seed(store: &Store, today: NaiveDate) -> anyhow::Result<UserId> {
     seed_deals(store, &mut rng, now, reps, &sales, &orgs).await?;
     scoring::answer_questions(store, &mut rng, &sales[0]).await?;
     mail::seed_failed_email(store, &Actor { user_id: Some(admin), ..Actor::system() }, &sales).await?;
+    audits::seed(store, &sys, reps[0], &sales[0], now).await?;
     Ok(admin)
 }
 
@@ -143,6 +144,7 @@ async fn configure_pipelines(store: &Store, sys: &Actor) -> anyhow::Result<Vec<P
     Ok(store.pipelines().await?)
 }
 
+mod audits;
 mod deals;
 mod mail;
 mod parties;

@@ -342,6 +342,38 @@ pub async fn reopen(store: &Store, n: i64) -> Result<u64, StoreError> {
     Ok(done.rows_affected())
 }
 
+/// Leaves exactly `n` open deals in `pipeline` (the newest; closed ones are
+/// set open again when there are fewer), for benchmarks that need a given
+/// number of open deals in a large workspace. Projections are not
+/// refreshed: only for measuring reads that do not use them for these deals.
+pub async fn keep_open(store: &Store, pipeline: dealflow_core::PipelineId, n: i64) -> Result<i64, StoreError> {
+    sqlx::query(
+        "UPDATE deals SET status = 'lost', closed_at = stage_entered_at
+         WHERE pipeline_id = $1 AND status = 'open' AND id NOT IN
+           (SELECT id FROM deals WHERE pipeline_id = $1 AND status = 'open' ORDER BY id DESC LIMIT $2)",
+    )
+    .bind(pipeline.0)
+    .bind(n)
+    .execute(store.pool())
+    .await?;
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deals WHERE pipeline_id = $1 AND status = 'open'")
+        .bind(pipeline.0)
+        .fetch_one(store.pool())
+        .await?;
+    sqlx::query(
+        "UPDATE deals SET status = 'open', lost_reason = NULL, closed_at = NULL
+         WHERE id IN (SELECT id FROM deals WHERE pipeline_id = $1 AND status <> 'open' ORDER BY id DESC LIMIT $2)",
+    )
+    .bind(pipeline.0)
+    .bind((n - open).max(0))
+    .execute(store.pool())
+    .await?;
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM deals WHERE pipeline_id = $1 AND status = 'open'")
+        .bind(pipeline.0)
+        .fetch_one(store.pool())
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

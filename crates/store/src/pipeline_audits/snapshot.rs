@@ -3,6 +3,7 @@
 //! pushes, overdue playbook steps, overrides, scores, and the previous
 //! audit's items. The pure `core::pipeline_audit::item` makes the facts.
 
+use crate::contact::CONTACT_COLUMNS;
 use crate::row::*;
 use crate::{StoreError, Tx};
 use dealflow_core::model::DealStatus;
@@ -58,9 +59,6 @@ pub(crate) async fn previous(tx: &mut Tx, pipeline: PipelineId) -> Result<Option
     Ok(Some(Previous { id, created_at: ts(&r, "created_at")?, items, actions }))
 }
 
-/// The contact kinds of activities (docs/metrics.md "Audit facts").
-const CONTACT: &str = "('call', 'meeting', 'email', 'linkedin')";
-
 /// The open deals of `pipeline` (of `owner` when given) in stage order with
 /// what the facts need; `score` is the published model's
 /// `disqualify_below` when there is a model (`Some(None)`: a model without
@@ -83,15 +81,7 @@ pub(crate) async fn inputs(
     let sql = format!(
         "SELECT d.id, d.title, d.value, d.currency, d.owner_id, d.expected_close_date, d.stage_id,
            d.stage_entered_at, st.rotting_days,
-           (SELECT MAX(a.done_at) FROM activities a
-              WHERE (a.deal_id = d.id OR (d.person_id IS NOT NULL AND a.person_id = d.person_id))
-                AND a.done_at IS NOT NULL AND a.kind IN {CONTACT}) AS c_activity,
-           (SELECT MAX(o.sent_at) FROM outreach_messages o
-              WHERE o.person_id = d.person_id AND o.deleted_at IS NULL) AS c_sent,
-           (SELECT MAX(o.replied_at) FROM outreach_messages o
-              WHERE o.person_id = d.person_id AND o.deleted_at IS NULL) AS c_replied,
-           (SELECT MAX(e.at) FROM email_events e WHERE e.person_id = d.person_id AND e.type = 'replied') AS c_event,
-           (SELECT MAX(r.received_at) FROM email_replies r WHERE r.person_id = d.person_id) AS c_reply,
+           {CONTACT_COLUMNS},
            sc.total AS score_total, sc.disqualified AS score_dq
          FROM deals d JOIN stages st ON st.id = d.stage_id
          LEFT JOIN deal_scores sc ON sc.deal_id = d.id
@@ -123,11 +113,7 @@ pub(crate) async fn inputs(
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = DealId(i64_(r, "id")?);
-        let mut contact: Option<i64> = None;
-        for c in ["c_activity", "c_sent", "c_replied", "c_event", "c_reply"] {
-            // A contact recorded for the future has not happened yet.
-            contact = contact.max(opt_i64(r, c)?.filter(|t| *t <= now.0));
-        }
+        let contact = crate::contact::last_contact(r, now)?;
         let dq = opt_i64(r, "score_dq")? == Some(1);
         let score = match model {
             None => None,
@@ -146,7 +132,7 @@ pub(crate) async fn inputs(
             owner_id: opt_i64(r, "owner_id")?.map(UserId),
             expected_close_date: opt_date(r, "expected_close_date")?,
             stage_entered_at: ts(r, "stage_entered_at")?,
-            contact_at: contact.map(Timestamp),
+            contact_at: contact,
             next_action: next.get(&id).cloned(),
             rotting_days: opt_i64(r, "rotting_days")?,
             stage_p90_days: None,
