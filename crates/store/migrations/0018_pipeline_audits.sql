@@ -27,6 +27,8 @@ CREATE TABLE pipeline_audits (
     signed_off_by BIGINT REFERENCES users(id),
     -- JSON of the summary, written at sign-off.
     summary TEXT,
+    -- JSON of the hygiene counts, written when the audit is taken.
+    hygiene TEXT,
     version BIGINT NOT NULL,
     UNIQUE (pipeline_id, scheduled_for)
 );

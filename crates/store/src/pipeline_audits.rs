@@ -13,7 +13,9 @@ use crate::{Actor, Store, StoreError, Tx};
 use dealflow_core::metrics::{Period, Slice, stages_from};
 use dealflow_core::pipeline_audit::decision::Action;
 use dealflow_core::pipeline_audit::facts::Clock;
-use dealflow_core::pipeline_audit::{AuditStatus, Decision, DecisionKind, Item, Summary, item, summarize};
+use dealflow_core::pipeline_audit::{
+    AuditStatus, Decision, DecisionKind, Hygiene, Item, Summary, hygiene, item, summarize,
+};
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{ActivityId, DealId, PipelineAuditId, PipelineId, UserId};
 use serde::Serialize;
@@ -65,6 +67,8 @@ pub struct PipelineAudit {
     pub progress: AuditProgress,
     /// Written at sign-off.
     pub summary: Option<Summary>,
+    /// The pipeline's hygiene when the audit was taken.
+    pub hygiene: Option<Hygiene>,
     /// The deals in stage order; left out of the list of audits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AuditItem>>,
@@ -92,6 +96,10 @@ fn from_row(r: &AnyRow) -> R<PipelineAudit> {
             .map(|s| serde_json::from_str(&s))
             .transpose()
             .map_err(|e| decode_err("summary", e))?,
+        hygiene: opt_text(r, "hygiene")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| decode_err("hygiene", e))?,
         items: None,
         version: i64_(r, "version")?,
     })
@@ -187,7 +195,7 @@ impl Store {
         let mut tx = self.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO pipeline_audits (id, pipeline_id, owner_id, status, scheduled_for, previous_id, created_at,
-               created_by, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
+               created_by, hygiene, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
              ON CONFLICT (pipeline_id, scheduled_for) DO NOTHING",
         )
         .bind(id)
@@ -198,6 +206,7 @@ impl Store {
         .bind(previous.as_ref().map(|p| p.id))
         .bind(now.0)
         .bind(actor.user_id.map(|u| u.0))
+        .bind(serde_json::to_string(&hygiene(&items)).map_err(|e| StoreError::Db(sqlx::Error::Encode(e.into())))?)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

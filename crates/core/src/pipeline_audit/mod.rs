@@ -16,7 +16,7 @@ mod tests;
 
 pub use decision::{Decision, DecisionKind, NextActionInput};
 pub use facts::{ItemInput, item};
-pub use summary::{Summary, summarize};
+pub use summary::{Hygiene, Summary, hygiene, summarize};
 
 use crate::ids::{ActivityId, DealId, StageId, UserId};
 use crate::time::{Date, Timestamp};

@@ -66,3 +66,27 @@ pub fn summarize(
     }
     s
 }
+
+/// The pipeline's hygiene when an audit is taken, counted over its items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hygiene {
+    /// Open deals in the audit.
+    pub open: u32,
+    /// With an open activity planned.
+    pub with_next_action: u32,
+    /// Contacted less than 14 days before (`days_since_contact` < 14).
+    pub contacted_14d: u32,
+    /// Flagged `rotting`.
+    pub rotting: u32,
+}
+
+/// The hygiene counts of an audit's items.
+pub fn hygiene(items: &[Item]) -> Hygiene {
+    let count = |f: &dyn Fn(&Item) -> bool| items.iter().filter(|i| f(i)).count() as u32;
+    Hygiene {
+        open: items.len() as u32,
+        with_next_action: count(&|i| i.next_action.is_some()),
+        contacted_14d: count(&|i| i.days_since_contact < 14),
+        rotting: count(&|i| i.flags.contains(&Flag::Rotting)),
+    }
+}

@@ -171,3 +171,18 @@ fn the_summary_counts_decisions_values_and_flags() {
     assert_eq!((s.value_disqualified, s.value_moved), (0, 300), "EUR without a rate is left out");
     assert_eq!((s.flags_raised, s.flags_resolved), (0, 2), "stuck and the gone deal's rotting resolved");
 }
+
+#[test]
+fn hygiene_counts_the_items() {
+    let planned = item(clean(), clock());
+    let bare = item(
+        ItemInput { deal_id: DealId(2), next_action: None, contact_at: Some(Timestamp(NOW - 14 * DAY)), ..clean() },
+        clock(),
+    );
+    let rotten = item(
+        ItemInput { deal_id: DealId(3), rotting_days: Some(5), contact_at: Some(Timestamp(NOW - 6 * DAY)), ..clean() },
+        clock(),
+    );
+    let h = hygiene(&[planned, bare, rotten]);
+    assert_eq!((h.open, h.with_next_action, h.contacted_14d, h.rotting), (3, 2, 2, 1));
+}

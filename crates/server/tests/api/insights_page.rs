@@ -324,3 +324,36 @@ async fn insights_page_shows_the_lead_score_calibration() {
     let band_a = cal["published"]["bands"].as_array().unwrap().iter().find(|b| b["band"] == "A").cloned().unwrap();
     assert!(html.contains(&format!("<td>A</td><td class=\"num\">{}</td>", band_a["deals"])), "{html}");
 }
+
+/// The demo's weekly audits on Insights: last week's, signed off, and this
+/// week's, open, each with the hygiene counted when it was taken; the
+/// meeting page of this week's audit compares with last week's.
+#[tokio::test]
+async fn insights_page_shows_hygiene_per_audit_and_the_demo_has_audits() {
+    let app = demo_app().await;
+    let c = signed_in(&app).await;
+    let (_, audits) = app.get("/api/v1/audits").await;
+    let audits = audits.as_array().expect("a list").clone();
+    assert_eq!(audits.len(), 2, "{audits:?}");
+    assert_eq!((&audits[0]["status"], &audits[1]["status"]), (&json!("open"), &json!("signed_off")));
+    assert_eq!(audits[0]["previous_id"], audits[1]["id"]);
+    let h = &audits[0]["hygiene"];
+    let pct = |n: &Value| format!("{:.0}%", 100.0 * n.as_f64().unwrap() / h["open"].as_f64().unwrap());
+    let (s, html) = get(&app, &c, "/insights").await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("Pipeline hygiene"), "{html}");
+    let row = html.split(&format!("/audits/{}\"", audits[0]["id"].as_str().unwrap())).nth(1).expect("this week's row");
+    let row = row.split("</tr>").next().unwrap();
+    for want in [pct(&h["with_next_action"]), pct(&h["contacted_14d"]), pct(&h["rotting"])] {
+        assert!(row.contains(&format!("<td>{want}</td>")), "{want} not in {row}");
+    }
+    let (s, meeting) = get(&app, &c, &format!("/audits/{}", audits[0]["id"].as_str().unwrap())).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        meeting.contains("Last audit&#39;s next action") || meeting.contains("Last audit's next action"),
+        "the kept deals' next actions are checked"
+    );
+    let zh = c.get(format!("{}/audits", app.base)).header("accept-language", "zh-CN").send().await.unwrap();
+    let zh = zh.text().await.unwrap();
+    assert!(zh.contains("销售流程审查"), "{zh}");
+}

@@ -125,6 +125,8 @@ async fn decisions_act_at_once_and_sign_off_freezes_the_audit() {
     let mine = app.create_deal(json!({"title": "Mine", "stage_id": stages[0]["id"], "owner_id": rep["id"]})).await;
     let a = audit_of(&app, &p).await;
     assert_eq!(a["progress"]["total"], 7);
+    let h = &a["hygiene"];
+    assert_eq!((&h["open"], &h["with_next_action"], &h["rotting"]), (&json!(7), &json!(0), &json!(0)), "{h}");
 
     let (st, it) = decide(
         &app,

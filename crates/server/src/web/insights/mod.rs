@@ -18,6 +18,7 @@ mod calibration;
 mod figures;
 mod format;
 mod goals;
+mod hygiene;
 mod planner;
 
 use super::clock::zone;
@@ -84,6 +85,8 @@ struct InsightsPage<'a> {
     calibration: Option<calibration::CalibrationView>,
     /// Whether a scoring model exists (the calibration can be asked for).
     has_model: bool,
+    /// Hygiene per weekly audit, newest first.
+    hygiene: Vec<hygiene::HygieneRow>,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<InsightsParams>) -> Response {
@@ -188,6 +191,7 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
     };
 
     let goals = goals::goals(st, t, &settings).await?;
+    let hygiene = hygiene::rows(st, t, &settings, pipeline).await?;
 
     let (target, weeks) = (blank(&q.target).unwrap_or_default(), blank(&q.weeks).unwrap_or_default());
     let (plan, plan_error) = if target.is_empty() && weeks.is_empty() {
@@ -222,6 +226,7 @@ async fn render(st: &AppState, u: &PageUser, q: InsightsParams) -> Result<Respon
         plan_error,
         calibration,
         has_model,
+        hygiene,
     };
     let mut resp = html(&page);
     if bad && resp.status() == StatusCode::OK {
