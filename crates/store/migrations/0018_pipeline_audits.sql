@@ -51,3 +51,7 @@ CREATE TABLE pipeline_audit_items (
     UNIQUE (audit_id, deal_id)
 );
 CREATE INDEX pipeline_audit_items_deal ON pipeline_audit_items(deal_id);
+
+-- The address people open dealflow at, for links in e-mails (the audit's
+-- morning brief to each owner).
+ALTER TABLE settings ADD COLUMN public_url TEXT;

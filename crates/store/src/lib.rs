@@ -76,7 +76,7 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
-pub use pipeline_audits::{AuditItem, AuditProgress, ItemDecision, PipelineAudit, Review};
+pub use pipeline_audits::{AUDIT_BRIEF_JOB, AuditItem, AuditProgress, ItemDecision, PipelineAudit, Review};
 pub use playbooks::{EMAIL_JOB, EmailPlan, OVERDUE_SETTLE_MS, Outgoing};
 pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};
 pub use settings::SmtpConfig;

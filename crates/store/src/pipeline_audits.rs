@@ -6,6 +6,8 @@
 mod schedule;
 mod snapshot;
 
+pub use schedule::AUDIT_BRIEF_JOB;
+
 use crate::row::*;
 use crate::sql::Sql;
 use crate::webhooks::Emit;

@@ -40,6 +40,7 @@ fn from_row(r: &AnyRow) -> R<Settings> {
             smtp_username: opt_text(r, "smtp_username")?,
             smtp_password_set: opt_text(r, "smtp_password")?.is_some_and(|p| !p.is_empty()),
             mail_from: opt_text(r, "mail_from")?,
+            public_url: opt_text(r, "public_url")?,
         },
         override_roles: json(r, "override_roles")?,
         webhooks_allow_private: bool_(r, "webhooks_allow_private")?,
@@ -178,7 +179,7 @@ impl Store {
             "UPDATE settings SET name = $1, time_zone = $2, base_currency = $3, exchange_rates = $4,
              working_days = $5, require_lost_reason = $6, updated_at = $7, version = version + 1,
              holidays = $8, smtp_host = $9, smtp_port = $10, smtp_security = $11, smtp_username = $12,
-             mail_from = $13 WHERE id = 1",
+             mail_from = $13, public_url = $14 WHERE id = 1",
         )
         .bind(s.name.clone())
         .bind(s.time_zone.name().to_string())
@@ -193,6 +194,7 @@ impl Store {
         .bind(s.mail.smtp_security.as_str())
         .bind(s.mail.smtp_username.clone())
         .bind(s.mail.mail_from.clone())
+        .bind(s.mail.public_url.clone())
         .execute(&mut *tx)
         .await?;
         if let Some(pw) = password {
@@ -250,6 +252,22 @@ fn check_mail(p: &SettingsPatch, m: &mut MailSettings, errs: &mut Invalid) -> Op
     if let Some(f) = &p.mail_from {
         m.mail_from = match f.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(f) => errs.take(email("mail_from", f)),
+            None => None,
+        };
+    }
+    if let Some(u) = &p.public_url {
+        m.public_url = match u.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u)
+                if (u.starts_with("https://") || u.starts_with("http://"))
+                    && u.len() <= 2_000
+                    && !u.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+            {
+                Some(u.trim_end_matches('/').to_string())
+            }
+            Some(_) => {
+                errs.add("public_url", "write the address people open dealflow at, e.g. https://crm.example.com");
+                None
+            }
             None => None,
         };
     }

@@ -63,6 +63,9 @@ pub struct MailSettings {
     pub smtp_password_set: bool,
     /// The sender address of every e-mail.
     pub mail_from: Option<String>,
+    /// The address people open dealflow at (`https://crm.example.com`), for
+    /// links in e-mails; without it e-mails name pages without linking.
+    pub public_url: Option<String>,
 }
 
 impl Default for MailSettings {
@@ -74,6 +77,7 @@ impl Default for MailSettings {
             smtp_username: None,
             smtp_password_set: false,
             mail_from: None,
+            public_url: None,
         }
     }
 }
@@ -121,6 +125,10 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub mail_from: Option<Option<String>>,
+    /// `http(s)://host[:port][/path]`; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub public_url: Option<Option<String>>,
     /// Role names (`admin`, `manager`, `rep`) that may override. Read as
     /// text, so an unknown name is a 422 naming it rather than a bad body.
     #[schema(value_type = Option<Vec<super::Role>>)]

@@ -10,11 +10,13 @@
 //! before recording it, the lease ends and another claim repeats it. So
 //! handlers must be idempotent (see docs/running.md).
 
+mod audit_brief;
 mod email;
 mod prune;
 mod scoring;
 pub mod webhooks;
 
+pub use audit_brief::{AUDIT_BRIEF_JOB, run as run_audit_brief_job};
 pub use email::{EMAIL_JOB, run as run_email_job};
 pub use prune::{SESSIONS_PRUNE, ensure_daily_prune};
 
@@ -67,6 +69,7 @@ impl Handlers {
         h.register_retrying(webhooks::DELIVER_JOB, webhooks::deliver, webhooks::retry_in_ms);
         h.register(scoring::RESCORE_JOB, scoring::rescore);
         h.register(scoring::LOSE_JOB, scoring::lose);
+        h.register(audit_brief::AUDIT_BRIEF_JOB, audit_brief::run);
         h
     }
 

@@ -70,6 +70,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("NewUser", "email", Email),
     ("TestEmail", "to", Email),
     ("SettingsPatch", "smtp_port", Range(1, 65_535)),
+    ("SettingsPatch", "public_url", Shape("^https?://[!-~]+$", 2_000)),
     ("UserPatch", "name", Line(200)),
     ("UserPatch", "password", Len(10, 1024)),
     ("NewToken", "name", Line(100)),

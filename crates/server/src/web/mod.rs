@@ -32,9 +32,11 @@ use axum::extract::FromRequestParts;
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+pub use deal::timeline::fill;
 use dealflow_core::model::User;
 use dealflow_core::time::Timestamp;
-use i18n::{Lang, T};
+use i18n::Lang;
+pub use i18n::T;
 
 pub fn router() -> Router<AppState> {
     Router::new()

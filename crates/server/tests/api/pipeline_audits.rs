@@ -259,3 +259,51 @@ async fn the_weekly_schedule_makes_one_audit_per_slot() {
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert!(list[0]["scheduled_for"].is_string(), "{list}");
 }
+
+/// A scheduled audit e-mails each owner with flagged deals on the audit
+/// day: their flagged deals with the flags and links to the deals and to
+/// the pre-review (the workspace's `public_url`), through a real SMTP sink.
+#[tokio::test]
+async fn a_scheduled_audit_briefs_each_owner_by_email() {
+    use crate::mail::{settings, smtp_on};
+    use crate::sink::{Sink, header};
+    let app = spawn_app().await;
+    let sink = Sink::start();
+    smtp_on(&app, sink.port).await;
+    let (_, cur) = app.get("/api/v1/settings").await;
+    let (st, bad) =
+        app.patch("/api/v1/settings", json!({"version": cur["version"], "public_url": "crm.example.com"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    settings(&app, json!({"public_url": "https://crm.example.com/"})).await;
+    let (rep, _) = app.user_with_token("rep@example.com", "rep").await;
+    let deal = app.create_deal(json!({"title": "Flagged deal", "owner_id": rep["id"]})).await;
+    let p = app.default_pipeline().await;
+    let now = Timestamp::now();
+    use chrono::Datelike;
+    let day = chrono::DateTime::from_timestamp_millis(now.0 - 2 * DAY).unwrap().weekday().number_from_monday();
+    let body = json!({"version": p["version"], "audit_weekday": day});
+    assert_eq!(app.patch(&format!("/api/v1/pipelines/{}", s(&p["id"])), body).await.0, StatusCode::OK);
+    let later = Timestamp(now.0 + 8 * DAY);
+    assert_eq!(app.store.run_audit_schedule(later).await.unwrap().len(), 1);
+    // The brief is due at the audit's making (eight days on): run it then.
+    let jobs = app.store.claim_jobs("clock", later, 60_000, 10).await.unwrap();
+    let briefs: Vec<_> = jobs.into_iter().filter(|j| j.kind == dealflow_server::jobs::AUDIT_BRIEF_JOB).collect();
+    assert_eq!(briefs.len(), 1, "one owner has flagged deals");
+    let sent = dealflow_server::jobs::run_audit_brief_job(app.store.clone(), briefs[0].clone()).await.unwrap();
+    assert_eq!(sent["sent"], true, "{sent}");
+    let got = sink.wait_for(1, 20).await;
+    assert_eq!(got.len(), 1, "one owner with flagged deals: {got:?}");
+    // The body is quoted-printable: soft line breaks and `=` come encoded.
+    let mail = &got[0].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert_eq!(header(mail, "X-Sink-Rcpt"), Some("rep@example.com"));
+    assert!(header(mail, "Subject").is_some_and(|s| s.contains("1 of your deals")), "{mail}");
+    let (_, audits) = app.get("/api/v1/audits").await;
+    let audit = s(&audits[0]["id"]);
+    for want in [
+        "Flagged deal: no next action".to_string(),
+        format!("https://crm.example.com/deals/{}", s(&deal["id"])),
+        format!("https://crm.example.com/audits/{audit}?mine=1"),
+    ] {
+        assert!(mail.contains(&want), "{want} missing from:\n{mail}");
+    }
+}

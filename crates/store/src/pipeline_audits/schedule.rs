@@ -4,8 +4,9 @@
 //! is made once, late; the unique `(pipeline_id, scheduled_for)` makes two
 //! servers or two ticks agree on one audit.
 
+use crate::jobs::NewJob;
 use crate::row::*;
-use crate::{Actor, Store, StoreError};
+use crate::{Actor, PipelineAudit, Store, StoreError};
 use dealflow_core::PipelineId;
 use dealflow_core::pipeline_audit::schedule::latest_slot;
 use dealflow_core::time::Timestamp;
@@ -40,11 +41,41 @@ impl Store {
                 continue;
             }
             let actor = Actor { now, ..Actor::system() };
-            if self.take_audit(&actor, pipeline, None, Some(slot)).await?.is_some() {
+            if let Some(audit) = self.take_audit(&actor, pipeline, None, Some(slot)).await? {
                 tracing::info!(%pipeline, "scheduled audit made");
+                self.enqueue_briefs(&audit, now).await?;
                 made.push(pipeline);
             }
         }
         Ok(made)
+    }
+}
+
+/// The job that e-mails one owner their flagged deals of a scheduled audit.
+pub const AUDIT_BRIEF_JOB: &str = "audit.brief";
+
+impl Store {
+    /// One brief per owner with flagged deals in `audit`, when the workspace
+    /// has a mail server (without one there is nobody to send them).
+    async fn enqueue_briefs(&self, audit: &PipelineAudit, now: Timestamp) -> Result<(), StoreError> {
+        if self.smtp_config().await?.is_err() {
+            return Ok(());
+        }
+        let mut owners: Vec<_> = audit
+            .items
+            .iter()
+            .flatten()
+            .filter(|i| !i.facts.flags.is_empty())
+            .filter_map(|i| i.facts.owner_id)
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        for owner in owners {
+            let payload = serde_json::json!({"audit_id": audit.id, "owner_id": owner});
+            let job =
+                NewJob::new(AUDIT_BRIEF_JOB, payload, now).dedupe(format!("{AUDIT_BRIEF_JOB}:{}:{owner}", audit.id));
+            self.enqueue(&job).await?;
+        }
+        Ok(())
     }
 }
