@@ -307,3 +307,66 @@ async fn a_scheduled_audit_briefs_each_owner_by_email() {
         assert!(mail.contains(&want), "{want} missing from:\n{mail}");
     }
 }
+
+/// The flags that come from playbooks and scores, end to end: a required
+/// step past its due time, a move past it with an override, and a lead
+/// score below the published threshold (which also answers "qualified").
+#[tokio::test]
+async fn playbook_and_score_facts_reach_the_audit() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let stages = p["stages"].as_array().unwrap().clone();
+    let model = json!({"name": "Fit", "pipeline_id": p["id"],
+        "rules": [{"group": "fit", "field": "source", "op": "eq", "value": "Referral", "points": 20}],
+        "thresholds": {"disqualify_below": 10}});
+    let (st, m) = app.post("/api/v1/scoring/models", model).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let (st, m) = app.post(&format!("/api/v1/scoring/models/{}/publish", s(&m["id"])), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let step = json!({"title": "Qualify", "kind": "task", "required": true, "due": {"anchor": "stage_entered", "offset_minutes": 1}});
+    let (st, step) = app.post(&format!("/api/v1/stages/{}/steps", s(&stages[0]["id"])), step).await;
+    assert_eq!(st, StatusCode::CREATED, "{step}");
+
+    let late = json!({"title": "Late step", "source": "Referral", "stage_id": stages[0]["id"], "created_at": ago(1)});
+    let late = app.create_deal(late).await;
+    let pushed =
+        app.create_deal(json!({"title": "Pushed past", "source": "Referral", "stage_id": stages[0]["id"]})).await;
+    let body = json!({"version": pushed["version"], "stage_id": stages[1]["id"], "override_reason": "customer asked"});
+    let (st, moved) = app.patch(&format!("/api/v1/deals/{}", s(&pushed["id"])), body).await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
+    let cold = app.create_deal(json!({"title": "Cold", "source": "Cold call", "stage_id": stages[1]["id"]})).await;
+
+    let a = audit_of(&app, &p).await;
+    let l = item(&a, &late);
+    assert!(flags(l).contains(&"open_steps_overdue".to_string()), "{l}");
+    assert_eq!((&l["qualified"], &l["score"]), (&json!(true), &json!(20.0)), "{l}");
+    let o = item(&a, &pushed);
+    assert!(flags(o).contains(&"override_since_last_audit".to_string()), "{o}");
+    assert!(!flags(o).contains(&"open_steps_overdue".to_string()), "steps of the stage it left do not count: {o}");
+    let c = item(&a, &cold);
+    assert!(flags(c).contains(&"below_threshold".to_string()), "{c}");
+    assert_eq!(c["qualified"], false, "{c}");
+    // The next audit counts overrides since this one: none.
+    let b = audit_of(&app, &p).await;
+    assert!(!flags(item(&b, &pushed)).contains(&"override_since_last_audit".to_string()));
+}
+
+/// Two screens deciding on the same item at once: one acts, the other is
+/// told the item was decided, and the deal changed once.
+#[tokio::test]
+async fn two_decisions_at_once_make_one_change() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let deal = app.create_deal(json!({"title": "Contested", "value": 5_000})).await;
+    let a = audit_of(&app, &p).await;
+    let lose = json!({"kind": "disqualify", "lost_reason": "No budget"});
+    let date = json!({"kind": "update_close_date", "expected_close_date": "2031-01-01"});
+    let (x, y) = tokio::join!(decide(&app, &a, &deal, lose), decide(&app, &a, &deal, date));
+    let mut codes = [x.0, y.0];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT], "{x:?} {y:?}");
+    let (_, d) = app.get(&format!("/api/v1/deals/{}", s(&deal["id"]))).await;
+    let lost = d["status"] == "lost";
+    let dated = d["expected_close_date"] == "2031-01-01";
+    assert!(lost != dated, "exactly one of the two acted: {d}");
+}
