@@ -158,26 +158,36 @@ impl Store {
     pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self, StoreError> {
         let (engine, url) = Engine::from_url(url)?;
         install_default_drivers();
-        let mut opts =
-            AnyPoolOptions::new().max_connections(pool.max_connections).acquire_timeout(pool.acquire_timeout);
-        if let Some(sql) = engine.per_connection(pool.durability) {
-            opts = opts.after_connect(move |conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(sql).execute(conn).await?;
-                    Ok(())
-                })
-            });
-        }
+        let options = |max: u32| {
+            let mut opts = AnyPoolOptions::new().max_connections(max).acquire_timeout(pool.acquire_timeout);
+            if let Some(sql) = engine.per_connection(pool.durability) {
+                opts = opts.after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        sqlx::raw_sql(sql).execute(conn).await?;
+                        Ok(())
+                    })
+                });
+            }
+            opts
+        };
         if engine.probe_before_pool() {
             let conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.map_err(StoreError::connect)?;
             let _ = sqlx::Connection::close(conn).await;
         }
-        let pool = opts.connect(&url).await.map_err(StoreError::connect)?;
+        // Migrations run on a connection of their own, closed before the
+        // pool opens: a pooled connection that had read the schema between
+        // two migrations could prepare `SELECT *` against its stale copy, and
+        // SQLite's silent re-prepare then returns more columns than sqlx
+        // described (a panic in its worker, seen under load).
+        let migrating = options(1).connect(&url).await.map_err(StoreError::connect)?;
         if let Some(sql) = engine.on_open() {
-            sqlx::raw_sql(sql).execute(&pool).await.map_err(StoreError::connect)?;
+            sqlx::raw_sql(sql).execute(&migrating).await.map_err(StoreError::connect)?;
         }
+        let once = Self { pool: migrating, engine, job_wake: Default::default() };
+        migrate::run(&once).await?;
+        once.pool.close().await;
+        let pool = options(pool.max_connections).connect(&url).await.map_err(StoreError::connect)?;
         let store = Self { pool, engine, job_wake: Default::default() };
-        migrate::run(&store).await?;
         store.ensure_defaults().await?;
         store.ensure_projections().await?;
         Ok(store)

@@ -203,6 +203,9 @@ pub struct DealHistory {
     /// Features without history: source, the organization's industry and
     /// size, the deal's custom fields.
     pub fixed: Vec<Feature>,
+    /// The deal's lead-score ledger: (when the fact happened, group, points
+    /// in hundredths), oldest first; empty without a scoring model.
+    pub score: Vec<(Timestamp, String, i64)>,
 }
 
 impl DealHistory {
@@ -230,6 +233,24 @@ impl DealHistory {
         };
         out.push(("age_days".into(), age.into()));
         out.extend(self.fixed.iter().cloned());
+        // Each score group as it stood (its ledger up to `t`, without
+        // decay), in coarse bands so the counts have support.
+        let mut groups: Vec<(&str, i64)> = Vec::new();
+        for (_, group, points) in self.score.iter().take_while(|(at, _, _)| *at <= t) {
+            match groups.iter_mut().find(|(g, _)| g == group) {
+                Some(g) => g.1 += points,
+                None => groups.push((group, *points)),
+            }
+        }
+        for (group, hundredths) in groups {
+            let band = match hundredths / 100 {
+                ..0 => "<0",
+                0..20 => "0-19",
+                20..50 => "20-49",
+                _ => "50+",
+            };
+            out.push((format!("score.{group}"), band.into()));
+        }
         out
     }
 }
@@ -296,6 +317,7 @@ mod tests {
             owner: Some("7".into()),
             owner_changes: vec![(Timestamp(5 * day), Some("3".into()))],
             fixed: Vec::new(),
+            score: Vec::new(),
         };
         let deals = [deal(10, true), deal(40, false)];
         let ex = examples_at(&deals, Timestamp(20 * day));
@@ -303,6 +325,26 @@ mod tests {
         assert!(ex[0].won);
         assert!(ex[0].features.contains(&("owner".into(), "3".into())), "the owner then, not now: {ex:?}");
         assert!(deals[1].open_at(Timestamp(20 * day)) && !deals[0].open_at(Timestamp(20 * day)));
+    }
+
+    #[test]
+    fn score_groups_are_features_as_they_stood() {
+        let day = 86_400_000;
+        let d = DealHistory {
+            created_at: Timestamp(0),
+            closed_at: None,
+            won: false,
+            value: 1,
+            entries: vec![(Timestamp(0), "New".into())],
+            owner: None,
+            owner_changes: Vec::new(),
+            fixed: Vec::new(),
+            score: vec![(Timestamp(day), "fit".into(), 2_000), (Timestamp(3 * day), "fit".into(), 4_000)],
+        };
+        let at = |t: i64| d.features_at(Timestamp(t)).into_iter().find(|(f, _)| f == "score.fit").map(|(_, v)| v);
+        assert_eq!(at(0), None, "no score yet");
+        assert_eq!(at(2 * day).as_deref(), Some("20-49"));
+        assert_eq!(at(4 * day).as_deref(), Some("50+"), "a later entry counts only from its time");
     }
 
     #[test]

@@ -65,3 +65,28 @@ async fn the_meeting_is_driven_by_the_keyboard() {
     assert_eq!((lost.status, lost.lost_reason.as_deref()), (DealStatus::Lost, Some("Went quiet")));
     s.close().await;
 }
+
+/// The demo's open audit on a phone in Chinese (the pre-review): the page
+/// fits the screen, says what it is in Chinese, and the next button moves
+/// on by touch.
+#[tokio::test]
+async fn the_meeting_fits_a_phone_in_chinese() {
+    if !enabled() {
+        return;
+    }
+    let s = start(true, Screen::Phone, "zh-CN").await;
+    let open = s.store.audits(None, 10).await.expect("audits");
+    let open = open.iter().find(|a| a.status.as_str() == "open").expect("the demo's open audit");
+    s.login().await;
+    s.goto(&format!("/audits/{}", open.id)).await;
+    s.wait_for(".review-card:not([hidden])").await;
+    let position = "return document.getElementById('position').textContent.trim()";
+    let first = s.js(position).await;
+    assert!(first.as_str().is_some_and(|p| p.starts_with("第 1 /")), "{first}");
+    let widths = s.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+    assert_eq!(widths[0], widths[1], "the page does not scroll sideways: {widths}");
+    s.wait_for("#next").await.click().await.expect("tap next");
+    s.until("return document.getElementById('position').textContent.trim().startsWith('第 2 /')").await;
+    s.screenshot("audit-phone-zh").await;
+    s.close().await;
+}

@@ -1,6 +1,6 @@
 //! What the learned win probability's backtest reads of a pipeline: every
-//! deal with its stage entries, its owner changes and the fields without
-//! history, in three statements.
+//! deal with its stage entries, its owner changes, the fields without
+//! history and its score ledger, in four statements.
 
 use crate::row::*;
 use crate::{Store, StoreError};
@@ -73,6 +73,7 @@ impl Store {
                     owner: d.owner_id.map(|o| o.to_string()),
                     owner_changes: Vec::new(),
                     fixed,
+                    score: Vec::new(),
                 },
             );
         }
@@ -101,6 +102,22 @@ impl Store {
                 let before =
                     serde_json::from_str::<serde_json::Value>(&old).ok().and_then(|v| v.as_str().map(str::to_string));
                 h.owner_changes.push((dealflow_core::time::Timestamp(at), before));
+            }
+        }
+        // The score ledger each deal follows now (its current model version).
+        let sql = format!(
+            "SELECT e.deal_id, e.at, e.grp, e.points FROM score_entries e
+             JOIN deal_scores s ON s.deal_id = e.deal_id AND s.model_id = e.model_id
+               AND s.model_version = e.model_version
+             JOIN deals d ON d.id = e.deal_id
+             WHERE d.pipeline_id = $1 AND d.deleted_at IS NULL{scope}
+             ORDER BY e.deal_id, e.at, e.id"
+        );
+        let entries: Vec<(i64, i64, String, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(pipeline.0).fetch_all(self.pool()).await?;
+        for (deal, at, group, points) in entries {
+            if let Some(h) = out.get_mut(&deal) {
+                h.score.push((dealflow_core::time::Timestamp(at), group, points));
             }
         }
         Ok(order.into_iter().filter_map(|id| out.remove(&id).map(|h| (id, h))).collect())
