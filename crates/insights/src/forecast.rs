@@ -3,15 +3,19 @@
 //! really won. Field values at that moment come from the field history, so
 //! a forecast as of last March does not see April's edits.
 //!
-//! Both load every deal and the whole field history, so both check every
-//! parameter first (an invalid one never costs a load) and then take a
-//! [`HeavyReads`] permit before loading.
+//! A forecast at a moment after every recorded fact (the usual "now") reads
+//! the open deals and the year's wins from the store's projections. An
+//! earlier moment and the backtest load every deal and the whole field
+//! history, so they check every parameter first (an invalid one never costs
+//! a load) and then take a [`HeavyReads`] permit before loading.
 
 use super::{DEFAULT_DAYS, PeriodInfo, check_slice, day_bound, resolve_period};
 use crate::error::{InsightsError, InsightsResult};
 use crate::gate::HeavyReads;
 use chrono::{Months, NaiveDate};
-use dealflow_core::metrics::{DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_with_fields};
+use dealflow_core::metrics::{
+    DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_from_inputs, forecast_with_fields,
+};
 use dealflow_core::model::ForecastSource;
 use dealflow_core::time::{Date, Timestamp};
 use dealflow_core::{DealId, Invalid, PipelineId, UserId};
@@ -107,14 +111,26 @@ pub async fn forecast(
     };
     check_slice(store, q.pipeline_id, q.owner_id).await?;
     let slice = Slice { pipeline: q.pipeline_id, owner: q.owner_id, ..Slice::default() };
-    let _permit = gate.acquire().await?;
-    let (facts, history) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
     let model = learned(store, q.pipeline_id, &[Timestamp(as_of)]).await?.pop().unwrap_or_default();
-    let fields = |d: &_, t| history.fields_at(d, t);
+    let opts = options(slice, period, model);
+    let forecast = match store.forecast_inputs(as_of).await? {
+        // After every recorded fact (the usual "now"): the projections answer.
+        Some(inputs) => {
+            let history = super::stage_figures(store, &Slice::default(), Period::year_before(as_of)).await?;
+            forecast_from_inputs(&inputs, &history, as_of, &opts)
+        }
+        // An earlier moment: the facts as they stood then, replayed.
+        None => {
+            let _permit = gate.acquire().await?;
+            let (facts, history) = tokio::try_join!(store.metric_facts(), store.deal_field_history_all())?;
+            let fields = |d: &_, t| history.fields_at(d, t);
+            forecast_with_fields(&facts, as_of, &fields, &opts)
+        }
+    };
     Ok(ForecastReport {
         period: PeriodInfo::new(period, &settings),
         currency: settings.base_currency.as_str().to_string(),
-        forecast: forecast_with_fields(&facts, as_of, &fields, &options(slice, period, model)),
+        forecast,
     })
 }
 

@@ -64,8 +64,15 @@ pub const TABLES: &[&str] = &[
 
 /// Projection tables: derived from the tables above, so they are not
 /// copied but rebuilt in the target inside the copy's transaction.
-pub const DERIVED_TABLES: &[&str] =
-    &["metric_projection", "metric_deals", "metric_stays", "metric_open_spans", "metric_outreach", "metric_rollup"];
+pub const DERIVED_TABLES: &[&str] = &[
+    "metric_projection",
+    "metric_deals",
+    "metric_stays",
+    "metric_open_spans",
+    "metric_forecast_entries",
+    "metric_outreach",
+    "metric_rollup",
+];
 
 /// Tables whose rows mean someone has used the workspace, with how the
 /// refusal names one row and several. A fresh workspace only holds the

@@ -95,6 +95,30 @@ impl FieldHistory {
     }
 }
 
+/// The columns [`deal_fact`] reads, in a `SELECT` from `deals`.
+pub(crate) const DEAL_FACT_COLUMNS: &str = "id, pipeline_id, value, currency, contract_months, probability, \
+    expected_close_date, owner_id, source, created_at, status, closed_at";
+
+/// A deal row (read with [`DEAL_FACT_COLUMNS`]) as the engine's fact, with
+/// no events yet; the expected close date is midnight of its day in `tz`.
+pub(crate) fn deal_fact(r: &sqlx::any::AnyRow, tz: TimeZone) -> R<DealFact> {
+    Ok(DealFact {
+        id: DealId(i64_(r, "id")?),
+        pipeline: PipelineId(i64_(r, "pipeline_id")?),
+        value: i64_(r, "value")?,
+        currency: text(r, "currency")?,
+        contract_months: opt_i64(r, "contract_months")?,
+        probability: opt_i64(r, "probability")?.map(|p| p as f64),
+        expected_close_at: opt_date(r, "expected_close_date")?.map(|d| tz.midnight(d.0)),
+        owner: opt_i64(r, "owner_id")?.map(UserId),
+        source: opt_text(r, "source")?.unwrap_or_default(),
+        created_at: i64_(r, "created_at")?,
+        status: enum_(r, "status", DealStatus::parse)?,
+        closed_at: opt_i64(r, "closed_at")?,
+        events: Vec::new(),
+    })
+}
+
 impl Store {
     /// Every pipeline with its stages as the engine sees them. Archived
     /// stages stay: old events still point at them.
@@ -138,30 +162,13 @@ impl Store {
             events.entry(i64_(r, "deal_id")?).or_default().push(deal_event(r)?);
         }
 
-        let rows = sqlx::query(
-            "SELECT id, pipeline_id, value, currency, contract_months, probability, expected_close_date, owner_id,
-              source, created_at, status, closed_at FROM deals WHERE deleted_at IS NULL ORDER BY id",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let sql = format!("SELECT {DEAL_FACT_COLUMNS} FROM deals WHERE deleted_at IS NULL ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         let mut deals = Vec::with_capacity(rows.len());
         for r in &rows {
-            let id = i64_(r, "id")?;
-            deals.push(DealFact {
-                id: DealId(id),
-                pipeline: PipelineId(i64_(r, "pipeline_id")?),
-                value: i64_(r, "value")?,
-                currency: text(r, "currency")?,
-                contract_months: opt_i64(r, "contract_months")?,
-                probability: opt_i64(r, "probability")?.map(|p| p as f64),
-                expected_close_at: opt_date(r, "expected_close_date")?.map(|d| tz.midnight(d.0)),
-                owner: opt_i64(r, "owner_id")?.map(UserId),
-                source: opt_text(r, "source")?.unwrap_or_default(),
-                created_at: i64_(r, "created_at")?,
-                status: enum_(r, "status", DealStatus::parse)?,
-                closed_at: opt_i64(r, "closed_at")?,
-                events: events.remove(&id).unwrap_or_default(),
-            });
+            let mut d = deal_fact(r, tz)?;
+            d.events = events.remove(&d.id.0).unwrap_or_default();
+            deals.push(d);
         }
 
         let rows = sqlx::query(

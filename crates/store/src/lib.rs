@@ -20,6 +20,7 @@ mod deals;
 mod dialect;
 mod error;
 mod facts;
+mod forecast_inputs;
 mod forms;
 #[cfg(any(test, feature = "generate"))]
 pub mod generate;

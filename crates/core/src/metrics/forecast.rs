@@ -11,12 +11,12 @@
 //! values, which is exact for a forecast at "now" but leaks later edits into
 //! a backtest. Stage configuration and exchange rates are today's.
 
-use super::facts::{DAY_MS, DealFact, Facts, Ms, OutreachFact, Period, Slice};
+use super::facts::{DAY_MS, DealFact, ExchangeRates, Facts, Ms, OutreachFact, Period, PipelineInfo, Slice, StageInfo};
 use super::history::{StageIndex, Timeline, status_as_of};
 use super::montecarlo::{OutcomeRange, won_value_range};
-use super::stages::stage_metrics;
+use super::stages::{StageFigures, StageMetrics, stage_metrics};
 use super::{days, mean, percentile_inc};
-use crate::ids::{DealId, PipelineId, UserId};
+use crate::ids::{DealId, StageId, UserId};
 use crate::model::DealStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -161,7 +161,8 @@ pub fn forecast(facts: &Facts, as_of: Ms, opts: &ForecastOptions) -> Forecast {
 }
 
 /// The forecast at `as_of`, reading nothing dated after it except what
-/// `fields_at` returns for that moment.
+/// `fields_at` returns for that moment: the facts as they stood at
+/// `as_of` are rebuilt and every deal's event log replayed.
 pub fn forecast_with_fields(
     facts: &Facts,
     as_of: Ms,
@@ -175,7 +176,69 @@ pub fn forecast_with_fields(
     let index = StageIndex::new(&known);
     let tls: Vec<Timeline<'_>> = known.deals.iter().map(|d| Timeline::build(d, &index)).collect();
     let close = CloseRule::learn(&tls, window);
+    let open = tls
+        .iter()
+        .filter(|t| t.deal.status == DealStatus::Open)
+        // `current` holds a position found in `t.stages`, so it is in bounds.
+        .map(|t| OpenDeal { deal: t.deal, current: t.current.map(|(i, entered)| (t.stages[i], entered)) });
+    forecast_open(open, &history, &close, &known.rates, as_of, opts)
+}
 
+/// What a forecast at a moment after every recorded fact reads, as the
+/// store's projections keep it (`Store::forecast_inputs`), so that nothing
+/// is replayed: the open deals with their current field values and the
+/// stage they sit in, and the won deals of the year before.
+#[derive(Debug, Clone, Default)]
+pub struct ForecastInputs {
+    pub pipelines: Vec<PipelineInfo>,
+    /// Open deals in id order, each with the stage of its pipeline it sits
+    /// in and when it last entered it.
+    pub open: Vec<(DealFact, Option<(StageId, Ms)>)>,
+    /// Deals won in the year before the moment, in id order:
+    /// `(created_at, closed_at)`.
+    pub wins: Vec<(Ms, Ms)>,
+    /// For the same deals, each stage they had entered before the standing
+    /// win: `(stage, last entered, won)`.
+    pub win_entries: Vec<(StageId, Ms, Ms)>,
+    pub rates: ExchangeRates,
+}
+
+/// The forecast at `as_of` from [`ForecastInputs`] and the stage figures of
+/// the year before `as_of` (whole workspace). It equals
+/// [`forecast_with_fields`] at a moment after every recorded fact; a
+/// property test in the store proves it on both engines.
+pub fn forecast_from_inputs(
+    inputs: &ForecastInputs,
+    history: &StageMetrics,
+    as_of: Ms,
+    opts: &ForecastOptions,
+) -> Forecast {
+    let stages: HashMap<StageId, &StageInfo> =
+        inputs.pipelines.iter().flat_map(|p| p.stages.iter()).map(|s| (s.id, s)).collect();
+    let close = CloseRule::from_wins(inputs.wins.iter().copied(), inputs.win_entries.iter().copied());
+    let open = inputs.open.iter().map(|(deal, current)| OpenDeal {
+        deal,
+        current: current.and_then(|(s, entered)| Some((*stages.get(&s)?, entered))),
+    });
+    forecast_open(open, &history.stages, &close, &inputs.rates, as_of, opts)
+}
+
+/// An open deal at the forecast's moment, with the stage it sits in.
+struct OpenDeal<'a> {
+    deal: &'a DealFact,
+    current: Option<(&'a StageInfo, Ms)>,
+}
+
+/// The forecast of `open` (in deal order: the sums and the simulation's
+/// draws follow it) from the year's stage figures and close rule.
+fn forecast_open<'a>(
+    open: impl Iterator<Item = OpenDeal<'a>>,
+    history: &BTreeMap<StageId, StageFigures>,
+    close: &CloseRule,
+    rates: &ExchangeRates,
+    as_of: Ms,
+    opts: &ForecastOptions,
+) -> Forecast {
     let mut out = Forecast {
         as_of,
         weighted_pipeline: 0.0,
@@ -187,14 +250,12 @@ pub fn forecast_with_fields(
         range: None,
     };
     let mut in_period = Vec::new();
-    for t in tls.iter().filter(|t| t.deal.status == DealStatus::Open && opts.slice.keeps_deal(t.deal)) {
-        let d = t.deal;
-        // `current` holds a position found in `t.stages`, so it is in bounds.
-        let stage = t.current.map(|(i, _)| t.stages[i]);
+    for o in open.filter(|o| opts.slice.keeps_deal(o.deal)) {
+        let d = o.deal;
         // The deal's own, else the learned one, else the stage's.
         let learned = || opts.model.get(&d.id).map(|p| (*p, ProbabilitySource::Model));
         let staged = || {
-            let s = stage?;
+            let (s, _) = o.current?;
             match s.probability {
                 Some(p) => Some((p, ProbabilitySource::Stage)),
                 None => history.get(&s.id).and_then(|f| f.stage_conversion).map(|p| (p, ProbabilitySource::History)),
@@ -206,8 +267,8 @@ pub fn forecast_with_fields(
             out.unforecastable_deals.push(d.id);
             continue;
         };
-        let value = known.rates.to_base(d.value, &d.currency);
-        let expected_close_at = close.expected_close(t, as_of);
+        let value = rates.to_base(d.value, &d.currency);
+        let expected_close_at = close.expected_close(d, o.current.map(|(s, at)| (s.id, at)), as_of);
         match value {
             Some(v) => {
                 let w = v as f64 * p / 100.0;
@@ -235,35 +296,50 @@ fn month_key(t: Option<Ms>) -> String {
 
 /// What the window's won deals say about closing dates.
 struct CloseRule {
-    /// Days from (last) entering a stage to the win, per (pipeline, position).
-    entry_to_win: HashMap<(PipelineId, usize), Vec<f64>>,
+    /// The median days from (last) entering a stage to the win, per stage.
+    entry_to_win: HashMap<StageId, f64>,
     /// The window's `sales_cycle_days`.
     cycle_days: Option<f64>,
 }
 
 impl CloseRule {
+    /// From the window's won deals replayed.
     fn learn(tls: &[Timeline<'_>], window: Period) -> Self {
-        let mut entry_to_win: HashMap<(PipelineId, usize), Vec<f64>> = HashMap::new();
-        let mut cycles = Vec::new();
-        for t in tls {
-            let d = t.deal;
-            let Some(closed) = d.closed_at.filter(|c| d.status == DealStatus::Won && window.contains(*c)) else {
-                continue;
-            };
-            cycles.push(days(closed - d.created_at));
-            // Only the win that stands (a deal won twice counts once).
-            for &(stage, entered, won) in t.entry_to_win.iter().filter(|e| e.2 == closed) {
-                entry_to_win.entry((d.pipeline, stage)).or_default().push(days(won - entered));
-            }
+        let won = || {
+            tls.iter().filter_map(move |t| {
+                let d = t.deal;
+                d.closed_at.filter(|c| d.status == DealStatus::Won && window.contains(*c)).map(|c| (t, c))
+            })
+        };
+        let cycles = won().map(|(t, c)| (t.deal.created_at, c));
+        // Only the win that stands (a deal won twice counts once); positions
+        // come from `t.stages`, so they are in bounds.
+        let entries = won().flat_map(|(t, closed)| {
+            t.entry_to_win
+                .iter()
+                .filter(move |e| e.2 == closed)
+                .map(|&(i, entered, won)| (t.stages[i].id, entered, won))
+        });
+        Self::from_wins(cycles, entries)
+    }
+
+    /// From the window's won deals: `(created_at, closed_at)` of each, in
+    /// deal order (the mean adds them in it), and the entries of their wins.
+    fn from_wins(wins: impl Iterator<Item = (Ms, Ms)>, entries: impl Iterator<Item = (StageId, Ms, Ms)>) -> Self {
+        let cycles: Vec<f64> = wins.map(|(created, closed)| days(closed - created)).collect();
+        let mut per_stage: HashMap<StageId, Vec<f64>> = HashMap::new();
+        for (stage, entered, won) in entries {
+            per_stage.entry(stage).or_default().push(days(won - entered));
         }
+        let entry_to_win = per_stage.into_iter().filter_map(|(s, v)| Some((s, percentile_inc(&v, 0.5)?))).collect();
         CloseRule { entry_to_win, cycle_days: mean(&cycles) }
     }
 
-    /// The expected close of an open deal, moved to `as_of` when past.
-    fn expected_close(&self, t: &Timeline<'_>, as_of: Ms) -> Option<Ms> {
-        let d = t.deal;
-        let from_stage = t.current.and_then(|(i, entered)| {
-            let median = percentile_inc(self.entry_to_win.get(&(d.pipeline, i))?, 0.5)?;
+    /// The expected close of an open deal sitting in `current` (the stage
+    /// and when it last entered it), moved to `as_of` when past.
+    fn expected_close(&self, d: &DealFact, current: Option<(StageId, Ms)>, as_of: Ms) -> Option<Ms> {
+        let from_stage = current.and_then(|(stage, entered)| {
+            let median = self.entry_to_win.get(&stage)?;
             Some(entered + (median * DAY_MS as f64).round() as i64)
         });
         let from_cycle = || self.cycle_days.map(|c| d.created_at + (c * DAY_MS as f64).round() as i64);

@@ -131,6 +131,11 @@ pub struct DealProjection {
     /// Spans during which the deal was open: it counts as open at `t` when
     /// `opened < t ≤ closes` (`None`: still open), as [`open_before`] says.
     pub open_spans: Vec<(Ms, Option<Ms>)>,
+    /// What the forecast's expected close date learns from, per stage of
+    /// the current pipeline: `(stage id, last entered, Some(won))` for each
+    /// stage a won deal had entered before its standing win, and
+    /// `(stage id, entered, None)` for the stage an open deal sits in.
+    pub forecast_entries: Vec<(StageId, Ms, Option<Ms>)>,
 }
 
 /// Replays one deal against its pipeline's stages (any order; `order` decides).
@@ -140,7 +145,29 @@ pub fn project_deal(deal: &DealFact, stages: &[StageInfo]) -> DealProjection {
     let t = Timeline::with_stages(deal, &ordered);
     let milestone_at = [Milestone::Conversation, Milestone::Meeting, Milestone::Proposal].map(|m| t.milestone_reach(m));
     let stays = t.stays.iter().filter_map(|s| s.end.map(|end| (ordered[s.stage].id, s.start, end))).collect();
-    DealProjection { reach_count: reach_count(&t), milestone_at, stays, open_spans: open_spans(deal) }
+    DealProjection {
+        reach_count: reach_count(&t),
+        milestone_at,
+        stays,
+        open_spans: open_spans(deal),
+        forecast_entries: forecast_entries(&t, &ordered),
+    }
+}
+
+/// The entries the forecast reads (see [`DealProjection::forecast_entries`]),
+/// the same ones its replay (`forecast::CloseRule`) takes from a timeline.
+fn forecast_entries(t: &Timeline<'_>, ordered: &[&StageInfo]) -> Vec<(StageId, Ms, Option<Ms>)> {
+    let d = t.deal;
+    match (d.status, d.closed_at) {
+        (DealStatus::Won, Some(closed)) => t
+            .entry_to_win
+            .iter()
+            .filter(|e| e.2 == closed)
+            .map(|&(i, entered, won)| (ordered[i].id, entered, Some(won)))
+            .collect(),
+        (DealStatus::Open, _) => t.current.map(|(i, entered)| (ordered[i].id, entered, None)).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn reach_count(t: &Timeline<'_>) -> i64 {

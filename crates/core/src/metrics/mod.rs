@@ -36,8 +36,8 @@ pub use activity::{ActivityMetrics, activity_from, activity_metrics};
 pub use compliance::{Compliance, ComplianceInputs, OwnerOverrides, StageCompliance, compliance};
 pub use facts::*;
 pub use forecast::{
-    Backtest, DealFields, DealForecast, Forecast, ForecastOptions, ProbabilitySource, backtest, current_fields,
-    facts_as_of, forecast, forecast_with_fields,
+    Backtest, DealFields, DealForecast, Forecast, ForecastInputs, ForecastOptions, ProbabilitySource, backtest,
+    current_fields, facts_as_of, forecast, forecast_from_inputs, forecast_with_fields,
 };
 pub use inputs::{
     ActivityInputs, ClosedKey, ClosedSums, DealProjection, OutreachCounts, STAY_QUANTILES, StageInputs, StayRanks,

@@ -6,6 +6,9 @@
 //!   proposal reach times.
 //! - `metric_stays`: every ended stay of a live deal in a stage.
 //! - `metric_open_spans`: the spans during which a deal was open.
+//! - `metric_forecast_entries`: when a won deal had last entered each stage
+//!   before its win, and the stage an open deal sits in (the forecast at
+//!   "now" reads these, `forecast_inputs.rs`).
 //! - `metric_outreach`: live messages to live people, each with the send
 //!   time of the same person's previous message (distinct people become a
 //!   range count).
@@ -39,7 +42,12 @@ use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// The shape of the projection rows; a stored lower number means rebuild.
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = 4;
+
+/// The projection tables that hold rows per deal (deleted and rewritten
+/// whole when the deal changes).
+pub(crate) const DEAL_TABLES: [&str; 4] =
+    ["metric_deals", "metric_stays", "metric_open_spans", "metric_forecast_entries"];
 
 /// Spans longer than this many hours all share the last length class.
 const MAX_BUCKET: i64 = 20;
@@ -98,6 +106,7 @@ pub(crate) struct Rows {
     deals: Vec<Vec<Arg>>,
     stays: Vec<Vec<Arg>>,
     spans: Vec<Vec<Arg>>,
+    entries: Vec<Vec<Arg>>,
 }
 
 /// Rows per INSERT: 500 rows of at most 15 values stay far below the
@@ -154,11 +163,15 @@ impl Rows {
                 b.into(),
             ]);
         }
+        for (stage, entered, won) in &p.forecast_entries {
+            let stage = Some(stage.0);
+            self.entries.push(vec![k.id.into(), k.pipeline.into(), stage.into(), (*entered).into(), (*won).into()]);
+        }
     }
 
     #[cfg(any(test, feature = "generate"))]
     pub(crate) fn len(&self) -> usize {
-        self.deals.len() + self.stays.len() + self.spans.len()
+        self.deals.len() + self.stays.len() + self.spans.len() + self.entries.len()
     }
 
     /// The INSERT statements for the buffered rows (and empties the buffer).
@@ -178,6 +191,10 @@ impl Rows {
             (
                 &mut self.spans,
                 "INSERT INTO metric_open_spans (deal_id, pipeline_id, owner_id, source, opened_at, closes_at, bucket) VALUES ",
+            ),
+            (
+                &mut self.entries,
+                "INSERT INTO metric_forecast_entries (deal_id, pipeline_id, stage_id, entered_at, won_at) VALUES ",
             ),
         ];
         for (rows, head) in tables {
@@ -231,7 +248,7 @@ pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Resu
 
 /// Deletes and rewrites the rows (not the rollups) of the deals in `list`.
 async fn write_deal_rows(conn: &mut AnyConnection, list: &str) -> Result<(), StoreError> {
-    for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
+    for table in DEAL_TABLES {
         exec(conn, format!("DELETE FROM {table} WHERE deal_id IN ({list})")).await?;
     }
     let mut rows = Rows::default();
@@ -348,7 +365,7 @@ pub(crate) async fn refresh_person(conn: &mut AnyConnection, person: i64) -> Res
 
 /// Rebuilds every projection from the source tables, in one transaction.
 pub(crate) async fn rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    for table in ["metric_deals", "metric_stays", "metric_open_spans", "metric_outreach", "metric_rollup"] {
+    for table in DEAL_TABLES.iter().chain(&["metric_outreach", "metric_rollup"]) {
         exec(conn, format!("DELETE FROM {table}")).await?;
     }
     let mut last = i64::MIN;

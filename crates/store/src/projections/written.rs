@@ -30,7 +30,7 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::
         if old == new && old_p == new_p {
             return Ok(());
         }
-        for table in ["metric_deals", "metric_stays", "metric_open_spans"] {
+        for table in super::DEAL_TABLES {
             let sql = format!("DELETE FROM {table} WHERE deal_id = $1");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
         }
