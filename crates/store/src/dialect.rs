@@ -83,6 +83,12 @@ impl Engine {
         self == Engine::Postgres
     }
 
+    /// Whether the engine takes one writer at a time (the whole database
+    /// is locked for a write), so the store queues its writers (`tx.rs`).
+    pub(crate) fn one_writer(self) -> bool {
+        matches!(self, Engine::Sqlite)
+    }
+
     /// How a write transaction begins (`None`: a plain `BEGIN`). SQLite takes
     /// the write lock up front: a deferred transaction that later writes
     /// fails with SQLITE_BUSY when another writer got there first.

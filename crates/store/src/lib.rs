@@ -45,6 +45,7 @@ mod settings;
 mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod tx;
 mod users;
 mod webhooks;
 
@@ -91,8 +92,8 @@ pub use webhooks::{
 
 use dealflow_core::UserId;
 use dealflow_core::time::Timestamp;
+use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Transaction};
 use std::time::Duration;
 
 /// Who performs a write, for history, ownership defaults and the audit log.
@@ -147,11 +148,13 @@ impl Default for PoolSettings {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite's writers, served one at a time in arrival order (`tx.rs`).
+    writers: Option<tx::WriterQueue>,
     /// Wakes this process's job runner when a job is scheduled here.
     job_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
-pub type Tx = Transaction<'static, Any>;
+pub use tx::Tx;
 
 impl Store {
     /// Connects to `url` (`sqlite:PATH` or `postgres://…`), creating a SQLite
@@ -184,11 +187,12 @@ impl Store {
         if let Some(sql) = engine.on_open() {
             sqlx::raw_sql(sql).execute(&migrating).await.map_err(StoreError::connect)?;
         }
-        let once = Self { pool: migrating, engine, job_wake: Default::default() };
+        let once = Self { pool: migrating, engine, writers: None, job_wake: Default::default() };
         migrate::run(&once).await?;
         once.pool.close().await;
         let pool = options(pool.max_connections).connect(&url).await.map_err(StoreError::connect)?;
-        let store = Self { pool, engine, job_wake: Default::default() };
+        let writers = engine.one_writer().then(tx::WriterQueue::default);
+        let store = Self { pool, engine, writers, job_wake: Default::default() };
         store.ensure_defaults().await?;
         store.ensure_projections().await?;
         Ok(store)
@@ -205,11 +209,23 @@ impl Store {
     /// Starts a write transaction, the way the engine needs
     /// ([`Engine::begin_write`]).
     pub(crate) async fn write(&self) -> Result<Tx, StoreError> {
+        // The turn comes before the connection, so writers waiting in the
+        // queue hold no pooled connection that readers could use.
+        let turn = match &self.writers {
+            Some(q) => Some(q.turn().await?),
+            None => None,
+        };
         let tx = match self.engine.begin_write() {
             Some(begin) => self.pool.begin_with(begin).await,
             None => self.pool.begin().await,
         };
-        tx.map_err(StoreError::from)
+        Ok(Tx::new(tx?, turn))
+    }
+
+    /// Starts a plain transaction for reads that share helpers with writes
+    /// (they take `&mut Tx`); it takes no writer turn.
+    pub(crate) async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.pool.begin().await?, None))
     }
 
     /// Starts a read transaction that sees one point in time
@@ -219,7 +235,7 @@ impl Store {
             Some(begin) => self.pool.begin_with(begin).await,
             None => self.pool.begin().await,
         };
-        tx.map_err(StoreError::from)
+        Ok(Tx::new(tx?, None))
     }
 
     /// Closes the pool, waiting for connections to be returned.

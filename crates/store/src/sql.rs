@@ -9,7 +9,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row, any::AnyRow};
 
 /// A bound value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
     Int(Option<i64>),
     Text(Option<String>),

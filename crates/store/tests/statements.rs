@@ -119,8 +119,10 @@ fn checklist() -> Vec<StepSpec> {
 /// SQLite, 17 on PostgreSQL (its write transaction begins with one more
 /// statement). Outgoing webhooks add one: the statement that schedules the
 /// move's events only when some subscription is active (17 and 18). The
-/// budget holds the larger; the scale issue's "fewer statements per deal
-/// write" is where it comes down again.
+/// forecast's projection added a fourth table per deal, and a write now
+/// rewrites only the tables whose rows changed: a move 17 on SQLite and 18
+/// on PostgreSQL, a value edit 10 and 11 (16 and 17 when every table was
+/// rewritten). The budget holds the larger.
 const STAGE_MOVE_BUDGET: usize = 18;
 
 /// What leaving a stage whose checklist is still open adds to a move: one

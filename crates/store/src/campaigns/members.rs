@@ -248,7 +248,7 @@ impl Store {
         f: &MemberFilter,
         page: Page,
     ) -> Result<ListPage<CampaignMember>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         campaign_exists(&mut tx, campaign).await?;
         drop(tx);
         let mut sql = Sql::new(SELECT);

@@ -214,7 +214,7 @@ impl Store {
         let Some((ds, entry)) = payload(job) else {
             return Ok(EmailPlan::Nothing("the job's payload names no step state".into()));
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         let row = sqlx::query(
             "SELECT ds.status AS ds_status, ds.job_id, ds.deal_id AS ds_deal, s.* FROM deal_steps ds
              JOIN playbook_steps s ON s.id = ds.step_id WHERE ds.id = $1",

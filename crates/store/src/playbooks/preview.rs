@@ -16,7 +16,7 @@ impl Store {
     /// overlong text, are a 422 naming each, under
     /// `template.subject` or `template.body`, as when the step is saved.
     pub async fn preview_template(&self, t: &Template, deal: Option<DealId>) -> Result<Template, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         let deal_fields = custom_fields::defs(&mut tx, Entity::Deal).await?;
         let mut errs = Invalid::new();
         errs.take(required_text("template.subject", &t.subject, 300));

@@ -39,7 +39,7 @@ impl Store {
         if deals.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         let ids = id_list(deals.iter().map(|d| d.0));
         let sql = format!(
             "SELECT s.*, d.id AS p_deal_id, ds.status AS ds_status, a.done_at AS ds_activity_done

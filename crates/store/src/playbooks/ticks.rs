@@ -49,7 +49,7 @@ async fn load(tx: &mut Tx, id: DealId) -> Result<Loaded, StoreError> {
 impl Store {
     /// The checklist of a deal's current stage.
     pub async fn deal_checklist(&self, id: DealId) -> Result<Vec<ChecklistItem>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         let l = load(&mut tx, id).await?;
         let rows = sqlx::query(
             "SELECT ds.*, j.status AS job_status, j.last_error AS job_error FROM deal_steps ds
@@ -103,7 +103,7 @@ impl Store {
     /// A closed deal may move nowhere until it is reopened. In a pipeline
     /// that allows no skipping stages, a move past stages names them.
     pub async fn deal_moves(&self, id: DealId) -> Result<Vec<Move>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read().await?;
         let l = load(&mut tx, id).await?;
         let stages = crate::pipelines::stages_of(&mut tx, l.deal.pipeline_id).await?;
         let no_skipping: i64 = sqlx::query_scalar("SELECT no_skipping_stages FROM pipelines WHERE id = $1")

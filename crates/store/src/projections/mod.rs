@@ -174,43 +174,65 @@ impl Rows {
         self.deals.len() + self.stays.len() + self.spans.len() + self.entries.len()
     }
 
-    /// The INSERT statements for the buffered rows (and empties the buffer).
-    pub(crate) fn take_sql(&mut self) -> Vec<Sql> {
-        let mut out = Vec::new();
-        let tables = [
+    /// The buffered rows per table, with the table's name and INSERT head,
+    /// in [`DEAL_TABLES`] order.
+    fn tables(&mut self) -> [(&'static str, &mut Vec<Vec<Arg>>, &'static str); 4] {
+        [
             (
+                "metric_deals",
                 &mut self.deals,
                 "INSERT INTO metric_deals (deal_id, pipeline_id, owner_id, source, currency, value, contract_months, won,
                   created_at, closed_at, life_bucket, reach_count, conversation_at, meeting_at, proposal_at) VALUES ",
             ),
             (
+                "metric_stays",
                 &mut self.stays,
                 "INSERT INTO metric_stays (deal_id, stage_id, pipeline_id, owner_id, source, ended_at, duration, dur_bucket)
                  VALUES ",
             ),
             (
+                "metric_open_spans",
                 &mut self.spans,
                 "INSERT INTO metric_open_spans (deal_id, pipeline_id, owner_id, source, opened_at, closes_at, bucket) VALUES ",
             ),
             (
+                "metric_forecast_entries",
                 &mut self.entries,
                 "INSERT INTO metric_forecast_entries (deal_id, pipeline_id, stage_id, entered_at, won_at) VALUES ",
             ),
-        ];
-        for (rows, head) in tables {
-            for chunk in rows.chunks_mut(ROWS_PER_INSERT) {
-                let mut sql = Sql::new(head);
-                for (r, row) in chunk.iter_mut().enumerate() {
-                    sql.push(if r == 0 { "(" } else { ", (" });
-                    for (c, v) in row.drain(..).enumerate() {
-                        if c > 0 {
-                            sql.push(", ");
+        ]
+    }
+
+    /// The INSERT statements for the buffered rows (and empties the buffer).
+    pub(crate) fn take_sql(&mut self) -> Vec<Sql> {
+        self.take_sql_of(&DEAL_TABLES)
+    }
+
+    /// The tables whose buffered rows differ between `self` and `other`.
+    pub(crate) fn changed_tables(&mut self, other: &mut Rows) -> Vec<&'static str> {
+        self.tables().into_iter().zip(other.tables()).filter(|(a, b)| a.1 != b.1).map(|(a, _)| a.0).collect()
+    }
+
+    /// The INSERT statements for the buffered rows of `only` (and empties
+    /// the whole buffer).
+    pub(crate) fn take_sql_of(&mut self, only: &[&str]) -> Vec<Sql> {
+        let mut out = Vec::new();
+        for (table, rows, head) in self.tables() {
+            if only.contains(&table) {
+                for chunk in rows.chunks_mut(ROWS_PER_INSERT) {
+                    let mut sql = Sql::new(head);
+                    for (r, row) in chunk.iter_mut().enumerate() {
+                        sql.push(if r == 0 { "(" } else { ", (" });
+                        for (c, v) in row.drain(..).enumerate() {
+                            if c > 0 {
+                                sql.push(", ");
+                            }
+                            sql.bind(v);
                         }
-                        sql.bind(v);
+                        sql.push(")");
                     }
-                    sql.push(")");
+                    out.push(sql);
                 }
-                out.push(sql);
             }
             rows.clear();
         }

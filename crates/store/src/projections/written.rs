@@ -23,23 +23,33 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::
     let pipeline = w.deal.pipeline_id.0;
     let new = fact_of(&w.deal, &w.log);
     let new_p = project_deal(&new, &stages);
-    let mut delta = delta::Delta::default();
-    if let Some(before) = &w.before {
-        let old = fact_of(before, &w.log_before);
-        let old_p = project_deal(&old, &stages);
-        if old == new && old_p == new_p {
-            return Ok(());
-        }
-        for table in super::DEAL_TABLES {
-            let sql = format!("DELETE FROM {table} WHERE deal_id = $1");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
-        }
-        delta.deal(pipeline, &old, &old_p, -1);
-    }
-    let mut rows = Rows::default();
     let key = DealKey { id, pipeline, owner: w.deal.owner_id.map(|o| o.0), source: &new.source };
+    let mut rows = Rows::default();
     rows.push(&key, &new, &new_p);
-    for sql in rows.take_sql() {
+    let mut delta = delta::Delta::default();
+    // Only the tables whose rows changed are rewritten: a value edit
+    // touches `metric_deals` alone, a move leaves the open spans be.
+    let changed = match &w.before {
+        Some(before) => {
+            let old = fact_of(before, &w.log_before);
+            let old_p = project_deal(&old, &stages);
+            if old == new && old_p == new_p {
+                return Ok(());
+            }
+            let mut old_rows = Rows::default();
+            let old_key = DealKey { id, pipeline, owner: before.owner_id.map(|o| o.0), source: &old.source };
+            old_rows.push(&old_key, &old, &old_p);
+            let changed = old_rows.changed_tables(&mut rows);
+            for table in &changed {
+                let sql = format!("DELETE FROM {table} WHERE deal_id = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
+            }
+            delta.deal(pipeline, &old, &old_p, -1);
+            changed
+        }
+        None => super::DEAL_TABLES.to_vec(),
+    };
+    for sql in rows.take_sql_of(&changed) {
         run(conn, &sql).await?;
     }
     delta.deal(pipeline, &new, &new_p, 1);
