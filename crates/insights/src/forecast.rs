@@ -79,12 +79,34 @@ async fn learned(
 }
 
 /// The forecast for `q`: parameters first (period, pipeline and owner
-/// exist), then a heavy-read permit from `gate`, then the load.
+/// exist), then the projections when the moment lies after every recorded
+/// fact, else a heavy-read permit from `gate` and the replay.
 pub async fn forecast(
     store: &Store,
     q: &ForecastQuery,
     now: Timestamp,
     gate: &HeavyReads,
+) -> InsightsResult<ForecastReport> {
+    compute(store, q, now, gate, false).await
+}
+
+/// The same forecast always computed the old way, by replaying every
+/// deal: `dealflow bench forecast` compares the two.
+pub async fn forecast_by_replay(
+    store: &Store,
+    q: &ForecastQuery,
+    now: Timestamp,
+    gate: &HeavyReads,
+) -> InsightsResult<ForecastReport> {
+    compute(store, q, now, gate, true).await
+}
+
+async fn compute(
+    store: &Store,
+    q: &ForecastQuery,
+    now: Timestamp,
+    gate: &HeavyReads,
+    replay: bool,
 ) -> InsightsResult<ForecastReport> {
     let settings = store.settings().await?;
     let as_of = match q.as_of {
@@ -113,7 +135,8 @@ pub async fn forecast(
     let slice = Slice { pipeline: q.pipeline_id, owner: q.owner_id, ..Slice::default() };
     let model = learned(store, q.pipeline_id, &[Timestamp(as_of)]).await?.pop().unwrap_or_default();
     let opts = options(slice, period, model);
-    let forecast = match store.forecast_inputs(as_of).await? {
+    let inputs = if replay { None } else { store.forecast_inputs(as_of).await? };
+    let forecast = match inputs {
         // After every recorded fact (the usual "now"): the projections answer.
         Some(inputs) => {
             let history = super::stage_figures(store, &Slice::default(), Period::year_before(as_of)).await?;

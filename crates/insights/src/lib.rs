@@ -20,7 +20,9 @@ mod forecast;
 mod gate;
 
 pub use error::{InsightsError, InsightsResult};
-pub use forecast::{BacktestQuery, BacktestRow, ForecastQuery, ForecastReport, Step, backtest_series, forecast};
+pub use forecast::{
+    BacktestQuery, BacktestRow, ForecastQuery, ForecastReport, Step, backtest_series, forecast, forecast_by_replay,
+};
 pub use gate::{DEFAULT_HEAVY_READS, DEFAULT_HEAVY_WAIT, HeavyPermit, HeavyReads};
 
 use dealflow_core::metrics::{

@@ -51,11 +51,12 @@ impl Store {
         tz: dealflow_core::time::TimeZone,
     ) -> Result<Vec<(dealflow_core::metrics::DealFact, Option<(StageId, Ms)>)>, StoreError> {
         let columns: String = DEAL_FACT_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
+        // The WHERE matches the partial index `deals_open_forecast` (migration
+        // 0020), which covers the columns: read in id order, no row lookups.
         let sql = format!(
             "SELECT {columns}, e.stage_id AS entry_stage, e.entered_at AS entry_at
-             FROM metric_deals m JOIN deals d ON d.id = m.deal_id
-             LEFT JOIN metric_forecast_entries e ON e.deal_id = m.deal_id AND e.won_at IS NULL
-             WHERE m.closed_at IS NULL AND d.status = 'open' ORDER BY d.id"
+             FROM deals d LEFT JOIN metric_forecast_entries e ON e.deal_id = d.id AND e.won_at IS NULL
+             WHERE d.status = 'open' AND d.deleted_at IS NULL ORDER BY d.id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter()
@@ -68,11 +69,11 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// `(created_at, closed_at)` of the live deals won in `p`, in id order.
+    /// `(created_at, closed_at)` of the live deals won in `p` (read from the
+    /// covering index `metric_deals_closed`).
     async fn wins_in(&self, p: Period) -> Result<Vec<(Ms, Ms)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT created_at, closed_at FROM metric_deals WHERE closed_at >= $1 AND closed_at < $2 AND won = 1
-             ORDER BY deal_id",
+            "SELECT created_at, closed_at FROM metric_deals WHERE closed_at >= $1 AND closed_at < $2 AND won = 1",
         )
         .bind(p.from)
         .bind(p.to)

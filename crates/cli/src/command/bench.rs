@@ -30,6 +30,9 @@ pub enum BenchCmd {
     /// Lead scoring: the rescore a publish starts, the calibration, a score read.
     #[cfg(feature = "generate")]
     Scoring(super::bench_scoring::ScoringBench),
+    /// The forecast at now from the projections beside the old replay, and the Insights page.
+    #[cfg(feature = "generate")]
+    Forecast(super::bench_forecast::ForecastBench),
     /// The weekly audit: taking one, reading it, deciding on items.
     #[cfg(feature = "generate")]
     Audit(super::bench_audit::AuditBench),
@@ -80,6 +83,8 @@ impl BenchCmd {
             BenchCmd::Scoring(s) => s.run().await,
             #[cfg(feature = "generate")]
             BenchCmd::Audit(a) => a.run().await,
+            #[cfg(feature = "generate")]
+            BenchCmd::Forecast(f) => f.run().await,
         }
     }
 }
@@ -164,25 +169,30 @@ impl BoardBench {
 }
 
 /// The server app with an admin signed in: the app, the admin, and the
-/// `Cookie` header value of the admin's session.
+/// `Cookie` header value of the admin's session. A kept workspace that
+/// already has the bench admin (an earlier run) signs it in again.
 pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router, dealflow_core::model::User, String)> {
-    let user = dealflow_server::api::users::add_user(
-        store,
-        &Actor::system(),
-        NewUser {
-            email: "bench@example.com".into(),
-            name: "Bench User".into(),
-            role: Role::Admin,
-            password: "bench password".into(),
-            locale: None,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
-    let token = "bench-session-token";
+    let email = "bench@example.com";
+    let user = match store.user_by_email(email).await? {
+        Some((user, _)) => user,
+        None => dealflow_server::api::users::add_user(
+            store,
+            &Actor::system(),
+            NewUser {
+                email: email.into(),
+                name: "Bench User".into(),
+                role: Role::Admin,
+                password: "bench password".into(),
+                locale: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?,
+    };
+    let token = format!("bench-session-{}", dealflow_core::ids::next_id());
     let now = Timestamp::now();
     let session = NewSession {
-        token_hash: dealflow_server::auth::sha256_hex(token),
+        token_hash: dealflow_server::auth::sha256_hex(&token),
         csrf_token: "bench".into(),
         expires_at: Timestamp(now.0 + 3_600_000),
     };

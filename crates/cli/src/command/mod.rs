@@ -9,6 +9,8 @@ mod bench;
 mod bench_audit;
 #[cfg(feature = "generate")]
 mod bench_export;
+#[cfg(feature = "generate")]
+mod bench_forecast;
 mod bench_gate;
 mod bench_ingest;
 mod bench_jobs;

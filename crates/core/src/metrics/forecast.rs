@@ -15,7 +15,7 @@ use super::facts::{DAY_MS, DealFact, ExchangeRates, Facts, Ms, OutreachFact, Per
 use super::history::{StageIndex, Timeline, status_as_of};
 use super::montecarlo::{OutcomeRange, won_value_range};
 use super::stages::{StageFigures, StageMetrics, stage_metrics};
-use super::{days, mean, percentile_inc};
+use super::{days, percentile_inc};
 use crate::ids::{DealId, StageId, UserId};
 use crate::model::DealStatus;
 use serde::Serialize;
@@ -194,7 +194,7 @@ pub struct ForecastInputs {
     /// Open deals in id order, each with the stage of its pipeline it sits
     /// in and when it last entered it.
     pub open: Vec<(DealFact, Option<(StageId, Ms)>)>,
-    /// Deals won in the year before the moment, in id order:
+    /// Deals won in the year before the moment, in any order:
     /// `(created_at, closed_at)`.
     pub wins: Vec<(Ms, Ms)>,
     /// For the same deals, each stage they had entered before the standing
@@ -294,6 +294,14 @@ fn month_key(t: Option<Ms>) -> String {
         .map_or_else(|| "unknown".to_string(), |dt| dt.format("%Y-%m").to_string())
 }
 
+/// `total / n` milliseconds as fractional days, rounded once.
+fn days_exact(total: i128, n: i128) -> f64 {
+    // Whole milliseconds of the mean fit an i64 (each cycle does); the
+    // remainder adds its fraction.
+    let (q, r) = (total.div_euclid(n), total.rem_euclid(n));
+    (q as f64 + r as f64 / n as f64) / DAY_MS as f64
+}
+
 /// What the window's won deals say about closing dates.
 struct CloseRule {
     /// The median days from (last) entering a stage to the win, per stage.
@@ -323,16 +331,24 @@ impl CloseRule {
         Self::from_wins(cycles, entries)
     }
 
-    /// From the window's won deals: `(created_at, closed_at)` of each, in
-    /// deal order (the mean adds them in it), and the entries of their wins.
+    /// From the window's won deals: `(created_at, closed_at)` of each and
+    /// the entries of their wins, in any order.
     fn from_wins(wins: impl Iterator<Item = (Ms, Ms)>, entries: impl Iterator<Item = (StageId, Ms, Ms)>) -> Self {
-        let cycles: Vec<f64> = wins.map(|(created, closed)| days(closed - created)).collect();
+        // The mean cycle from the exact sum of milliseconds, so the order the
+        // wins come in (deal order in the replay, index order from the
+        // store) cannot change the last bits.
+        let (mut total, mut n) = (0i128, 0i128);
+        for (created, closed) in wins {
+            total += i128::from(closed - created);
+            n += 1;
+        }
+        let cycle_days = (n > 0).then(|| days_exact(total, n));
         let mut per_stage: HashMap<StageId, Vec<f64>> = HashMap::new();
         for (stage, entered, won) in entries {
             per_stage.entry(stage).or_default().push(days(won - entered));
         }
         let entry_to_win = per_stage.into_iter().filter_map(|(s, v)| Some((s, percentile_inc(&v, 0.5)?))).collect();
-        CloseRule { entry_to_win, cycle_days: mean(&cycles) }
+        CloseRule { entry_to_win, cycle_days }
     }
 
     /// The expected close of an open deal sitting in `current` (the stage

@@ -60,11 +60,6 @@ pub(crate) fn days(ms: i64) -> f64 {
     ms as f64 / facts::DAY_MS as f64
 }
 
-/// The mean of the values, `None` when there are none.
-pub(crate) fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
 /// The spreadsheet PERCENTILE.INC: rank `q × (n − 1)` over the sorted
 /// values, interpolating linearly between the two closest ranks.
 pub fn percentile_inc(values: &[f64], q: f64) -> Option<f64> {

@@ -236,43 +236,7 @@ impl MetricsBench {
 
     /// The generated workspace file, made once per size and seed and reused.
     async fn workspace(&self, dir: &Path) -> anyhow::Result<(PathBuf, GenOptions, GenReport)> {
-        let opts = GenOptions { seed: self.seed, ..GenOptions::new(self.deals) };
-        let file = dir.join(format!("metrics-{}-{}.db", self.deals, self.seed));
-        let marker = file.with_extension("done");
-        let report: GenReport = if file.exists() && marker.exists() {
-            eprintln!("reusing {}", file.display());
-            serde_json::from_str::<Value>(&std::fs::read_to_string(&marker)?)
-                .ok()
-                .map(|v| GenReport {
-                    users: v["users"].as_u64().unwrap_or(0),
-                    people: v["people"].as_u64().unwrap_or(0),
-                    deals: v["deals"].as_u64().unwrap_or(0),
-                    events: v["events"].as_u64().unwrap_or(0),
-                    messages: v["messages"].as_u64().unwrap_or(0),
-                })
-                .unwrap_or_default()
-        } else {
-            for ext in ["db", "db-wal", "db-shm", "duckdb"] {
-                let _ = std::fs::remove_file(file.with_extension(ext));
-            }
-            let t = Instant::now();
-            let store =
-                Store::open(&url(&file), &PoolSettings::default()).await.context("create the bench database")?;
-            let r = generate(&store, &opts).await.context("generate the workspace")?;
-            store.close().await;
-            eprintln!(
-                "generated {} deals, {} stage events, {} people, {} outreach messages in {:.1} s",
-                r.deals,
-                r.events,
-                r.people,
-                r.messages,
-                t.elapsed().as_secs_f64()
-            );
-            let m = json!({"users": r.users, "people": r.people, "deals": r.deals, "events": r.events, "messages": r.messages});
-            std::fs::write(&marker, m.to_string())?;
-            r
-        };
-        Ok((file, opts, report))
+        kept_workspace(dir, self.deals, self.seed).await
     }
 
     /// Runs the cold question in fresh processes of this binary (the first
@@ -389,4 +353,50 @@ fn compare(ours: &Value, duck: &Value) -> Vec<String> {
         }
     }
     out
+}
+
+/// The generated workspace `metrics-<deals>-<seed>.db` in `dir`, made once
+/// per size and seed and reused (also by `bench forecast`).
+pub(crate) async fn kept_workspace(
+    dir: &Path,
+    deals: usize,
+    seed: u64,
+) -> anyhow::Result<(PathBuf, GenOptions, GenReport)> {
+    let opts = GenOptions { seed, ..GenOptions::new(deals) };
+    let file = dir.join(format!("metrics-{deals}-{seed}.db"));
+    let marker = file.with_extension("done");
+    let report: GenReport = if file.exists() && marker.exists() {
+        eprintln!("reusing {}", file.display());
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&marker)?)
+            .ok()
+            .map(|v| GenReport {
+                users: v["users"].as_u64().unwrap_or(0),
+                people: v["people"].as_u64().unwrap_or(0),
+                deals: v["deals"].as_u64().unwrap_or(0),
+                events: v["events"].as_u64().unwrap_or(0),
+                messages: v["messages"].as_u64().unwrap_or(0),
+            })
+            .unwrap_or_default()
+    } else {
+        for ext in ["db", "db-wal", "db-shm", "duckdb"] {
+            let _ = std::fs::remove_file(file.with_extension(ext));
+        }
+        let t = Instant::now();
+        let store = Store::open(&url(&file), &PoolSettings::default()).await.context("create the bench database")?;
+        let r = generate(&store, &opts).await.context("generate the workspace")?;
+        store.close().await;
+        eprintln!(
+            "generated {} deals, {} stage events, {} people, {} outreach messages in {:.1} s",
+            r.deals,
+            r.events,
+            r.people,
+            r.messages,
+            t.elapsed().as_secs_f64()
+        );
+        let m =
+            json!({"users": r.users, "people": r.people, "deals": r.deals, "events": r.events, "messages": r.messages});
+        std::fs::write(&marker, m.to_string())?;
+        r
+    };
+    Ok((file, opts, report))
 }
