@@ -383,11 +383,15 @@ impl Store {
         let Some(r) = r else { return Ok(None) };
         let last = opt_i64(&r, "last_used_at")?;
         if last.is_none_or(|l| now.0 - l > 60_000) {
+            // A write like any other: on SQLite it waits its turn in the
+            // writer queue instead of meeting the busy handler under load.
+            let mut tx = self.write().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now.0)
                 .bind(i64_(&r, "token_id")?)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? }))
     }
