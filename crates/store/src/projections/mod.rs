@@ -22,9 +22,11 @@
 //! change of their shape) is rebuilt once at start-up: see [`VERSION`].
 
 mod delta;
+mod placed;
 mod rollups;
 mod written;
 
+pub(crate) use placed::add_placed;
 pub(crate) use rollups::{DAY, kind};
 pub(crate) use written::refresh_written;
 
@@ -163,6 +165,12 @@ impl Rows {
 
     /// The INSERT statements for the buffered rows (and empties the buffer).
     pub(crate) fn take_sql(&mut self) -> Vec<Sql> {
+        self.take_sql_with(Sql::new)
+    }
+
+    /// [`Rows::take_sql`], each statement started by `make` (an import
+    /// batch asks for the engine's cheapest placeholders).
+    pub(crate) fn take_sql_with(&mut self, make: impl Fn(&str) -> Sql) -> Vec<Sql> {
         let mut out = Vec::new();
         let tables = [
             (
@@ -182,7 +190,7 @@ impl Rows {
         ];
         for (rows, head) in tables {
             for chunk in rows.chunks_mut(ROWS_PER_INSERT) {
-                let mut sql = Sql::new(head);
+                let mut sql = make(head);
                 for (r, row) in chunk.iter_mut().enumerate() {
                     sql.push(if r == 0 { "(" } else { ", (" });
                     for (c, v) in row.drain(..).enumerate() {

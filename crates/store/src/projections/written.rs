@@ -47,7 +47,7 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::
 }
 
 /// A deal and its stage log as the metrics engine reads them.
-fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
+pub(super) fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
     let events = log
         .iter()
         .map(|e| match e.kind {
@@ -75,7 +75,7 @@ fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
 }
 
 /// Stages as the engine orders them (the same as `stages_of` reads).
-fn stage_infos(stages: &[Stage]) -> Vec<StageInfo> {
+pub(super) fn stage_infos(stages: &[Stage]) -> Vec<StageInfo> {
     stages
         .iter()
         .map(|s| StageInfo { id: s.id, order: s.position, milestone: s.milestone, probability: None })
