@@ -1,7 +1,8 @@
 //! A tiny builder for queries whose WHERE clause depends on filters. It
 //! numbers placeholders `$1, $2, …` by hand, which both engines accept
 //! through the `Any` driver (sqlx's `QueryBuilder<Any>` emits `?`, which
-//! PostgreSQL rejects).
+//! PostgreSQL rejects); for wide multi-row statements on SQLite it writes
+//! bare `?` instead ([`Sql::for_engine`]).
 
 use serde::Serialize;
 use sqlx::any::AnyArguments;
@@ -55,13 +56,12 @@ impl Sql {
         Self { text: base.to_string(), args: Vec::new(), anonymous: false }
     }
 
-    /// A builder for statements with many values (multi-row INSERTs). On
-    /// SQLite it writes bare `?` placeholders: the driver looks up each
-    /// numbered `$n` by name, which costs a walk of every earlier one, so a
-    /// statement of n numbered values costs n² while n bare ones cost n.
-    /// PostgreSQL only accepts `$n`. `base` must hold no placeholder.
+    /// A builder for statements with many values (multi-row INSERTs), with
+    /// the placeholders that cost least on `engine`
+    /// ([`crate::Engine::anonymous_placeholders`]). `base` must hold no
+    /// placeholder of its own.
     pub fn for_engine(engine: crate::Engine, base: &str) -> Self {
-        Self { anonymous: engine == crate::Engine::Sqlite, ..Self::new(base) }
+        Self { anonymous: engine.anonymous_placeholders(), ..Self::new(base) }
     }
 
     /// Appends raw SQL.

@@ -175,6 +175,7 @@ async fn place_group(
             exec(tx, "RELEASE SAVEPOINT import_batch").await?;
             report.created += placed.len();
             report.placed_past_open_steps += past_open;
+            tracing::debug!(deals = placed.len(), created = report.created, "import batch written");
         }
         Err(e) => {
             // A row the batch cannot write: each row on its own says which.
