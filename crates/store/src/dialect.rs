@@ -152,6 +152,18 @@ impl Engine {
         }
     }
 
+    /// The page cache (KiB) a long write transaction such as an import
+    /// asks for, given back afterwards: SQLite's default 2 MiB makes a
+    /// large file's transaction write the same pages out to the WAL again
+    /// and again as it evicts them (`PRAGMA cache_size`; see
+    /// `import/cache.rs`). `None`: the server manages its own buffers.
+    pub(crate) fn bulk_write_cache_kib(self) -> Option<i64> {
+        match self {
+            Engine::Sqlite => Some(64 * 1024),
+            Engine::Postgres => None,
+        }
+    }
+
     /// A hint that `table` must be read through `index`, to put after the
     /// table's name. SQLite's planner, given its statistics, may prefer a
     /// skip-scan of another index that does not cover the query; PostgreSQL

@@ -168,7 +168,7 @@ fn open(file: &Path) -> anyhow::Result<csv::Reader<BufReader<File>>> {
 
 /// The hex SHA-256 of the file's bytes and its number of CSV records (not
 /// lines: a quoted cell may span lines), in one pass of constant memory.
-fn survey(file: &Path) -> anyhow::Result<(String, usize)> {
+pub(super) fn survey(file: &Path) -> anyhow::Result<(String, usize)> {
     struct Hashing<R> {
         inner: R,
         hash: Sha256,

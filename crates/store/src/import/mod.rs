@@ -11,6 +11,7 @@
 
 mod activities;
 mod batch;
+mod cache;
 mod deals;
 mod keys;
 mod parties;
@@ -205,55 +206,12 @@ impl Store {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportReport, StoreError> {
         let mut tx = self.write().await?;
-        let engine = self.engine();
-        let mut setup_done = Vec::new();
-        let ctx = setup::prepare(&mut tx, actor, mapping, &mut setup_done).await?;
-        let converter =
-            Converter::new(mapping, rows.header, ctx.tz, ctx.base_currency.clone(), ctx.custom_kinds.clone())
-                .map_err(|e| StoreError::Config(e.join("\n")))?;
-        let mut run = Run {
-            actor,
-            mapping,
-            ctx: &ctx,
-            refs: Refs::new(mapping),
-            report: ImportReport { setup: setup_done, ..Default::default() },
-            touched: Vec::new(),
-        };
-        let total = rows.total;
-        let mut batch = batch::Batch::default();
-        for rec in rows.rows {
-            let rec = rec.map_err(StoreError::Config)?;
-            progress(run.report.rows, total.max(run.report.rows));
-            run.report.rows += 1;
-            let row = match converter.convert(&rec) {
-                Ok(r) => r,
-                Err(errs) => {
-                    run.report.rejected.extend(errs);
-                    continue;
-                }
-            };
-            if mapping.entity != Target::Deals {
-                run.alone(&mut tx, &row).await?;
-                continue;
-            }
-            match batch::route(&mut tx, actor, &ctx, &mut run.refs, &batch, row).await {
-                Ok(batch::Route::Batch(p)) => {
-                    batch.push(*p);
-                    if batch.is_full() {
-                        run.flush(&mut tx, engine, &mut batch).await?;
-                    }
-                }
-                Ok(batch::Route::Alone(row)) => {
-                    run.flush(&mut tx, engine, &mut batch).await?;
-                    run.alone(&mut tx, &row).await?;
-                }
-                Err((row, fail)) => run.reject(&row, fail)?,
-            }
-        }
-        run.flush(&mut tx, engine, &mut batch).await?;
-        let mut report = run.report;
-        progress(report.rows, report.rows);
-        report.rejected.sort_by_key(|e| e.row);
+        let cache = cache::Enlarged::new(&mut tx, self.engine()).await?;
+        let applied = self.apply_rows(&mut tx, actor, mapping, rows, progress).await;
+        // Whatever happened, the connection goes back to the pool as it was.
+        let restored = cache.restore(&mut tx).await;
+        let mut report = applied?;
+        restored?;
         if opts.dry_run || (opts.strict && !report.rejected.is_empty()) {
             tx.rollback().await?;
         } else {
@@ -280,6 +238,68 @@ impl Store {
             self.jobs_enqueued();
             report.committed = true;
         }
+        Ok(report)
+    }
+
+    /// The rows of the file, applied inside `tx`; the caller keeps or
+    /// rolls back.
+    async fn apply_rows(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        mapping: &Mapping,
+        rows: ImportRows<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportReport, StoreError> {
+        let engine = self.engine();
+        let mut setup_done = Vec::new();
+        let ctx = setup::prepare(tx, actor, mapping, &mut setup_done).await?;
+        let converter =
+            Converter::new(mapping, rows.header, ctx.tz, ctx.base_currency.clone(), ctx.custom_kinds.clone())
+                .map_err(|e| StoreError::Config(e.join("\n")))?;
+        let mut run = Run {
+            actor,
+            mapping,
+            ctx: &ctx,
+            refs: Refs::new(mapping),
+            report: ImportReport { setup: setup_done, ..Default::default() },
+            touched: Vec::new(),
+        };
+        let total = rows.total;
+        let mut batch = batch::Batch::default();
+        for rec in rows.rows {
+            let rec = rec.map_err(StoreError::Config)?;
+            progress(run.report.rows, total.max(run.report.rows));
+            run.report.rows += 1;
+            let row = match converter.convert(&rec) {
+                Ok(r) => r,
+                Err(errs) => {
+                    run.report.rejected.extend(errs);
+                    continue;
+                }
+            };
+            if mapping.entity != Target::Deals {
+                run.alone(tx, &row).await?;
+                continue;
+            }
+            match batch::route(tx, actor, &ctx, &mut run.refs, &batch, row).await {
+                Ok(batch::Route::Batch(p)) => {
+                    batch.push(*p);
+                    if batch.is_full() {
+                        run.flush(tx, engine, &mut batch).await?;
+                    }
+                }
+                Ok(batch::Route::Alone(row)) => {
+                    run.flush(tx, engine, &mut batch).await?;
+                    run.alone(tx, &row).await?;
+                }
+                Err((row, fail)) => run.reject(&row, fail)?,
+            }
+        }
+        run.flush(tx, engine, &mut batch).await?;
+        let mut report = run.report;
+        progress(report.rows, report.rows);
+        report.rejected.sort_by_key(|e| e.row);
         Ok(report)
     }
 }

@@ -114,11 +114,7 @@ pub fn write_files(dir: &Path, rows: usize) -> anyhow::Result<(std::path::PathBu
                 value = if stage == "Won" { format!("{:.0}", price * (0.66 + 0.68 * rng.unit())) } else { "0".into() };
             }
         }
-        writeln!(
-            out,
-            "{},{agent},{product},{account},{stage},{engage},{close},{value}",
-            opportunity_id(i as u64)
-        )?;
+        writeln!(out, "{},{agent},{product},{account},{stage},{engage},{close},{value}", opportunity_id(i as u64))?;
     }
     out.flush().with_context(|| format!("write {}", deals_path.display()))?;
     Ok((accounts_path, deals_path))

@@ -7,7 +7,7 @@
 
 mod maven;
 
-use super::import::import_rows;
+use super::import::{import_rows, survey};
 use anyhow::Context;
 use clap::Args;
 use dealflow_core::import::Mapping;
@@ -69,7 +69,10 @@ impl ImportBench {
         // Start the peak over, so it measures the import, not the set-up.
         let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
         let t = Instant::now();
-        let report = import_rows(&store, &deals_file, &mapping, self.rows, opts(), &mut |_, _| {}).await?;
+        // As `dealflow import` does: the checksum and row count, then the import.
+        let (sha256, total) = survey(&deals_file)?;
+        let opts = ImportOptions { sha256: Some(sha256), ..opts() };
+        let report = import_rows(&store, &deals_file, &mapping, total, opts, &mut |_, _| {}).await?;
         let secs = t.elapsed().as_secs_f64();
         let peak = if reset { status_kib("VmHWM") } else { None };
         anyhow::ensure!(
