@@ -146,7 +146,8 @@ enum Quote {
     CellStart,
     Plain,
     Quoted,
-    QuoteInQuoted,
+    /// A quote inside a quoted cell: it closes the cell, or escapes a second one.
+    ClosingOrEscaped,
 }
 
 impl Quote {
@@ -154,9 +155,9 @@ impl Quote {
     /// multi-byte UTF-8 character is ASCII, so bytes read like characters.
     fn after(self, c: u8) -> Quote {
         match (self, c) {
-            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, b'"') => Quote::ClosingOrEscaped,
             (Quote::Quoted, _) => Quote::Quoted,
-            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (Quote::ClosingOrEscaped, b'"') => Quote::Quoted,
             (Quote::CellStart, b'"') => Quote::Quoted,
             (_, b',' | b'\n' | b'\r') => Quote::CellStart,
             _ => Quote::Plain,
