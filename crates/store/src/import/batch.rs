@@ -17,6 +17,7 @@ use super::refs::{Known, Refs};
 use super::setup::Context;
 use super::{ImportReport, RowFail, exec, keys, row_errors};
 use crate::deals::{BatchReads, Placed, decide_placed, write_placed};
+use crate::projections::PendingRollups;
 use crate::{Actor, Engine, StoreError, Tx};
 use dealflow_core::import::{RefKind, RowValues, Target};
 use dealflow_core::{OrganizationId, PersonId, PipelineId, UserId};
@@ -106,6 +107,7 @@ pub(crate) async fn flush(
     source: &str,
     batch: &mut Batch,
     report: &mut ImportReport,
+    rollups: &mut PendingRollups,
 ) -> Result<Vec<RowValues>, StoreError> {
     let rows = std::mem::take(&mut batch.rows);
     batch.exts.clear();
@@ -128,14 +130,22 @@ pub(crate) async fn flush(
         let (group, rest): (Vec<Pending>, Vec<Pending>) =
             std::mem::take(&mut fresh).into_iter().partition(|p| p.pipeline.0 == pipeline);
         fresh = rest;
-        place_group(tx, engine, actor, source, PipelineId(pipeline), group, report, &mut alone).await?;
+        let out = Out { report: &mut *report, alone: &mut alone, rollups: &mut *rollups };
+        place_group(tx, engine, actor, source, PipelineId(pipeline), group, out).await?;
     }
     alone.sort_by_key(|r| r.row);
     Ok(alone)
 }
 
+/// Where a group's outcome goes: the counts, the rows to run on their own,
+/// the rollup sums to write later.
+struct Out<'a> {
+    report: &'a mut ImportReport,
+    alone: &'a mut Vec<RowValues>,
+    rollups: &'a mut PendingRollups,
+}
+
 /// Decides and writes the new deals of one pipeline.
-#[allow(clippy::too_many_arguments)]
 async fn place_group(
     tx: &mut Tx,
     engine: Engine,
@@ -143,9 +153,9 @@ async fn place_group(
     source: &str,
     pipeline: PipelineId,
     group: Vec<Pending>,
-    report: &mut ImportReport,
-    alone: &mut Vec<RowValues>,
+    out: Out<'_>,
 ) -> Result<(), StoreError> {
+    let Out { report, alone, rollups } = out;
     let ids = |f: fn(&Pending) -> Option<i64>| -> Vec<i64> {
         group.iter().filter_map(f).collect::<BTreeSet<_>>().into_iter().collect()
     };
@@ -171,8 +181,9 @@ async fn place_group(
     }
     exec(tx, "SAVEPOINT import_batch").await?;
     match write_group(tx, engine, actor, source, &reads, &rows, &placed).await {
-        Ok(past_open) => {
+        Ok((past_open, sums)) => {
             exec(tx, "RELEASE SAVEPOINT import_batch").await?;
+            rollups.merge(sums);
             report.created += placed.len();
             report.placed_past_open_steps += past_open;
             tracing::debug!(deals = placed.len(), created = report.created, "import batch written");
@@ -189,7 +200,7 @@ async fn place_group(
 }
 
 /// Writes decided deals; returns how many were placed past required
-/// playbook steps that are not done.
+/// playbook steps that are not done, and their rollup sums (not written).
 async fn write_group(
     tx: &mut Tx,
     engine: Engine,
@@ -198,13 +209,13 @@ async fn write_group(
     reads: &BatchReads,
     rows: &[RowValues],
     placed: &[Placed],
-) -> Result<usize, StoreError> {
+) -> Result<(usize, PendingRollups), StoreError> {
     write_placed(tx, engine, actor.user_id, placed).await?;
     let made: Vec<(&str, i64)> =
         rows.iter().zip(placed).filter_map(|(r, p)| Some((r.external_id.as_deref()?, p.deal.id.0))).collect();
     keys::put_new(tx, engine, Target::Deals, source, &made, actor.now).await?;
     let deals: Vec<_> = placed.iter().map(|p| (&p.deal, p.log.as_slice())).collect();
-    crate::projections::add_placed(tx, engine, reads.stages(), &deals).await?;
+    let sums = crate::projections::add_placed(tx, engine, reads.stages(), &deals).await?;
     let mut past_open = 0;
     if has_steps(tx, placed[0].deal.pipeline_id.0).await? {
         // Playbooks: each deal gets the checklist of the stage it ends in,
@@ -215,7 +226,7 @@ async fn write_group(
             past_open += usize::from(crate::playbooks::checklist::open_steps_passed(tx, &p.deal).await? > 0);
         }
     }
-    Ok(past_open)
+    Ok((past_open, sums))
 }
 
 /// Whether a pipeline has any live playbook step.

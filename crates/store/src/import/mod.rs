@@ -131,7 +131,13 @@ struct Run<'a, 'm> {
     /// Deals written by rows run on their own; their metric projections
     /// are refreshed a batch at a time instead of after every history step.
     touched: Vec<i64>,
+    /// The rollup sums of the batches' deals, written together.
+    rollups: crate::projections::PendingRollups,
 }
+
+/// Rollup rows held before they are written (a few MiB at most; a file
+/// over a few years of dates holds far fewer).
+const MAX_PENDING_ROLLUPS: usize = 100_000;
 
 impl Run<'_, '_> {
     /// Applies one row inside a savepoint of its own.
@@ -180,9 +186,16 @@ impl Run<'_, '_> {
     /// projections of what the rows on their own wrote.
     async fn flush(&mut self, tx: &mut Tx, engine: crate::Engine, batch: &mut batch::Batch) -> Result<(), StoreError> {
         let source = self.mapping.source.clone();
-        for row in batch::flush(tx, engine, self.actor, &source, batch, &mut self.report).await? {
+        let rows = batch::flush(tx, engine, self.actor, &source, batch, &mut self.report, &mut self.rollups).await?;
+        for row in rows {
             self.alone(tx, &row).await?;
         }
+        if self.touched.is_empty() && self.rollups.len() < MAX_PENDING_ROLLUPS {
+            return Ok(());
+        }
+        // The refresh rewrites rollups from the projection rows, which
+        // already hold the batches' deals: their sums go in first.
+        self.rollups.write(tx, engine).await?;
         self.touched.sort_unstable();
         self.touched.dedup();
         crate::projections::refresh_deals(tx, &self.touched).await?;
@@ -264,6 +277,7 @@ impl Store {
             refs: Refs::new(mapping),
             report: ImportReport { setup: setup_done, ..Default::default() },
             touched: Vec::new(),
+            rollups: Default::default(),
         };
         let total = rows.total;
         let mut batch = batch::Batch::default();
@@ -297,6 +311,7 @@ impl Store {
             }
         }
         run.flush(tx, engine, &mut batch).await?;
+        run.rollups.write(tx, engine).await?;
         let mut report = run.report;
         progress(report.rows, report.rows);
         report.rejected.sort_by_key(|e| e.row);

@@ -34,6 +34,18 @@ impl Delta {
         }
     }
 
+    /// Adds the changes of `other`.
+    pub(super) fn merge(&mut self, other: Delta) {
+        for (key, sums) in other.0 {
+            self.add(key, sums, 1);
+        }
+    }
+
+    /// Distinct rollup rows changed.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Adds `sign` × the rollup contributions of one deal's rows.
     pub(super) fn deal(&mut self, pipeline: i64, d: &DealFact, p: &DealProjection, sign: i64) {
         let won = i64::from(d.status == DealStatus::Won);

@@ -26,7 +26,7 @@ mod placed;
 mod rollups;
 mod written;
 
-pub(crate) use placed::add_placed;
+pub(crate) use placed::{PendingRollups, add_placed};
 pub(crate) use rollups::{DAY, kind};
 pub(crate) use written::refresh_written;
 
