@@ -8,7 +8,10 @@ mod write;
 
 pub use logs::LogCursor;
 
-pub(crate) use write::{Gate, Written, create_deal_gated, create_deal_in, update_deal_gated, update_deal_in};
+pub(crate) use write::{
+    BatchReads, Gate, Placed, Written, create_deal_gated, create_deal_in, decide_placed, insert_rows,
+    update_deal_gated, update_deal_in, write_placed,
+};
 
 use crate::projections;
 use crate::row::*;

@@ -146,6 +146,30 @@ impl Engine {
         }
     }
 
+    /// Whether statements with many values (multi-row INSERTs) should use
+    /// bare `?` placeholders. SQLite's driver looks up each numbered `$n` by
+    /// name, a walk of every earlier one, so n numbered values cost n² (a
+    /// 500-row INSERT of 15 columns spent most of an import's time there)
+    /// while n bare ones cost n. PostgreSQL only accepts `$n`.
+    pub(crate) fn anonymous_placeholders(self) -> bool {
+        match self {
+            Engine::Sqlite => true,
+            Engine::Postgres => false,
+        }
+    }
+
+    /// The page cache (KiB) a long write transaction such as an import
+    /// asks for, given back afterwards: SQLite's default 2 MiB makes a
+    /// large file's transaction write the same pages out to the WAL again
+    /// and again as it evicts them (`PRAGMA cache_size`; see
+    /// `import/cache.rs`). `None`: the server manages its own buffers.
+    pub(crate) fn bulk_write_cache_kib(self) -> Option<i64> {
+        match self {
+            Engine::Sqlite => Some(64 * 1024),
+            Engine::Postgres => None,
+        }
+    }
+
     /// A hint that `table` must be read through `index`, to put after the
     /// table's name. SQLite's planner, given its statistics, may prefer a
     /// skip-scan of another index that does not cover the query; PostgreSQL

@@ -71,7 +71,7 @@ pub use forms::{
     REDIRECT_PATTERN, Submitted, SubmittedOutcome,
 };
 pub use goals::{Goal, GoalFilter, GoalPatch, NewGoal};
-pub use import::{ImportOptions, ImportReport};
+pub use import::{ImportOptions, ImportReport, ImportRows};
 pub use jobs::{
     DEFAULT_MAX_ATTEMPTS, JOB_BACKOFF_BASE_MS, JOB_BACKOFF_CAP_MS, Job, JobFilter, JobStatus, NewJob, backoff_ms,
     enqueue_in,

@@ -1,7 +1,8 @@
 //! A tiny builder for queries whose WHERE clause depends on filters. It
 //! numbers placeholders `$1, $2, …` by hand, which both engines accept
 //! through the `Any` driver (sqlx's `QueryBuilder<Any>` emits `?`, which
-//! PostgreSQL rejects).
+//! PostgreSQL rejects); for wide multi-row statements on SQLite it writes
+//! bare `?` instead ([`Sql::for_engine`]).
 
 use serde::Serialize;
 use sqlx::any::AnyArguments;
@@ -46,11 +47,21 @@ impl From<Option<String>> for Arg {
 pub(crate) struct Sql {
     pub text: String,
     args: Vec<Arg>,
+    /// Placeholders are bare `?` (SQLite only): see [`Sql::for_engine`].
+    anonymous: bool,
 }
 
 impl Sql {
     pub fn new(base: &str) -> Self {
-        Self { text: base.to_string(), args: Vec::new() }
+        Self { text: base.to_string(), args: Vec::new(), anonymous: false }
+    }
+
+    /// A builder for statements with many values (multi-row INSERTs), with
+    /// the placeholders that cost least on `engine`
+    /// ([`crate::Engine::anonymous_placeholders`]). `base` must hold no
+    /// placeholder of its own.
+    pub fn for_engine(engine: crate::Engine, base: &str) -> Self {
+        Self { anonymous: engine.anonymous_placeholders(), ..Self::new(base) }
     }
 
     /// Appends raw SQL.
@@ -62,7 +73,11 @@ impl Sql {
     /// Appends the next placeholder and binds `v` to it.
     pub fn bind(&mut self, v: impl Into<Arg>) -> &mut Self {
         self.args.push(v.into());
-        self.text.push_str(&format!("${}", self.args.len()));
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            self.text.push_str(&format!("${}", self.args.len()));
+        }
         self
     }
 

@@ -21,6 +21,8 @@ pub enum BenchCmd {
     /// Time and peak memory of a record export (CSV or XLSX) on a generated workspace.
     #[cfg(feature = "generate")]
     Export(super::bench_export::ExportBench),
+    /// Rows per second and peak memory of a CSV import of a generated Maven-shaped file.
+    Import(super::bench_import::ImportBench),
     /// How fast the background job runner drains a backlog of due jobs.
     Jobs(super::bench_jobs::JobsBench),
     /// What the playbook gate costs a stage move: moves with and without a five-step checklist.
@@ -67,9 +69,12 @@ where
 }
 
 impl BenchCmd {
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Runs the benchmark; `database` is the global `--database`, which
+    /// only `bench import` reads (and only a PostgreSQL URL).
+    pub async fn run(self, database: &str) -> anyhow::Result<()> {
         match self {
             BenchCmd::Board(b) => b.run().await,
+            BenchCmd::Import(i) => i.run(database).await,
             BenchCmd::Jobs(j) => j.run().await,
             BenchCmd::Gate(g) => g.run().await,
             BenchCmd::Ingest(i) => i.run().await,

@@ -1,6 +1,7 @@
 //! `dealflow import deals|people|organizations|activities FILE [--mapping
 //! MAPPING] [--save-mapping PATH] [--dry-run] [--strict]`: loads a CSV file
-//! under a JSON mapping (docs/import.md) in one transaction. Without
+//! under a JSON mapping (docs/import.md) in one transaction, reading the
+//! file as it goes (constant memory, whatever its size). Without
 //! `--mapping`, an export of Pipedrive, HubSpot or Salesforce is recognised
 //! by its header and the proposed mapping is printed (and saved with
 //! `--save-mapping`) before it is used. Rejected rows are listed on stderr
@@ -10,9 +11,11 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use dealflow_core::import::{Mapping, Target, csv, detect};
-use dealflow_store::{Actor, ImportOptions, ImportReport, Store};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use dealflow_store::{Actor, ImportOptions, ImportReport, ImportRows, Store};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -40,12 +43,10 @@ pub struct Import {
 
 impl Import {
     pub async fn run(self, store: &Store) -> anyhow::Result<()> {
-        let data =
-            std::fs::read_to_string(&self.file).with_context(|| format!("cannot read {}", self.file.display()))?;
-        let table = csv::parse(&data).map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()))?;
+        let (sha256, total) = survey(&self.file)?;
         let mapping = match &self.mapping {
             Some(path) => self.given_mapping(path)?,
-            None => self.proposed_mapping(&table)?,
+            None => self.proposed_mapping(&self.sample()?)?,
         };
         let started = Instant::now();
         let mut bar = Progress::new();
@@ -53,10 +54,9 @@ impl Import {
             dry_run: self.dry_run,
             strict: self.strict,
             file: self.file.file_name().map(|n| n.to_string_lossy().into_owned()),
-            sha256: Some(dealflow_server::auth::sha256_hex(&data)),
+            sha256: Some(sha256),
         };
-        let report = store
-            .import(&Actor::cli(), &mapping, &table, opts, &mut |done, total| bar.show(done, total))
+        let report = import_rows(store, &self.file, &mapping, total, opts, &mut |done, total| bar.show(done, total))
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()));
         bar.clear();
@@ -66,6 +66,17 @@ impl Import {
             bail!("nothing was imported: {} rows were rejected and --strict is set", report.rejected.len());
         }
         Ok(())
+    }
+
+    /// The header and the first rows, which a proposed mapping is read from.
+    fn sample(&self) -> anyhow::Result<csv::Table> {
+        let mut reader = open(&self.file)?;
+        let rows = reader
+            .by_ref()
+            .take(detect::SAMPLE_ROWS)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.file.display()))?;
+        Ok(csv::Table { header: reader.header().to_vec(), rows })
     }
 
     fn given_mapping(&self, path: &std::path::Path) -> anyhow::Result<Mapping> {
@@ -147,6 +158,57 @@ impl Import {
             println!("nothing was saved");
         }
     }
+}
+
+/// The file's CSV reader, its header read and checked.
+fn open(file: &Path) -> anyhow::Result<csv::Reader<BufReader<File>>> {
+    let f = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    csv::Reader::new(BufReader::new(f)).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// The hex SHA-256 of the file's bytes and its number of CSV records (not
+/// lines: a quoted cell may span lines), in one pass of constant memory.
+pub(super) fn survey(file: &Path) -> anyhow::Result<(String, usize)> {
+    struct Hashing<R> {
+        inner: R,
+        hash: Sha256,
+    }
+    impl<R: Read> Read for Hashing<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.hash.update(&buf[..n]);
+            Ok(n)
+        }
+    }
+    let f = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let hashing = Hashing { inner: f, hash: Sha256::new() };
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(hashing);
+    let mut record = ::csv::ByteRecord::new();
+    let mut rows = 0;
+    // A file the count cannot read fails again, with its row, when imported.
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        rows += 1;
+    }
+    let mut rest = reader.into_inner();
+    // The count may stop early on a broken row; the checksum covers every byte.
+    std::io::copy(&mut rest, &mut std::io::sink()).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok((hex::encode(rest.hash.finalize()), rows))
+}
+
+/// Imports `file` under `mapping`, read as the import goes; `total` is its
+/// number of rows, for `progress`.
+pub(super) async fn import_rows(
+    store: &Store,
+    file: &Path,
+    mapping: &Mapping,
+    total: usize,
+    opts: ImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> anyhow::Result<ImportReport> {
+    let mut reader = open(file)?;
+    let header = reader.header().to_vec();
+    let rows = ImportRows { header: &header, rows: &mut reader, total };
+    Ok(store.import(&Actor::cli(), mapping, rows, opts, progress).await?)
 }
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal

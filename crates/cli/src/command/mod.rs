@@ -12,6 +12,7 @@ mod bench_export;
 #[cfg(feature = "generate")]
 mod bench_forecast;
 mod bench_gate;
+mod bench_import;
 mod bench_ingest;
 mod bench_jobs;
 #[cfg(feature = "generate")]
@@ -124,7 +125,7 @@ impl Cli {
             // global one would be a surprising side effect.
             Command::Copy(c) => return c.run(&pool).await,
             // Benchmarks make their own throwaway database.
-            Command::Bench(b) => return b.run().await,
+            Command::Bench(b) => return b.run(&self.database).await,
             other => other,
         };
         let store = open(&self.database, &pool).await?;

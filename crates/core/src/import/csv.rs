@@ -1,5 +1,6 @@
 //! Reading CSV files with the `csv` crate (RFC 4180: quoted fields with `""`
-//! escapes, LF or CRLF line ends, fields spanning lines), into a table whose
+//! escapes, LF or CRLF line ends, fields spanning lines), record by record
+//! ([`Reader`], for files of any size) or into a table ([`parse`]), whose
 //! rows remember their spreadsheet row number so errors can point at it.
 //!
 //! The `csv` crate is lenient: a quote that is never closed swallows the
@@ -29,75 +30,175 @@ pub struct Record {
 /// A row with another number of cells than the header, or whose quote is
 /// never closed, keeps its cells but gets a [`Record::problem`].
 pub fn parse(text: &str) -> Result<Table, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Flexible, so a ragged row becomes a row problem instead of ending
-    // the whole file at the first one.
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if header.iter().all(String::is_empty) {
-        return Err("the file has no header row".into());
-    }
-    for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) {
-            return Err(format!("column `{h}` appears twice in the header"));
-        }
-    }
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| format!("row {}: {e}", i + 2))?;
-        let problem = (rec.len() != header.len()).then(|| {
-            format!(
-                "has {} cell{} but the header has {} columns; check for a missing or extra comma or an unquoted comma in a value",
-                rec.len(),
-                if rec.len() == 1 { "" } else { "s" },
-                header.len()
-            )
-        });
-        rows.push(Record { row: i + 2, cells: rec.iter().map(str::to_string).collect(), problem });
-    }
-    if ends_in_quote(text) {
-        // An open quote runs to the end of the file, so it belongs to the
-        // last record read (or to the header when there is none).
-        let Some(last) = rows.last_mut() else {
-            return Err("the header row opens a quote (`\"`) that is never closed".into());
-        };
-        last.problem = Some(
-            "a quote (`\"`) opened in this row is never closed, so the rest of the file was read as one cell; \
-             close the quote, and write a quote inside a quoted cell as `\"\"`"
-                .into(),
-        );
-    }
-    Ok(Table { header, rows })
+    let mut reader = Reader::new(text.as_bytes())?;
+    let rows = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    Ok(Table { header: reader.header, rows })
 }
 
-/// Whether `text` ends inside a quoted cell, read the way the `csv` crate
-/// reads it: a quote opens a quoted cell only at the start of a cell, `""`
+/// Reads a CSV file record by record, in constant memory, with the checks
+/// and row numbers of [`parse`]. The quote check needs the end of the
+/// file, so each record is handed out once the next one is read.
+pub struct Reader<R: std::io::Read> {
+    inner: csv::Reader<QuoteWatch<R>>,
+    header: Vec<String>,
+    /// The record read but not handed out yet.
+    ahead: Option<Record>,
+    /// Records read so far.
+    count: usize,
+    done: bool,
+}
+
+impl<R: std::io::Read> Reader<R> {
+    /// Reads and checks the header row.
+    pub fn new(read: R) -> Result<Self, String> {
+        let watch = QuoteWatch { inner: read, state: Quote::CellStart, start: true };
+        // Flexible, so a ragged row becomes a row problem instead of ending
+        // the whole file at the first one.
+        let mut inner = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(watch);
+        let header: Vec<String> = inner
+            .headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if header.iter().all(String::is_empty) {
+            return Err("the file has no header row".into());
+        }
+        for (i, h) in header.iter().enumerate() {
+            if header[..i].contains(h) {
+                return Err(format!("column `{h}` appears twice in the header"));
+            }
+        }
+        Ok(Self { inner, header, ahead: None, count: 0, done: false })
+    }
+
+    /// The trimmed header cells.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The next record from the file, with its problem if it has one.
+    fn read(&mut self) -> Result<Option<Record>, String> {
+        let mut rec = csv::StringRecord::new();
+        let more = self.inner.read_record(&mut rec).map_err(|e| format!("row {}: {e}", self.count + 2))?;
+        if !more {
+            return Ok(None);
+        }
+        self.count += 1;
+        let cells = self.header.len();
+        let problem = (rec.len() != cells).then(|| {
+            format!(
+                "has {} cell{} but the header has {cells} columns; check for a missing or extra comma or an unquoted comma in a value",
+                rec.len(),
+                if rec.len() == 1 { "" } else { "s" },
+            )
+        });
+        Ok(Some(Record { row: self.count + 1, cells: rec.iter().map(str::to_string).collect(), problem }))
+    }
+}
+
+impl<R: std::io::Read> Iterator for Reader<R> {
+    type Item = Result<Record, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let next = match self.read() {
+                Ok(n) => n,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            };
+            let Some(next) = next else { break };
+            if let Some(prev) = self.ahead.replace(next) {
+                return Some(Ok(prev));
+            }
+        }
+        self.done = true;
+        let open = self.inner.get_ref().state == Quote::Quoted;
+        match self.ahead.take() {
+            // An open quote runs to the end of the file, so it belongs to
+            // the last record read (or to the header when there is none).
+            Some(mut last) => {
+                if open {
+                    last.problem = Some(
+                        "a quote (`\"`) opened in this row is never closed, so the rest of the file was read as one \
+                         cell; close the quote, and write a quote inside a quoted cell as `\"\"`"
+                            .into(),
+                    );
+                }
+                Some(Ok(last))
+            }
+            None if open => Some(Err("the header row opens a quote (`\"`) that is never closed".into())),
+            None => None,
+        }
+    }
+}
+
+/// Where the bytes read so far end, read the way the `csv` crate reads
+/// them: a quote opens a quoted cell only at the start of a cell, `""`
 /// inside one is a literal quote, and any other quote closes it.
-fn ends_in_quote(text: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum S {
-        CellStart,
-        Plain,
-        Quoted,
-        QuoteInQuoted,
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Quote {
+    CellStart,
+    Plain,
+    Quoted,
+    /// A quote inside a quoted cell: it closes the cell, or escapes a second one.
+    ClosingOrEscaped,
+}
+
+impl Quote {
+    /// The state after byte `c`. Only ASCII bytes matter, and no byte of a
+    /// multi-byte UTF-8 character is ASCII, so bytes read like characters.
+    fn after(self, c: u8) -> Quote {
+        match (self, c) {
+            (Quote::Quoted, b'"') => Quote::ClosingOrEscaped,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (Quote::ClosingOrEscaped, b'"') => Quote::Quoted,
+            (Quote::CellStart, b'"') => Quote::Quoted,
+            (_, b',' | b'\n' | b'\r') => Quote::CellStart,
+            _ => Quote::Plain,
+        }
     }
-    let mut s = S::CellStart;
-    for c in text.chars() {
-        s = match (s, c) {
-            (S::Quoted, '"') => S::QuoteInQuoted,
-            (S::Quoted, _) => S::Quoted,
-            (S::QuoteInQuoted, '"') => S::Quoted,
-            (S::CellStart, '"') => S::Quoted,
-            (_, ',' | '\n' | '\r') => S::CellStart,
-            _ => S::Plain,
-        };
+}
+
+/// The file as the `csv` crate reads it, without a leading byte-order
+/// mark, tracking the [`Quote`] state of every byte that passes.
+struct QuoteWatch<R> {
+    inner: R,
+    state: Quote,
+    /// Nothing was read yet (a byte-order mark may come).
+    start: bool,
+}
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = self.inner.read(buf)?;
+        if self.start && n > 0 {
+            // Read until the mark's three bytes are in, or it is clearly not one.
+            while n < BOM.len() && BOM.starts_with(&buf[..n]) {
+                let more = self.inner.read(&mut buf[n..])?;
+                if more == 0 {
+                    break;
+                }
+                n += more;
+            }
+            self.start = false;
+            if buf[..n].starts_with(BOM) {
+                buf.copy_within(BOM.len()..n, 0);
+                n -= BOM.len();
+            }
+        }
+        for &c in &buf[..n] {
+            self.state = self.state.after(c);
+        }
+        Ok(n)
     }
-    s == S::Quoted
 }
 
 #[cfg(test)]

@@ -285,7 +285,7 @@ const DATE_FORMATS: &[&str] = &[
 
 /// Rows read to choose formats and collect stages: enough for any real
 /// export's variety, bounded for a million-row file.
-const SAMPLE_ROWS: usize = 10_000;
+pub const SAMPLE_ROWS: usize = 10_000;
 
 /// The proposal for `table` as an export of `entity`, or `None` when its
 /// header is no export we know.

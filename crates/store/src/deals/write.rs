@@ -3,6 +3,10 @@
 //! row, its new stage events and its field-history rows, each in one
 //! statement. The store decides nothing here; every rule is in core.
 
+mod place;
+
+pub(crate) use place::{BatchReads, Placed, decide as decide_placed, insert as insert_rows, write as write_placed};
+
 use super::{event_from_row, from_row};
 use crate::custom_fields;
 use crate::parties::{org_from_row, person_from_row};
@@ -196,9 +200,13 @@ async fn party<T>(tx: &mut Tx, table: &str, id: i64, map: fn(&AnyRow) -> R<T>) -
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
     Ok(match row {
         None => Found::Missing,
-        Some(r) if opt_i64(&r, "deleted_at")?.is_some() => Found::Inactive,
-        Some(r) => Found::Live(map(&r)?),
+        Some(r) => party_from(&r, map)?,
     })
+}
+
+/// A person or organization row, live or deleted.
+fn party_from<T>(r: &AnyRow, map: fn(&AnyRow) -> R<T>) -> R<Found<T>> {
+    Ok(if opt_i64(r, "deleted_at")?.is_some() { Found::Inactive } else { Found::Live(map(r)?) })
 }
 
 /// A deal's stage log, oldest first.

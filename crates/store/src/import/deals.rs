@@ -1,6 +1,7 @@
 //! One deal row: created with the stage history its dates give, or, when
 //! an earlier import made it, updated field by field; a stage or outcome
-//! change becomes new stage events (history is never rewritten).
+//! change becomes new stage events (history is never rewritten). This is
+//! the one-row-at-a-time path; most new deals go through [`super::batch`].
 
 use super::refs::Refs;
 use super::setup::{Context, PipelineInfo};
@@ -13,10 +14,10 @@ use dealflow_core::time::Timestamp;
 use dealflow_core::{OrganizationId, PersonId, StageId, UserId};
 
 /// The references of a row, resolved.
-struct Links {
-    owner: Option<UserId>,
-    person: Option<PersonId>,
-    organization: Option<OrganizationId>,
+pub(crate) struct Links {
+    pub owner: Option<UserId>,
+    pub person: Option<PersonId>,
+    pub organization: Option<OrganizationId>,
 }
 
 pub(crate) async fn apply(
@@ -28,13 +29,7 @@ pub(crate) async fn apply(
     touched: &mut Vec<i64>,
     past_open: &mut bool,
 ) -> Result<Outcome, RowFail> {
-    let pipeline_name = row.text("pipeline");
-    let pipeline = ctx.pipeline(pipeline_name.as_deref()).ok_or_else(|| {
-        row.error(
-            "pipeline",
-            format!("there is no active pipeline named \"{}\"", pipeline_name.as_deref().unwrap_or("")),
-        )
-    })?;
+    let pipeline = pipeline_of(ctx, row)?;
     let links = Links {
         owner: refs.resolve(tx, actor, row, "owner", RefKind::User).await?.map(UserId),
         person: refs.resolve(tx, actor, row, "person", RefKind::Person).await?.map(PersonId),
@@ -59,7 +54,7 @@ pub(crate) async fn apply(
             update(tx, actor, pipeline, row, &links, deal, past_open).await?
         }
         None => {
-            let deal = create(tx, actor, pipeline, row, &links).await?;
+            let deal = create(tx, actor, plan(pipeline, row, &links, actor.now)?).await?;
             *past_open = crate::playbooks::checklist::open_steps_passed(tx, &deal).await? > 0;
             touched.push(deal.id.0);
             if let Some(e) = ext {
@@ -71,11 +66,19 @@ pub(crate) async fn apply(
     Ok(outcome)
 }
 
+/// The pipeline a row's deal goes to.
+pub(crate) fn pipeline_of<'c>(ctx: &'c Context, row: &RowValues) -> Result<&'c PipelineInfo, RowFail> {
+    let name = row.text("pipeline");
+    ctx.pipeline(name.as_deref()).ok_or_else(|| {
+        row.error("pipeline", format!("there is no active pipeline named \"{}\"", name.as_deref().unwrap_or(""))).into()
+    })
+}
+
 fn refs_source(refs: &Refs<'_>) -> String {
     refs.source().to_string()
 }
 
-fn stage_id(p: &PipelineInfo, row: &RowValues, name: &str) -> Result<StageId, RowFail> {
+pub(crate) fn stage_id(p: &PipelineInfo, row: &RowValues, name: &str) -> Result<StageId, RowFail> {
     p.stages
         .iter()
         .find(|s| s.name.eq_ignore_ascii_case(name))
@@ -89,25 +92,26 @@ fn lost_reason(row: &RowValues, status: DealStatus) -> Option<String> {
     (status == DealStatus::Lost).then(|| row.text("lost_reason")).flatten()
 }
 
-async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, links: &Links) -> Result<Deal, RowFail> {
+/// A new deal as its row describes it: what to create, then the patches
+/// its dates give (each move, then the close), applied in turn.
+pub(crate) struct Plan {
+    pub new: NewDeal,
+    pub patches: Vec<DealPatch>,
+}
+
+/// The [`Plan`] of a row that makes a new deal; nothing is read or written.
+pub(crate) fn plan(p: &PipelineInfo, row: &RowValues, links: &Links, now: Timestamp) -> Result<Plan, RowFail> {
     let names: Vec<String> = p.stages.iter().map(|s| s.name.clone()).collect();
     let status = row.status("status").unwrap_or(DealStatus::Open);
     let current = match row.text("stage") {
         Some(s) => names.iter().find(|n| n.eq_ignore_ascii_case(&s)).cloned().unwrap_or(s),
         None => names.first().cloned().unwrap_or_default(),
     };
-    let plan = plan_history(
-        &names,
-        &current,
-        status,
-        &row.stage_dates,
-        row.time("created_at"),
-        row.closed_at(status),
-        actor.now,
-    )
-    .map_err(|(f, m)| row.error(&f, m))?;
+    let plan =
+        plan_history(&names, &current, status, &row.stage_dates, row.time("created_at"), row.closed_at(status), now)
+            .map_err(|(f, m)| row.error(&f, m))?;
     let close_now = if plan.moves.is_empty() { plan.close } else { None };
-    let n = NewDeal {
+    let new = NewDeal {
         title: row.text("title").unwrap_or_default(),
         value: row.money("value").unwrap_or(0),
         currency: Some(row.currency.clone()),
@@ -127,24 +131,27 @@ async fn create(tx: &mut Tx, actor: &Actor, p: &PipelineInfo, row: &RowValues, l
         closed_at: close_now.map(|c| c.1),
         override_reason: None,
     };
-    let mut deal = create_deal_gated(tx, actor, n, Gate::Bypass).await?.deal;
+    // The versions are set as each patch is applied.
+    let mut patches = Vec::with_capacity(plan.moves.len() + 1);
     for (stage, at) in &plan.moves {
-        let patch = DealPatch {
-            version: deal.version,
-            stage_id: Some(stage_id(p, row, stage)?),
-            at: Some(*at),
-            ..Default::default()
-        };
-        deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
+        patches.push(DealPatch { stage_id: Some(stage_id(p, row, stage)?), at: Some(*at), ..Default::default() });
     }
     if let (Some((status, at)), false) = (plan.close, plan.moves.is_empty()) {
-        let patch = DealPatch {
-            version: deal.version,
+        patches.push(DealPatch {
             status: Some(status),
             lost_reason: lost_reason(row, status),
             at: Some(at),
             ..Default::default()
-        };
+        });
+    }
+    Ok(Plan { new, patches })
+}
+
+/// Creates the deal of `plan` on its own: created, then patched step by step.
+async fn create(tx: &mut Tx, actor: &Actor, plan: Plan) -> Result<Deal, RowFail> {
+    let mut deal = create_deal_gated(tx, actor, plan.new, Gate::Bypass).await?.deal;
+    for mut patch in plan.patches {
+        patch.version = deal.version;
         deal = update_deal_gated(tx, actor, deal.id, patch, Gate::Bypass).await?.deal;
     }
     // Placed without the gate; the deal gets the checklist of the stage

@@ -1,12 +1,17 @@
 //! Applying a CSV file to the workspace under a mapping
-//! (`dealflow import`). The whole file runs in one write transaction; each
-//! row runs inside a savepoint, so a row that fails half-way (say, after its
-//! owner was created) leaves nothing behind. Bad rows are reported and
-//! skipped, or with `strict` make the whole file roll back; a dry run always
-//! rolls back. Records are found again through `import_keys`, so importing
-//! the same file twice updates instead of duplicating.
+//! (`dealflow import`). The file is read as the import goes (constant
+//! memory) and runs in one write transaction, so a failure or a kill
+//! anywhere leaves nothing behind. New deals go in batches ([`batch`]);
+//! every other row runs inside a savepoint of its own, so a row that fails
+//! half-way (say, after its owner was created) leaves nothing behind. Bad
+//! rows are reported and skipped, or with `strict` make the whole file roll
+//! back; a dry run always rolls back. Records are found again through
+//! `import_keys`, so importing the same file twice updates instead of
+//! duplicating.
 
 mod activities;
+mod batch;
+mod cache;
 mod deals;
 mod keys;
 mod parties;
@@ -14,7 +19,7 @@ mod refs;
 mod setup;
 
 use crate::{Actor, Store, StoreError, Tx};
-use dealflow_core::import::csv::Table;
+use dealflow_core::import::csv::Record;
 use dealflow_core::import::{Converter, Mapping, RowError, RowValues, Target};
 use refs::Refs;
 
@@ -29,6 +34,16 @@ pub struct ImportOptions {
     pub file: Option<String>,
     /// The hex SHA-256 of the file's bytes, for the import's audit entry.
     pub sha256: Option<String>,
+}
+
+/// The rows of a file, read as the import goes.
+pub struct ImportRows<'a> {
+    pub header: &'a [String],
+    /// The data rows in file order; an error (the file cannot be read on)
+    /// ends the import and nothing is kept.
+    pub rows: &'a mut (dyn Iterator<Item = Result<Record, String>> + Send),
+    /// How many rows there are, for the progress callback.
+    pub total: usize,
 }
 
 /// What an import did (or, in a dry run, would have done).
@@ -106,76 +121,110 @@ async fn exec(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What the row loop carries along.
+struct Run<'a, 'm> {
+    actor: &'a Actor,
+    mapping: &'m Mapping,
+    ctx: &'a setup::Context,
+    refs: Refs<'m>,
+    report: ImportReport,
+    /// Deals written by rows run on their own; their metric projections
+    /// are refreshed a batch at a time instead of after every history step.
+    touched: Vec<i64>,
+    /// The rollup sums of the batches' deals, written together.
+    rollups: crate::projections::PendingRollups,
+}
+
+/// Rollup rows held before they are written (a few MiB at most; a file
+/// over a few years of dates holds far fewer).
+const MAX_PENDING_ROLLUPS: usize = 100_000;
+
+impl Run<'_, '_> {
+    /// Applies one row inside a savepoint of its own.
+    async fn alone(&mut self, tx: &mut Tx, row: &RowValues) -> Result<(), StoreError> {
+        exec(tx, "SAVEPOINT import_row").await?;
+        let mut past_open = false;
+        let (actor, ctx, refs) = (self.actor, self.ctx, &mut self.refs);
+        let applied = match self.mapping.entity {
+            Target::Deals => deals::apply(tx, actor, ctx, refs, row, &mut self.touched, &mut past_open).await,
+            Target::Organizations => parties::apply_organization(tx, actor, refs, row).await,
+            Target::People => parties::apply_person(tx, actor, refs, row).await,
+            Target::Activities => activities::apply(tx, actor, refs, row).await,
+        };
+        let report = &mut self.report;
+        match applied {
+            Ok(outcome) => {
+                exec(tx, "RELEASE SAVEPOINT import_row").await?;
+                report.users_created.extend(self.refs.keep_row());
+                report.placed_past_open_steps += usize::from(past_open);
+                match outcome {
+                    Outcome::Created => report.created += 1,
+                    Outcome::Updated => report.updated += 1,
+                    Outcome::Unchanged => report.unchanged += 1,
+                }
+            }
+            Err(fail) => {
+                exec(tx, "ROLLBACK TO SAVEPOINT import_row").await?;
+                exec(tx, "RELEASE SAVEPOINT import_row").await?;
+                self.refs.forget_row();
+                self.reject(row, fail)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a refused row; a database failure ends the import.
+    fn reject(&mut self, row: &RowValues, fail: RowFail) -> Result<(), StoreError> {
+        match fail {
+            RowFail::Row(e) => self.report.rejected.push(e),
+            RowFail::Store(e) => self.report.rejected.extend(row_errors(row, e)?),
+        }
+        Ok(())
+    }
+
+    /// Writes the waiting batch, then the rows it hands back, then the
+    /// projections of what the rows on their own wrote.
+    async fn flush(&mut self, tx: &mut Tx, engine: crate::Engine, batch: &mut batch::Batch) -> Result<(), StoreError> {
+        let source = self.mapping.source.clone();
+        let rows = batch::flush(tx, engine, self.actor, &source, batch, &mut self.report, &mut self.rollups).await?;
+        for row in rows {
+            self.alone(tx, &row).await?;
+        }
+        if self.touched.is_empty() && self.rollups.len() < MAX_PENDING_ROLLUPS {
+            return Ok(());
+        }
+        // The refresh rewrites rollups from the projection rows, which
+        // already hold the batches' deals: their sums go in first.
+        self.rollups.write(tx, engine).await?;
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        crate::projections::refresh_deals(tx, &self.touched).await?;
+        self.touched.clear();
+        Ok(())
+    }
+}
+
 impl Store {
-    /// Imports `table` under `mapping`; `progress(done, total)` is called
+    /// Imports `rows` under `mapping`; `progress(done, total)` is called
     /// after each row. File-level problems (a mapping that does not fit the
-    /// file or the workspace) are errors; row problems are in the report.
+    /// file or the workspace, a file that cannot be read to its end) are
+    /// errors and keep nothing; row problems are in the report.
     #[tracing::instrument(skip_all)]
     pub async fn import(
         &self,
         actor: &Actor,
         mapping: &Mapping,
-        table: &Table,
+        rows: ImportRows<'_>,
         opts: ImportOptions,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportReport, StoreError> {
         let mut tx = self.write().await?;
-        let mut report = ImportReport { rows: table.rows.len(), ..Default::default() };
-        let ctx = setup::prepare(&mut tx, actor, mapping, &mut report.setup).await?;
-        let converter =
-            Converter::new(mapping, &table.header, ctx.tz, ctx.base_currency.clone(), ctx.custom_kinds.clone())
-                .map_err(|e| StoreError::Config(e.join("\n")))?;
-        let mut refs = Refs::new(mapping);
-        let total = table.rows.len();
-        // Deals written by the file; their metric projections are refreshed
-        // once each at the end instead of after every history step.
-        let mut touched: Vec<i64> = Vec::new();
-        for (i, rec) in table.rows.iter().enumerate() {
-            progress(i, total);
-            let row = match converter.convert(rec) {
-                Ok(r) => r,
-                Err(errs) => {
-                    report.rejected.extend(errs);
-                    continue;
-                }
-            };
-            exec(&mut tx, "SAVEPOINT import_row").await?;
-            let mut past_open = false;
-            let applied = match mapping.entity {
-                Target::Deals => {
-                    deals::apply(&mut tx, actor, &ctx, &mut refs, &row, &mut touched, &mut past_open).await
-                }
-                Target::Organizations => parties::apply_organization(&mut tx, actor, &mut refs, &row).await,
-                Target::People => parties::apply_person(&mut tx, actor, &mut refs, &row).await,
-                Target::Activities => activities::apply(&mut tx, actor, &mut refs, &row).await,
-            };
-            match applied {
-                Ok(outcome) => {
-                    exec(&mut tx, "RELEASE SAVEPOINT import_row").await?;
-                    report.users_created.extend(refs.keep_row());
-                    report.placed_past_open_steps += usize::from(past_open);
-                    match outcome {
-                        Outcome::Created => report.created += 1,
-                        Outcome::Updated => report.updated += 1,
-                        Outcome::Unchanged => report.unchanged += 1,
-                    }
-                }
-                Err(fail) => {
-                    exec(&mut tx, "ROLLBACK TO SAVEPOINT import_row").await?;
-                    exec(&mut tx, "RELEASE SAVEPOINT import_row").await?;
-                    refs.forget_row();
-                    match fail {
-                        RowFail::Row(e) => report.rejected.push(e),
-                        RowFail::Store(e) => report.rejected.extend(row_errors(&row, e)?),
-                    }
-                }
-            }
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        crate::projections::refresh_deals(&mut tx, &touched).await?;
-        progress(total, total);
-        report.rejected.sort_by_key(|e| e.row);
+        let cache = cache::Enlarged::new(&mut tx, self.engine()).await?;
+        let applied = self.apply_rows(&mut tx, actor, mapping, rows, progress).await;
+        // Whatever happened, the connection goes back to the pool as it was.
+        let restored = cache.restore(&mut tx).await;
+        let mut report = applied?;
+        restored?;
         if opts.dry_run || (opts.strict && !report.rejected.is_empty()) {
             tx.rollback().await?;
         } else {
@@ -202,6 +251,70 @@ impl Store {
             self.jobs_enqueued();
             report.committed = true;
         }
+        Ok(report)
+    }
+
+    /// The rows of the file, applied inside `tx`; the caller keeps or
+    /// rolls back.
+    async fn apply_rows(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        mapping: &Mapping,
+        rows: ImportRows<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportReport, StoreError> {
+        let engine = self.engine();
+        let mut setup_done = Vec::new();
+        let ctx = setup::prepare(tx, actor, mapping, &mut setup_done).await?;
+        let converter =
+            Converter::new(mapping, rows.header, ctx.tz, ctx.base_currency.clone(), ctx.custom_kinds.clone())
+                .map_err(|e| StoreError::Config(e.join("\n")))?;
+        let mut run = Run {
+            actor,
+            mapping,
+            ctx: &ctx,
+            refs: Refs::new(mapping),
+            report: ImportReport { setup: setup_done, ..Default::default() },
+            touched: Vec::new(),
+            rollups: Default::default(),
+        };
+        let total = rows.total;
+        let mut batch = batch::Batch::default();
+        for rec in rows.rows {
+            let rec = rec.map_err(StoreError::Config)?;
+            progress(run.report.rows, total.max(run.report.rows));
+            run.report.rows += 1;
+            let row = match converter.convert(&rec) {
+                Ok(r) => r,
+                Err(errs) => {
+                    run.report.rejected.extend(errs);
+                    continue;
+                }
+            };
+            if mapping.entity != Target::Deals {
+                run.alone(tx, &row).await?;
+                continue;
+            }
+            match batch::route(tx, actor, &ctx, &mut run.refs, &batch, row).await {
+                Ok(batch::Route::Batch(p)) => {
+                    batch.push(*p);
+                    if batch.is_full() {
+                        run.flush(tx, engine, &mut batch).await?;
+                    }
+                }
+                Ok(batch::Route::Alone(row)) => {
+                    run.flush(tx, engine, &mut batch).await?;
+                    run.alone(tx, &row).await?;
+                }
+                Err((row, fail)) => run.reject(&row, fail)?,
+            }
+        }
+        run.flush(tx, engine, &mut batch).await?;
+        run.rollups.write(tx, engine).await?;
+        let mut report = run.report;
+        progress(report.rows, report.rows);
+        report.rejected.sort_by_key(|e| e.row);
         Ok(report)
     }
 }

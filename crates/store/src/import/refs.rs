@@ -50,6 +50,7 @@ impl<'m> Refs<'m> {
     }
 
     /// The id `field` of `row` refers to; `None` when the cell is empty.
+    /// A missing record is created when the mapping says so.
     pub async fn resolve(
         &mut self,
         tx: &mut Tx,
@@ -58,69 +59,109 @@ impl<'m> Refs<'m> {
         field: &str,
         kind: RefKind,
     ) -> Result<Option<i64>, RowFail> {
-        let Some(raw) = row.reference(field) else { return Ok(None) };
+        match self.known(tx, row, field, kind).await? {
+            Known::Empty => Ok(None),
+            Known::Id(id) => Ok(Some(id)),
+            Known::ToCreate(key) => self.create(tx, actor, row, field, kind, key).await.map(Some),
+        }
+    }
+
+    /// What `field` of `row` refers to, without creating anything: an
+    /// existing record, an empty cell, or a record the mapping would create.
+    pub async fn known(&mut self, tx: &mut Tx, row: &RowValues, field: &str, kind: RefKind) -> Result<Known, RowFail> {
+        let Some(raw) = row.reference(field) else { return Ok(Known::Empty) };
         let lookup = self.mapping.lookup(field).unwrap_or(kind.default_lookup());
         let norm = match lookup {
             Lookup::ExternalId => raw.clone(),
             Lookup::Domain => domain(Some(&raw)).ok().flatten().unwrap_or_else(|| raw.to_lowercase()),
             _ => raw.to_lowercase(),
         };
-        let key = (kind, lookup, norm.clone());
+        let key = (kind, lookup, norm);
         if let Some(id) = self.cache.get(&key) {
-            return Ok(Some(*id));
+            return Ok(Known::Id(*id));
         }
-        let found = match find(tx, self.mapping, kind, lookup, &norm).await? {
-            Found::One(id) => id,
+        match find(tx, self.mapping, kind, lookup, &key.2).await? {
+            Found::One(id) => {
+                self.fresh.push(key.clone());
+                self.cache.insert(key, id);
+                Ok(Known::Id(id))
+            }
             Found::Many(n) => {
-                return Err(row
-                    .error(field, format!("{n} records match \"{raw}\"; look them up by something unique"))
-                    .into());
+                Err(row.error(field, format!("{n} records match \"{raw}\"; look them up by something unique")).into())
+            }
+            Found::None if self.mapping.fields.get(field).is_some_and(|s| s.create_missing.is_some()) => {
+                Ok(Known::ToCreate(key))
             }
             Found::None => {
-                let create = self.mapping.fields.get(field).and_then(|s| s.create_missing.clone());
-                let Some(how) = create else {
-                    let what = match kind {
-                        RefKind::User => "user",
-                        RefKind::Organization => "organization",
-                        RefKind::Person => "person",
-                        RefKind::Deal => "deal",
-                    };
-                    return Err(row.error(field, format!("no {what} matches \"{raw}\"")).into());
+                let what = match kind {
+                    RefKind::User => "user",
+                    RefKind::Organization => "organization",
+                    RefKind::Person => "person",
+                    RefKind::Deal => "deal",
                 };
-                match kind {
-                    RefKind::User => {
-                        let (email, name) = match lookup {
-                            Lookup::Email => (norm.clone(), raw.split('@').next().unwrap_or(&raw).to_string()),
-                            _ => (email_for(&raw, how.email_domain.as_deref().unwrap_or("example.com")), raw.clone()),
-                        };
-                        let role = how.role.unwrap_or(Role::Rep);
-                        let id = create_user_in(tx, actor, &email, &name, role, NO_PASSWORD, None).await?;
-                        self.fresh_users.push(email);
-                        id.0
-                    }
-                    RefKind::Organization => {
-                        let mut n = NewOrganization { name: raw.clone(), ..Default::default() };
-                        if lookup == Lookup::Domain {
-                            n.domain = Some(raw.clone());
-                        }
-                        crate::parties::create_organization_in(tx, actor, n).await?.id.0
-                    }
-                    RefKind::Person => {
-                        let mut n = NewPerson { name: raw.clone(), ..Default::default() };
-                        if lookup == Lookup::Email {
-                            n.emails = vec![raw.clone()];
-                            n.name = raw.split('@').next().unwrap_or(&raw).to_string();
-                        }
-                        crate::parties::create_person_in(tx, actor, n).await?.id.0
-                    }
-                    RefKind::Deal => return Err(row.error(field, "deals are not created from references").into()),
-                }
+                Err(row.error(field, format!("no {what} matches \"{raw}\"")).into())
             }
+        }
+    }
+
+    /// Creates the record `field` of `row` names, as the mapping says.
+    async fn create(
+        &mut self,
+        tx: &mut Tx,
+        actor: &Actor,
+        row: &RowValues,
+        field: &str,
+        kind: RefKind,
+        key: Key,
+    ) -> Result<i64, RowFail> {
+        let (_, lookup, norm) = key.clone();
+        let raw = row.reference(field).unwrap_or_default();
+        let Some(how) = self.mapping.fields.get(field).and_then(|s| s.create_missing.clone()) else {
+            // `known` hands back records to create only when the mapping says so.
+            return Err(row.error(field, format!("no record matches \"{raw}\"")).into());
+        };
+        let id = match kind {
+            RefKind::User => {
+                let (email, name) = match lookup {
+                    Lookup::Email => (norm.clone(), raw.split('@').next().unwrap_or(&raw).to_string()),
+                    _ => (email_for(&raw, how.email_domain.as_deref().unwrap_or("example.com")), raw.clone()),
+                };
+                let role = how.role.unwrap_or(Role::Rep);
+                let id = create_user_in(tx, actor, &email, &name, role, NO_PASSWORD, None).await?;
+                self.fresh_users.push(email);
+                id.0
+            }
+            RefKind::Organization => {
+                let mut n = NewOrganization { name: raw.clone(), ..Default::default() };
+                if lookup == Lookup::Domain {
+                    n.domain = Some(raw.clone());
+                }
+                crate::parties::create_organization_in(tx, actor, n).await?.id.0
+            }
+            RefKind::Person => {
+                let mut n = NewPerson { name: raw.clone(), ..Default::default() };
+                if lookup == Lookup::Email {
+                    n.emails = vec![raw.clone()];
+                    n.name = raw.split('@').next().unwrap_or(&raw).to_string();
+                }
+                crate::parties::create_person_in(tx, actor, n).await?.id.0
+            }
+            RefKind::Deal => return Err(row.error(field, "deals are not created from references").into()),
         };
         self.fresh.push(key.clone());
-        self.cache.insert(key, found);
-        Ok(Some(found))
+        self.cache.insert(key, id);
+        Ok(id)
     }
+}
+
+/// What a reference cell names.
+pub(crate) enum Known {
+    /// The cell is empty.
+    Empty,
+    /// This existing record.
+    Id(i64),
+    /// Nothing yet: the mapping creates it (under this cache key).
+    ToCreate(Key),
 }
 
 enum Found {

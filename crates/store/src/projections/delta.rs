@@ -34,6 +34,18 @@ impl Delta {
         }
     }
 
+    /// Adds the changes of `other`.
+    pub(super) fn merge(&mut self, other: Delta) {
+        for (key, sums) in other.0 {
+            self.add(key, sums, 1);
+        }
+    }
+
+    /// Distinct rollup rows changed.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Adds `sign` × the rollup contributions of one deal's rows.
     pub(super) fn deal(&mut self, pipeline: i64, d: &DealFact, p: &DealProjection, sign: i64) {
         let won = i64::from(d.status == DealStatus::Won);
@@ -60,10 +72,19 @@ impl Delta {
     /// Writes the non-zero changes; then deletes sums that fell to zero
     /// when anything was subtracted.
     pub(super) async fn apply(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        self.apply_with(conn, Sql::new).await
+    }
+
+    /// [`Delta::apply`], each statement started by `make`.
+    pub(super) async fn apply_with(
+        self,
+        conn: &mut AnyConnection,
+        make: impl Fn(&str) -> Sql,
+    ) -> Result<(), StoreError> {
         let rows: Vec<(Key, Sums)> = self.0.into_iter().filter(|(_, s)| s.iter().any(|v| *v != 0)).collect();
         let shrinks = rows.iter().any(|(_, s)| s[0] < 0);
         for chunk in rows.chunks(500) {
-            let mut sql = Sql::new("INSERT INTO metric_rollup (kind, day, pipeline_id, k1, k2, k3, n, s1, s2) VALUES ");
+            let mut sql = make("INSERT INTO metric_rollup (kind, day, pipeline_id, k1, k2, k3, n, s1, s2) VALUES ");
             for (i, ((kind, day, pipeline, k1, k2, k3), [n, s1, s2])) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 for v in [kind, day, pipeline, k1, k2] {

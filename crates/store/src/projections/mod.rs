@@ -25,9 +25,11 @@
 //! change of their shape) is rebuilt once at start-up: see [`VERSION`].
 
 mod delta;
+mod placed;
 mod rollups;
 mod written;
 
+pub(crate) use placed::{PendingRollups, add_placed};
 pub(crate) use rollups::{DAY, kind};
 pub(crate) use written::refresh_written;
 
@@ -205,7 +207,13 @@ impl Rows {
 
     /// The INSERT statements for the buffered rows (and empties the buffer).
     pub(crate) fn take_sql(&mut self) -> Vec<Sql> {
-        self.take_sql_of(&DEAL_TABLES)
+        self.take_sql_with(Sql::new)
+    }
+
+    /// [`Rows::take_sql`], each statement started by `make` (an import
+    /// batch asks for the engine's cheapest placeholders).
+    pub(crate) fn take_sql_with(&mut self, make: impl Fn(&str) -> Sql) -> Vec<Sql> {
+        self.take_sql_of(&DEAL_TABLES, make)
     }
 
     /// The tables whose buffered rows differ between `self` and `other`.
@@ -213,14 +221,14 @@ impl Rows {
         self.tables().into_iter().zip(other.tables()).filter(|(a, b)| a.1 != b.1).map(|(a, _)| a.0).collect()
     }
 
-    /// The INSERT statements for the buffered rows of `only` (and empties
-    /// the whole buffer).
-    pub(crate) fn take_sql_of(&mut self, only: &[&str]) -> Vec<Sql> {
+    /// The INSERT statements for the buffered rows of `only`, each started
+    /// by `make` (and empties the whole buffer).
+    pub(crate) fn take_sql_of(&mut self, only: &[&str], make: impl Fn(&str) -> Sql) -> Vec<Sql> {
         let mut out = Vec::new();
         for (table, rows, head) in self.tables() {
             if only.contains(&table) {
                 for chunk in rows.chunks_mut(ROWS_PER_INSERT) {
-                    let mut sql = Sql::new(head);
+                    let mut sql = make(head);
                     for (r, row) in chunk.iter_mut().enumerate() {
                         sql.push(if r == 0 { "(" } else { ", (" });
                         for (c, v) in row.drain(..).enumerate() {

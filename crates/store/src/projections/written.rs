@@ -3,6 +3,7 @@
 
 use super::{DealKey, Rows, delta, refresh_deals, run};
 use crate::StoreError;
+use crate::sql::Sql;
 use dealflow_core::metrics::{DealEvent, DealFact, StageInfo, project_deal};
 use dealflow_core::model::{Deal, EventKind, Stage, StageEvent};
 use sqlx::AnyConnection;
@@ -49,7 +50,7 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::
         }
         None => super::DEAL_TABLES.to_vec(),
     };
-    for sql in rows.take_sql_of(&changed) {
+    for sql in rows.take_sql_of(&changed, Sql::new) {
         run(conn, &sql).await?;
     }
     delta.deal(pipeline, &new, &new_p, 1);
@@ -57,7 +58,7 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, w: &crate::deals::
 }
 
 /// A deal and its stage log as the metrics engine reads them.
-fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
+pub(super) fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
     let events = log
         .iter()
         .map(|e| match e.kind {
@@ -85,7 +86,7 @@ fn fact_of(d: &Deal, log: &[StageEvent]) -> DealFact {
 }
 
 /// Stages as the engine orders them (the same as `stages_of` reads).
-fn stage_infos(stages: &[Stage]) -> Vec<StageInfo> {
+pub(super) fn stage_infos(stages: &[Stage]) -> Vec<StageInfo> {
     stages
         .iter()
         .map(|s| StageInfo { id: s.id, order: s.position, milestone: s.milestone, probability: None })
