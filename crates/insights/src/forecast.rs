@@ -14,7 +14,7 @@ use crate::error::{InsightsError, InsightsResult};
 use crate::gate::HeavyReads;
 use chrono::{Months, NaiveDate};
 use dealflow_core::metrics::{
-    DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_from_inputs, forecast_with_fields,
+    DAY_MS, Forecast, ForecastOptions, Period, Slice, backtest, forecast_from_inputs, forecast_with_fields, stages_from,
 };
 use dealflow_core::model::ForecastSource;
 use dealflow_core::time::{Date, Timestamp};
@@ -139,7 +139,9 @@ async fn compute(
     let forecast = match inputs {
         // After every recorded fact (the usual "now"): the projections answer.
         Some(inputs) => {
-            let history = super::stage_figures(store, &Slice::default(), Period::year_before(as_of)).await?;
+            // The stage figures of the year over the pipelines the inputs hold.
+            let year = store.stage_inputs(&Slice::default(), Period::year_before(as_of)).await?;
+            let history = stages_from(&year, &inputs.pipelines, &Slice::default());
             forecast_from_inputs(&inputs, &history, as_of, &opts)
         }
         // An earlier moment: the facts as they stood then, replayed.

@@ -54,6 +54,26 @@ pub struct BoardBench {
     pub requests: usize,
 }
 
+/// Runs `measure` in `keep` (created when missing, kept afterwards), or
+/// without it in a new temporary folder, removed afterwards whatever the
+/// outcome.
+pub async fn in_bench_dir<F, Fut>(keep: Option<&std::path::Path>, measure: F) -> anyhow::Result<()>
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let dir = match keep {
+        Some(d) => d.to_path_buf(),
+        None => std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let result = measure(dir.clone()).await;
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
 /// Runs `measure` on a new SQLite file in a temporary folder, removed
 /// afterwards whatever the outcome.
 pub async fn on_temp_sqlite<F, Fut>(measure: F) -> anyhow::Result<()>
@@ -61,11 +81,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let dir = std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-    let result = measure(format!("sqlite:{}/bench.db", dir.display())).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_bench_dir(None, |dir| measure(format!("sqlite:{}/bench.db", dir.display()))).await
 }
 
 impl BenchCmd {

@@ -6,7 +6,7 @@
 //! which shows the forecast, through the router. Figures, never a pass or
 //! fail.
 
-use super::bench_metrics::{kept_workspace, peak_rss_kib};
+use super::bench_metrics::{kept_workspace, mib, peak_rss_kib};
 use anyhow::Context;
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -42,22 +42,10 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-fn mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| "?".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
-}
-
 impl ForecastBench {
     pub async fn run(self) -> anyhow::Result<()> {
-        let (dir, throwaway) = match &self.keep {
-            Some(d) => (d.clone(), false),
-            None => (std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id())), true),
-        };
-        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        let result = self.measure(&dir).await;
-        if throwaway {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        result
+        let keep = self.keep.clone();
+        super::bench::in_bench_dir(keep.as_deref(), |dir| async move { self.measure(&dir).await }).await
     }
 
     async fn measure(&self, dir: &std::path::Path) -> anyhow::Result<()> {
@@ -85,7 +73,8 @@ impl ForecastBench {
         let open = f.deal_probability.len() as u64 + f.unforecastable;
         let method = f.range.as_ref().map_or("none".into(), |r| format!("{:?}", r.method).to_lowercase());
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        println!("forecast at now, {} deals ({open} open), SQLite, release build, {cores} cores", report.deals);
+        let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+        println!("forecast at now, {} deals ({open} open), SQLite, {build} build, {cores} cores", report.deals);
         println!(
             "from the projections: first {:.0} ms, then median {:.0} ms of {} (range by {method}); peak memory {}",
             first * 1000.0,

@@ -200,22 +200,15 @@ fn day(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d").to_string())
 }
 
-fn mib(kib: Option<u64>) -> String {
+/// Peak memory in KiB (as [`peak_rss_kib`] reads it) for a human.
+pub(crate) fn mib(kib: Option<u64>) -> String {
     kib.map_or_else(|| "?".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
 }
 
 impl MetricsBench {
     pub async fn run(self) -> anyhow::Result<()> {
-        let (dir, throwaway) = match &self.keep {
-            Some(d) => (d.clone(), false),
-            None => (std::env::temp_dir().join(format!("dealflow-bench-{}", dealflow_core::ids::next_id())), true),
-        };
-        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        let result = self.measure(&dir).await;
-        if throwaway {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        result
+        let keep = self.keep.clone();
+        super::bench::in_bench_dir(keep.as_deref(), |dir| async move { self.measure(&dir).await }).await
     }
 
     async fn measure(&self, dir: &Path) -> anyhow::Result<()> {
