@@ -62,3 +62,12 @@ pub(crate) fn opt_enum<T>(r: &AnyRow, c: &str, parse: fn(&str) -> Result<T, Stri
 pub(crate) fn b(v: bool) -> i64 {
     v as i64
 }
+
+/// Ids written into SQL as `1,2,3` for an `IN (…)` list: they are numbers
+/// formatted from `i64`, never user text. With no ids it is `0`, which is
+/// never an id (minted ids are positive), so the list stays valid SQL and matches
+/// nothing.
+pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let list = ids.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    if list.is_empty() { "0".into() } else { list }
+}

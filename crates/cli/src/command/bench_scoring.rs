@@ -3,6 +3,10 @@
 //! rescore that publishing a model starts, over every open deal; the
 //! calibration over the deals closed in the generated history; and reading
 //! one deal's score with its ledger. Figures, never a pass or fail.
+//!
+//! With `--keep DIR` the workspace is the metrics benchmark's kept file
+//! (made once, reused), copied for the run so that reopening deals and
+//! publishing leave the kept file as `bench metrics` expects it.
 
 use anyhow::Context;
 use clap::Args;
@@ -12,6 +16,8 @@ use dealflow_core::time::Timestamp;
 use dealflow_store::generate::{GenOptions, generate};
 use dealflow_store::scoring::calibration::CalibrationQuery;
 use dealflow_store::{Actor, DealFilter, NewScoringModel, Page, PoolSettings, Store};
+use super::bench_metrics::kept_workspace;
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -27,19 +33,42 @@ pub struct ScoringBench {
     /// Score reads to time.
     #[arg(long, default_value_t = 1_000)]
     pub reads: usize,
+    /// Take the workspace from this folder (`bench metrics --keep`'s file,
+    /// generated there when missing) instead of generating a fresh one.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Seed of the generator (with `--keep`: which kept file).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 impl ScoringBench {
     pub async fn run(self) -> anyhow::Result<()> {
-        super::bench::on_temp_sqlite(|url| async move { self.measure(&url).await }).await
+        let Some(dir) = self.keep.clone() else {
+            return super::bench::on_temp_sqlite(|url| async move {
+                let store = Store::open(&url, &PoolSettings::default()).await.context("open the bench database")?;
+                let opts = GenOptions { seed: self.seed, ..GenOptions::new(self.deals) };
+                let t = Instant::now();
+                let r = generate(&store, &opts).await.context("generate the workspace")?;
+                eprintln!("generated {} deals in {:.1} s", r.deals, t.elapsed().as_secs_f64());
+                self.measure(store, &opts, r.deals).await
+            })
+            .await;
+        };
+        let (kept, opts, report) = kept_workspace(&dir, self.deals, self.seed).await?;
+        let copy = dir.join(format!("scoring-{}-{}.db", self.deals, self.seed));
+        let t = Instant::now();
+        std::fs::copy(&kept, &copy).with_context(|| format!("copy {} to {}", kept.display(), copy.display()))?;
+        eprintln!("copied {} in {:.1} s", kept.display(), t.elapsed().as_secs_f64());
+        let store = Store::open(&format!("sqlite:{}", copy.display()), &PoolSettings::default()).await?;
+        let result = self.measure(store, &opts, report.deals).await;
+        for ext in ["db", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(copy.with_extension(ext));
+        }
+        result
     }
 
-    async fn measure(&self, url: &str) -> anyhow::Result<()> {
-        let store = Store::open(url, &PoolSettings::default()).await.context("open the bench database")?;
-        let opts = GenOptions::new(self.deals);
-        let t = Instant::now();
-        let r = generate(&store, &opts).await.context("generate the workspace")?;
-        eprintln!("generated {} deals in {:.1} s", r.deals, t.elapsed().as_secs_f64());
+    async fn measure(&self, store: Store, opts: &GenOptions, deals: u64) -> anyhow::Result<()> {
         let closed_from = opts.now - opts.days * 86_400_000;
         let reopened = dealflow_store::generate::reopen(&store, self.open).await?;
         eprintln!("set {reopened} closed deals open again");
@@ -74,7 +103,8 @@ impl ScoringBench {
         }
         let rescore = t.elapsed().as_secs_f64();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        println!("lead scoring on {} generated deals, SQLite, {cores} cores", r.deals);
+        let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+        println!("lead scoring on {deals} generated deals, SQLite, {build} build, {cores} cores");
         println!(
             "publish → rescore {open} open deals: {rescore:.1} s ({:.0} deals/s)",
             open as f64 / rescore.max(1e-9)

@@ -305,6 +305,68 @@ async fn the_calibration_never_reads_a_fact_from_after_its_moment() {
     assert!(cal["draft"].is_null(), "the draft is the published version: {cal}");
 }
 
+/// The calibration reads its deals' facts many at once: a meeting with a
+/// person counts for each of that person's deals whose moment came after
+/// it, a meeting on a deal for that deal only, and a meeting after both
+/// moments for neither.
+#[tokio::test]
+async fn the_calibration_gives_each_deal_its_own_facts_up_to_its_own_moment() {
+    let app = spawn_app().await;
+    let (p, _) = setup(&app).await;
+    let body = json!({"name": "Meetings", "pipeline_id": p["id"], "rules": [
+        {"group": "engagement", "event": "activity.done", "activity_kind": "meeting", "points": 15, "cap": 30}
+    ], "bands": [{"name": "A", "min": 60}, {"name": "B", "min": 30}, {"name": "C", "min": -1000}]});
+    let (st, m) = app.post("/api/v1/scoring/models", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let mid = s(&m["id"]);
+    publish(&app, &mid).await;
+    let (st, person) = app.post("/api/v1/people", json!({"name": "Pat Shared"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{person}");
+    let meeting = |on: Value| {
+        let app = &app;
+        async move {
+            let mut body = json!({"kind": "meeting", "subject": "Talk", "done_at": Timestamp::now().to_rfc3339()});
+            body.as_object_mut().expect("an object").extend(on.as_object().expect("an object").clone());
+            let (st, a) = app.post("/api/v1/activities", body).await;
+            assert_eq!(st, StatusCode::CREATED, "{a}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let step = |deal: &Value, body: Value| {
+        let (app, id) = (&app, s(&deal["id"]));
+        async move {
+            let (_, cur) = app.get(&format!("/api/v1/deals/{id}")).await;
+            let mut b = body;
+            b["version"] = cur["version"].clone();
+            let (st, d) = app.patch(&format!("/api/v1/deals/{id}"), b).await;
+            assert_eq!(st, StatusCode::OK, "{d}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let deal = |title: &str, value: i64| {
+        app.create_deal(json!({"title": title, "pipeline_id": p["id"], "value": value, "person_id": person["id"]}))
+    };
+    let (first, second) = (deal("First", 100).await, deal("Second", 200).await);
+    meeting(json!({"person_id": person["id"]})).await;
+    step(&first, json!({"stage_id": p["stages"][1]["id"]})).await;
+    meeting(json!({"deal_id": second["id"]})).await;
+    step(&second, json!({"stage_id": p["stages"][1]["id"]})).await;
+    meeting(json!({"person_id": person["id"]})).await;
+    step(&first, json!({"status": "won"})).await;
+    step(&second, json!({"status": "won"})).await;
+
+    let (st, cal) = app.get(&format!("/api/v1/scoring/calibration?model_id={mid}&disqualify_below=20")).await;
+    assert_eq!(st, StatusCode::OK, "{cal}");
+    let report = &cal["published"];
+    let band = |name: &str| report["bands"].as_array().unwrap().iter().find(|b| b["band"] == name).cloned().unwrap();
+    assert_eq!(band("B")["won_value"], 200, "the second deal: the person's meeting and its own (30): {cal}");
+    assert_eq!(band("C")["won_value"], 100, "the first deal: only the person's first meeting (15): {cal}");
+    assert_eq!(
+        report["what_if"],
+        json!({"disqualify_below": 20.0, "dropped": 1, "dropped_won": 1, "dropped_won_value": 100})
+    );
+}
+
 /// Decay alone can carry a score below a level: the hourly sweep finds it
 /// and fires; with `disqualify_action: lose` the deal is lost, through the
 /// job runner, with the lost reason "Disqualified (score)".

@@ -27,11 +27,6 @@ struct PerDeal {
     evidence: Vec<ActivityKind>,
 }
 
-/// `1,2,3`: ids are numbers formatted from `i64`, never user text.
-fn id_list(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-}
-
 impl Store {
     /// The checklist progress of each of `deals` that is open, live and in
     /// a stage with steps; deals without steps are left out of the map.
@@ -87,16 +82,16 @@ impl Store {
             }
         }
         if fields {
-            let pids = id_list(records.values().filter_map(|d| d.person_id.map(|p| p.0)));
-            if !pids.is_empty() {
+            if records.values().any(|d| d.person_id.is_some()) {
+                let pids = id_list(records.values().filter_map(|d| d.person_id.map(|p| p.0)));
                 let sql = format!("SELECT * FROM people WHERE id IN ({pids}) AND deleted_at IS NULL");
                 for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await? {
                     let p = person_from_row(&r)?;
                     people.insert(p.id, p);
                 }
             }
-            let oids = id_list(records.values().filter_map(|d| d.organization_id.map(|o| o.0)));
-            if !oids.is_empty() {
+            if records.values().any(|d| d.organization_id.is_some()) {
+                let oids = id_list(records.values().filter_map(|d| d.organization_id.map(|o| o.0)));
                 let sql = format!("SELECT * FROM organizations WHERE id IN ({oids}) AND deleted_at IS NULL");
                 for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await? {
                     let o = org_from_row(&r)?;

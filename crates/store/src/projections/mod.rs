@@ -259,15 +259,11 @@ pub(super) async fn exec(conn: &mut AnyConnection, sql: String) -> Result<(), St
     Ok(())
 }
 
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 /// Rewrites the projection rows of these deals from their rows and stage
 /// events (deleted deals lose theirs). Runs inside the caller's write.
 pub(crate) async fn refresh_deals(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(2_000) {
-        let list = id_list(chunk);
+        let list = crate::row::id_list(chunk.iter().copied());
         let filter = format!("deal_id IN ({list})");
         roll_deals(conn, &filter, -1).await?;
         write_deal_rows(conn, &list).await?;
@@ -405,7 +401,7 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> Result<(), StoreError> 
             .fetch_all(&mut *conn)
             .await?;
         let Some(&end) = ids.last() else { break };
-        write_deal_rows(conn, &id_list(&ids)).await?;
+        write_deal_rows(conn, &crate::row::id_list(ids.iter().copied())).await?;
         last = end;
     }
     finish_rebuild(conn).await

@@ -88,6 +88,11 @@ impl Store {
     }
 }
 
+/// Closed deals scored per read of their facts: a few hundred keep the
+/// `IN (…)` lists short and the statements few (five or six per chunk, not
+/// per deal).
+const CHUNK: usize = 500;
+
 /// The report of one model body over the closed deals.
 async fn calibrate(
     tx: &mut Tx,
@@ -98,14 +103,23 @@ async fn calibrate(
     unknown: &mut i64,
 ) -> Result<Report, StoreError> {
     let mut samples = Vec::with_capacity(closed.len());
-    for c in closed {
-        let value = rates.to_base(c.deal.value, c.deal.currency.as_str()).unwrap_or(0);
-        let cycle = c.deal.closed_at.map_or(0, |t| t.0 - c.deal.created_at.0) as f64 / DAY as f64;
-        let score = match c.at {
-            Some(at) => Some(score_at(tx, &c.deal, body, at, unknown).await?),
-            None => None,
-        };
-        samples.push(Sample { score, won: c.deal.status == DealStatus::Won, cycle_days: cycle, value });
+    for chunk in closed.chunks(CHUNK) {
+        let scored: Vec<(&Deal, Timestamp)> =
+            chunk.iter().filter_map(|c| c.at.map(|at| (&c.deal, at))).collect();
+        let then = as_of(tx, &scored).await?;
+        let want: Vec<(&Deal, Option<Timestamp>)> =
+            then.iter().zip(&scored).map(|(d, (_, at))| (d, Some(*at))).collect();
+        let loaded = facts::load_many(tx, &want, body).await?;
+        let mut scores: HashMap<i64, f64> = HashMap::with_capacity(scored.len());
+        for (((deal, at), then), loaded) in scored.iter().zip(&then).zip(&loaded) {
+            scores.insert(deal.id.0, score_at(deal, then, loaded, body, *at, unknown));
+        }
+        for c in chunk {
+            let value = rates.to_base(c.deal.value, c.deal.currency.as_str()).unwrap_or(0);
+            let cycle = c.deal.closed_at.map_or(0, |t| t.0 - c.deal.created_at.0) as f64 / DAY as f64;
+            let score = scores.get(&c.deal.id.0).copied();
+            samples.push(Sample { score, won: c.deal.status == DealStatus::Won, cycle_days: cycle, value });
+        }
     }
     Ok(report(body, &samples, what_if))
 }
@@ -144,16 +158,10 @@ async fn closed_deals(
     Ok(deals.into_iter().map(|d| Closed { at: second.get(&d.id.0).copied().map(Timestamp), deal: d }).collect())
 }
 
-/// The deal's score under `body` as of `at`, from what was known then.
-async fn score_at(
-    tx: &mut Tx,
-    deal: &Deal,
-    body: &ModelBody,
-    at: Timestamp,
-    unknown: &mut i64,
-) -> Result<f64, StoreError> {
-    let then = as_of(tx, deal, at).await?;
-    let loaded = facts::load(tx, &then, body, Some(at)).await?;
+/// The deal's score under `body` as of `at`, from what was known then:
+/// `then` is the deal with its tracked fields taken back to `at`, `loaded`
+/// its facts up to `at`.
+fn score_at(deal: &Deal, then: &Deal, loaded: &facts::Loaded, body: &ModelBody, at: Timestamp, unknown: &mut i64) -> f64 {
     // A person or organization changed since may have had other values then.
     let person = loaded.person.as_ref().filter(|p| p.updated_at <= at);
     let organization = loaded.organization.as_ref().filter(|o| o.updated_at <= at);
@@ -188,24 +196,38 @@ async fn score_at(
         .collect();
     // Fit rules that match an absent record (`is_empty`) would match an
     // unknown one too: those are left out above with the known check.
-    Ok(score(body, &diff(&[], &want, at), at).total)
+    score(body, &diff(&[], &want, at), at).total
 }
 
-/// The deal with its tracked fields as they were at `at`: every change
-/// after it undone, newest first.
-async fn as_of(tx: &mut Tx, deal: &Deal, at: Timestamp) -> Result<Deal, StoreError> {
-    let rows = sqlx::query(
-        "SELECT field, old_value FROM field_history WHERE deal_id = $1 AND at > $2 ORDER BY at DESC, id DESC",
-    )
-    .bind(deal.id.0)
-    .bind(at.0)
-    .fetch_all(&mut **tx)
-    .await?;
+/// Each deal with its tracked fields as they were at its moment: every
+/// change after it undone, newest first. One read for all of them.
+async fn as_of(tx: &mut Tx, deals: &[(&Deal, Timestamp)]) -> Result<Vec<Deal>, StoreError> {
+    let ids = id_list(deals.iter().map(|(d, _)| d.id.0));
+    let sql = format!(
+        "SELECT deal_id, field, old_value, at FROM field_history WHERE deal_id IN ({ids}) ORDER BY at DESC, id DESC"
+    );
+    let mut changes: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await? {
+        changes.entry(i64_(&r, "deal_id")?).or_default().push((
+            i64_(&r, "at")?,
+            text(&r, "field")?,
+            text(&r, "old_value")?,
+        ));
+    }
+    deals
+        .iter()
+        .map(|(deal, at)| {
+            let after = changes.get(&deal.id.0).into_iter().flatten().filter(|(t, _, _)| *t > at.0);
+            undo(deal, after.map(|(_, f, old)| (f.as_str(), old.as_str())))
+        })
+        .collect()
+}
+
+/// The deal with `changes` (field, old value; newest first) undone.
+fn undo<'a>(deal: &Deal, changes: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Deal, StoreError> {
     let mut v = serde_json::to_value(deal).map_err(|e| StoreError::Config(e.to_string()))?;
-    for r in &rows {
-        let field = text(r, "field")?;
-        let old: serde_json::Value = serde_json::from_str(&text(r, "old_value")?).unwrap_or(serde_json::Value::Null);
-        v[field.as_str()] = old;
+    for (field, old) in changes {
+        v[field] = serde_json::from_str(old).unwrap_or(serde_json::Value::Null);
     }
     let mut then = deal.clone();
     // Only the fields a rule reads through the JSON view change; the

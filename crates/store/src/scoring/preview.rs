@@ -73,8 +73,12 @@ impl Store {
         let now = Timestamp::now();
         let mut matches: BTreeMap<String, i64> = BTreeMap::new();
         let (mut draft_scores, mut published_scores) = (Vec::new(), Vec::new());
-        for d in &deals {
-            let loaded = facts::load(&mut tx, d, &both, None).await?;
+        let mut loaded = Vec::with_capacity(deals.len());
+        for chunk in deals.chunks(500) {
+            let want: Vec<_> = chunk.iter().map(|d| (d, None)).collect();
+            loaded.extend(facts::load_many(&mut tx, &want, &both).await?);
+        }
+        for (d, loaded) in deals.iter().zip(&loaded) {
             let f = Facts {
                 records: Records {
                     deal: d,
