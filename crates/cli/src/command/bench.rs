@@ -38,6 +38,9 @@ pub enum BenchCmd {
     /// The weekly audit: taking one, reading it, deciding on items.
     #[cfg(feature = "generate")]
     Audit(super::bench_audit::AuditBench),
+    /// The REST API over loopback (wrk) next to the same reads as plain SQL.
+    #[cfg(feature = "generate")]
+    Api(super::bench_api::ApiBench),
     /// One cold metrics measurement (used by `bench metrics`).
     #[cfg(feature = "generate")]
     #[command(hide = true)]
@@ -91,6 +94,8 @@ impl BenchCmd {
         match self {
             BenchCmd::Board(b) => b.run().await,
             BenchCmd::Import(i) => i.run(database).await,
+            #[cfg(feature = "generate")]
+            BenchCmd::Api(a) => a.run(database).await,
             BenchCmd::Jobs(j) => j.run().await,
             BenchCmd::Gate(g) => g.run().await,
             BenchCmd::Ingest(i) => i.run().await,
@@ -192,9 +197,10 @@ impl BoardBench {
 /// The server app with an admin signed in: the app, the admin, and the
 /// `Cookie` header value of the admin's session. A kept workspace that
 /// already has the bench admin (an earlier run) signs it in again.
-pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router, dealflow_core::model::User, String)> {
+/// The bench user (an admin), made on first use and reused after.
+pub(super) async fn bench_user(store: &Store) -> anyhow::Result<dealflow_core::model::User> {
     let email = "bench@example.com";
-    let user = match store.user_by_email(email).await? {
+    Ok(match store.user_by_email(email).await? {
         Some((user, _)) => user,
         None => dealflow_server::api::users::add_user(
             store,
@@ -209,7 +215,11 @@ pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router
         )
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?,
-    };
+    })
+}
+
+pub(super) async fn signed_in_app(store: &Store) -> anyhow::Result<(axum::Router, dealflow_core::model::User, String)> {
+    let user = bench_user(store).await?;
     let token = format!("bench-session-{}", dealflow_core::ids::next_id());
     let now = Timestamp::now();
     let session = NewSession {

@@ -8,6 +8,7 @@
 //! (made once, reused), copied for the run so that reopening deals and
 //! publishing leave the kept file as `bench metrics` expects it.
 
+use super::bench_metrics::kept_workspace;
 use anyhow::Context;
 use clap::Args;
 use dealflow_core::DealId;
@@ -16,7 +17,6 @@ use dealflow_core::time::Timestamp;
 use dealflow_store::generate::{GenOptions, generate};
 use dealflow_store::scoring::calibration::CalibrationQuery;
 use dealflow_store::{Actor, DealFilter, NewScoringModel, Page, PoolSettings, Store};
-use super::bench_metrics::kept_workspace;
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -6,6 +6,10 @@ mod bench;
 // The generator ships in the store only with its `generate` feature (on by
 // default here), so a build without it has no `bench metrics`.
 #[cfg(feature = "generate")]
+mod bench_api;
+#[cfg(feature = "generate")]
+mod bench_api_load;
+#[cfg(feature = "generate")]
 mod bench_audit;
 #[cfg(feature = "generate")]
 mod bench_export;

@@ -104,8 +104,7 @@ async fn calibrate(
 ) -> Result<Report, StoreError> {
     let mut samples = Vec::with_capacity(closed.len());
     for chunk in closed.chunks(CHUNK) {
-        let scored: Vec<(&Deal, Timestamp)> =
-            chunk.iter().filter_map(|c| c.at.map(|at| (&c.deal, at))).collect();
+        let scored: Vec<(&Deal, Timestamp)> = chunk.iter().filter_map(|c| c.at.map(|at| (&c.deal, at))).collect();
         let then = as_of(tx, &scored).await?;
         let want: Vec<(&Deal, Option<Timestamp>)> =
             then.iter().zip(&scored).map(|(d, (_, at))| (d, Some(*at))).collect();
@@ -161,7 +160,14 @@ async fn closed_deals(
 /// The deal's score under `body` as of `at`, from what was known then:
 /// `then` is the deal with its tracked fields taken back to `at`, `loaded`
 /// its facts up to `at`.
-fn score_at(deal: &Deal, then: &Deal, loaded: &facts::Loaded, body: &ModelBody, at: Timestamp, unknown: &mut i64) -> f64 {
+fn score_at(
+    deal: &Deal,
+    then: &Deal,
+    loaded: &facts::Loaded,
+    body: &ModelBody,
+    at: Timestamp,
+    unknown: &mut i64,
+) -> f64 {
     // A person or organization changed since may have had other values then.
     let person = loaded.person.as_ref().filter(|p| p.updated_at <= at);
     let organization = loaded.organization.as_ref().filter(|o| o.updated_at <= at);

@@ -37,7 +37,10 @@ impl Needs {
     fn of(model: &ModelBody) -> Needs {
         let has = |g: Group| model.rules.iter().any(|r| r.group == g);
         let fit_on = |prefix: &str| {
-            model.rules.iter().any(|r| r.group == Group::Fit && r.field.as_deref().is_some_and(|f| f.starts_with(prefix)))
+            model
+                .rules
+                .iter()
+                .any(|r| r.group == Group::Fit && r.field.as_deref().is_some_and(|f| f.starts_with(prefix)))
         };
         Needs {
             person: fit_on("person."),
