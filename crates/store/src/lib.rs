@@ -45,6 +45,7 @@ mod settings;
 mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod token_cache;
 mod tx;
 mod users;
 mod webhooks;
@@ -152,8 +153,11 @@ pub struct Store {
     writers: Option<tx::WriterQueue>,
     /// Wakes this process's job runner when a job is scheduled here.
     job_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// API tokens recently resolved (`token_cache.rs`).
+    tokens: std::sync::Arc<token_cache::TokenCache>,
 }
 
+pub use token_cache::TTL as TOKEN_CACHE_TTL;
 pub use tx::Tx;
 
 impl Store {
@@ -187,12 +191,12 @@ impl Store {
         if let Some(sql) = engine.on_open() {
             sqlx::raw_sql(sql).execute(&migrating).await.map_err(StoreError::connect)?;
         }
-        let once = Self { pool: migrating, engine, writers: None, job_wake: Default::default() };
+        let once = Self { pool: migrating, engine, writers: None, job_wake: Default::default(), tokens: Default::default() };
         migrate::run(&once).await?;
         once.pool.close().await;
         let pool = options(pool.max_connections).connect(&url).await.map_err(StoreError::connect)?;
         let writers = engine.one_writer().then(tx::WriterQueue::default);
-        let store = Self { pool, engine, writers, job_wake: Default::default() };
+        let store = Self { pool, engine, writers, job_wake: Default::default(), tokens: Default::default() };
         store.ensure_defaults().await?;
         store.ensure_projections().await?;
         Ok(store)

@@ -223,6 +223,8 @@ impl Store {
             crate::audit::append(&mut tx, actor, entry).await?;
         }
         tx.commit().await?;
+        // Role, activity and tokens may have changed: cached tokens answer no more.
+        self.tokens.clear();
         Ok(after)
     }
 
@@ -367,33 +369,46 @@ impl Store {
             crate::audit::deleted(&mut tx, actor, "token", "revoke", id.0).await?;
         }
         tx.commit().await?;
+        self.tokens.clear();
         Ok(after)
     }
 
     /// The active user of an unrevoked token; records when it was last used
-    /// (at most once a minute, to keep reads from turning into writes).
+    /// (at most once a minute, to keep reads from turning into writes). A
+    /// token read in the last seconds answers from the cache
+    /// (`token_cache.rs`, which says how it stays current).
     pub async fn token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>, StoreError> {
-        let r = sqlx::query(
-            "SELECT u.*, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
-        )
-        .bind(token_hash.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(r) = r else { return Ok(None) };
-        let last = opt_i64(&r, "last_used_at")?;
+        let (user, last) = match self.tokens.get(token_hash) {
+            Some(hit) => hit,
+            None => {
+                let generation = self.tokens.generation();
+                let r = sqlx::query(
+                    "SELECT u.*, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
+                )
+                .bind(token_hash.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+                let Some(r) = r else { return Ok(None) };
+                let user = AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? };
+                let last = opt_i64(&r, "last_used_at")?;
+                self.tokens.put(token_hash, user.clone(), last, generation);
+                (user, last)
+            }
+        };
         if last.is_none_or(|l| now.0 - l > 60_000) {
             // A write like any other: on SQLite it waits its turn in the
             // writer queue instead of meeting the busy handler under load.
             let mut tx = self.write().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now.0)
-                .bind(i64_(&r, "token_id")?)
+                .bind(user.credential_id)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            self.tokens.used(token_hash, now.0);
         }
-        Ok(Some(AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? }))
+        Ok(Some(user))
     }
 
     /// Moves every open deal and open activity of `from` to `to`, recording
