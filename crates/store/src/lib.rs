@@ -191,7 +191,8 @@ impl Store {
         if let Some(sql) = engine.on_open() {
             sqlx::raw_sql(sql).execute(&migrating).await.map_err(StoreError::connect)?;
         }
-        let once = Self { pool: migrating, engine, writers: None, job_wake: Default::default(), tokens: Default::default() };
+        let once =
+            Self { pool: migrating, engine, writers: None, job_wake: Default::default(), tokens: Default::default() };
         migrate::run(&once).await?;
         once.pool.close().await;
         let pool = options(pool.max_connections).connect(&url).await.map_err(StoreError::connect)?;

@@ -390,7 +390,8 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
                 let Some(r) = r else { return Ok(None) };
-                let user = AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? };
+                let user =
+                    AuthUser { user: user_from_row(&r)?, csrf_token: None, credential_id: i64_(&r, "token_id")? };
                 let last = opt_i64(&r, "last_used_at")?;
                 self.tokens.put(token_hash, user.clone(), last, generation);
                 (user, last)
