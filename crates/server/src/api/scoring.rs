@@ -10,6 +10,7 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::scoring::ModelBody;
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, ScoringModelId};
 use dealflow_store::scoring::answers::{Answered, Question};
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deal_questions))
         .routes(routes!(answer_question))
         .routes(routes!(calibration))
-        .routes(routes!(preview))
+        .routes(routes!(preview, preview_edit))
         .routes(routes!(win_probability))
 }
 
@@ -62,6 +63,23 @@ async fn preview(
     Path(id): Path<ScoringModelId>,
 ) -> ApiResult<Json<Preview>> {
     Ok(Json(st.store.scoring_preview(id).await?))
+}
+
+/// The live counts of an edit of the draft not saved yet (admins, as the
+/// editor changes it): the body is checked as saving would check it (422
+/// naming the field), nothing is stored, and the counts are those of `GET`
+/// with this body as the draft; `rules` in the body's order.
+#[utoipa::path(post, path = "/scoring/models/{id}/preview", tag = "scoring", params(("id" = ScoringModelId, Path)),
+    request_body = ModelBody,
+    responses((status = 200, body = Preview), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn preview_edit(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<ScoringModelId>,
+    Json(body): Json<ModelBody>,
+) -> ApiResult<Json<Preview>> {
+    Ok(Json(st.store.scoring_preview_of(id, Some(&body)).await?))
 }
 
 /// How the bands of a model did on the deals closed in a period (default
