@@ -61,7 +61,11 @@ impl Store {
     /// saved yet, checked as saving would check it (an invalid body is the
     /// same 422, a rule without an id gets the id saving would give it).
     /// Without a body, the saved draft's.
-    pub async fn scoring_preview_of(&self, id: ScoringModelId, body: Option<&ModelBody>) -> Result<Preview, StoreError> {
+    pub async fn scoring_preview_of(
+        &self,
+        id: ScoringModelId,
+        body: Option<&ModelBody>,
+    ) -> Result<Preview, StoreError> {
         let mut m = self.scoring_model(id).await?;
         let mut tx = self.snapshot().await?;
         if let Some(b) = body {
