@@ -150,8 +150,8 @@ pub const MAX_OFFSET_MINUTES: i64 = 366 * 24 * 60;
 /// The longest offset in working days: a year's worth.
 pub const MAX_OFFSET_WORKING_DAYS: i64 = 261;
 
-/// Built-in fields a field step may name, per record.
-const DEAL_FIELDS: &[&str] = &[
+/// Built-in fields a field step (or a scoring fit rule) may name, per record.
+pub const DEAL_FIELDS: &[&str] = &[
     "title",
     "value",
     "currency",
@@ -163,8 +163,8 @@ const DEAL_FIELDS: &[&str] = &[
     "organization_id",
     "source",
 ];
-const PERSON_FIELDS: &[&str] = &["name", "emails", "phones", "job_title", "organization_id", "owner_id", "source"];
-const ORGANIZATION_FIELDS: &[&str] = &["name", "domain", "industry", "employees", "country", "owner_id"];
+pub const PERSON_FIELDS: &[&str] = &["name", "emails", "phones", "job_title", "organization_id", "owner_id", "source"];
+pub const ORGANIZATION_FIELDS: &[&str] = &["name", "domain", "industry", "employees", "country", "owner_id"];
 
 /// Validates a step and trims its texts: every field error at once.
 pub fn check_spec(spec: &StepSpec, refs: &Refs) -> Result<StepSpec, Invalid> {

@@ -10,6 +10,7 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use dealflow_core::scoring::{Band, ModelBody, Rule, Thresholds};
 use dealflow_core::time::Timestamp;
 use dealflow_core::{DealId, ScoringModelId};
 use dealflow_store::scoring::answers::{Answered, Question};
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deal_questions))
         .routes(routes!(answer_question))
         .routes(routes!(calibration))
-        .routes(routes!(preview))
+        .routes(routes!(preview, preview_edit))
         .routes(routes!(win_probability))
 }
 
@@ -62,6 +63,37 @@ async fn preview(
     Path(id): Path<ScoringModelId>,
 ) -> ApiResult<Json<Preview>> {
     Ok(Json(st.store.scoring_preview(id).await?))
+}
+
+/// The live counts of an edit of the draft not saved yet (admins, as the
+/// editor changes it): the body is checked as saving would check it (422
+/// naming the field), nothing is stored, and the counts are those of `GET`
+/// with this body as the draft; `rules` in the body's order.
+#[utoipa::path(post, path = "/scoring/models/{id}/preview", tag = "scoring", params(("id" = ScoringModelId, Path)),
+    request_body = DraftEdit,
+    responses((status = 200, body = Preview), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn preview_edit(
+    State(st): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<ScoringModelId>,
+    Json(e): Json<DraftEdit>,
+) -> ApiResult<Json<Preview>> {
+    let body = ModelBody { rules: e.rules, thresholds: e.thresholds, bands: e.bands };
+    Ok(Json(st.store.scoring_preview_of(id, Some(&body)).await?))
+}
+
+/// Body of `POST /api/v1/scoring/models/{id}/preview`: a draft as the
+/// editor holds it. Objects only, as a save takes them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DraftEdit {
+    #[serde(default, deserialize_with = "dealflow_core::scoring::objects_only")]
+    rules: Vec<Rule>,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::object_only")]
+    thresholds: Thresholds,
+    #[serde(default, deserialize_with = "dealflow_core::scoring::objects_only")]
+    bands: Vec<Band>,
 }
 
 /// How the bands of a model did on the deals closed in a period (default

@@ -249,6 +249,7 @@ pub const TABLE: &[Rule] = &[
     r("DELETE", "/api/v1/scoring/models/{id}", ADMINS),
     r("POST", "/api/v1/scoring/models/{id}/publish", ADMINS),
     r("GET", "/api/v1/scoring/models/{id}/preview", ALL),
+    r("POST", "/api/v1/scoring/models/{id}/preview", ADMINS),
     r("GET", "/api/v1/scoring/calibration", ALL),
     r("GET", "/api/v1/audits", ALL),
     r("POST", "/api/v1/audits", STAFF),

@@ -25,6 +25,7 @@ const FILES: &[(&str, &str)] = &[
     ("board-steps.js", include_str!("../../static/board-steps.js")),
     ("steps.js", include_str!("../../static/steps.js")),
     ("scoring.js", include_str!("../../static/scoring.js")),
+    ("scoring-form.js", include_str!("../../static/scoring-form.js")),
     ("review.js", include_str!("../../static/review.js")),
     ("review.css", include_str!("../../static/review.css")),
 ];

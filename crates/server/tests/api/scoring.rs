@@ -89,6 +89,18 @@ async fn a_published_model_scores_deals_and_facts_move_the_score_at_once() {
     assert_eq!(pv["rules"][0], json!({"rule_id": "rule-1", "group": "fit", "deals": 1}), "{pv}");
     let band_c = pv["bands"].as_array().unwrap().iter().find(|b| b["band"] == "C").cloned().unwrap();
     assert_eq!((band_c["draft"].clone(), band_c["published"].clone()), (json!(1), json!(1)), "{pv}");
+    // An edit not saved yet: counted as the draft, checked as saving checks
+    // it, and nothing stored.
+    let edit = json!({"rules": [{"group": "fit", "field": "source", "op": "eq", "value": "Outbound", "points": 5}]});
+    let (st, pv) = app.post(&format!("/api/v1/scoring/models/{}/preview", s(&m["id"])), edit).await;
+    assert_eq!(st, StatusCode::OK, "{pv}");
+    assert_eq!(pv["rules"], json!([{"rule_id": "rule-1", "group": "fit", "deals": 0}]), "{pv}");
+    let bad = json!({"rules": [{"group": "engagement", "event": "email.opened", "points": 1, "half_life_days": 0}]});
+    let (st, e) = app.post(&format!("/api/v1/scoring/models/{}/preview", s(&m["id"])), bad).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["errors"][0]["field"], "rules[0].half_life_days", "{e}");
+    let (_, same) = app.get(&format!("/api/v1/scoring/models/{}", s(&m["id"]))).await;
+    assert_eq!(same["version"], m["version"], "a preview stores nothing");
 
     // The rescore scored the deal that was there before the model.
     let deal = s(&early["id"]);

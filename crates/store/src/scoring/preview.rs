@@ -54,13 +54,28 @@ pub struct Preview {
 impl Store {
     /// The live counts of a model's draft (see the module docs).
     pub async fn scoring_preview(&self, id: ScoringModelId) -> Result<Preview, StoreError> {
-        let m = self.scoring_model(id).await?;
+        self.scoring_preview_of(id, None).await
+    }
+
+    /// The live counts of `body` in place of the saved draft: an edit not
+    /// saved yet, checked as saving would check it (an invalid body is the
+    /// same 422, a rule without an id gets the id saving would give it).
+    /// Without a body, the saved draft's.
+    pub async fn scoring_preview_of(
+        &self,
+        id: ScoringModelId,
+        body: Option<&ModelBody>,
+    ) -> Result<Preview, StoreError> {
+        let mut m = self.scoring_model(id).await?;
+        let mut tx = self.snapshot().await?;
+        if let Some(b) = body {
+            m.draft = super::check(&mut tx, m.pipeline_id, b).await?;
+        }
         let scope = m.pipeline_id.map_or(String::new(), |p| format!(" AND pipeline_id = {}", p.0));
         let sql = format!(
             "SELECT * FROM deals WHERE status = 'open' AND deleted_at IS NULL{scope} ORDER BY id DESC LIMIT {}",
             PREVIEW_DEALS + 1
         );
-        let mut tx = self.snapshot().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
         let sampled = rows.len() as i64 > PREVIEW_DEALS;
         let deals: Vec<_> = rows.iter().take(PREVIEW_DEALS as usize).map(crate::deals::from_row).collect::<R<_>>()?;
