@@ -54,11 +54,17 @@ pub struct Card {
     pub disqualified: bool,
 }
 
+/// Whether the filter searches names (and so needs the organization and
+/// person joined).
+fn has_q(f: &BoardFilter) -> bool {
+    f.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+}
+
 fn push_filter(sql: &mut Sql, f: &BoardFilter) {
     if let Some(o) = f.owner_id {
         sql.push(" AND d.owner_id = ").bind(o.0);
     }
-    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+    if let Some(q) = f.q.as_deref().filter(|_| has_q(f)) {
         let pat = like_pattern(q);
         sql.push(" AND (LOWER(d.title) LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
         sql.push(" OR LOWER(o.name) LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
@@ -96,13 +102,25 @@ impl Store {
     /// Count, value and probability-weighted value per stage and currency.
     #[tracing::instrument(skip_all, fields(pipeline = %pipeline))]
     pub async fn board_totals(&self, pipeline: PipelineId, f: &BoardFilter) -> Result<Vec<StageTotals>, StoreError> {
+        // Summed per stage before the stage's probability is applied, so
+        // the stages are joined to a few sums, not to every open deal; the
+        // sums come from `deals_board_totals` alone unless the filter
+        // searches names.
         let mut sql = Sql::new(
-            "SELECT d.stage_id, d.currency, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(d.value) AS BIGINT) AS total,
-             CAST(SUM(d.value * COALESCE(d.probability, s.probability, 0)) AS BIGINT) AS weighted",
+            "SELECT t.stage_id, t.currency, t.n, t.total,
+               CAST(t.own + t.rest * COALESCE(s.probability, 0) AS BIGINT) AS weighted FROM (
+             SELECT d.stage_id, d.currency, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(d.value) AS BIGINT) AS total,
+               CAST(SUM(CASE WHEN d.probability IS NULL THEN 0 ELSE d.value * d.probability END) AS BIGINT) AS own,
+               CAST(SUM(CASE WHEN d.probability IS NULL THEN d.value ELSE 0 END) AS BIGINT) AS rest
+             FROM deals d",
         );
-        sql.push(FROM).push(" AND d.pipeline_id = ").bind(pipeline.0);
+        if has_q(f) {
+            sql.push(" LEFT JOIN organizations o ON o.id = d.organization_id");
+            sql.push(" LEFT JOIN people p ON p.id = d.person_id");
+        }
+        sql.push(" WHERE d.deleted_at IS NULL AND d.status = 'open' AND d.pipeline_id = ").bind(pipeline.0);
         push_filter(&mut sql, f);
-        sql.push(" GROUP BY d.stage_id, d.currency");
+        sql.push(" GROUP BY d.stage_id, d.currency) t JOIN stages s ON s.id = t.stage_id");
         let rows = sql.query().fetch_all(self.pool()).await?;
         let out = rows
             .iter()
@@ -135,12 +153,20 @@ impl Store {
                {CONTACT_COLUMNS},
                sc.total AS score_total, sc.band AS score_band, sc.disqualified AS score_dq"
         ));
-        sql.push(FROM).push(" AND d.stage_id = ").bind(stage.0);
+        // The page's ids first, newest first from `deals_board_cards`, so the
+        // per-card subqueries (next activity, last contact) run for the page
+        // alone, not for every deal of the column before a sort.
+        sql.push(FROM).push(" AND d.id IN (SELECT d.id FROM deals d");
+        if has_q(f) {
+            sql.push(" LEFT JOIN organizations o ON o.id = d.organization_id LEFT JOIN people p ON p.id = d.person_id");
+        }
+        sql.push(" WHERE d.deleted_at IS NULL AND d.status = 'open' AND d.stage_id = ").bind(stage.0);
         push_filter(&mut sql, f);
         if let Some(b) = before {
             sql.push(" AND d.id < ").bind(b.0);
         }
         sql.push(" ORDER BY d.id DESC LIMIT ").bind(limit.clamp(1, 200));
+        sql.push(") ORDER BY d.id DESC");
         let rows = sql.query().fetch_all(self.pool()).await?;
         Ok(rows.iter().map(card_from_row).collect::<R<Vec<_>>>()?)
     }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/0018_pipeline_audits.sql")),
     (19, include_str!("../migrations/0019_forecast_projection.sql")),
     (20, include_str!("../migrations/0020_forecast_reads.sql")),
+    (21, include_str!("../migrations/0021_board_reads.sql")),
 ];
 
 /// The hex SHA-256 of a migration file. Line ends are normalized first, so

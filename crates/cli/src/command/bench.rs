@@ -55,6 +55,13 @@ pub struct BoardBench {
     /// Board requests to time.
     #[arg(long, default_value_t = 200)]
     pub requests: usize,
+    /// Take the open deals from a workspace of this many deals made by the
+    /// metrics benchmark's generator (fast; with their people, activities
+    /// and history), instead of creating each deal through the store (at
+    /// 100,000 deals that takes many minutes).
+    #[cfg(feature = "generate")]
+    #[arg(long)]
+    pub workspace: Option<usize>,
 }
 
 /// Runs `measure` in `keep` (created when missing, kept afterwards), or
@@ -124,6 +131,15 @@ impl BoardBench {
         let store = Store::open(url, &PoolSettings::default()).await.context("open the bench database")?;
         let actor = Actor::system();
         let (app, user, token) = signed_in_app(&store).await?;
+        #[cfg(feature = "generate")]
+        if let Some(n) = self.workspace {
+            let started = Instant::now();
+            dealflow_store::generate::generate(&store, &dealflow_store::generate::GenOptions::new(n)).await?;
+            let pipeline = store.pipelines().await?[0].id;
+            let open = dealflow_store::generate::keep_open(&store, pipeline, self.deals as i64).await?;
+            eprintln!("generated {n} deals, {open} open, in {:.1} s", started.elapsed().as_secs_f64());
+            return self.time_board(&store, app, &token).await;
+        }
         let stages = store.pipelines().await?[0].stages.clone();
         let started = Instant::now();
         for i in 0..self.deals {
@@ -138,13 +154,18 @@ impl BoardBench {
         }
         eprintln!("generated {} open deals in {:.1} s", self.deals, started.elapsed().as_secs_f64());
 
+        self.time_board(&store, app, &token).await
+    }
+
+    /// Times the board's requests and weighs the page.
+    async fn time_board(&self, store: &Store, app: axum::Router, token: &str) -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(self.requests);
         let mut html_bytes = 0;
         let mut last_body = axum::body::Bytes::new();
         // One warm-up request: the first one pays for lazy initialisation.
         for i in 0..=self.requests {
             let req =
-                Request::get("/board").header(header::COOKIE, &token).body(Body::empty()).context("build request")?;
+                Request::get("/board").header(header::COOKIE, token).body(Body::empty()).context("build request")?;
             let t = Instant::now();
             let resp = app.clone().oneshot(req).await.context("board request")?;
             anyhow::ensure!(resp.status().is_success(), "the board answered {}", resp.status());

@@ -158,6 +158,10 @@ async fn a_columns_stats_come_from_the_server_under_the_boards_filter() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let (_, weighted) = get(format!("stage={first}")).await;
     assert!(weighted.contains(r#"<span class="weighted">$5,690</span>"#), "10% of $56,900: {weighted}");
+    // A deal's own probability counts before its stage's.
+    app.create_deal(json!({"title": "Gamma", "value": 100_000, "stage_id": first, "probability": 50})).await;
+    let (_, mixed) = get(format!("stage={first}")).await;
+    assert!(mixed.contains(r#"<span class="weighted">$6,190</span>"#), "10% of $56,900 and 50% of $1,000: {mixed}");
     let (s, bad) = get("stage=first".into()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(bad.contains("stage must be an id"), "{bad}");
