@@ -182,7 +182,7 @@ fn score_at(
         }
     };
     let f = Facts {
-        records: Records { deal: &then, person, organization },
+        records: Records { deal: then, person, organization },
         answers: &loaded.answers,
         events: &loaded.events,
     };
