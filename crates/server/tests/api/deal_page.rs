@@ -248,3 +248,57 @@ async fn board_and_deal_page_share_one_overdue_rule() {
     assert!(card("Late deal").contains("next overdue"), "{}", card("Late deal"));
     assert!(!card("Soon deal").contains("next overdue"), "{}", card("Soon deal"));
 }
+
+/// The deal page's stage path, from `<nav class="path` to its `</nav>`.
+fn stage_path(html: &str) -> &str {
+    let start = html.find(r#"<nav class="path"#).expect("a stage path");
+    let end = html[start..].find("</nav>").expect("its end");
+    &html[start..start + end]
+}
+
+#[tokio::test]
+async fn a_closed_deals_stage_path_is_plain_steps_ending_in_the_outcome() {
+    let app = spawn_app().await;
+    let c = browser();
+    sign_in(&app, &c).await;
+    let lost = app.create_deal(json!({"title": "Lost deal"})).await;
+    let won = app.create_deal(json!({"title": "Won deal"})).await;
+    let url = |d: &Value| format!("/deals/{}", d["id"].as_str().unwrap());
+
+    // Open: every stage is a button that moves the deal.
+    let (_, html) = page(&app, &c, &url(&lost)).await;
+    let path = stage_path(&html);
+    assert!(path.contains("<button") && path.contains("data-stage="), "{path}");
+    assert!(!path.contains("aria-disabled"), "{path}");
+
+    for (d, body) in [
+        (&lost, json!({"version": lost["version"], "status": "lost", "lost_reason": "Timing"})),
+        (&won, json!({"version": won["version"], "status": "won"})),
+    ] {
+        let (s, v) = app.patch(&format!("/api/v1{}", url(d)), body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    for (d, outcome) in [(&lost, "Lost: Timing"), (&won, "Won")] {
+        let (_, html) = page(&app, &c, &url(d)).await;
+        let path = stage_path(&html);
+        assert!(!path.contains("<button") && !path.contains("<a ") && !path.contains("data-stage"), "{path}");
+        assert!(path.contains(r#"class="path closed""#), "{path}");
+        let steps = path.matches("<li ").count();
+        assert!(steps >= 3, "{path}");
+        assert_eq!(path.matches(r#"aria-disabled="true""#).count(), steps, "every step is disabled: {path}");
+        assert_eq!(path.matches(r#"aria-current="step""#).count(), 1, "the stage it closed in: {path}");
+        assert!(path.contains(&format!(r#"<span class="step">{outcome}</span>"#)), "the outcome is shown: {path}");
+        assert!(path.contains("Reopen the deal to move it"), "{path}");
+    }
+    let zh = c
+        .get(format!("{}{}", app.base, url(&lost)))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = stage_path(&zh);
+    assert!(path.contains("输单：Timing") && path.contains("重新打开交易后才能移动阶段"), "{path}");
+}

@@ -54,7 +54,8 @@ struct DealPage<'a> {
     value_major: String,
     digits: u8,
     status: &'static str,
-    lost_reason: String,
+    /// "Won", or "Lost: reason" for a closed deal.
+    outcome: String,
     org: Option<(String, String)>,
     person: Option<(String, String)>,
     owner: String,
@@ -217,7 +218,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         value_major: format_major(deal.value, digits),
         digits,
         status,
-        lost_reason: deal.lost_reason.clone().unwrap_or_default(),
+        outcome: views::outcome(t, &deal),
         org: parties.org.as_ref().map(|o| (o.id.to_string(), o.name.clone())),
         person: parties.person.as_ref().map(|p| (p.id.to_string(), p.name.clone())),
         owner: deal.owner_id.and_then(|o| user_names.get(&o.to_string()).cloned()).unwrap_or_default(),
