@@ -58,6 +58,19 @@ function formBody(form) {
   return body;
 }
 
+// Replaces the element `id` with its fresh copy from the server (this page
+// read again), so a new record shows without a reload.
+async function refreshPart(id) {
+  const old = id && document.getElementById(id);
+  if (!old) return;
+  try {
+    const r = await fetch(location.href, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const fresh = new DOMParser().parseFromString(await r.text(), "text/html").getElementById(id);
+    if (fresh) old.replaceWith(document.importNode(fresh, true));
+  } catch (_) { /* it shows on the next load */ }
+}
+
 function settingsInit(root) {
   const saved = root.dataset.tSaved;
   const setBusy = (el, busy) => el.querySelectorAll("button").forEach((b) => { b.disabled = busy; });
@@ -76,6 +89,7 @@ function settingsInit(root) {
         box.querySelector("code").focus();
         form.reset();
         toast(saved);
+        await refreshPart(form.dataset.refresh);
       } else if (form.dataset.success === "secrets") {
         // What a create shows once: the addresses and the secrets.
         const keys = ["ingest_url", "inbound_url", "endpoint", "username", "signing_key", "password", "secret"];

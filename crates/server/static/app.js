@@ -92,8 +92,34 @@ const refreshStats = (col) => {
     .catch(() => {}); // the count was already adjusted; totals fix on reload
 };
 
+// A deal made with quick add shows at once at the top of its column (when
+// that column is on this board and the deal passes the board's filter):
+// the column's first page is read again and the new card taken from it.
+async function showNewCard(board, deal) {
+  const col = board.querySelector(`.column[data-stage="${deal.stage_id}"]`);
+  if (!col || col.querySelector(`.card[data-id="${deal.id}"]`)) return;
+  const params = new URLSearchParams({ stage: col.dataset.stage });
+  const here = new URLSearchParams(location.search);
+  for (const k of ["owner", "q"]) if (here.get(k)) params.set(k, here.get(k));
+  try {
+    const r = await fetch(`/board/cards?${params}`, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = await r.text();
+    const card = tpl.content.querySelector(`.card[data-id="${deal.id}"]`);
+    if (!card) return;
+    const cards = col.querySelector(".cards");
+    cards.querySelector(".empty")?.remove();
+    cards.prepend(card);
+    await refreshStats(col);
+  } catch (_) { /* it shows on the next load */ }
+}
+
 function boardInit(board) {
   const refused = board.dataset.tRefused;
+  document.addEventListener("dealflow:created", (e) => {
+    if (e.detail.kind === "deals") showNewCard(board, e.detail.record);
+  });
 
   // Dragging uses pointer events, so it works with a mouse, a pen and a
   // finger alike (HTML5 drag and drop does not fire on touch screens). A

@@ -12,6 +12,7 @@ mod integrations;
 mod lists;
 mod scoring;
 mod settings;
+mod shows_new;
 mod steps_editor;
 
 use harness::{Screen, enabled, start};
