@@ -4,7 +4,7 @@
 //! person's organization or the organization's people, and a timeline.
 
 use super::lists::{money, status_label};
-use super::{PageUser, T, html};
+use super::{PageUser, T, fill, html};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::web::email_words::event_text;
@@ -13,10 +13,11 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use dealflow_core::model::EventKind;
 use dealflow_core::model::{Organization, Person, User};
 use dealflow_core::{OrganizationId, PersonId};
 use dealflow_store::EmailEventType;
-use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PersonFilter, SortKey, TimelineItem};
+use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PartyDealEvent, PersonFilter, SortKey, TimelineItem};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/people/{id}", get(person)).route("/organizations/{id}", get(organization))
@@ -44,6 +45,8 @@ pub struct Entry {
     pub date: String,
     pub text: String,
     pub detail: String,
+    /// Where `detail` links to (a deal entry's deal), else empty.
+    pub href: String,
     /// For a reply: its id and sentiment (`""` when not rated), so the
     /// rep can rate it from the timeline.
     pub reply: Option<(String, &'static str)>,
@@ -100,6 +103,22 @@ fn kind_label(t: T, kind: &str) -> &'static str {
     }
 }
 
+/// A deal's stage event in the deal page's words ("Moved from A to B"),
+/// its creation as "Created in A".
+fn deal_event_text(t: T, d: &PartyDealEvent) -> String {
+    let stage = d.stage.as_str();
+    match (d.kind, d.from_stage.as_deref()) {
+        (EventKind::Enter, Some(from)) => fill(t.t("deal.tl.moved"), &[("from", from), ("stage", stage)]),
+        (EventKind::Enter, None) => fill(t.t("lists.tl_deal_created"), &[("stage", stage)]),
+        (EventKind::Won, _) => fill(t.t("deal.tl.won"), &[("stage", stage)]),
+        (EventKind::Lost, _) => {
+            let reason = d.lost_reason.as_deref().unwrap_or(t.t("deal.no_reason"));
+            fill(t.t("deal.tl.lost"), &[("stage", stage), ("reason", reason)])
+        }
+        (EventKind::Reopen, _) => fill(t.t("deal.tl.reopened"), &[("stage", stage)]),
+    }
+}
+
 fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
     items
         .into_iter()
@@ -112,7 +131,12 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                 _ => "",
             };
             let reply = i.reply_id.map(|r| (r.to_string(), sentiment));
+            let href = i.deal.as_ref().map(|d| format!("/deals/{}", d.deal_id)).unwrap_or_default();
             let (label, text, detail) = match i.kind {
+                "deal" => match &i.deal {
+                    Some(d) => (t.t("lists.tl_deal"), deal_event_text(t, d), i.text),
+                    None => (t.t("lists.tl_deal"), String::new(), i.text),
+                },
                 "note" => (t.t("lists.tl_note"), i.text, String::new()),
                 "activity" => {
                     let state = if i.done { t.t("lists.tl_done") } else { t.t("lists.tl_planned") };
@@ -147,7 +171,7 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
             };
             let text =
                 if text.chars().count() > 400 { text.chars().take(400).collect::<String>() + "…" } else { text };
-            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail, reply }
+            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail, href, reply }
         })
         .collect()
 }
