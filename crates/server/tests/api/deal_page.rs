@@ -302,3 +302,36 @@ async fn a_closed_deals_stage_path_is_plain_steps_ending_in_the_outcome() {
     let path = stage_path(&zh);
     assert!(path.contains("输单：Timing") && path.contains("重新打开交易后才能移动阶段"), "{path}");
 }
+
+#[tokio::test]
+async fn a_rename_shows_on_the_deal_timeline_in_both_languages() {
+    let app = spawn_app().await;
+    let deal = app.create_deal(json!({"title": "Old name"})).await;
+    let id = deal["id"].as_str().unwrap();
+    let (s, v) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": deal["version"], "title": "New name"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, hist) = app.get(&format!("/api/v1/deals/{id}/history")).await;
+    assert_eq!(hist["items"][0]["field"], "title", "{hist}");
+    assert_eq!(
+        (&hist["items"][0]["old_value"], &hist["items"][0]["new_value"]),
+        (&json!("Old name"), &json!("New name"))
+    );
+
+    let c = browser();
+    sign_in(&app, &c).await;
+    let (_, html) = page(&app, &c, &format!("/deals/{id}")).await;
+    let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
+    assert!(tl.contains("Renamed from “Old name” to “New name”"), "{tl}");
+    let zh = c
+        .get(format!("{}/deals/{id}", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tl = zh.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
+    assert!(tl.contains("名称从“Old name”改为“New name”"), "{tl}");
+}

@@ -214,6 +214,10 @@ impl Wording<'_> {
     }
 
     fn field(&self, c: &FieldChange) -> String {
+        if c.field == "title" {
+            let (old, new) = (self.show(&c.field, &c.old_value), self.show(&c.field, &c.new_value));
+            return fill(self.t.t("deal.tl.renamed"), &[("old", &old), ("new", &new)]);
+        }
         let pairs = [
             ("field", field_label(self.t, &c.field)),
             ("old", self.show(&c.field, &c.old_value)),
