@@ -3,6 +3,7 @@
 //! one field at a time with the record's version), their deals, the
 //! person's organization or the organization's people, and a timeline.
 
+use super::clock::long_time;
 use super::lists::{money, status_label};
 use super::{PageUser, T, fill, html};
 use crate::AppState;
@@ -43,6 +44,8 @@ pub struct Entry {
     pub kind: &'static str,
     pub label: &'static str,
     pub date: String,
+    /// The same moment for `<time datetime>`.
+    pub iso: String,
     pub text: String,
     pub detail: String,
     /// Where `detail` links to (a deal entry's deal), else empty.
@@ -119,7 +122,9 @@ fn deal_event_text(t: T, d: &PartyDealEvent) -> String {
     }
 }
 
-fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
+/// The timeline's entries, each dated in the long form with the time (in
+/// the workspace's zone `tz`), as the deal page's timeline is.
+fn entries(t: T, tz: chrono_tz::Tz, items: Vec<TimelineItem>) -> Vec<Entry> {
     items
         .into_iter()
         .map(|i| {
@@ -153,7 +158,7 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                 "campaign_left" => (t.t("lists.tl_campaign_left"), i.text, String::new()),
                 "email_event" => {
                     let kind = dealflow_store::EmailEventType::parse(&i.text).unwrap_or(EmailEventType::Delivered);
-                    let last = t.short_date(i.at.0);
+                    let last = long_time(t, tz, i.at.0);
                     let text = event_text(t, kind, i.count, &last, i.detail.as_deref());
                     (t.t("connect.tl_email"), text, String::new())
                 }
@@ -171,7 +176,8 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
             };
             let text =
                 if text.chars().count() > 400 { text.chars().take(400).collect::<String>() + "…" } else { text };
-            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail, href, reply }
+            let (date, iso) = (long_time(t, tz, i.at.0), i.at.to_rfc3339());
+            Entry { kind: i.kind, label, date, iso, text, detail, href, reply }
         })
         .collect()
 }
@@ -215,7 +221,8 @@ pub async fn person(State(st): State<AppState>, u: PageUser, Path(id): Path<Stri
             .map(|o| Link { id: o.id, name: o.name, extra: String::new() })
             .collect();
         let deals = deals_of(&st, t, DealFilter { person_id: Some(person.id), ..Default::default() }).await?;
-        let timeline = entries(t, st.store.timeline(Some(person.id), None, 50).await?);
+        let tz = super::clock::zone(&st.store.settings().await?);
+        let timeline = entries(t, tz, st.store.timeline(Some(person.id), None, 50).await?);
         let users = st.store.users().await?.into_iter().filter(|x| x.active || Some(x.id) == person.owner_id).collect();
         Ok::<_, ApiError>(html(&PersonPage {
             t,
@@ -254,7 +261,8 @@ pub async fn organization(State(st): State<AppState>, u: PageUser, Path(id): Pat
             .map(|p| Link { id: p.id, name: p.name, extra: p.job_title.unwrap_or_default() })
             .collect();
         let deals = deals_of(&st, t, DealFilter { organization_id: Some(org.id), ..Default::default() }).await?;
-        let timeline = entries(t, st.store.timeline(None, Some(org.id), 50).await?);
+        let tz = super::clock::zone(&st.store.settings().await?);
+        let timeline = entries(t, tz, st.store.timeline(None, Some(org.id), 50).await?);
         let users = st.store.users().await?.into_iter().filter(|x| x.active || Some(x.id) == org.owner_id).collect();
         Ok::<_, ApiError>(html(&OrganizationPage {
             t,

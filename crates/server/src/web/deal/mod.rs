@@ -18,7 +18,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::TimeZone;
 use dealflow_core::DealId;
 use dealflow_core::currency::format_major;
 use dealflow_core::custom_field::Entity;
@@ -94,13 +93,9 @@ fn not_found(u: &PageUser) -> Response {
     u.error(ApiError::NotFound(u.t.t("deal.not_found").to_string()))
 }
 
-/// A time in the workspace's zone, in the page's language.
+/// A time in the workspace's zone, in the page's language (long form).
 fn when(t: super::T, tz: chrono_tz::Tz, ms: i64) -> String {
-    let Some(d) = tz.timestamp_millis_opt(ms).single() else { return String::new() };
-    match t.lang {
-        super::i18n::Lang::En => d.format("%b %-d, %Y %H:%M").to_string(),
-        super::i18n::Lang::ZhCn => d.format("%Y年%-m月%-d日 %H:%M").to_string(),
-    }
+    super::clock::long_time(t, tz, ms)
 }
 
 fn iso(ms: i64) -> String {
