@@ -349,6 +349,28 @@ function loadMoreOnScroll(board) {
   board.querySelectorAll(".more").forEach((m) => observer.observe(m));
 }
 
+// Calls `passed(el)` for each element of `selector` whose <time datetime>
+// lies in the past: now, and again when the next one's due time comes, so
+// a page left open marks activities overdue from their due time on (the
+// server's rule, `core::agenda`), not only after a reload.
+function onDuePassed(selector, passed) {
+  let timer = null;
+  const check = () => {
+    const now = Date.now();
+    let next = Infinity;
+    document.querySelectorAll(selector).forEach((el) => {
+      const t = el.querySelector("time[datetime]");
+      const at = t ? Date.parse(t.getAttribute("datetime")) : NaN;
+      if (Number.isNaN(at)) return;
+      if (at <= now) passed(el);
+      else next = Math.min(next, at);
+    });
+    clearTimeout(timer);
+    if (next < Infinity) timer = setTimeout(check, Math.min(next - now + 50, 3600000));
+  };
+  check();
+}
+
 // The language menu stores the choice on the user's account, so it
 // follows them to every device, then shows the page again in it.
 async function switchLanguage(select) {

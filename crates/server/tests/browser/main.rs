@@ -10,6 +10,7 @@ mod harness;
 mod insights;
 mod integrations;
 mod lists;
+mod overdue;
 mod scoring;
 mod settings;
 mod shows_new;
