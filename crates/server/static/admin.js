@@ -58,6 +58,19 @@ function formBody(form) {
   return body;
 }
 
+// Replaces the element `id` with its fresh copy from the server (this page
+// read again), so a new record shows without a reload.
+async function refreshPart(id) {
+  const old = id && document.getElementById(id);
+  if (!old) return;
+  try {
+    const r = await fetch(location.href, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const fresh = new DOMParser().parseFromString(await r.text(), "text/html").getElementById(id);
+    if (fresh) old.replaceWith(document.importNode(fresh, true));
+  } catch (_) { /* it shows on the next load */ }
+}
+
 function settingsInit(root) {
   const saved = root.dataset.tSaved;
   const setBusy = (el, busy) => el.querySelectorAll("button").forEach((b) => { b.disabled = busy; });
@@ -76,6 +89,7 @@ function settingsInit(root) {
         box.querySelector("code").focus();
         form.reset();
         toast(saved);
+        await refreshPart(form.dataset.refresh);
       } else if (form.dataset.success === "secrets") {
         // What a create shows once: the addresses and the secrets.
         const keys = ["ingest_url", "inbound_url", "endpoint", "username", "signing_key", "password", "secret"];
@@ -119,6 +133,25 @@ function settingsInit(root) {
 }
 
 function activitiesInit(root) {
+  // Each group's count, and its "nothing here" line when it is empty.
+  const recount = (group) => {
+    const n = group.querySelectorAll(".act").length;
+    group.querySelector("h2 .count").textContent = String(n);
+    const empty = group.querySelector(".group-empty");
+    if (empty) empty.hidden = n > 0;
+  };
+  // An activity whose due time passes while the page is open moves to
+  // Overdue (the latest due, so last there).
+  const overdue = root.querySelector(".act-group.overdue");
+  if (overdue) {
+    onDuePassed(".act-group:not(.overdue) .act", (item) => {
+      const from = item.closest(".act-group");
+      overdue.querySelector(".act-list").appendChild(item);
+      recount(from);
+      recount(overdue);
+    });
+  }
+
   root.addEventListener("click", async (e) => {
     const btn = e.target.closest("button[data-complete]");
     if (!btn) return;
@@ -132,8 +165,7 @@ function activitiesInit(root) {
       // Keep keyboard focus nearby: the next activity's button, else the heading.
       const next = item.nextElementSibling || item.previousElementSibling;
       item.remove();
-      const count = group && group.querySelector("h2 .count");
-      if (count) count.textContent = String(group.querySelectorAll(".act").length);
+      if (group) recount(group);
       const target = next && next.querySelector("button[data-complete]");
       if (target) target.focus();
       toast(root.dataset.tDone);

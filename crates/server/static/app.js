@@ -92,8 +92,34 @@ const refreshStats = (col) => {
     .catch(() => {}); // the count was already adjusted; totals fix on reload
 };
 
+// A deal made with quick add shows at once at the top of its column (when
+// that column is on this board and the deal passes the board's filter):
+// the column's first page is read again and the new card taken from it.
+async function showNewCard(board, deal) {
+  const col = board.querySelector(`.column[data-stage="${deal.stage_id}"]`);
+  if (!col || col.querySelector(`.card[data-id="${deal.id}"]`)) return;
+  const params = new URLSearchParams({ stage: col.dataset.stage });
+  const here = new URLSearchParams(location.search);
+  for (const k of ["owner", "q"]) if (here.get(k)) params.set(k, here.get(k));
+  try {
+    const r = await fetch(`/board/cards?${params}`, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = await r.text();
+    const card = tpl.content.querySelector(`.card[data-id="${deal.id}"]`);
+    if (!card) return;
+    const cards = col.querySelector(".cards");
+    cards.querySelector(".empty")?.remove();
+    cards.prepend(card);
+    await refreshStats(col);
+  } catch (_) { /* it shows on the next load */ }
+}
+
 function boardInit(board) {
   const refused = board.dataset.tRefused;
+  document.addEventListener("dealflow:created", (e) => {
+    if (e.detail.kind === "deals") showNewCard(board, e.detail.record);
+  });
 
   // Dragging uses pointer events, so it works with a mouse, a pen and a
   // finger alike (HTML5 drag and drop does not fire on touch screens). A
@@ -321,6 +347,28 @@ function loadMoreOnScroll(board) {
     }
   }, { rootMargin: "200px" });
   board.querySelectorAll(".more").forEach((m) => observer.observe(m));
+}
+
+// Calls `passed(el)` for each element of `selector` whose <time datetime>
+// lies in the past: now, and again when the next one's due time comes, so
+// a page left open marks activities overdue from their due time on (the
+// server's rule, `core::agenda`), not only after a reload.
+function onDuePassed(selector, passed) {
+  let timer = null;
+  const check = () => {
+    const now = Date.now();
+    let next = Infinity;
+    document.querySelectorAll(selector).forEach((el) => {
+      const t = el.querySelector("time[datetime]");
+      const at = t ? Date.parse(t.getAttribute("datetime")) : NaN;
+      if (Number.isNaN(at)) return;
+      if (at <= now) passed(el);
+      else next = Math.min(next, at);
+    });
+    clearTimeout(timer);
+    if (next < Infinity) timer = setTimeout(check, Math.min(next - now + 50, 3600000));
+  };
+  check();
 }
 
 // The language menu stores the choice on the user's account, so it

@@ -248,6 +248,12 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("input.reschedule-at[data-due]").forEach((i) => {
     if (i.dataset.due) i.value = toLocalInput(i.dataset.due);
   });
+  // An open activity is overdue from its due time on, also while the page
+  // stays open: mark it as the server would.
+  onDuePassed(".open-acts .act:not(.overdue)", (li) => {
+    li.classList.add("overdue");
+    li.querySelector(".due").append(` · ${text("tOverdue")}`);
+  });
 
   document.getElementById("add-activity").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -172,6 +172,28 @@
       }
     });
     bar.addEventListener("submit", (e) => e.preventDefault());
+
+    // A record made with quick add shows at once when this page of the
+    // list (its filter, sort and page) holds it: the page is read again and
+    // the new row put in its place; other rows and their ticks stay.
+    document.addEventListener("dealflow:created", async (e) => {
+      const { kind: made, record } = e.detail;
+      if (made !== kind || table.querySelector(`tr[data-id="${record.id}"]`)) return;
+      try {
+        const r = await fetch(location.href, { credentials: "same-origin" });
+        if (!r.ok) return;
+        const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+        const row = doc.querySelector(`table.list tbody tr[data-id="${record.id}"]`);
+        if (!row) return;
+        let next = row.nextElementSibling;
+        while (next && !table.querySelector(`tr[data-id="${next.dataset.id}"]`)) next = next.nextElementSibling;
+        const body = table.querySelector("tbody");
+        body.insertBefore(document.importNode(row, true),
+          next ? table.querySelector(`tr[data-id="${next.dataset.id}"]`) : null);
+        table.closest(".table-wrap")?.querySelector(".empty")?.remove();
+        refresh();
+      } catch (_) { /* it shows on the next load */ }
+    });
     refresh();
   }
 

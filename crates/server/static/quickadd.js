@@ -1,6 +1,7 @@
 // Quick add, on every page: the header's "+" opens a dialog with a small
 // new-deal and a new-person form; both create through the JSON API with
-// the session's CSRF token and then link to the new record.
+// the session's CSRF token and then link to the new record; the board or
+// list beneath shows it at once (app.js, lists.js).
 "use strict";
 
 (() => {
@@ -32,6 +33,11 @@
     }
     return data;
   }
+
+  // Tells the page beneath (board, list) about the new record, so it can
+  // show it at once: a "dealflow:created" event with {kind, record}.
+  const announce = (kind, record) =>
+    document.dispatchEvent(new CustomEvent("dealflow:created", { detail: { kind, record } }));
 
   function init(dialog) {
     const opener = document.getElementById("quick-add-open");
@@ -114,6 +120,7 @@
         dealForm.reset();
         fillStages();
         showCreated(`/deals/${deal.id}`, deal.title);
+        announce("deals", deal);
       } catch (err) {
         showError(dealForm, err.message);
       }
@@ -131,6 +138,7 @@
         const person = await call(dialog, "POST", "/api/v1/people", body);
         personForm.reset();
         showCreated(`/people/${person.id}`, person.name);
+        announce("people", person);
       } catch (err) {
         showError(personForm, err.message);
       }

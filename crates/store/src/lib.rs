@@ -34,6 +34,7 @@ mod metric_rollups;
 mod migrate;
 mod names;
 mod parties;
+mod party_deal_events;
 mod pipeline_audits;
 mod pipelines;
 mod playbooks;
@@ -79,6 +80,7 @@ pub use jobs::{
 };
 pub use lists::{DealRow, ListQuery, OrganizationRow, PersonRow, Slice, SortKey, TimelineItem};
 pub use parties::{OrganizationFilter, PersonFilter};
+pub use party_deal_events::PartyDealEvent;
 pub use pipeline_audits::{AUDIT_BRIEF_JOB, AuditItem, AuditProgress, ItemDecision, PipelineAudit, Review};
 pub use playbooks::{EMAIL_JOB, EmailPlan, OVERDUE_SETTLE_MS, Outgoing};
 pub use scoring::{NewScoringModel, ScoringModel, ScoringModelPatch};

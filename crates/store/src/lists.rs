@@ -149,7 +149,8 @@ pub struct OrganizationRow {
 #[derive(Debug, Clone)]
 pub struct TimelineItem {
     /// `note`, `activity`, `outreach`, `campaign_joined`, `campaign_left`,
-    /// `email_event` (text: its type) or `reply` (text: its preview).
+    /// `email_event` (text: its type), `reply` (text: its preview) or `deal`
+    /// (a stage event of one of their deals).
     pub kind: &'static str,
     pub at: Timestamp,
     /// Note body, activity subject, outreach channel, or campaign name.
@@ -162,6 +163,8 @@ pub struct TimelineItem {
     pub count: i64,
     /// The reply's id, for a `reply` entry (its sentiment can be set).
     pub reply_id: Option<ReplyId>,
+    /// For a `deal` entry (text: the deal's title): the stage event.
+    pub deal: Option<crate::PartyDealEvent>,
 }
 
 fn deal_row(r: &AnyRow) -> R<DealRow> {
@@ -369,9 +372,9 @@ impl Store {
         fetch(self, &sql, &q, back, organization_row).await
     }
 
-    /// Notes, activities and (for people) outreach and campaign joins and
-    /// leaves of a person or an organization, newest first, at most
-    /// `limit` of each kind.
+    /// Notes, activities, their deals' stage events and (for people)
+    /// outreach and campaign joins and leaves of a person or an
+    /// organization, newest first, at most `limit` of each kind.
     pub async fn timeline(
         &self,
         person: Option<PersonId>,
@@ -401,6 +404,7 @@ impl Store {
                 done: false,
                 count: 1,
                 reply_id: None,
+                deal: None,
             });
         }
         let acts = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -422,8 +426,10 @@ impl Store {
                 done: done.is_some(),
                 count: 1,
                 reply_id: None,
+                deal: None,
             });
         }
+        self.party_deal_events(col, id, limit, &mut out).await?;
         if let Some(p) = person {
             let rows = sqlx::query(
                 "SELECT m.channel, m.sent_at, m.replied_at, c.name AS campaign FROM outreach_messages m
@@ -443,6 +449,7 @@ impl Store {
                     done: opt_i64(r, "replied_at")?.is_some(),
                     count: 1,
                     reply_id: None,
+                    deal: None,
                 });
             }
         }
@@ -453,13 +460,31 @@ impl Store {
                     EmailEntry::Event { at, kind, count, url, campaign } => {
                         let text = kind.as_str().to_string();
                         let detail = url.or(campaign);
-                        TimelineItem { kind: "email_event", at, text, detail, done: false, count, reply_id: None }
+                        TimelineItem {
+                            kind: "email_event",
+                            at,
+                            text,
+                            detail,
+                            done: false,
+                            count,
+                            reply_id: None,
+                            deal: None,
+                        }
                     }
                     EmailEntry::Reply(r) => {
                         let detail = r.sentiment.map(|s| s.as_str().to_string());
                         let at = r.received_at;
                         let reply_id = Some(r.id);
-                        TimelineItem { kind: "reply", at, text: r.preview, detail, done: true, count: 1, reply_id }
+                        TimelineItem {
+                            kind: "reply",
+                            at,
+                            text: r.preview,
+                            detail,
+                            done: true,
+                            count: 1,
+                            reply_id,
+                            deal: None,
+                        }
                     }
                 });
             }
@@ -498,6 +523,7 @@ impl Store {
                     done: false,
                     count: 1,
                     reply_id: None,
+                    deal: None,
                 });
             }
             let (at, detail) = (ts(r, "joined_at")?, opt_text(r, "step")?);
@@ -509,6 +535,7 @@ impl Store {
                 done: false,
                 count: 1,
                 reply_id: None,
+                deal: None,
             });
         }
         Ok(())

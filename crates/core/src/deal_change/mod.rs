@@ -250,7 +250,7 @@ pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
         v.map_or(Value::Null, |x| Value::String(x.to_string()))
     }
     let date = |d: Option<crate::time::Date>| d.map_or(Value::Null, |d| Value::String(d.to_iso()));
-    let pairs: [(&'static str, Value, Value); 7] = [
+    let pairs: [(&'static str, Value, Value); 8] = [
         ("value", old.value.into(), new.value.into()),
         ("currency", old.currency.as_str().into(), new.currency.as_str().into()),
         ("probability", old.probability.into(), new.probability.into()),
@@ -258,6 +258,7 @@ pub fn tracked_changes(old: &Deal, new: &Deal) -> Vec<TrackedChange> {
         ("owner_id", id(old.owner_id), id(new.owner_id)),
         ("person_id", id(old.person_id), id(new.person_id)),
         ("organization_id", id(old.organization_id), id(new.organization_id)),
+        ("title", old.title.as_str().into(), new.title.as_str().into()),
     ];
     pairs.into_iter().filter(|(_, a, b)| a != b).map(|(field, old, new)| TrackedChange { field, old, new }).collect()
 }

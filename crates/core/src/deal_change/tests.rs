@@ -88,6 +88,16 @@ fn a_value_edit_is_tracked_and_bumps_the_version() {
 }
 
 #[test]
+fn a_rename_is_tracked() {
+    let mut w = World::new();
+    let deal = created(&mut w, 1_000);
+    let p = DealPatch { version: 1, title: Some("Renewal 2027".into()), ..Default::default() };
+    let d = decide_update(&deal, &p, &w.ctx(2_000)).expect("valid");
+    let old = deal.title.clone();
+    assert_eq!(d.changes, vec![TrackedChange { field: "title", old: old.into(), new: "Renewal 2027".into() }]);
+}
+
+#[test]
 fn a_change_that_changes_nothing_keeps_the_version() {
     let mut w = World::new();
     let deal = created(&mut w, 1_000);

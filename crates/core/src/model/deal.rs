@@ -193,6 +193,7 @@ pub struct FieldChange {
     pub user_id: Option<UserId>,
 }
 
-/// Deal fields whose every change is kept, so any past day can be rebuilt.
+/// Deal fields whose every change is kept, so any past day can be rebuilt
+/// (and the deal page's timeline shows each change, a rename too).
 pub const TRACKED_FIELDS: &[&str] =
-    &["value", "currency", "probability", "expected_close_date", "owner_id", "person_id", "organization_id"];
+    &["value", "currency", "probability", "expected_close_date", "owner_id", "person_id", "organization_id", "title"];

@@ -36,6 +36,26 @@ pub fn start_of_tomorrow(settings: &Settings, now: Timestamp) -> Timestamp {
         .unwrap_or(Timestamp(start_of_today(settings, now).saturating_add(DAY_MS)))
 }
 
+/// A moment as the timelines and the deal page show it: the locale's long
+/// date with the time, in the workspace's zone: `Mar 1, 2026 14:30` /
+/// `2026年3月1日 14:30`.
+pub fn long_time(t: super::T, tz: chrono_tz::Tz, ms: i64) -> String {
+    let Some(d) = tz.timestamp_millis_opt(ms).single() else { return String::new() };
+    match t.lang {
+        super::i18n::Lang::En => d.format("%b %-d, %Y %H:%M").to_string(),
+        super::i18n::Lang::ZhCn => d.format("%Y年%-m月%-d日 %H:%M").to_string(),
+    }
+}
+
+/// A calendar date (no time of day) in the same long form: `Jun 30, 2030`
+/// / `2030年6月30日`.
+pub fn long_date(t: super::T, d: chrono::NaiveDate) -> String {
+    match t.lang {
+        super::i18n::Lang::En => d.format("%b %-d, %Y").to_string(),
+        super::i18n::Lang::ZhCn => d.format("%Y年%-m月%-d日").to_string(),
+    }
+}
+
 /// A local date and time for people: `Mar 1 14:30` / `3月1日 14:30`, or only
 /// `14:30` when `time_only`.
 pub fn local_time(t: super::T, tz: chrono_tz::Tz, ms: i64, time_only: bool) -> String {

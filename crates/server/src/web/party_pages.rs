@@ -3,8 +3,9 @@
 //! one field at a time with the record's version), their deals, the
 //! person's organization or the organization's people, and a timeline.
 
+use super::clock::long_time;
 use super::lists::{money, status_label};
-use super::{PageUser, T, html};
+use super::{PageUser, T, fill, html};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::web::email_words::event_text;
@@ -13,10 +14,11 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use dealflow_core::model::EventKind;
 use dealflow_core::model::{Organization, Person, User};
 use dealflow_core::{OrganizationId, PersonId};
 use dealflow_store::EmailEventType;
-use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PersonFilter, SortKey, TimelineItem};
+use dealflow_store::{DealFilter, ListQuery, OrganizationFilter, PartyDealEvent, PersonFilter, SortKey, TimelineItem};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/people/{id}", get(person)).route("/organizations/{id}", get(organization))
@@ -42,8 +44,12 @@ pub struct Entry {
     pub kind: &'static str,
     pub label: &'static str,
     pub date: String,
+    /// The same moment for `<time datetime>`.
+    pub iso: String,
     pub text: String,
     pub detail: String,
+    /// Where `detail` links to (a deal entry's deal), else empty.
+    pub href: String,
     /// For a reply: its id and sentiment (`""` when not rated), so the
     /// rep can rate it from the timeline.
     pub reply: Option<(String, &'static str)>,
@@ -100,7 +106,25 @@ fn kind_label(t: T, kind: &str) -> &'static str {
     }
 }
 
-fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
+/// A deal's stage event in the deal page's words ("Moved from A to B"),
+/// its creation as "Created in A".
+fn deal_event_text(t: T, d: &PartyDealEvent) -> String {
+    let stage = d.stage.as_str();
+    match (d.kind, d.from_stage.as_deref()) {
+        (EventKind::Enter, Some(from)) => fill(t.t("deal.tl.moved"), &[("from", from), ("stage", stage)]),
+        (EventKind::Enter, None) => fill(t.t("lists.tl_deal_created"), &[("stage", stage)]),
+        (EventKind::Won, _) => fill(t.t("deal.tl.won"), &[("stage", stage)]),
+        (EventKind::Lost, _) => {
+            let reason = d.lost_reason.as_deref().unwrap_or(t.t("deal.no_reason"));
+            fill(t.t("deal.tl.lost"), &[("stage", stage), ("reason", reason)])
+        }
+        (EventKind::Reopen, _) => fill(t.t("deal.tl.reopened"), &[("stage", stage)]),
+    }
+}
+
+/// The timeline's entries, each dated in the long form with the time (in
+/// the workspace's zone `tz`), as the deal page's timeline is.
+fn entries(t: T, tz: chrono_tz::Tz, items: Vec<TimelineItem>) -> Vec<Entry> {
     items
         .into_iter()
         .map(|i| {
@@ -112,7 +136,12 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                 _ => "",
             };
             let reply = i.reply_id.map(|r| (r.to_string(), sentiment));
+            let href = i.deal.as_ref().map(|d| format!("/deals/{}", d.deal_id)).unwrap_or_default();
             let (label, text, detail) = match i.kind {
+                "deal" => match &i.deal {
+                    Some(d) => (t.t("lists.tl_deal"), deal_event_text(t, d), i.text),
+                    None => (t.t("lists.tl_deal"), String::new(), i.text),
+                },
                 "note" => (t.t("lists.tl_note"), i.text, String::new()),
                 "activity" => {
                     let state = if i.done { t.t("lists.tl_done") } else { t.t("lists.tl_planned") };
@@ -129,7 +158,7 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
                 "campaign_left" => (t.t("lists.tl_campaign_left"), i.text, String::new()),
                 "email_event" => {
                     let kind = dealflow_store::EmailEventType::parse(&i.text).unwrap_or(EmailEventType::Delivered);
-                    let last = t.short_date(i.at.0);
+                    let last = long_time(t, tz, i.at.0);
                     let text = event_text(t, kind, i.count, &last, i.detail.as_deref());
                     (t.t("connect.tl_email"), text, String::new())
                 }
@@ -147,7 +176,8 @@ fn entries(t: T, items: Vec<TimelineItem>) -> Vec<Entry> {
             };
             let text =
                 if text.chars().count() > 400 { text.chars().take(400).collect::<String>() + "…" } else { text };
-            Entry { kind: i.kind, label, date: t.short_date(i.at.0), text, detail, reply }
+            let (date, iso) = (long_time(t, tz, i.at.0), i.at.to_rfc3339());
+            Entry { kind: i.kind, label, date, iso, text, detail, href, reply }
         })
         .collect()
 }
@@ -191,7 +221,8 @@ pub async fn person(State(st): State<AppState>, u: PageUser, Path(id): Path<Stri
             .map(|o| Link { id: o.id, name: o.name, extra: String::new() })
             .collect();
         let deals = deals_of(&st, t, DealFilter { person_id: Some(person.id), ..Default::default() }).await?;
-        let timeline = entries(t, st.store.timeline(Some(person.id), None, 50).await?);
+        let tz = super::clock::zone(&st.store.settings().await?);
+        let timeline = entries(t, tz, st.store.timeline(Some(person.id), None, 50).await?);
         let users = st.store.users().await?.into_iter().filter(|x| x.active || Some(x.id) == person.owner_id).collect();
         Ok::<_, ApiError>(html(&PersonPage {
             t,
@@ -230,7 +261,8 @@ pub async fn organization(State(st): State<AppState>, u: PageUser, Path(id): Pat
             .map(|p| Link { id: p.id, name: p.name, extra: p.job_title.unwrap_or_default() })
             .collect();
         let deals = deals_of(&st, t, DealFilter { organization_id: Some(org.id), ..Default::default() }).await?;
-        let timeline = entries(t, st.store.timeline(None, Some(org.id), 50).await?);
+        let tz = super::clock::zone(&st.store.settings().await?);
+        let timeline = entries(t, tz, st.store.timeline(None, Some(org.id), 50).await?);
         let users = st.store.users().await?.into_iter().filter(|x| x.active || Some(x.id) == org.owner_id).collect();
         Ok::<_, ApiError>(html(&OrganizationPage {
             t,

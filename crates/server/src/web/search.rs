@@ -1,5 +1,6 @@
 //! Global search (`/search?q=…`): deals, people and organizations whose
-//! name matches, each linked to its page.
+//! name matches, each linked to its page; groups without results are left
+//! out, and a search that finds nothing says so once.
 
 use super::{PageUser, T, html};
 use crate::AppState;
@@ -44,6 +45,8 @@ struct SearchPage<'a> {
     deals: Vec<Hit>,
     people: Vec<Hit>,
     organizations: Vec<Hit>,
+    /// "Nothing found for …", shown instead of the groups when all are empty.
+    nothing: String,
 }
 
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(q): Query<SearchQuery>) -> Response {
@@ -87,6 +90,7 @@ async fn render(st: &AppState, u: &PageUser, q: SearchQuery) -> Result<Response,
             });
         }
     }
+    let nothing = super::fill(u.t.t("search.nothing_for"), &[("q", &q)]);
     Ok(html(&SearchPage {
         t: u.t,
         nav: "search",
@@ -97,5 +101,6 @@ async fn render(st: &AppState, u: &PageUser, q: SearchQuery) -> Result<Response,
         deals,
         people,
         organizations,
+        nothing,
     }))
 }

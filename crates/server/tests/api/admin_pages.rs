@@ -188,7 +188,38 @@ async fn search_lists_deals_people_and_organizations_escaped() {
     // The query is echoed escaped, and a search without results says so.
     let (_, html) = page(&app, &c, "/search?q=%22%3E%3Cscript%3Ex").await;
     assert!(!html.contains("\"><script>x"));
-    assert!(html.contains("Nothing matches"));
+    assert!(html.contains("Nothing found for"));
     // Every page carries the quick-add dialog and the header search.
     assert!(html.contains("id=\"quick-add\"") && html.contains("action=\"/search\""));
+}
+
+#[tokio::test]
+async fn a_search_without_results_says_so_once_in_both_languages() {
+    let app = spawn_app().await;
+    app.create_deal(json!({"title": "Zebra deal"})).await;
+    let c = signed_in(&app, "admin@example.com", "correct horse battery").await;
+
+    let (s, html) = page(&app, &c, "/search?q=okapi").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(html.matches("Nothing found for “okapi”.").count(), 1, "one message");
+    assert!(!html.contains(r#"class="results""#), "no empty groups");
+    assert!(!html.contains(r#"<span class="count">0</span>"#), "no headings counting 0");
+
+    let zh = c
+        .get(format!("{}/search?q=okapi", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(zh.matches("没有找到与“okapi”相关的交易、联系人或组织。").count(), 1);
+    assert!(!zh.contains(r#"class="results""#));
+
+    // With results, only the groups that have some are shown.
+    let (_, html) = page(&app, &c, "/search?q=zebra").await;
+    assert!(html.contains(r#"data-kind="deals""#) && html.contains("Zebra deal"));
+    assert!(!html.contains(r#"data-kind="people""#) && !html.contains(r#"data-kind="organizations""#));
+    assert!(!html.contains("Nothing found"));
 }

@@ -248,3 +248,176 @@ async fn board_and_deal_page_share_one_overdue_rule() {
     assert!(card("Late deal").contains("next overdue"), "{}", card("Late deal"));
     assert!(!card("Soon deal").contains("next overdue"), "{}", card("Soon deal"));
 }
+
+/// The deal page's stage path, from `<nav class="path` to its `</nav>`.
+fn stage_path(html: &str) -> &str {
+    let start = html.find(r#"<nav class="path"#).expect("a stage path");
+    let end = html[start..].find("</nav>").expect("its end");
+    &html[start..start + end]
+}
+
+#[tokio::test]
+async fn a_closed_deals_stage_path_is_plain_steps_ending_in_the_outcome() {
+    let app = spawn_app().await;
+    let c = browser();
+    sign_in(&app, &c).await;
+    let lost = app.create_deal(json!({"title": "Lost deal"})).await;
+    let won = app.create_deal(json!({"title": "Won deal"})).await;
+    let url = |d: &Value| format!("/deals/{}", d["id"].as_str().unwrap());
+
+    // Open: every stage is a button that moves the deal.
+    let (_, html) = page(&app, &c, &url(&lost)).await;
+    let path = stage_path(&html);
+    assert!(path.contains("<button") && path.contains("data-stage="), "{path}");
+    assert!(!path.contains("aria-disabled"), "{path}");
+
+    for (d, body) in [
+        (&lost, json!({"version": lost["version"], "status": "lost", "lost_reason": "Timing"})),
+        (&won, json!({"version": won["version"], "status": "won"})),
+    ] {
+        let (s, v) = app.patch(&format!("/api/v1{}", url(d)), body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    for (d, outcome) in [(&lost, "Lost: Timing"), (&won, "Won")] {
+        let (_, html) = page(&app, &c, &url(d)).await;
+        let path = stage_path(&html);
+        assert!(!path.contains("<button") && !path.contains("<a ") && !path.contains("data-stage"), "{path}");
+        assert!(path.contains(r#"class="path closed""#), "{path}");
+        let steps = path.matches("<li ").count();
+        assert!(steps >= 3, "{path}");
+        assert_eq!(path.matches(r#"aria-disabled="true""#).count(), steps, "every step is disabled: {path}");
+        assert_eq!(path.matches(r#"aria-current="step""#).count(), 1, "the stage it closed in: {path}");
+        assert!(path.contains(&format!(r#"<span class="step">{outcome}</span>"#)), "the outcome is shown: {path}");
+        assert!(path.contains("Reopen the deal to move it"), "{path}");
+    }
+    let zh = c
+        .get(format!("{}{}", app.base, url(&lost)))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = stage_path(&zh);
+    assert!(path.contains("输单：Timing") && path.contains("重新打开交易后才能移动阶段"), "{path}");
+}
+
+#[tokio::test]
+async fn a_rename_shows_on_the_deal_timeline_in_both_languages() {
+    let app = spawn_app().await;
+    let deal = app.create_deal(json!({"title": "Old name"})).await;
+    let id = deal["id"].as_str().unwrap();
+    let (s, v) =
+        app.patch(&format!("/api/v1/deals/{id}"), json!({"version": deal["version"], "title": "New name"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, hist) = app.get(&format!("/api/v1/deals/{id}/history")).await;
+    assert_eq!(hist["items"][0]["field"], "title", "{hist}");
+    assert_eq!(
+        (&hist["items"][0]["old_value"], &hist["items"][0]["new_value"]),
+        (&json!("Old name"), &json!("New name"))
+    );
+
+    let c = browser();
+    sign_in(&app, &c).await;
+    let (_, html) = page(&app, &c, &format!("/deals/{id}")).await;
+    let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
+    assert!(tl.contains("Renamed from “Old name” to “New name”"), "{tl}");
+    let zh = c
+        .get(format!("{}/deals/{id}", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tl = zh.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
+    assert!(tl.contains("名称从“Old name”改为“New name”"), "{tl}");
+}
+
+/// The texts of the `<time>` elements in `html`'s timeline.
+fn timeline_times(html: &str) -> Vec<String> {
+    let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("a timeline").split("</ol>").next().unwrap();
+    tl.split("<time")
+        .skip(1)
+        .filter_map(|s| s.split('>').nth(1))
+        .map(|s| s.trim_end_matches("</time").to_string())
+        .collect()
+}
+
+/// Whether the timeline's visible text holds an ISO date (`2030-06-30`).
+fn has_iso_date(html: &str) -> bool {
+    let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("a timeline").split("</ol>").next().unwrap();
+    let visible: String = tl.split('<').map(|s| s.split_once('>').map_or(s, |(_, text)| text)).collect();
+    let b = visible.as_bytes();
+    b.windows(10)
+        .any(|w| w.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() }))
+}
+
+/// `Mar 1, 2026 14:30`.
+fn is_long_en(s: &str) -> bool {
+    let p: Vec<&str> = s.split(' ').collect();
+    p.len() == 4
+        && p[0].len() == 3
+        && p[1].ends_with(',')
+        && p[2].len() == 4
+        && p[3].len() == 5
+        && p[3].as_bytes()[2] == b':'
+}
+
+#[tokio::test]
+async fn timelines_show_every_date_in_the_long_form_with_the_time() {
+    let app = spawn_app().await;
+    let org = created(&app, "/api/v1/organizations", json!({"name": "Acme"})).await;
+    let oid = org["id"].as_str().unwrap();
+    let deal = app
+        .create_deal(json!({"title": "Dated deal", "organization_id": oid, "expected_close_date": "2030-06-30"}))
+        .await;
+    let id = deal["id"].as_str().unwrap();
+    let body = json!({"version": deal["version"], "expected_close_date": "2030-07-15"});
+    let (s, v) = app.patch(&format!("/api/v1/deals/{id}"), body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    created(&app, "/api/v1/notes", json!({"body": "Met them", "organization_id": oid})).await;
+    created(&app, "/api/v1/activities", json!({"subject": "Call", "deal_id": id, "due_at": "2030-07-01T09:30:00Z"}))
+        .await;
+
+    let c = browser();
+    sign_in(&app, &c).await;
+    for path in [format!("/deals/{id}"), format!("/organizations/{oid}")] {
+        let (_, html) = page(&app, &c, &path).await;
+        let times = timeline_times(&html);
+        assert!(times.len() >= 2, "{path}: {times:?}");
+        assert!(times.iter().all(|t| is_long_en(t)), "{path}: one long form with the time: {times:?}");
+        assert!(!has_iso_date(&html), "{path}: no ISO date in the timeline");
+    }
+    let (_, html) = page(&app, &c, &format!("/deals/{id}")).await;
+    assert!(html.contains("Expected close date changed from Jun 30, 2030 to Jul 15, 2030"), "dates in words");
+    assert!(html.contains("Planned Call: Call (due Jul 1, 2030 09:30)") || html.contains("(due Jul 1, 2030 09:30)"));
+
+    for path in [format!("/deals/{id}"), format!("/organizations/{oid}")] {
+        let zh = c
+            .get(format!("{}{path}", app.base))
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let times = timeline_times(&zh);
+        let long_zh = |t: &str| t.contains('年') && t.contains('月') && t.contains("日 ") && t.contains(':');
+        assert!(times.iter().all(|t| long_zh(t)), "{path}: {times:?}");
+        assert!(!has_iso_date(&zh), "{path}");
+    }
+    let zh = c
+        .get(format!("{}/deals/{id}", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains("2030年6月30日") && zh.contains("2030年7月15日"), "zh dates in words");
+}

@@ -264,3 +264,63 @@ async fn a_search_with_a_nul_character_is_answered_on_every_engine() {
         assert_eq!(st, reqwest::StatusCode::OK, "{path}: {body}");
     }
 }
+
+/// The `<ol class="timeline">` of a detail page, or "" when it has none.
+fn timeline_of(html: &str) -> String {
+    html.split(r#"<ol class="timeline">"#).nth(1).and_then(|s| s.split("</ol>").next()).unwrap_or("").to_string()
+}
+
+#[tokio::test]
+async fn organization_and_person_timelines_tell_their_deals_story() {
+    let app = spawn_app().await;
+    let p = app.default_pipeline().await;
+    let acme = org(&app, json!({"name": "Acme"})).await;
+    let oid = acme["id"].as_str().unwrap().to_string();
+    let bob = person(&app, json!({"name": "Bob", "organization_id": oid})).await;
+    let pid = bob["id"].as_str().unwrap().to_string();
+    let moved = app.create_deal(json!({"title": "Rocket deal", "organization_id": oid, "person_id": pid})).await;
+    let lost = app.create_deal(json!({"title": "Fuel deal", "organization_id": oid})).await;
+    let gone = app.create_deal(json!({"title": "Deleted deal", "organization_id": oid})).await;
+    let url = |d: &Value| format!("/api/v1/deals/{}", d["id"].as_str().unwrap());
+    let (s, v) = app.patch(&url(&moved), json!({"version": moved["version"], "stage_id": p["stages"][1]["id"]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let body = json!({"version": lost["version"], "status": "lost", "lost_reason": "Timing"});
+    let (s, v) = app.patch(&url(&lost), body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = app.delete(&url(&gone)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (first, second) = (p["stages"][0]["name"].as_str().unwrap(), p["stages"][1]["name"].as_str().unwrap());
+
+    let c = signed_in(&app).await;
+    let html = page(&app, &c, &format!("/organizations/{oid}")).await;
+    assert!(!html.contains("Nothing has happened yet"), "an organization with deals has a story");
+    let tl = unescape(&timeline_of(&html));
+    for needle in [
+        format!("Created in {first}"),
+        format!("Moved from {first} to {second}"),
+        format!("Lost (in {first}): Timing"),
+        format!(r#"href="/deals/{}">Rocket deal</a>"#, moved["id"].as_str().unwrap()),
+        format!(r#"href="/deals/{}">Fuel deal</a>"#, lost["id"].as_str().unwrap()),
+    ] {
+        assert!(tl.contains(&needle), "the organization's timeline lacks {needle}: {tl}");
+    }
+    assert_eq!(tl.matches("Created in").count(), 2, "a deleted deal's events are left out: {tl}");
+    assert!(!tl.contains("Deleted deal"));
+
+    // The person's timeline has the deals they are on, only those.
+    let tl = unescape(&timeline_of(&page(&app, &c, &format!("/people/{pid}")).await));
+    assert!(tl.contains("Rocket deal") && tl.contains(&format!("Moved from {first} to {second}")), "{tl}");
+    assert!(!tl.contains("Fuel deal"), "{tl}");
+
+    let zh = c
+        .get(format!("{}/organizations/{oid}", app.base))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tl = unescape(&timeline_of(&zh));
+    assert!(tl.contains(&format!("创建于阶段 {first}")) && tl.contains("输单"), "{tl}");
+}

@@ -175,3 +175,43 @@ async fn a_touch_drag_moves_a_card_on_a_phone() {
     s.screenshot("board-phone-touch").await;
     s.close().await;
 }
+
+/// Five columns share a 1280 px wide window: neither the page nor the
+/// board scrolls sideways.
+#[tokio::test]
+async fn five_columns_fit_a_1280_px_window() {
+    if !enabled() {
+        return;
+    }
+    let s = start(true, Screen::Desktop, "en").await;
+    s.client.set_window_size(1280, 800).await.expect("window size");
+    s.login().await;
+    s.wait_for(".board .card").await;
+    let pipeline = s.js("return document.querySelector('.board').dataset.pipeline").await;
+    let pipeline = dealflow_core::PipelineId(pipeline.as_str().expect("pipeline id").parse().expect("id"));
+    let stage = dealflow_core::model::NewStage {
+        name: "Negotiation".into(),
+        position: None,
+        probability: Some(70),
+        rotting_days: None,
+        milestone: None,
+    };
+    s.store.add_stage(&dealflow_store::Actor::system(), pipeline, stage).await.expect("fifth stage");
+    s.goto("/board").await;
+    s.wait_for(".board .card").await;
+    assert_eq!(s.js("return document.querySelectorAll('.board .column').length").await, json!(5));
+    assert_eq!(s.js("return window.innerWidth").await, json!(1280));
+    let widths = s
+        .js("const d = document.documentElement, b = document.querySelector('.board'); \
+             return [d.scrollWidth, d.clientWidth, b.scrollWidth, b.clientWidth]")
+        .await;
+    let w: Vec<i64> = widths.as_array().expect("widths").iter().map(|v| v.as_i64().unwrap_or(-1)).collect();
+    assert!(w[0] <= w[1], "the page does not scroll sideways: {widths}");
+    assert!(w[2] <= w[3], "the board does not scroll sideways: {widths}");
+    let wide = s
+        .js("return [...document.querySelectorAll('.board .cards')].filter(c => c.scrollWidth > c.clientWidth).length")
+        .await;
+    assert_eq!(wide, json!(0), "no column's cards scroll sideways either");
+    s.screenshot("board-five-columns").await;
+    s.close().await;
+}

@@ -87,6 +87,15 @@ async fn deal_page_activity_note_outcome_and_inline_edit() {
     assert_eq!(d.lost_reason.as_deref(), Some("Timing"));
     let tl = s.js("return document.querySelector('.timeline').textContent").await;
     assert!(tl.as_str().unwrap_or("").contains("Timing"), "the timeline shows the reason: {tl}");
+    // The closed deal's stage path is plain steps ending in the outcome:
+    // nothing to click, no pointer cursor.
+    let path = s
+        .js("const p = document.querySelector('.path'); return [p.querySelectorAll('button, a, [tabindex]').length, \
+             [...p.querySelectorAll('li')].every(l => l.getAttribute('aria-disabled') === 'true'), \
+             [...p.querySelectorAll('li, .step')].map(e => getComputedStyle(e).cursor).filter(c => c !== 'default' && c !== 'auto'), \
+             p.querySelector('.outcome').textContent.trim()]")
+        .await;
+    assert_eq!(path, json!([0, true, [], "Lost: Timing"]));
 
     // Reopen it.
     s.client.find(Locator::Css("button[data-action=reopen]")).await.expect("reopen").click().await.expect("click");

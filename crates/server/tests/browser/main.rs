@@ -10,8 +10,10 @@ mod harness;
 mod insights;
 mod integrations;
 mod lists;
+mod overdue;
 mod scoring;
 mod settings;
+mod shows_new;
 mod steps_editor;
 
 use harness::{Screen, enabled, start};

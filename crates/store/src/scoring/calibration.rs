@@ -245,5 +245,6 @@ fn undo<'a>(deal: &Deal, changes: impl Iterator<Item = (&'a str, &'a str)>) -> R
     then.value = v["value"].as_i64().unwrap_or(deal.value);
     then.probability = v["probability"].as_i64();
     then.expected_close_date = v["expected_close_date"].as_str().and_then(|s| dealflow_core::time::Date::parse(s).ok());
+    then.title = v["title"].as_str().map_or_else(|| deal.title.clone(), str::to_string);
     Ok(then)
 }

@@ -18,7 +18,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::TimeZone;
 use dealflow_core::DealId;
 use dealflow_core::currency::format_major;
 use dealflow_core::custom_field::Entity;
@@ -54,7 +53,8 @@ struct DealPage<'a> {
     value_major: String,
     digits: u8,
     status: &'static str,
-    lost_reason: String,
+    /// "Won", or "Lost: reason" for a closed deal.
+    outcome: String,
     org: Option<(String, String)>,
     person: Option<(String, String)>,
     owner: String,
@@ -93,13 +93,9 @@ fn not_found(u: &PageUser) -> Response {
     u.error(ApiError::NotFound(u.t.t("deal.not_found").to_string()))
 }
 
-/// A time in the workspace's zone, in the page's language.
+/// A time in the workspace's zone, in the page's language (long form).
 fn when(t: super::T, tz: chrono_tz::Tz, ms: i64) -> String {
-    let Some(d) = tz.timestamp_millis_opt(ms).single() else { return String::new() };
-    match t.lang {
-        super::i18n::Lang::En => d.format("%b %-d, %Y %H:%M").to_string(),
-        super::i18n::Lang::ZhCn => d.format("%Y年%-m月%-d日 %H:%M").to_string(),
-    }
+    super::clock::long_time(t, tz, ms)
 }
 
 fn iso(ms: i64) -> String {
@@ -217,7 +213,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         value_major: format_major(deal.value, digits),
         digits,
         status,
-        lost_reason: deal.lost_reason.clone().unwrap_or_default(),
+        outcome: views::outcome(t, &deal),
         org: parties.org.as_ref().map(|o| (o.id.to_string(), o.name.clone())),
         person: parties.person.as_ref().map(|p| (p.id.to_string(), p.name.clone())),
         owner: deal.owner_id.and_then(|o| user_names.get(&o.to_string()).cloned()).unwrap_or_default(),

@@ -206,6 +206,9 @@ impl Wording<'_> {
         match field {
             "value" => v.as_i64().map(|m| self.t.money(m, self.currency, self.digits)).unwrap_or(s),
             "probability" => format!("{s}%"),
+            "expected_close_date" => {
+                dealflow_core::time::Date::parse(&s).map(|d| crate::web::clock::long_date(self.t, d.0)).unwrap_or(s)
+            }
             "owner_id" => self.users.get(&s).cloned().unwrap_or(s),
             "person_id" => self.people.get(&s).cloned().unwrap_or(s),
             "organization_id" => self.orgs.get(&s).cloned().unwrap_or(s),
@@ -214,6 +217,10 @@ impl Wording<'_> {
     }
 
     fn field(&self, c: &FieldChange) -> String {
+        if c.field == "title" {
+            let (old, new) = (self.show(&c.field, &c.old_value), self.show(&c.field, &c.new_value));
+            return fill(self.t.t("deal.tl.renamed"), &[("old", &old), ("new", &new)]);
+        }
         let pairs = [
             ("field", field_label(self.t, &c.field)),
             ("old", self.show(&c.field, &c.old_value)),

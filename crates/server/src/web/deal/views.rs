@@ -7,7 +7,7 @@ use crate::web::T;
 use dealflow_core::agenda::is_overdue;
 use dealflow_core::currency::{Currency, format_major};
 use dealflow_core::custom_field::{CustomField, FieldKind};
-use dealflow_core::model::{Activity, ActivityKind, Deal, Note, Pipeline, Settings, User};
+use dealflow_core::model::{Activity, ActivityKind, Deal, DealStatus, Note, Pipeline, Settings, User};
 use dealflow_core::time::Timestamp;
 use dealflow_store::{DealTimelineItem, DealTimelineKind};
 use serde_json::Value;
@@ -159,6 +159,15 @@ pub fn stage_path(pipelines: &[Pipeline], deal: &Deal) -> (Vec<StageStep>, Strin
         stages.push(StageStep { id: s.id.to_string(), name: s.name.clone(), state });
     }
     (stages, probability)
+}
+
+/// A closed deal's outcome in words: "Won", "Lost" or "Lost: reason".
+pub fn outcome(t: T, deal: &Deal) -> String {
+    match (deal.status, deal.lost_reason.as_deref()) {
+        (DealStatus::Won, _) => t.t("deal.status.won").into(),
+        (_, Some(r)) if !r.is_empty() => super::timeline::fill(t.t("deal.outcome_lost"), &[("reason", r)]),
+        _ => t.t("deal.status.lost").into(),
+    }
 }
 
 /// Nobody, then the active users and the deal's owner even if inactive.
