@@ -66,6 +66,9 @@ async fn board_shows_cards_totals_and_loads_the_rest_progressively() {
     sign_in(&app, &c).await;
     let page = c.get(format!("{}/board", app.base)).send().await.unwrap().text().await.unwrap();
     assert_eq!(page.matches(r#"class="card""#).count(), 40, "the first page of the column only");
+    assert_eq!(page.matches(r#"id="moves-dialog""#).count(), 1, "one blocked-move dialog");
+    let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).expect("a title");
+    assert!(!title.contains('<'), "the title is text: {title}");
     assert!(page.contains("Deal &#60;44&#62;") || page.contains("Deal &lt;44&gt;"), "titles are escaped");
     assert!(page.contains(r#"<span class="count">45</span>"#));
     assert!(page.contains("$45,000"), "total of 45 deals of $1,000");
