@@ -39,9 +39,11 @@ const OPS: [Op; 3] = [
     Op { name: "POST /api/v1/deals", connections: 16, floor: None },
 ];
 
-/// What `GET /api/v1/deals?limit=50` asks the database (a page of 50 and
-/// one more to know whether a next page exists).
-const LIST_SQL: &str = "SELECT * FROM deals WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 51";
+/// What `GET /api/v1/deals?limit=50` asks the database, with `$1` bound to
+/// 51 (a page of 50 and one more to know whether a next page exists). The
+/// limit stays a parameter as in the API: PostgreSQL plans a literal limit
+/// differently.
+const LIST_SQL: &str = "SELECT * FROM deals WHERE deleted_at IS NULL ORDER BY id DESC LIMIT $1";
 /// What `GET /api/v1/deals/{id}` asks it; `$1` is the deal's id.
 const ONE_SQL: &str = "SELECT * FROM deals WHERE id = $1 AND deleted_at IS NULL";
 
@@ -108,13 +110,15 @@ impl ApiBench {
                 .is_none()
                 .then(|| format!(r#"{{"title":"Bench deal","value":125000,"pipeline_id":"{pipeline}"}}"#));
             let api = wrk(dir, &base, &path, &token, post.as_deref(), op.connections, seconds).await?;
+            // The floor's one parameter: the page size plus one, or the deal.
+            let bind = if op.floor == Some(LIST_SQL) { 51 } else { deal.0 };
             let floor = match op.floor {
-                Some(sql) => Some(floor_loop(&store, sql, deal.0, op.connections, seconds).await?),
+                Some(sql) => Some(floor_loop(&store, sql, bind, op.connections, seconds).await?),
                 None => None,
             };
             print_row(op, &api, floor.as_ref());
             if let (Some(sql), true) = (op.floor, engine == "PostgreSQL") {
-                match tokio::task::block_in_place(|| pgbench(dir, url, sql, deal.0, op.connections, seconds)) {
+                match tokio::task::block_in_place(|| pgbench(dir, url, sql, bind, op.connections, seconds)) {
                     Ok(Some(tps)) => {
                         println!("{:<28} {:>5} {:>9} {:>9} {:>9}   {tps:>9.0}  (pgbench, prepared)", "", "", "", "", "")
                     }

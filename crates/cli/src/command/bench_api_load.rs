@@ -124,8 +124,8 @@ fn duration_ms(v: &str) -> Option<f64> {
     }
 }
 
-/// The floor: `tasks` tasks each running `sql` (with `id` bound when it
-/// has a `$1`) on the store's pool, one after another, for `time`.
+/// The floor: `tasks` tasks each running `sql` (with `id` bound to its
+/// `$1`) on the store's pool, one after another, for `time`.
 pub async fn floor_loop(
     store: &Store,
     sql: &'static str,
@@ -142,9 +142,7 @@ pub async fn floor_loop(
                 let mut took = Vec::new();
                 while Instant::now() < until {
                     let t = Instant::now();
-                    let q = sqlx::query(sql);
-                    let q = if sql.contains("$1") { q.bind(id) } else { q };
-                    q.fetch_all(&pool).await?;
+                    sqlx::query(sql).bind(id).fetch_all(&pool).await?;
                     took.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 Ok::<_, sqlx::Error>(took)
