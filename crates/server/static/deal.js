@@ -1,6 +1,8 @@
 // The deal page: outcome buttons, the stage path, fields saved in place,
 // activities and notes. Every change goes through the JSON API with the
-// session's CSRF token and the deal's version; the server validates.
+// session's CSRF token and the deal's version; the server validates. A
+// field saved in place sends only that field; deal-merge.js handles a
+// stale version.
 "use strict";
 
 // Runs after app.js (which defines toast() and csrf()): both are deferred,
@@ -55,10 +57,14 @@ document.addEventListener("DOMContentLoaded", () => {
     else toast(`${text("tRefused")}: ${err.message}`);
   }
 
+  function setVersion(v) {
+    version = v;
+    root.dataset.version = String(v);
+  }
+
   async function patchDeal(body) {
     const d = await call("PATCH", `/api/v1/deals/${dealId}`, { version, ...body });
-    version = d.version;
-    root.dataset.version = String(d.version);
+    setVersion(d.version);
     return d;
   }
 
@@ -96,6 +102,8 @@ document.addEventListener("DOMContentLoaded", () => {
   // ---- fields saved in place -------------------------------------------
   const form = document.getElementById("fields");
   const fieldEl = (name) => form.querySelector(`[name="${name}"]`);
+  // Saves one field, merging with changes made elsewhere (deal-merge.js).
+  const merge = dealMerge({ root, form, call, setVersion });
 
   function invalid(el, message) {
     el.setAttribute("aria-invalid", "true");
@@ -165,7 +173,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!body) return;
     el.removeAttribute("aria-invalid");
     try {
-      await patchDeal(body);
+      // null: the user took the value someone else stored meanwhile.
+      if ((await merge.save(el, body)) === null) return;
       if (el.hasAttribute("data-by-id")) {
         const select = fieldEl(el.dataset.field);
         if ([...select.options].some((o) => o.value === el.value.trim())) select.value = el.value.trim();

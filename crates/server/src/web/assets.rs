@@ -15,6 +15,7 @@ const FILES: &[(&str, &str)] = &[
     ("app.js", JS),
     ("deal.css", include_str!("../../static/deal.css")),
     ("deal.js", include_str!("../../static/deal.js")),
+    ("deal-merge.js", include_str!("../../static/deal-merge.js")),
     ("lists.css", include_str!("../../static/lists.css")),
     ("lists.js", include_str!("../../static/lists.js")),
     ("admin.css", include_str!("../../static/admin.css")),

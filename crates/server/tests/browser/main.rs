@@ -5,6 +5,7 @@ mod board;
 mod board_steps;
 mod checklist;
 mod deal_page;
+mod edit_merge;
 mod errors;
 mod harness;
 mod insights;

@@ -48,6 +48,9 @@ struct DealPage<'a> {
     asset_v: &'static str,
     id: String,
     version: i64,
+    /// The deal as the API returns it (JSON, `<` escaped), for merging
+    /// in-place edits with changes made elsewhere.
+    record: String,
     title: String,
     value: String,
     value_major: String,
@@ -208,6 +211,7 @@ async fn render(st: &AppState, u: &PageUser, id: DealId) -> Result<Response, Api
         asset_v: super::assets::version(),
         id: deal.id.to_string(),
         version: deal.version,
+        record: serde_json::to_string(&deal).unwrap_or_default().replace('<', "\\u003c"),
         title: deal.title.clone(),
         value: t.money(deal.value, &currency, digits),
         value_major: format_major(deal.value, digits),
