@@ -205,15 +205,7 @@ async fn a_search_without_results_says_so_once_in_both_languages() {
     assert!(!html.contains(r#"class="results""#), "no empty groups");
     assert!(!html.contains(r#"<span class="count">0</span>"#), "no headings counting 0");
 
-    let zh = c
-        .get(format!("{}/search?q=okapi", app.base))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let zh = app.zh_page(&c, "/search?q=okapi").await;
     assert_eq!(zh.matches("没有找到与“okapi”相关的交易、联系人或组织。").count(), 1);
     assert!(!zh.contains(r#"class="results""#));
 

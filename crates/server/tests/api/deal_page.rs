@@ -169,15 +169,7 @@ async fn deal_page_shows_fields_custom_fields_and_timeline_escaped() {
     assert!(html.contains(r#"data-action="reopen""#));
 
     // Chinese.
-    let zh = c
-        .get(format!("{}/deals/{id}", app.base))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let zh = app.zh_page(&c, &format!("/deals/{id}")).await;
     assert!(zh.contains("时间线") && zh.contains("重新打开"));
 }
 
@@ -323,15 +315,7 @@ async fn a_rename_shows_on_the_deal_timeline_in_both_languages() {
     let (_, html) = page(&app, &c, &format!("/deals/{id}")).await;
     let tl = html.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
     assert!(tl.contains("Renamed from “Old name” to “New name”"), "{tl}");
-    let zh = c
-        .get(format!("{}/deals/{id}", app.base))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let zh = app.zh_page(&c, &format!("/deals/{id}")).await;
     let tl = zh.split(r#"<ol class="timeline">"#).nth(1).expect("timeline");
     assert!(tl.contains("名称从“Old name”改为“New name”"), "{tl}");
 }
@@ -410,14 +394,6 @@ async fn timelines_show_every_date_in_the_long_form_with_the_time() {
         assert!(times.iter().all(|t| long_zh(t)), "{path}: {times:?}");
         assert!(!has_iso_date(&zh), "{path}");
     }
-    let zh = c
-        .get(format!("{}/deals/{id}", app.base))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let zh = app.zh_page(&c, &format!("/deals/{id}")).await;
     assert!(zh.contains("2030年6月30日") && zh.contains("2030年7月15日"), "zh dates in words");
 }

@@ -114,6 +114,12 @@ impl TestApp {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// The HTML of a page in Chinese, fetched with the signed-in browser `c`.
+    pub async fn zh_page(&self, c: &reqwest::Client, path: &str) -> String {
+        let r = c.get(format!("{}{path}", self.base)).header("accept-language", "zh-CN").send().await;
+        r.expect("the page answers").text().await.expect("a body")
+    }
+
     /// Creates a deal and returns its JSON, asserting success.
     pub async fn create_deal(&self, body: Value) -> Value {
         let (s, d) = self.post("/api/v1/deals", body).await;

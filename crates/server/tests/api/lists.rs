@@ -312,15 +312,7 @@ async fn organization_and_person_timelines_tell_their_deals_story() {
     assert!(tl.contains("Rocket deal") && tl.contains(&format!("Moved from {first} to {second}")), "{tl}");
     assert!(!tl.contains("Fuel deal"), "{tl}");
 
-    let zh = c
-        .get(format!("{}/organizations/{oid}", app.base))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let zh = app.zh_page(&c, &format!("/organizations/{oid}")).await;
     let tl = unescape(&timeline_of(&zh));
     assert!(tl.contains(&format!("创建于阶段 {first}")) && tl.contains("输单"), "{tl}");
 }
